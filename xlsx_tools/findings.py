@@ -1,0 +1,82 @@
+"""Findings: what a check says about a report, as data. The CLI table, the JSON and the Excel
+problem list are all rendered from a Finding; nothing here prints or raises on bad content."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .spec import Number
+
+ERROR = "error"
+WARNING = "warning"
+SEVERITY_LABELS = {ERROR: "错误", WARNING: "警告"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str  # stable machine code: T3_BALANCE, FORMULA_OVERWRITTEN, UNREADABLE, ...
+    severity: str  # ERROR | WARNING
+    message: str  # Chinese, says what to fix
+    cells: tuple[str, ...] = ()  # "表三!D12", every cell the rule involves
+    fields: tuple[str, ...] = ()  # field ids of those cells
+    values: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"left": 5, "right": 4, "diff": 1}
+    labels: tuple[str, ...] = ()  # human addresses: 表三 第12行「5.属于三类内部事务信息」自然人（D12）
+    title: str = ""  # the rule's Chinese title
+    expr: str = ""  # the rule's expression with field ids
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "cells": list(self.cells),
+            "fields": list(self.fields),
+            "values": {k: _plain(v) for k, v in self.values.items()},
+            "labels": list(self.labels),
+            "title": self.title,
+            "expr": self.expr,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Finding:
+        return cls(
+            code=d["code"], severity=d["severity"], message=d["message"], cells=tuple(d.get("cells", ())),
+            fields=tuple(d.get("fields", ())), values=dict(d.get("values", {})), labels=tuple(d.get("labels", ())),
+            title=d.get("title", ""), expr=d.get("expr", ""),
+        )
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    return v
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.is_error for f in findings)
+
+
+def count(findings: Iterable[Finding]) -> tuple[int, int]:
+    """(errors, warnings)."""
+    e = w = 0
+    for f in findings:
+        if f.is_error:
+            e += 1
+        else:
+            w += 1
+    return e, w
+
+
+def sort_key(f: Finding) -> tuple:
+    return (0 if f.is_error else 1, f.cells[:1], f.code)
+
+
+NumberMap = Mapping[str, Number | None]
