@@ -1,0 +1,848 @@
+"""The locked Excel template an agency fills in, written with xlsxwriter from the format spec:
+instructions, 基本信息, one sheet per official table (same labels, order and merged cells), the
+文字部分 sheet, and a hidden identity sheet. Everything laid out here is derived from the spec.
+
+The spec-derived part of the layout (formulas, check rows, widths, heights, validation ranges) is
+computed once per spec and replayed for every agency, which keeps a batch of 1,000 templates fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from xlsxwriter.workbook import Workbook
+
+from . import __version__, fsutil, meta
+from .report import Report
+from .spec import FormatSpec, Number, Rule, Table, Term, a1, col_letter, load_format
+
+LAYOUT_VERSION = "1"  # bump when the workbook layout changes (the reader keys on the fingerprint)
+
+# Workbook text that is not part of the official format (UI text, like a CLI message).
+INSTRUCTIONS_SHEET = "填报说明"
+DEADLINE_LABEL = "填报截止日期"
+NO_DEADLINE = "（按通知要求）"
+CHECK_HEADER = ("检查", "规则（实时检查：✓ 符合，✗ 不符合，请修改至全部为 ✓）")
+MARK_OK, MARK_BAD = "✓", "✗"
+PAGE_FOOTER = "&C第 &P 页 共 &N 页"
+MANIFEST_NAME = "manifest.csv"
+MANIFEST_EXTRA_COLUMNS = ("文件名", "sha256", "模板指纹", "保护密码")
+
+# Fonts: tables in 宋体 (FORMAT-2021.md §5 recommendation); charset 134 = GB2312 so that Excel
+# treats the name as an East Asian font.
+LABEL_FONT = "宋体"
+GB2312_CHARSET = 134
+INPUT_FILL = "#FFF2CC"  # light yellow: "fill me in"
+COMPUTED_FILL = "#EDEDED"
+HINT_COLOR = "#595959"
+
+# Excel limits for data validation prompts
+_TITLE_MAX = 32
+_MESSAGE_MAX = 255
+# Excel's legacy sheet password is at most 255 characters
+_PASSWORD_MAX = 255
+
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off a manifest
+
+
+class TemplateError(ValueError):
+    """Bad arguments for a template (the message is Chinese and user-facing)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Identity
+
+
+def template_fingerprint(spec: FormatSpec) -> str:
+    """Identifies the workbook layout (format file + layout version); the same for every agency."""
+    text = f"{spec.id}:{spec.version}:{spec.fingerprint}:{LAYOUT_VERSION}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def generate_password(nbytes: int = 6) -> str:
+    """A random protection password with at least `nbytes` bytes of entropy, without look-alike
+    characters (it is read off a manifest and typed by hand)."""
+    length = max(4, math.ceil(nbytes * 8 / math.log2(len(_PASSWORD_ALPHABET))))
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    path: Path
+    agency: str
+    code: str
+    year: int
+    sha256: str
+    fingerprint: str
+    password: str
+
+
+# ---------------------------------------------------------------------------------------------
+# The spec-derived plan
+
+
+@dataclass(frozen=True)
+class _Check:
+    rule: Rule
+    row: int
+    formula: str
+    text: str
+
+
+@dataclass
+class _TablePlan:
+    table: Table
+    col_widths: list[float]
+    row_heights: dict[int, float]
+    formulas: dict[str, str]  # computed field id -> formula
+    checks: list[_Check]
+    check_col: int
+    validation_ranges: dict[str, list[str]]  # value type key -> A1 ranges of its input cells
+    freeze: tuple[int, int]
+    landscape: bool
+    scale: float
+
+
+@dataclass
+class _Plan:
+    spec: FormatSpec
+    fingerprint: str
+    tables: list[_TablePlan]
+    rule_lines: list[tuple[str, str, bool]]  # (severity, title, cross-year) for the instructions
+    check_cells: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+_PLANS: dict[int, tuple[FormatSpec, _Plan]] = {}
+
+
+def _plan(spec: FormatSpec) -> _Plan:
+    hit = _PLANS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    plan = _build_plan(spec)
+    if len(_PLANS) > 16:
+        _PLANS.clear()
+    _PLANS[id(spec)] = (spec, plan)
+    return plan
+
+
+def _char_units(ch: str) -> float:
+    """Width of a character in Excel column units at 11 pt (CJK ≈ 2, Latin ≈ 1)."""
+    return 2.1 if unicodedata.east_asian_width(ch) in "WF" else 1.1
+
+
+def text_units(text: str, size: float) -> float:
+    return sum(_char_units(ch) for ch in text) * size / 11
+
+
+def _lines(text: str, size: float, width: float) -> int:
+    avail = max(1.0, width - 1.0)
+    return sum(max(1, math.ceil(text_units(part, size) / avail)) for part in text.split("\n"))
+
+
+def _line_height(size: float) -> float:
+    return size * 1.35 + 1
+
+
+def _build_plan(spec: FormatSpec) -> _Plan:
+    tables = [_plan_table(spec, t) for t in spec.tables]
+    seen: set[str] = set()
+    rule_lines: list[tuple[str, str]] = []
+    for r in spec.rules:
+        if r.code in seen:
+            continue
+        seen.add(r.code)
+        rule_lines.append((r.severity, r.title, r.cross_year))
+    plan = _Plan(spec=spec, fingerprint=template_fingerprint(spec), tables=tables, rule_lines=rule_lines)
+    for tp in tables:
+        plan.check_cells[tp.table.sheet] = [(a1(c.row, tp.check_col), c.rule.expr) for c in tp.checks]
+    return plan
+
+
+def _plan_table(spec: FormatSpec, t: Table) -> _TablePlan:
+    size = t.font_size
+    first_data_col = min(f.col for f in t.fields)
+    label_cols = range(t.origin_col, first_data_col)
+    data_cols = range(first_data_col, t.origin_col + t.grid_columns)
+    widths: dict[int, float] = {}
+    # data columns: the leaf column labels on one line (few columns) or two (many columns)
+    leaf = [c for c in t.cells if c.role == "column" and c.colspan == 1]
+    nlines = 1 if len(data_cols) <= 4 else 2
+    for col in data_cols:
+        units = max((text_units(c.text, size) for c in leaf if c.col == col), default=0.0)
+        widths[col] = min(16.0, max(6.5, math.ceil(units / nlines * 2) / 2 + 1.5))
+    # row label columns: a tall cell wraps into a narrow column, a one-row label may be long
+    for col in label_cols:
+        best = 6.0
+        for c in t.cells:
+            if c.role in ("row", "corner") and c.col == col and c.colspan == 1:
+                units = text_units(c.text, size)
+                best = max(best, units / min(c.rowspan, 4) + 1.5 if c.rowspan > 1 else min(units + 1.5, 28.0))
+        widths[col] = math.ceil(best * 2) / 2
+    col_widths = [widths[c] for c in range(t.origin_col, t.origin_col + t.grid_columns)]
+
+    # row heights: enough lines for every wrapped label; a merged label shares its rows
+    min_h = max(18.0, _line_height(size) + 5)
+    heights = {r: min_h for r in range(t.origin_row, t.origin_row + t.grid_rows)}
+    spans = sorted(t.cells, key=lambda c: c.rowspan)
+    for c in spans:
+        width = sum(widths[k] for k in range(c.col, c.col + c.colspan))
+        need = _lines(c.text, size, width) * _line_height(size) + 5
+        rows = range(c.row, c.row + c.rowspan)
+        have = sum(heights[r] for r in rows)
+        if need > have:
+            extra = (need - have) / c.rowspan
+            for r in rows:
+                heights[r] = math.ceil((heights[r] + extra) * 4) / 4
+
+    formulas = {}
+    for f in t.fields:
+        if not f.input:
+            rule = spec.computing_rule(f.id)
+            if rule is not None:
+                formulas[f.id] = "=" + _side_formula(spec, rule.right, t.sheet)
+
+    check_col = t.origin_col + t.grid_columns + 1
+    sheet_fields = {f.id for f in t.fields}
+    checks = []
+    row = t.origin_row + 1
+    for r in spec.rules:
+        if r.cross_year or not r.fields or spec.field(r.fields[0]).sheet != t.sheet:
+            continue
+        if not all(fid in sheet_fields or spec.has_field(fid) for fid in r.fields):
+            continue
+        text = f"{r.title}（{r.label}）" if r.label else r.title
+        checks.append(_Check(rule=r, row=row, formula=_check_formula(spec, r, t.sheet), text=text))
+        row += 1
+
+    ranges: dict[str, list[str]] = {}
+    by_type: dict[str, list] = {}
+    for f in t.fields:
+        if f.input:
+            by_type.setdefault(f.type.key, []).append(f)
+    for key, fields in by_type.items():
+        ranges[key] = _compact_ranges([(f.row, f.col, f.colspan) for f in fields])
+
+    header_bottom = max(t.header_rows) + 1 if t.header_rows else t.origin_row
+    freeze = (header_bottom, first_data_col)
+    # A4 portrait printable width ≈ 7.27 in with 0.5 in margins; a column unit ≈ 7 px at 96 dpi
+    table_px = sum(w * 7 + 5 for w in col_widths)
+    portrait_scale = min(1.0, 7.27 * 96 / table_px)
+    landscape = portrait_scale < 0.85
+    scale = min(1.0, (10.69 if landscape else 7.27) * 96 / table_px)
+    return _TablePlan(
+        table=t, col_widths=col_widths, row_heights=heights, formulas=formulas, checks=checks,
+        check_col=check_col, validation_ranges=ranges, freeze=freeze, landscape=landscape, scale=scale,
+    )
+
+
+def _compact_ranges(cells: Iterable[tuple[int, int, int]]) -> list[str]:
+    """A1 ranges covering the given (row, col, colspan) cells: runs along a row, then identical
+    runs on consecutive rows merged into rectangles."""
+    by_row: dict[int, list[tuple[int, int]]] = {}
+    for row, col, span in sorted(cells):
+        runs = by_row.setdefault(row, [])
+        if runs and runs[-1][1] + 1 == col:
+            runs[-1] = (runs[-1][0], col + span - 1)
+        else:
+            runs.append((col, col + span - 1))
+    rects: list[list[int]] = []  # [r1, c1, r2, c2]
+    open_rects: dict[tuple[int, int], list[int]] = {}
+    for row in sorted(by_row):
+        nxt = {}
+        for c1, c2 in by_row[row]:
+            rect = open_rects.get((c1, c2))
+            if rect is not None and rect[2] == row - 1:
+                rect[2] = row
+            else:
+                rect = [row, c1, row, c2]
+                rects.append(rect)
+            nxt[(c1, c2)] = rect
+        open_rects = nxt
+    out = []
+    for r1, c1, r2, c2 in rects:
+        out.append(a1(r1, c1) if (r1, c1) == (r2, c2) else f"{a1(r1, c1)}:{a1(r2, c2)}")
+    return out
+
+
+def _ref(spec: FormatSpec, field_id: str, sheet: str) -> tuple[str, int, int, str]:
+    f = spec.field(field_id)
+    return f.sheet, f.row, f.col, (a1(f.row, f.col) if f.sheet == sheet else f"'{f.sheet}'!{a1(f.row, f.col)}")
+
+
+def _side_formula(spec: FormatSpec, terms: Sequence[Term], sheet: str) -> str:
+    """Excel text of one side of a rule: runs of adjacent cells become SUM(D6:D26)."""
+    items: list[tuple[int, str]] = []  # (sign, text)
+    run: list[tuple[str, int, int, int]] = []  # cells of the current run: (sheet, row, col, span)
+
+    def flush() -> None:
+        if not run:
+            return
+        s, r0, c0, _ = run[0]
+        _, r1, c1, _ = run[-1]
+        prefix = "" if s == sheet else f"'{s}'!"
+        text = prefix + a1(r0, c0) if len(run) == 1 else f"{prefix}{a1(r0, c0)}:{a1(r1, c1)}"
+        items.append((1, text if len(run) == 1 else f"SUM({text})"))
+        run.clear()
+
+    for t in terms:
+        if t.field is None:
+            flush()
+            items.append((t.sign, str(t.constant)))
+            continue
+        f = spec.field(t.field)
+        if t.sign < 0:
+            flush()
+            items.append((-1, _ref(spec, t.field, sheet)[3]))
+            continue
+        if run:
+            s, r, c, span = run[-1]
+            direction = (run[-1][1] - run[0][1], run[-1][2] - run[0][2])
+            along_row = f.sheet == s and f.row == r and f.col == c + span and direction[0] == 0
+            along_col = f.sheet == s and f.col == c and f.row == r + 1 and direction[1] == 0
+            if not (along_row or along_col):
+                flush()
+        run.append((f.sheet, f.row, f.col, f.colspan))
+    flush()
+    if all(sign > 0 for sign, _ in items) and len(items) > 1:
+        parts = [text[4:-1] if text.startswith("SUM(") else text for _, text in items]
+        return f"SUM({','.join(parts)})"
+    out = ""
+    for i, (sign, text) in enumerate(items):
+        if sign < 0:
+            out += f"-{text}"
+        else:
+            out += text if i == 0 else f"+{text}"
+    return out or "0"
+
+
+def _check_formula(spec: FormatSpec, rule: Rule, sheet: str) -> str:
+    left = _side_formula(spec, rule.left, sheet)
+    right = _side_formula(spec, rule.right, sheet)
+    decimals = [spec.field(f).type.decimals for f in rule.fields if spec.field(f).type.kind == "decimal"]
+    if decimals:
+        test = f"ROUND({left}-({right}),{max(decimals) + 2}){rule.op}0"
+    else:
+        test = f"{left}{rule.op}{right}"
+    return f'=IF({test},"{MARK_OK}","{MARK_BAD}")'
+
+
+def check_cells(spec: FormatSpec | None = None) -> dict[str, list[tuple[str, str]]]:
+    """Where the live check area is: per sheet, (cell of the ✓/✗ mark, expanded rule expression),
+    in the order of spec.rules."""
+    return {k: list(v) for k, v in _plan(spec or load_format()).check_cells.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+class _Workbook(Workbook):
+    """xlsxwriter's Workbook plus workbook structure protection, which xlsxwriter has no API for:
+    <workbookProtection> goes right after <workbookPr> (ECMA-376 CT_Workbook order)."""
+
+    structure_password_hash: str | None = None
+
+    def _write_workbook_pr(self) -> None:
+        super()._write_workbook_pr()
+        if self.structure_password_hash is not None:
+            attrs = [("workbookPassword", self.structure_password_hash), ("lockStructure", 1)]
+            self._xml_empty_tag("workbookProtection", attrs)
+
+
+def _password_hash(password: str) -> str:
+    """Excel's legacy 16-bit password hash (the same xlsxwriter uses for sheets)."""
+    h = 0
+    for i, ch in enumerate(password):
+        value = ord(ch) << (i + 1)
+        h ^= ((value >> 15) | value) & 0x7FFF
+    h ^= len(password)
+    h ^= 0xCE4B
+    return f"{h:X}"
+
+
+_PROTECT_OPTIONS = {
+    "select_locked_cells": True,
+    "select_unlocked_cells": True,
+    "format_columns": True,  # widening a column or row to read a long text is harmless
+    "format_rows": True,
+}
+
+
+def _formats(wb: Workbook) -> Callable[..., Any]:
+    cache: dict[tuple, Any] = {}
+
+    def fmt(kind: str, size: float = 11, **extra: Any) -> Any:
+        key = (kind, size, tuple(sorted(extra.items())))
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        props: dict[str, Any] = {"font_name": LABEL_FONT, "font_charset": GB2312_CHARSET, "font_size": size,
+                                 "valign": "vcenter"}
+        if kind == "title":
+            props.update(bold=True, font_size=size + 3)
+        elif kind in ("header", "block"):
+            props.update(border=1, text_wrap=True, align="center", bold=kind == "block")
+        elif kind == "row":
+            props.update(border=1, text_wrap=True, align="left")
+        elif kind == "row_tall":
+            props.update(border=1, text_wrap=True, align="center")
+        elif kind == "input":
+            props.update(border=1, align="center", locked=False, bg_color=INPUT_FILL)
+        elif kind == "computed":
+            props.update(border=1, align="center", bg_color=COMPUTED_FILL, bold=True)
+        elif kind == "text_input":
+            props.update(border=1, text_wrap=True, align="left", valign="top", locked=False, bg_color=INPUT_FILL)
+        elif kind == "locked_value":
+            props.update(border=1, text_wrap=True, align="left")
+        elif kind == "label":
+            props.update(border=1, text_wrap=True, align="left", bold=True)
+        elif kind == "hint":
+            props.update(font_color=HINT_COLOR, text_wrap=True, valign="top")
+        elif kind == "mark":
+            props.update(border=1, align="center", bold=True)
+        elif kind == "plain":
+            props.update(text_wrap=True, valign="top")
+        elif kind == "check_text":
+            props.update(border=1)
+        props.update(extra)
+        f = wb.add_format(props)
+        cache[key] = f
+        return f
+
+    return fmt
+
+
+def _num(v: Number) -> int | float:
+    return float(v) if isinstance(v, Decimal) else v
+
+
+def _num_format(vtype) -> str:
+    return "0" if vtype.kind == "integer" else "0." + "0" * min(2, vtype.decimals) + "#" * max(0, vtype.decimals - 2)
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def parts_from_narrative(spec: FormatSpec, narrative: Mapping[str, str]) -> dict[str, str]:
+    """The 文字部分 cells ("overview.active" -> text) for a Report's section texts: the inverse of
+    report.narrative_from_parts. A line that starts with a later part's ordinal ("（二）") starts that
+    part; everything else stays with the part before it."""
+    out: dict[str, str] = {}
+    for section in dict.fromkeys(p.section for p in spec.narrative_parts):
+        text = (narrative.get(section) or "").strip()
+        if not text:
+            continue
+        parts = [p for p in spec.narrative_parts if p.section == section]
+        ordinals = [p.label[: p.label.index("）") + 1] if p.label.startswith("（") and "）" in p.label else None
+                    for p in parts]
+        current = 0
+        chunks: dict[int, list[str]] = {}
+        for line in text.split("\n"):
+            for i in range(current + 1, len(parts)):
+                if ordinals[i] and line.startswith(ordinals[i]):
+                    current = i
+                    break
+            chunks.setdefault(current, []).append(line)
+        for i, lines in chunks.items():
+            out[f"{parts[i].section}.{parts[i].key}"] = "\n".join(lines)
+    return out
+
+
+def write_template(
+    path: str | Path,
+    *,
+    agency: str,
+    year: int,
+    code: str = "",
+    password: str,
+    contact: Mapping[str, str] | None = None,
+    report: Report | None = None,
+    deadline: str = "",
+    spec: FormatSpec | None = None,
+    narrative_parts: Mapping[str, str] | None = None,
+    created: datetime | None = None,
+) -> TemplateInfo:
+    """Write the locked template of one agency to `path` (atomically) and describe it.
+
+    `report` pre-fills the inputs (figures, contact, narrative) and the cached formula results;
+    `contact` overrides the report's contact details."""
+    agency = (agency or "").strip()
+    if not agency:
+        raise TemplateError("机关名称不能为空。")
+    if not password:
+        raise TemplateError("保护密码不能为空：请用 --password 指定，或不指定以自动生成。")
+    if len(password) > _PASSWORD_MAX:
+        raise TemplateError(f"保护密码过长（{len(password)} 个字符），Excel 最多允许 {_PASSWORD_MAX} 个字符。")
+    if spec is None:
+        spec = report.spec if report is not None else load_format()
+    plan = _plan(spec)
+    figures: Mapping[str, Number | None] = report.figures if report is not None else {}
+    info_values: dict[str, Any] = dict(report.contact) if report is not None else {}
+    info_values.update(contact or {})
+    if narrative_parts is None and report is not None:
+        narrative_parts = parts_from_narrative(spec, report.narrative)
+    info_values.update(agency=agency, code=code or "", year=year)
+    created = created or datetime.now().astimezone().replace(microsecond=0)
+
+    path = Path(path)
+    with fsutil.atomic_path(path) as tmp:
+        _write(tmp, plan, info_values, figures, narrative_parts or {}, password, deadline, created)
+    return TemplateInfo(
+        path=path, agency=agency, code=code or "", year=year, sha256=fsutil.sha256_file(path),
+        fingerprint=plan.fingerprint, password=password,
+    )
+
+
+def _write(target: Path, plan: _Plan, info: Mapping[str, Any], figures: Mapping[str, Number | None],
+           parts: Mapping[str, str], password: str, deadline: str, created: datetime) -> None:
+    spec = plan.spec
+    wb = _Workbook(str(target), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    wb.structure_password_hash = _password_hash(password)
+    fmt = _formats(wb)
+    agency, year = info["agency"], info["year"]
+    title = f"{agency} {spec.report_title.format(year=year)}"
+    wb.set_properties({"title": title, "subject": spec.title, "author": meta.GENERATOR,
+                       "company": agency, "comments": spec.document, "created": created.replace(tzinfo=None)})
+
+    meta_values = {
+        "generator": meta.GENERATOR, "generator_version": __version__, "format": spec.id,
+        "format_version": spec.version, "fingerprint": plan.fingerprint, "agency": agency,
+        "code": info.get("code", ""), "year": str(year), "created": created.isoformat(),
+    }
+    for key in meta.KEYS:
+        wb.set_custom_property(meta.property_name(key), str(meta_values[key]))
+
+    _write_instructions(wb, fmt, plan, info, deadline, title, password)
+    _write_info(wb, fmt, spec, info, password)
+    values = {k: v for k, v in figures.items()}
+    excel_values = {f.id: (values.get(f.id) if values.get(f.id) is not None else 0) for f in spec.input_fields}
+    computed = spec.compute(excel_values)
+    for tp in plan.tables:
+        _write_table(wb, fmt, spec, tp, values, computed, password)
+    _write_narrative(wb, fmt, spec, parts, password)
+
+    ws = wb.add_worksheet(meta.META_SHEET)
+    for i, key in enumerate(meta.KEYS):
+        ws.write_string(i, 0, key)
+        ws.write_string(i, 1, str(meta_values[key]))
+    ws.set_column(0, 0, 20)
+    ws.set_column(1, 1, 40)
+    ws.hide()
+    ws.protect(password, _PROTECT_OPTIONS)
+    wb.close()
+
+
+def _sheet_setup(ws, password: str, landscape: bool = False, header: str = "") -> None:
+    ws.set_paper(9)  # A4
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.center_horizontally()
+    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    ws.fit_to_pages(1, 0)
+    if header:
+        ws.set_header(f"&C{header.replace('&', '&&')}")
+    ws.set_footer(PAGE_FOOTER)
+    ws.protect(password, _PROTECT_OPTIONS)
+
+
+def _write_instructions(wb, fmt, plan: _Plan, info: Mapping[str, Any], deadline: str, title: str,
+                        password: str) -> None:
+    spec = plan.spec
+    ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 92)
+    ws.merge_range(0, 0, 0, 1, title, fmt("title", 13))
+    ws.set_row(0, 28)
+    ws.write_string(1, 0, INSTRUCTIONS_SHEET, fmt("label", 11))
+    labels = {f.key: f.label for f in spec.info_fields}
+    row = 2
+    for label, value in ((labels.get("agency", ""), info["agency"]), (labels.get("year", ""), str(info["year"])),
+                         (DEADLINE_LABEL, deadline or NO_DEADLINE)):
+        ws.write_string(row, 0, label, fmt("label", 11))
+        ws.write_string(row, 1, value, fmt("locked_value", 11))
+        row += 1
+    row += 1
+    table_sheets = "、".join(f"「{t.sheet}」" for t in spec.tables)
+    steps = [
+        f"黄色单元格是填写区域，其余单元格已锁定。请按顺序填写「{spec.info_sheet}」、{table_sheets}和「{spec.narrative_sheet}」。",
+        f"「{spec.info_sheet}」：机关名称、机关代码和报告年度已由政务公开办填好，请填写联系人、联系电话等信息。",
+        f"{table_sheets}与官方格式（{spec.document}）完全一致，行号即官方表格的行号。件数填非负整数，没有发生的填 0，不要留空或填“无”；收费金额以万元为单位。",
+        "灰色的总计单元格由公式自动计算，无需填写。每张表右侧的“检查”区实时显示各项规则是否满足：✓ 符合，✗ 不符合，请核对至全部为 ✓。",
+        f"「{spec.narrative_sheet}」：填写报告第一、五、六部分的文字。单元格内换行：Excel、WPS 按 Alt+Enter，LibreOffice 按 Ctrl+Enter。",
+        "请勿修改工作表名称、增删行列或从其他文件复制粘贴整张表格；填好后保存为 .xlsx 格式，在截止日期前报送。",
+    ]
+    for i, text in enumerate(steps, 1):
+        ws.write_string(row, 0, f"{i}.", fmt("plain", 11, align="right"))
+        ws.write_string(row, 1, text, fmt("plain", 11))
+        ws.set_row(row, _lines(text, 11, 92) * _line_height(11) + 4)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, CHECK_HEADER[1].split("（")[0], fmt("label", 11))
+    ws.write_string(row, 1, "", fmt("label", 11))
+    row += 1
+    for severity, text, cross_year in plan.rule_lines:
+        mark = "必须符合" if severity == "error" else "请核实"
+        if cross_year:
+            text += "（回收时与上一年度报告比对）"
+        ws.write_string(row, 0, mark, fmt("plain", 11, align="right"))
+        ws.write_string(row, 1, text, fmt("plain", 11))
+        row += 1
+    _sheet_setup(ws, password)
+    ws.print_area(0, 0, row - 1, 1)
+    ws.activate()
+
+
+def _write_info(wb, fmt, spec: FormatSpec, info: Mapping[str, Any], password: str) -> None:
+    ws = wb.add_worksheet(spec.info_sheet)
+    fields = spec.info_fields
+    label_col = fields[0].col - 1
+    value_col = fields[0].col
+    ws.set_column(label_col, label_col, 14)
+    ws.set_column(value_col, value_col, 50)
+    ws.set_column(value_col + 1, value_col + 1, 62)
+    ws.merge_range(0, label_col, 0, value_col + 1, spec.info_title, fmt("title", 13))
+    ws.set_row(0, 26)
+    for f in fields:
+        ws.write_string(f.row, label_col, f.label, fmt("label", 11))
+        value = info.get(f.key)
+        if f.locked:
+            cell_fmt = fmt("locked_value", 11)
+            if isinstance(value, int):
+                ws.write_number(f.row, f.col, value, cell_fmt)
+            else:
+                ws.write_string(f.row, f.col, str(value or ""), cell_fmt)
+        else:
+            cell_fmt = fmt("text_input", 11, valign="vcenter")
+            ws.write_string(f.row, f.col, str(value or ""), cell_fmt)
+            options = {"validate": "any", "input_title": _clip(f.label, _TITLE_MAX)}
+            if f.prompt:
+                options["input_message"] = _clip(f.prompt, _MESSAGE_MAX)
+            ws.data_validation(f.row, f.col, f.row, f.col, options)
+        if f.prompt:
+            ws.write_string(f.row, f.col + 1, f.prompt, fmt("hint", 9, valign="vcenter"))
+        text = str(value or "")
+        ws.set_row(f.row, max(22, _lines(text, 11, 50) * _line_height(11) + 6))
+        wb.define_name(f.name, f"='{f.sheet}'!${col_letter(f.col)}${f.row + 1}")
+    _sheet_setup(ws, password)
+    ws.print_area(0, label_col, fields[-1].row, value_col)
+    ws.freeze_panes(fields[0].row, 0)
+
+
+def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str, Number | None],
+                 computed: Mapping[str, Number | None], password: str) -> None:
+    t = tp.table
+    size = t.font_size
+    ws = wb.add_worksheet(t.sheet)
+    for i, w in enumerate(tp.col_widths):
+        ws.set_column(t.origin_col + i, t.origin_col + i, w)
+    for r, h in tp.row_heights.items():
+        ws.set_row(r, h)
+    for c in t.cells:
+        if c.role == "title":
+            f = fmt("block", size)
+        elif c.role == "row":
+            f = fmt("row_tall" if c.rowspan > 2 and c.colspan == 1 else "row", size)
+        else:
+            f = fmt("header", size)
+        if c.merged:
+            ws.merge_range(c.row, c.col, c.row + c.rowspan - 1, c.col + c.colspan - 1, c.text, f)
+        else:
+            ws.write_string(c.row, c.col, c.text, f)
+    for fl in t.fields:
+        nf = _num_format(fl.type)
+        if fl.input:
+            v = values.get(fl.id)
+            f = fmt("input", size, num_format=nf)
+            if fl.colspan > 1:
+                ws.merge_range(fl.row, fl.col, fl.row, fl.col + fl.colspan - 1, "" if v is None else _num(v), f)
+            elif v is None:
+                ws.write_blank(fl.row, fl.col, None, f)
+            else:
+                ws.write_number(fl.row, fl.col, _num(v), f)
+        else:
+            f = fmt("computed", size, num_format=nf)
+            cached = computed.get(fl.id)
+            formula = tp.formulas.get(fl.id, "=0")
+            if fl.colspan > 1:
+                ws.merge_range(fl.row, fl.col, fl.row, fl.col + fl.colspan - 1, "", f)
+            ws.write_formula(fl.row, fl.col, formula, f, _num(cached) if cached is not None else 0)
+        wb.define_name(fl.name, f"='{fl.sheet}'!${col_letter(fl.col)}${fl.row + 1}")
+    for key, ranges in tp.validation_ranges.items():
+        vt = spec.types[key]
+        first = ranges[0].split(":")[0]
+        r0, c0 = _rc(first)
+        last = ranges[0].split(":")[-1]
+        r1, c1 = _rc(last)
+        options = {
+            "validate": "integer" if vt.kind == "integer" else "decimal",
+            "criteria": ">=", "value": vt.minimum, "ignore_blank": True,
+            "input_title": _clip(vt.prompt_title, _TITLE_MAX), "input_message": _clip(vt.prompt, _MESSAGE_MAX),
+            "error_title": _clip(vt.error_title, _TITLE_MAX), "error_message": _clip(vt.error, _MESSAGE_MAX),
+            "error_type": "stop",
+        }
+        if len(ranges) > 1:
+            options["multi_range"] = " ".join(ranges)
+        ws.data_validation(r0, c0, r1, c1, options)
+
+    # the live check area, right of the table after one empty column
+    cc = tp.check_col
+    ws.set_column(cc - 1, cc - 1, 2)
+    ws.set_column(cc, cc, 5)
+    ws.set_column(cc + 1, cc + 1, 60)
+    if tp.checks:
+        ws.write_string(t.origin_row, cc, CHECK_HEADER[0], fmt("header", 9, bold=True))
+        ws.write_string(t.origin_row, cc + 1, CHECK_HEADER[1], fmt("header", 9, bold=True, align="left"))
+        evaluated = dict(computed)
+        for ch in tp.checks:
+            res = ch.rule.evaluate(evaluated)
+            cached = MARK_OK if res is None or res.ok else MARK_BAD
+            ws.write_formula(ch.row, cc, ch.formula, fmt("mark", 10), cached)
+            ws.write_string(ch.row, cc + 1, ch.text, fmt("check_text", 9))
+        first, last = tp.checks[0].row, tp.checks[-1].row
+        ok = wb.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"})
+        bad = wb.add_format({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
+        ws.conditional_format(first, cc, last, cc, {"type": "cell", "criteria": "==", "value": f'"{MARK_OK}"', "format": ok})
+        ws.conditional_format(first, cc, last, cc, {"type": "cell", "criteria": "==", "value": f'"{MARK_BAD}"', "format": bad})
+
+    _sheet_setup(ws, password, landscape=tp.landscape, header=t.heading)
+    ws.print_area(t.origin_row, t.origin_col, t.origin_row + t.grid_rows - 1, t.origin_col + t.grid_columns - 1)
+    if t.header_rows:
+        ws.repeat_rows(min(t.header_rows), max(t.header_rows))
+    if any(tp.freeze):
+        ws.freeze_panes(*tp.freeze)
+
+
+def _rc(ref: str) -> tuple[int, int]:
+    from .spec import parse_a1
+
+    return parse_a1(ref)
+
+
+def _write_narrative(wb, fmt, spec: FormatSpec, parts: Mapping[str, str], password: str) -> None:
+    ws = wb.add_worksheet(spec.narrative_sheet)
+    items = spec.narrative_parts
+    label_col, text_col = items[0].col - 1, items[0].col
+    ws.set_column(label_col, label_col, 16)
+    ws.set_column(text_col, text_col, 90)
+    ws.set_column(text_col + 1, text_col + 1, 34)
+    ws.merge_range(0, label_col, 0, text_col + 1, spec.narrative_title, fmt("title", 13))
+    ws.set_row(0, 26)
+    for p in items:
+        text = parts.get(f"{p.section}.{p.key}", "") or ""
+        ws.write_string(p.row, label_col, p.label, fmt("label", 11, valign="top"))
+        ws.write_string(p.row, text_col, text, fmt("text_input", 11))
+        options = {"validate": "any", "input_title": _clip(p.label, _TITLE_MAX)}
+        ws.data_validation(p.row, text_col, p.row, text_col, options)
+        if p.hint:
+            ws.write_string(p.row, text_col + 1, p.hint, fmt("hint", 9))
+        need = _lines(text, 11, 90) * _line_height(11) + 8
+        ws.set_row(p.row, min(409, max(120, need)))
+        wb.define_name(p.name, f"='{p.sheet}'!${col_letter(p.col)}${p.row + 1}")
+    _sheet_setup(ws, password)
+    ws.print_area(0, label_col, items[-1].row, text_col)
+
+
+# ---------------------------------------------------------------------------------------------
+# Batches
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One agency of a roster: its name, code and any 基本信息 values (by info field key)."""
+
+    agency: str
+    code: str = ""
+    contact: Mapping[str, str] = field(default_factory=dict)
+    line: int = 0
+
+
+def _as_row(item: Any) -> RosterRow:
+    if isinstance(item, RosterRow):
+        return item
+    if isinstance(item, Mapping):
+        return RosterRow(agency=str(item.get("agency", "")), code=str(item.get("code", "") or ""),
+                         contact={k: str(v) for k, v in item.items() if k not in ("agency", "code")})
+    name, *rest = item
+    return RosterRow(agency=str(name), code=str(rest[0]) if rest else "")
+
+
+def batch_filenames(rows: Sequence[RosterRow]) -> list[str]:
+    """`<safe agency name>.xlsx` per row; names that clean to the same file (ignoring case, as
+    Windows does) get -2, -3, ..."""
+    used: set[str] = set()
+    out = []
+    for row in rows:
+        stem = fsutil.safe_filename(row.agency)
+        name = f"{stem}.xlsx"
+        n = 2
+        while name.lower() in used:
+            name = f"{stem}-{n}.xlsx"
+            n += 1
+        used.add(name.lower())
+        out.append(name)
+    return out
+
+
+def write_batch(
+    roster_rows: Iterable[Any],
+    year: int,
+    outdir: str | Path,
+    *,
+    password: str | None = None,
+    deadline: str = "",
+    progress: Callable[[TemplateInfo], None] | None = None,
+    spec: FormatSpec | None = None,
+) -> list[TemplateInfo]:
+    """One template per roster row into `outdir`, plus manifest.csv (UTF-8 with BOM, for Excel).
+    Without `password` one is generated for the whole batch."""
+    spec = spec or load_format()
+    rows = [_as_row(r) for r in roster_rows]
+    if password is None:
+        password = generate_password()
+    if not password:
+        raise TemplateError("保护密码不能为空：请用 --password 指定，或不指定以自动生成。")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    infos = []
+    for row, name in zip(rows, batch_filenames(rows), strict=True):
+        info = write_template(
+            outdir / name, agency=row.agency, year=year, code=row.code, password=password,
+            contact=row.contact, deadline=deadline, spec=spec,
+        )
+        infos.append(info)
+        if progress is not None:
+            progress(info)
+    write_manifest(outdir / MANIFEST_NAME, infos, spec)
+    return infos
+
+
+def write_manifest(path: str | Path, infos: Sequence[TemplateInfo], spec: FormatSpec | None = None) -> Path:
+    spec = spec or load_format()
+    labels = {f.key: f.label for f in spec.info_fields}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([labels["agency"], labels["code"], *MANIFEST_EXTRA_COLUMNS])
+    for i in infos:
+        w.writerow([i.agency, i.code, i.path.name, i.sha256, i.fingerprint, i.password])
+    return fsutil.atomic_write_text(path, buf.getvalue(), encoding="utf-8-sig")
+
+
+__all__ = [
+    "LAYOUT_VERSION", "TemplateError", "TemplateInfo", "RosterRow", "check_cells", "generate_password",
+    "parts_from_narrative", "template_fingerprint", "write_batch", "write_manifest", "write_template",
+]
