@@ -25,6 +25,7 @@ from xlsxwriter.workbook import Workbook
 
 from . import __version__, fsutil, meta
 from .report import Report
+from .roster import RosterRow
 from .spec import FormatSpec, Number, Rule, Table, Term, a1, col_letter, load_format
 
 LAYOUT_VERSION = "1"  # bump when the workbook layout changes (the reader keys on the fingerprint)
@@ -759,16 +760,6 @@ def _write_narrative(wb, fmt, spec: FormatSpec, parts: Mapping[str, str], passwo
 
 # ---------------------------------------------------------------------------------------------
 # Batches
-
-
-@dataclass(frozen=True)
-class RosterRow:
-    """One agency of a roster: its name, code and any 基本信息 values (by info field key)."""
-
-    agency: str
-    code: str = ""
-    contact: Mapping[str, str] = field(default_factory=dict)
-    line: int = 0
 
 
 def _as_row(item: Any) -> RosterRow:

@@ -1,0 +1,136 @@
+"""`xlsx-tools template`: one locked template for an agency, or one per agency of a roster."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table as RichTable
+
+from ..console import console, fail
+from ..fsutil import safe_filename
+from ..roster import RosterError, read_roster
+from ..spec import DEFAULT_FORMAT, FormatError, load_format
+from ..template import MANIFEST_NAME, TemplateError, generate_password, write_batch, write_template
+
+MIN_YEAR, MAX_YEAR = 2008, 2100  # 条例 in force since 2008-05-01
+
+
+def check_year(year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        fail(f"报告年度应为 {MIN_YEAR}—{MAX_YEAR} 之间的四位年份，收到：{year}。")
+
+
+def parse_deadline(text: str | None) -> str:
+    """"2026-01-31" -> "2026年1月31日" (GB/T 9704 date style); empty stays empty."""
+    if not text:
+        return ""
+    try:
+        d = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"截止日期格式应为 YYYY-MM-DD（如 2026-01-31），收到：{text}。")
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("template")
+    def template(
+        year: Annotated[int, typer.Option("--year", "-y", help="报告年度，如 2025。")],
+        agency: Annotated[str | None, typer.Option("--agency", "-a", help="机关名称（生成单个模板）。")] = None,
+        roster: Annotated[
+            Path | None, typer.Option("--roster", "-r", help="机关名单 CSV（批量生成；UTF-8 或 GBK，须有“机关名称”列）。")
+        ] = None,
+        code: Annotated[str, typer.Option("--code", help="机关代码（单个模板）。")] = "",
+        password: Annotated[
+            str | None, typer.Option("--password", "-p", help="工作表保护密码；不指定则自动生成（批量时整批共用一个）。")
+        ] = None,
+        deadline: Annotated[
+            str | None, typer.Option("--deadline", help="填报截止日期，如 2026-01-31，写入“填报说明”。")
+        ] = None,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="输出文件（单个）或文件夹（批量，默认 templates-年度）。")
+        ] = None,
+        format_id: Annotated[str, typer.Option("--format", help="报告格式（templates/ 中的格式文件名）。")] = DEFAULT_FORMAT,
+    ) -> None:
+        """生成锁定的 Excel 填报模板：单个机关（--agency）或按名单批量生成（--roster）。"""
+        if (agency is None) == (roster is None):
+            fail("请指定 --agency（生成单个模板）或 --roster（按名单批量生成），二者选一。")
+        check_year(year)
+        if password is not None and not password:
+            fail("保护密码不能为空：请用 --password 指定，或不指定以自动生成。")
+        when = parse_deadline(deadline)
+        try:
+            spec = load_format(format_id)
+        except FormatError as e:
+            fail(str(e))
+        if agency is not None:
+            _single(agency, year, code, password, when, output, spec)
+        else:
+            _batch(roster, year, password, when, output, spec)
+
+
+def _single(agency, year, code, password, deadline, output, spec) -> None:
+    agency = agency.strip()
+    if not agency:
+        fail("机关名称不能为空。")
+    generated = password is None
+    password = password or generate_password()
+    target = output or Path(f"{safe_filename(agency)}.xlsx")
+    if target.is_dir():
+        target = target / f"{safe_filename(agency)}.xlsx"
+    elif target.suffix.lower() != ".xlsx":
+        fail(f"输出文件应以 .xlsx 结尾：{target}")
+    try:
+        info = write_template(target, agency=agency, year=year, code=code, password=password,
+                              deadline=deadline, spec=spec)
+    except TemplateError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"无法写入 {target}：{e.strerror or e}", code=1)
+    table = RichTable(show_header=False, box=None)
+    table.add_row("模板文件", str(info.path))
+    table.add_row("机关名称", info.agency)
+    table.add_row("机关代码", info.code or "（无）")
+    table.add_row("报告年度", str(info.year))
+    table.add_row("模板指纹", info.fingerprint)
+    table.add_row("sha256", info.sha256)
+    table.add_row("保护密码", f"{info.password}（自动生成，请妥善保存）" if generated else "（由 --password 指定）")
+    console.print("[bold green]已生成模板[/]")
+    console.print(table)
+
+
+def _batch(roster, year, password, deadline, output, spec) -> None:
+    try:
+        rows = read_roster(roster, spec)
+    except RosterError as e:
+        fail(str(e))
+    generated = password is None
+    password = password or generate_password()
+    outdir = output or Path(f"templates-{year}")
+    if outdir.exists() and not outdir.is_dir():
+        fail(f"批量生成时 -o 应为文件夹，但 {outdir} 是文件。")
+    progress = Progress(
+        TextColumn("生成模板"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn("{task.description}"), console=console, transient=True,
+    )
+    try:
+        with progress:
+            task = progress.add_task("", total=len(rows))
+
+            def step(info) -> None:
+                progress.update(task, advance=1, description=info.agency)
+
+            infos = write_batch(rows, year, outdir, password=password, deadline=deadline, progress=step, spec=spec)
+    except TemplateError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"无法写入 {outdir}：{e.strerror or e}", code=1)
+    console.print(f"[bold green]已生成 {len(infos)} 个模板[/]，保存在 {outdir}")
+    console.print(f"清单：{outdir / MANIFEST_NAME}（机关名称、文件名、sha256、模板指纹、保护密码）")
+    if generated:
+        console.print(f"保护密码：{password}（本批次自动生成、各模板共用，已写入清单，请妥善保存）")
+    else:
+        console.print("保护密码：由 --password 指定（已写入清单）")

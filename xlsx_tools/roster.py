@@ -1,0 +1,124 @@
+"""The roster of agencies a disclosure office sends templates to: a CSV file (UTF-8 with or without
+BOM, or GBK as Excel saves it on Chinese Windows) whose column names are 基本信息 labels of the
+format (机关名称 required; 机关代码, 联系人, 联系电话, 电子邮箱, ... optional)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import fsutil
+from .spec import FormatSpec, load_format
+
+ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK and GB2312
+
+
+class RosterError(ValueError):
+    """A roster that cannot be used; the message is Chinese and names the file and lines."""
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One agency of a roster: its name, code and any 基本信息 values (by info field key)."""
+
+    agency: str
+    code: str = ""
+    contact: Mapping[str, str] = field(default_factory=dict)
+    line: int = 0  # line of the roster file, for messages
+
+
+def decode(data: bytes, name: str) -> str:
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise RosterError(f"名单文件 {name} 的编码无法识别：请在 Excel 或 WPS 中另存为“CSV UTF-8（逗号分隔）”后重试。")
+
+
+def read_roster(path: str | Path, spec: FormatSpec | None = None) -> list[RosterRow]:
+    """Rows of a roster CSV; RosterError with a Chinese message for anything unusable."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RosterError(f"找不到名单文件 {path}。") from None
+    except IsADirectoryError:
+        raise RosterError(f"{path} 是文件夹，不是名单文件（CSV）。") from None
+    except OSError as e:
+        raise RosterError(f"无法读取名单文件 {path}：{e.strerror or e}。") from None
+    return parse_roster(decode(data, path.name), path.name, spec)
+
+
+def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None) -> list[RosterRow]:
+    spec = spec or load_format()
+    if "\x00" in text:
+        raise RosterError(f"名单文件 {name} 不是文本格式的 CSV（是否把 .xlsx 改了扩展名？请在 Excel 中另存为 CSV）。")
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise RosterError(f"名单文件 {name} 是空的：第一行应为列名，至少包含“{_label(spec, 'agency')}”。") from None
+    except csv.Error as e:
+        raise RosterError(f"名单文件 {name} 不是有效的 CSV：{e}。") from None
+    header = [h.strip() for h in header]
+    by_label = {f.label: f for f in spec.info_fields}
+    agency_label = _label(spec, "agency")
+    if agency_label not in header:
+        found = "、".join(f"“{h}”" for h in header if h) or "（无）"
+        raise RosterError(f"名单文件 {name} 缺少“{agency_label}”列。找到的列：{found}。第一行应为列名。")
+    columns = {i: by_label[h] for i, h in enumerate(header) if h in by_label and (not by_label[h].locked or by_label[h].key in ("agency", "code"))}
+    rows: list[RosterRow] = []
+    empty: list[int] = []
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            values = {f.key: (cells[i].strip() if i < len(cells) else "") for i, f in columns.items()}
+            agency = values.pop("agency", "")
+            code = values.pop("code", "")
+            if not agency:
+                empty.append(line)
+                continue
+            rows.append(RosterRow(agency=agency, code=code, contact={k: v for k, v in values.items() if v}, line=line))
+    except csv.Error as e:
+        raise RosterError(f"名单文件 {name} 第 {reader.line_num} 行无法解析：{e}。") from None
+    if empty:
+        raise RosterError(f"名单文件 {name} 中以下行的“{agency_label}”为空：第 {_lines(empty)} 行。请补全或删除这些行。")
+    if not rows:
+        raise RosterError(f"名单文件 {name} 中没有机关：第一行是列名，从第二行起每行一个机关。")
+    seen: dict[str, list[int]] = {}
+    for r in rows:
+        seen.setdefault(r.agency, []).append(r.line)
+    dups = [(a, lines) for a, lines in seen.items() if len(lines) > 1]
+    if dups:
+        text = "；".join(f"“{a}”（第 {_lines(lines)} 行）" for a, lines in dups)
+        raise RosterError(f"名单文件 {name} 中{agency_label}重复：{text}。每个机关只能出现一次。")
+    return rows
+
+
+def _label(spec: FormatSpec, key: str) -> str:
+    return next(f.label for f in spec.info_fields if f.key == key)
+
+
+def _lines(lines: Iterable[int]) -> str:
+    return "、".join(str(n) for n in lines)
+
+
+def write_roster(path: str | Path, rows: Iterable[RosterRow | tuple[str, str]], spec: FormatSpec | None = None) -> Path:
+    """Write a roster CSV (UTF-8 with BOM, so Excel shows the Chinese correctly)."""
+    spec = spec or load_format()
+    rows = [r if isinstance(r, RosterRow) else RosterRow(agency=r[0], code=r[1] if len(r) > 1 else "") for r in rows]
+    keys = ["agency", "code"] + sorted({k for r in rows for k in r.contact}, key=[f.key for f in spec.info_fields].index)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([_label(spec, k) for k in keys])
+    for r in rows:
+        w.writerow([r.agency, r.code] + [r.contact.get(k, "") for k in keys[2:]])
+    return fsutil.atomic_write_text(path, buf.getvalue(), encoding="utf-8-sig")
