@@ -169,6 +169,23 @@ def test_convert_rejects_missing_source(tmp_path: Path) -> None:
         office.convert(tmp_path / "nope.docx", "pdf", tmp_path)
 
 
+def test_convert_never_overwrites_its_source(tmp_path: Path) -> None:
+    src = tmp_path / "回收.xlsx"
+    src.write_bytes(b"original")
+    with pytest.raises(ValueError, match="转换结果会覆盖原文件"):
+        office.convert(src, "xlsx:Calc MS Excel 2007 XML", tmp_path)
+    assert src.read_bytes() == b"original"
+
+
+def test_missing_uno_python_is_reported_in_chinese(
+    soffice: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(office.ENV_UNO_PYTHON, str(tmp_path / "no-such-python"))
+    assert office.find_uno_python() is None
+    with pytest.raises(office.OfficeUnavailable, match="apt-get install python3-uno"):
+        office.run_uno("inspect_xlsx")
+
+
 @pytest.mark.parametrize(
     ("official", "acceptable"),
     [

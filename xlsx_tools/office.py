@@ -54,7 +54,7 @@ _UNO_HINT = (
     f"或用环境变量 {ENV_UNO_PYTHON} 指定能 import uno 的 Python。"
 )
 
-# Seconds to let soffice exit by itself after SIGTERM before it is killed.
+# Seconds soffice gets to quit when asked (through UNO, then SIGTERM) before it is killed.
 _SHUTDOWN_GRACE = 10
 
 
@@ -95,14 +95,14 @@ def find_soffice() -> str | None:
 def find_uno_python() -> str | None:
     """A Python interpreter in which ``import uno`` works, or None.
 
-    Tries ``$XLSX_TOOLS_UNO_PYTHON``, then Debian's system Python, then the Python bundled with
-    LibreOffice's own builds. Each candidate is checked once per process by really importing uno.
+    Tries Debian's system Python, then the Python bundled with LibreOffice's own builds; each
+    candidate is checked once per process by really importing uno. ``$XLSX_TOOLS_UNO_PYTHON``,
+    when set, is the only candidate considered.
     """
     configured = os.environ.get(ENV_UNO_PYTHON)
-    candidates = [configured] if configured else []
-    candidates += _UNO_PYTHON_CANDIDATES
+    candidates = [configured] if configured is not None else list(_UNO_PYTHON_CANDIDATES)
     for candidate in candidates:
-        path = shutil.which(candidate)
+        path = shutil.which(candidate) if candidate.strip() else None
         if path and _imports_uno(path):
             return path
     return None
@@ -216,8 +216,8 @@ def _child_env(**extra: str) -> dict[str, str]:
     """Environment for LibreOffice and the UNO Python.
 
     Our own interpreter's PYTHONHOME/PYTHONPATH (pyenv, virtualenvs) must not leak into the
-    system Python or LibreOffice's embedded one. Without any locale LibreOffice mangles
-    non-ASCII text in paths and messages, so a UTF-8 one is supplied when none is set.
+    system Python or LibreOffice's embedded one. Children with no locale at all treat paths
+    and output as ASCII, so a UTF-8 locale is supplied when none is set.
     """
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
     if not any(env.get(k) for k in ("LC_ALL", "LC_CTYPE", "LANG")):
@@ -315,13 +315,15 @@ def convert(
     source = Path(src)
     if not source.is_file():
         raise FileNotFoundError(f"找不到要转换的文件：{source}")
-    soffice = _require_soffice(f"把「{source.name}」转换为 {fmt.split(':')[0].upper()}")
     ext = fmt.split(":", 1)[0].strip().lower()
     if not ext:
         raise ValueError(f"无效的转换格式：{fmt!r}")
     target_dir = Path(outdir)
-    target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{source.stem}.{ext}"
+    if target.resolve() == source.resolve():
+        raise ValueError(f"转换结果会覆盖原文件「{source}」，请指定另一个输出目录。")
+    soffice = _require_soffice(f"把「{source.name}」转换为 {ext.upper()}")
+    target_dir.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="xlsx-tools-office-") as tmp:
         work = Path(tmp)
