@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -170,23 +171,21 @@ def _number(v: Any) -> Number | None:
 # -- JSON with exact decimals: a Decimal is written as a JSON number with its own digits and read
 # back as a Decimal (parse_float=Decimal), so 26.55 万元 never becomes 26.550000000000001.
 
-_DEC_MARK = "\u0000dec:"
-_DEC_RE = re.compile('"' + re.escape(_DEC_MARK) + r'(-?[0-9.]+)"')
-
-
-def _encode_decimals(obj: Any) -> Any:
+def _encode_decimals(obj: Any, mark: str) -> Any:
     if isinstance(obj, Decimal):
-        return _DEC_MARK + format(obj, "f")
+        return mark + format(obj, "f")
     if isinstance(obj, dict):
-        return {k: _encode_decimals(v) for k, v in obj.items()}
+        return {k: _encode_decimals(v, mark) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_encode_decimals(v) for v in obj]
+        return [_encode_decimals(v, mark) for v in obj]
     return obj
 
 
 def dumps(data: Any, indent: int | None = 2) -> str:
-    text = json.dumps(_encode_decimals(data), ensure_ascii=False, indent=indent)
-    return _DEC_RE.sub(lambda m: m.group(1), text.replace("\\u0000", "\u0000"))
+    # a fresh random marker per call, so no user text can be mistaken for a number
+    mark = f"@dec-{uuid.uuid4().hex}:"
+    text = json.dumps(_encode_decimals(data, mark), ensure_ascii=False, indent=indent)
+    return re.sub('"' + re.escape(mark) + r'(-?[0-9.]+)"', lambda m: m.group(1), text)
 
 
 def loads(text: str) -> Any:

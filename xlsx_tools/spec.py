@@ -12,7 +12,7 @@ import itertools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -521,9 +521,9 @@ def _build(data: dict, fingerprint: str, source: str) -> FormatSpec:
     computed = {r.target for r in rules if r.computes}
     for fid in computed:
         f = by_id[fid]
-        by_id[fid] = _replace_field(f, input=False)
+        by_id[fid] = replace(f, input=False)
     tables = tuple(
-        _replace_table(t, fields=tuple(by_id[f.id] for f in t.fields)) for t in tables
+        replace(t, fields=tuple(by_id[f.id] for f in t.fields)) for t in tables
     )
     text_checks = tuple(
         TextCheck(
@@ -540,18 +540,6 @@ def _build(data: dict, fingerprint: str, source: str) -> FormatSpec:
         info_fields=info_fields, narrative_sheet=narr["sheet"], narrative_title=narr.get("title", narr["sheet"]),
         narrative_parts=parts, tables=tables, rules=rules, text_checks=text_checks, _by_id=by_id,
     )
-
-
-def _replace_field(f: Field, **kw) -> Field:
-    from dataclasses import replace
-
-    return replace(f, **kw)
-
-
-def _replace_table(t: Table, **kw) -> Table:
-    from dataclasses import replace
-
-    return replace(t, **kw)
 
 
 # -- header trees -> grid
@@ -602,6 +590,32 @@ def _label_path(path: tuple[_Node, ...]) -> tuple[str, ...]:
     return tuple(n.label for n in path if n.label)
 
 
+def _place_columns(nodes: list[_Node], depth: int, col: int, top: int, col_depth: int,
+                   out: list[HeaderCell]) -> None:
+    """Column header: a node on header row `depth` spans its leaves; a leaf above the last header
+    row spans down to it (自然人 D2:D3)."""
+    for n in nodes:
+        rowspan = 1 if n.children else col_depth - depth
+        out.append(HeaderCell(n.label or "", "column", top + depth, col, rowspan, n.width))
+        if n.children:
+            _place_columns(n.children, depth + 1, col, top, col_depth, out)
+        col += n.width
+
+
+def _place_rows(nodes: list[_Node], depth: int, row: int, left: int, row_width: int,
+                out: list[HeaderCell]) -> None:
+    """Row labels: a node in label column `depth` spans its leaves' rows; a leaf left of the last
+    label column spans across to it (（一）予以公开 B6:C6)."""
+    for n in nodes:
+        height = len(n.leaves)
+        if n.label:
+            colspan = 1 if n.children else row_width - depth
+            out.append(HeaderCell(n.label, "row", row, left + depth, height, colspan))
+        if n.children:
+            _place_rows(n.children, depth + 1, row, left, row_width, out)
+        row += height
+
+
 def _build_table(t: dict, types: Mapping[str, ValueType], heading: str) -> Table:
     origin_row, origin_col = parse_a1(t.get("origin", "A1"))
     width = t["grid_columns"]
@@ -634,29 +648,11 @@ def _build_table(t: dict, types: Mapping[str, ValueType], heading: str) -> Table
         if row_width and block.get("corner"):
             cells.append(HeaderCell(block["corner"], "corner", row, origin_col, col_depth, row_width))
 
-        def place_cols(nodes: list[_Node], depth: int, col: int) -> None:
-            for n in nodes:
-                rowspan = 1 if n.children else col_depth - depth
-                cells.append(HeaderCell(n.label or "", "column", row + depth, col, rowspan, n.width))
-                if n.children:
-                    place_cols(n.children, depth + 1, col)
-                col += n.width
-
-        place_cols(cols, 0, origin_col + row_width)
+        _place_columns(cols, 0, origin_col + row_width, row, col_depth, cells)
         row += col_depth
         body_top = row
 
-        def place_rows(nodes: list[_Node], depth: int, r: int) -> None:
-            for n in nodes:
-                height = len(n.leaves)
-                if n.label:
-                    colspan = 1 if n.children else row_width - depth
-                    cells.append(HeaderCell(n.label, "row", r, origin_col + depth, height, colspan))
-                if n.children:
-                    place_rows(n.children, depth + 1, r)
-                r += height
-
-        place_rows(rows, 0, body_top)
+        _place_rows(rows, 0, body_top, origin_col, row_width, cells)
         col_paths = _leaf_paths(cols)
         for paths, index in ((_leaf_paths(rows), row_keys), (col_paths, column_keys)):
             for path in paths:
