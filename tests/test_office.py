@@ -372,6 +372,16 @@ def test_setvalue_bypasses_protection(uno_python: str, workbook: Path, tmp_path:
 
 
 @pytest.mark.libreoffice
+def test_dispatch_bypasses_data_validation(uno_python: str, workbook: Path, tmp_path: Path) -> None:
+    # A known limit of .uno:EnterString, pinned here so that nobody relies on dispatch to
+    # prove the template's validation: only typing into the input line checks it.
+    report, _ = _fill(
+        workbook, tmp_path, [{"sheet": SHEET, "cell": "B2", "value": -1, "mode": "dispatch"}]
+    )
+    assert _cells(report)["B2"]["value"] == -1
+
+
+@pytest.mark.libreoffice
 def test_inspect_reports_structure_and_recalculated_values(
     uno_python: str, workbook: Path, tmp_path: Path
 ) -> None:

@@ -11,8 +11,10 @@ is saved.
 
 Like the API modes, .uno:EnterString bypasses data validation (only the input line checks it), so
 ``dispatch`` accepts -1 or "abc" into a cell that allows only non-negative integers.
-The report lists, per action, the cell's content after everything ran, and per sheet whether it
-is protected. Runs under the UNO Python via xlsx_tools.office.run_uno: stdlib + uno only.
+
+The report lists, per action, the cell's content after everything ran (or the exception the
+action raised), and per sheet whether it is protected. Exit status 2 means some action raised.
+Runs under the UNO Python via xlsx_tools.office.run_uno: stdlib + uno only.
 """
 
 import argparse
@@ -54,7 +56,7 @@ def replace_view(doc, dispatcher):
     doc.setCurrentController(controller)
 
 
-def apply(action, doc, ctx, smgr, dispatcher):
+def apply(action, doc, dispatcher):
     sheet = doc.Sheets.getByName(action["sheet"])
     cell = sheet.getCellRangeByName(action["cell"])
     mode = action.get("mode", "dispatch")
@@ -99,7 +101,7 @@ def main(argv=None):
     try:
         for index, action in enumerate(actions):
             try:
-                apply(action, doc, ctx, smgr, dispatcher)
+                apply(action, doc, dispatcher)
             except Exception as exc:
                 failures[index] = f"{type(exc).__name__}: {exc}"
                 print(f"action {index} {action!r} failed: {exc}", file=sys.stderr)
@@ -108,16 +110,17 @@ def main(argv=None):
         if args.report:
             cells = []
             for index, action in enumerate(actions):
-                cell = doc.Sheets.getByName(action["sheet"]).getCellRangeByName(action["cell"])
                 entry = {
-                    "sheet": action["sheet"],
-                    "cell": action["cell"],
+                    "sheet": action.get("sheet"),
+                    "cell": action.get("cell"),
                     "mode": action.get("mode", "dispatch"),
                     "requested": action.get("value"),
-                    **cell_state(cell),
                 }
                 if index in failures:
                     entry["exception"] = failures[index]
+                else:
+                    sheet = doc.Sheets.getByName(action["sheet"])
+                    entry.update(cell_state(sheet.getCellRangeByName(action["cell"])))
                 cells.append(entry)
             sheets = [
                 {"name": sheet.getName(), "protected": bool(sheet.isProtected())}
@@ -127,7 +130,9 @@ def main(argv=None):
                 json.dump({"cells": cells, "sheets": sheets}, fh, ensure_ascii=False, indent=1)
     finally:
         _bridge.close(doc)
-    return 0
+    # A refused edit is a result, not a failure; an action that raised (no such sheet, bad
+    # mode) is one, and shows in the exit status after everything else has been written.
+    return 2 if failures else 0
 
 
 if __name__ == "__main__":
