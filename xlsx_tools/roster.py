@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,4 +122,9 @@ def write_roster(path: str | Path, rows: Iterable[RosterRow | tuple[str, str]], 
     w.writerow([_label(spec, k) for k in keys])
     for r in rows:
         w.writerow([r.agency, r.code] + [r.contact.get(k, "") for k in keys[2:]])
-    return fsutil.atomic_write_text(path, buf.getvalue(), encoding="utf-8-sig")
+    with fsutil.atomic_path(path) as tmp:
+        tmp.write_bytes(buf.getvalue().encode("utf-8-sig"))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it 0600
+    return Path(path)

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import math
+import os
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,6 +36,9 @@ INSTRUCTIONS_SHEET = "填报说明"
 DEADLINE_LABEL = "填报截止日期"
 NO_DEADLINE = "（按通知要求）"
 CHECK_HEADER = ("检查", "规则（实时检查：✓ 符合，✗ 不符合，请修改至全部为 ✓）")
+RULES_HEADING = "填报规则"
+RULE_KINDS = {"error": "必须符合", "warning": "请核实"}
+CROSS_YEAR_NOTE = "（回收时与上一年度报告比对）"
 MARK_OK, MARK_BAD = "✓", "✗"
 PAGE_FOOTER = "&C第 &P 页 共 &N 页"
 MANIFEST_NAME = "manifest.csv"
@@ -55,6 +59,11 @@ _MESSAGE_MAX = 255
 _PASSWORD_MAX = 255
 
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off a manifest
+
+# Files are written through mkstemp (mode 0600); give outputs the mode a plain open() would.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
 
 
 class TemplateError(ValueError):
@@ -462,6 +471,19 @@ def parts_from_narrative(spec: FormatSpec, narrative: Mapping[str, str]) -> dict
     return out
 
 
+def check_password(password: str | None) -> str:
+    """The password, or TemplateError: not empty, printable ASCII (Excel's legacy sheet-password
+    hash of other characters depends on the code page, so the office could not unlock the sheet
+    in every program), at most 255 characters."""
+    if not password:
+        raise TemplateError("保护密码不能为空：请用 --password 指定，或不指定以自动生成。")
+    if any(not (32 < ord(c) < 127) for c in password):
+        raise TemplateError("保护密码只能由英文字母、数字和英文标点组成（不含空格和中文），以便在 Excel、WPS 和 LibreOffice 中都能解除保护。")
+    if len(password) > _PASSWORD_MAX:
+        raise TemplateError(f"保护密码过长（{len(password)} 个字符），Excel 最多允许 {_PASSWORD_MAX} 个字符。")
+    return password
+
+
 def write_template(
     path: str | Path,
     *,
@@ -483,10 +505,7 @@ def write_template(
     agency = (agency or "").strip()
     if not agency:
         raise TemplateError("机关名称不能为空。")
-    if not password:
-        raise TemplateError("保护密码不能为空：请用 --password 指定，或不指定以自动生成。")
-    if len(password) > _PASSWORD_MAX:
-        raise TemplateError(f"保护密码过长（{len(password)} 个字符），Excel 最多允许 {_PASSWORD_MAX} 个字符。")
+    check_password(password)
     if spec is None:
         spec = report.spec if report is not None else load_format()
     plan = _plan(spec)
@@ -501,6 +520,7 @@ def write_template(
     path = Path(path)
     with fsutil.atomic_path(path) as tmp:
         _write(tmp, plan, info_values, figures, narrative_parts or {}, password, deadline, created)
+        os.chmod(tmp, FILE_MODE)
     return TemplateInfo(
         path=path, agency=agency, code=code or "", year=year, sha256=fsutil.sha256_file(path),
         fingerprint=plan.fingerprint, password=password,
@@ -593,19 +613,27 @@ def _write_instructions(wb, fmt, plan: _Plan, info: Mapping[str, Any], deadline:
         ws.set_row(row, _lines(text, 11, 92) * _line_height(11) + 4)
         row += 1
     row += 1
-    ws.write_string(row, 0, CHECK_HEADER[1].split("（")[0], fmt("label", 11))
+    ws.write_string(row, 0, RULES_HEADING, fmt("label", 11))
     ws.write_string(row, 1, "", fmt("label", 11))
     row += 1
     for severity, text, cross_year in plan.rule_lines:
-        mark = "必须符合" if severity == "error" else "请核实"
+        mark = RULE_KINDS.get(severity, severity)
         if cross_year:
-            text += "（回收时与上一年度报告比对）"
+            text += CROSS_YEAR_NOTE
         ws.write_string(row, 0, mark, fmt("plain", 11, align="right"))
         ws.write_string(row, 1, text, fmt("plain", 11))
         row += 1
     _sheet_setup(ws, password)
     ws.print_area(0, 0, row - 1, 1)
     ws.activate()
+
+
+def _write_text(ws, row: int, col: int, text: str, cell_format) -> None:
+    """A text cell; an empty one stays blank (an empty string would read back as "")."""
+    if text:
+        ws.write_string(row, col, text, cell_format)
+    else:
+        ws.write_blank(row, col, None, cell_format)
 
 
 def _write_info(wb, fmt, spec: FormatSpec, info: Mapping[str, Any], password: str) -> None:
@@ -626,10 +654,10 @@ def _write_info(wb, fmt, spec: FormatSpec, info: Mapping[str, Any], password: st
             if isinstance(value, int):
                 ws.write_number(f.row, f.col, value, cell_fmt)
             else:
-                ws.write_string(f.row, f.col, str(value or ""), cell_fmt)
+                _write_text(ws, f.row, f.col, str(value or ""), cell_fmt)
         else:
             cell_fmt = fmt("text_input", 11, valign="vcenter")
-            ws.write_string(f.row, f.col, str(value or ""), cell_fmt)
+            _write_text(ws, f.row, f.col, str(value or ""), cell_fmt)
             options = {"validate": "any", "input_title": _clip(f.label, _TITLE_MAX)}
             if f.prompt:
                 options["input_message"] = _clip(f.prompt, _MESSAGE_MAX)
@@ -721,6 +749,7 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
         ws.conditional_format(first, cc, last, cc, {"type": "cell", "criteria": "==", "value": f'"{MARK_BAD}"', "format": bad})
 
     _sheet_setup(ws, password, landscape=tp.landscape, header=t.heading)
+    ws.print_black_and_white()  # the printed table looks like the official one: no input fill
     ws.print_area(t.origin_row, t.origin_col, t.origin_row + t.grid_rows - 1, t.origin_col + t.grid_columns - 1)
     if t.header_rows:
         ws.repeat_rows(min(t.header_rows), max(t.header_rows))
@@ -746,7 +775,7 @@ def _write_narrative(wb, fmt, spec: FormatSpec, parts: Mapping[str, str], passwo
     for p in items:
         text = parts.get(f"{p.section}.{p.key}", "") or ""
         ws.write_string(p.row, label_col, p.label, fmt("label", 11, valign="top"))
-        ws.write_string(p.row, text_col, text, fmt("text_input", 11))
+        _write_text(ws, p.row, text_col, text, fmt("text_input", 11))
         options = {"validate": "any", "input_title": _clip(p.label, _TITLE_MAX)}
         ws.data_validation(p.row, text_col, p.row, text_col, options)
         if p.hint:
@@ -803,10 +832,7 @@ def write_batch(
     Without `password` one is generated for the whole batch."""
     spec = spec or load_format()
     rows = [_as_row(r) for r in roster_rows]
-    if password is None:
-        password = generate_password()
-    if not password:
-        raise TemplateError("保护密码不能为空：请用 --password 指定，或不指定以自动生成。")
+    password = check_password(generate_password() if password is None else password)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     infos = []
@@ -830,7 +856,10 @@ def write_manifest(path: str | Path, infos: Sequence[TemplateInfo], spec: Format
     w.writerow([labels["agency"], labels["code"], *MANIFEST_EXTRA_COLUMNS])
     for i in infos:
         w.writerow([i.agency, i.code, i.path.name, i.sha256, i.fingerprint, i.password])
-    return fsutil.atomic_write_text(path, buf.getvalue(), encoding="utf-8-sig")
+    with fsutil.atomic_path(path) as tmp:
+        tmp.write_bytes(buf.getvalue().encode("utf-8-sig"))
+        os.chmod(tmp, FILE_MODE)
+    return Path(path)
 
 
 __all__ = [

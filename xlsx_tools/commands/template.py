@@ -14,7 +14,14 @@ from ..console import console, fail
 from ..fsutil import safe_filename
 from ..roster import RosterError, read_roster
 from ..spec import DEFAULT_FORMAT, FormatError, load_format
-from ..template import MANIFEST_NAME, TemplateError, generate_password, write_batch, write_template
+from ..template import (
+    MANIFEST_NAME,
+    TemplateError,
+    check_password,
+    generate_password,
+    write_batch,
+    write_template,
+)
 
 MIN_YEAR, MAX_YEAR = 2008, 2100  # 条例 in force since 2008-05-01
 
@@ -59,8 +66,11 @@ def register(app: typer.Typer) -> None:
         if (agency is None) == (roster is None):
             fail("请指定 --agency（生成单个模板）或 --roster（按名单批量生成），二者选一。")
         check_year(year)
-        if password is not None and not password:
-            fail("保护密码不能为空：请用 --password 指定，或不指定以自动生成。")
+        if password is not None:
+            try:
+                check_password(password)
+            except TemplateError as e:
+                fail(str(e))
         when = parse_deadline(deadline)
         try:
             spec = load_format(format_id)
