@@ -67,7 +67,7 @@ def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None
         raise RosterError(f"名单文件 {name} 是空的：第一行应为列名，至少包含“{_label(spec, 'agency')}”。") from None
     except csv.Error as e:
         raise RosterError(f"名单文件 {name} 不是有效的 CSV：{e}。") from None
-    header = [h.strip() for h in header]
+    header = [h.replace("\ufeff", "").strip() for h in header]
     by_label = {f.label: f for f in spec.info_fields}
     agency_label = _label(spec, "agency")
     if agency_label not in header:

@@ -1,0 +1,278 @@
+"""The roster CSV, batches of templates with their manifest, the `template` command and the demo."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import openpyxl
+import pytest
+from openpyxl.utils.protection import hash_password
+from rich.console import Console
+from typer.testing import CliRunner
+
+from xlsx_tools import console as console_module
+from xlsx_tools.cli import app
+from xlsx_tools.demo import DemoContext, run_demo
+from xlsx_tools.fsutil import sha256_file
+from xlsx_tools.roster import RosterError, RosterRow, parse_roster, read_roster, write_roster
+from xlsx_tools.spec import load_format
+from xlsx_tools.template import MANIFEST_NAME, batch_filenames, template_fingerprint, write_batch
+
+HEADER = "机关名称,机关代码,联系人,联系电话,电子邮箱"
+ROSTER = f"""{HEADER}
+沙坡头区教育局,640502-004,王五,0955-1234567,jyj@example.cn
+沙坡头区民政局,640502-006,,,
+沙坡头区司法局,,赵六,,
+"""
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_format()
+
+
+def _flat(text: str) -> str:
+    """CLI output on one line (the consoles are widened below, so rich does not wrap)."""
+    return text.replace("\n", " ")
+
+
+@pytest.fixture(autouse=True)
+def wide_consoles(monkeypatch):
+    for c in (console_module.console, console_module.err_console):
+        monkeypatch.setattr(c, "width", 1000)
+
+
+# --------------------------------------------------------------------------- roster
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_roster_encodings(tmp_path, spec, encoding):
+    path = tmp_path / "roster.csv"
+    path.write_bytes(ROSTER.replace("\n", "\r\n").encode(encoding))
+    rows = read_roster(path, spec)
+    assert [r.agency for r in rows] == ["沙坡头区教育局", "沙坡头区民政局", "沙坡头区司法局"]
+    assert rows[0] == RosterRow("沙坡头区教育局", "640502-004",
+                                {"contact_person": "王五", "phone": "0955-1234567", "email": "jyj@example.cn"}, 2)
+    assert rows[1].contact == {} and rows[2].code == "" and rows[2].contact == {"contact_person": "赵六"}
+
+
+def test_roster_with_only_names_extra_columns_blank_lines_and_tabs(spec):
+    rows = parse_roster("\ufeff 机关名称 ,备注\n甲局,x\n\n,\n乙局,\n", spec=spec)
+    assert [(r.agency, r.code, dict(r.contact), r.line) for r in rows] == [("甲局", "", {}, 2), ("乙局", "", {}, 5)]
+    rows = parse_roster("机关名称\t机关代码\n甲局\t001\n", spec=spec)
+    assert (rows[0].agency, rows[0].code) == ("甲局", "001")
+
+
+def test_roster_locked_keys_other_than_name_and_code_are_ignored(spec):
+    rows = parse_roster("机关名称,报告年度,通讯地址\n甲局,1999,某路 1 号\n", spec=spec)
+    assert dict(rows[0].contact) == {"address": "某路 1 号"}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("单位,代码\n甲局,1\n", "名单文件 名单 缺少“机关名称”列。找到的列：“单位”、“代码”。第一行应为列名。"),
+    ("", "名单文件 名单 是空的：第一行应为列名，至少包含“机关名称”。"),
+    ("机关名称\n", "名单文件 名单 中没有机关：第一行是列名，从第二行起每行一个机关。"),
+    ("机关名称,机关代码\n甲局,1\n,2\n乙局,3\n  ,4\n", "名单文件 名单 中以下行的“机关名称”为空：第 3、5 行。请补全或删除这些行。"),
+    ("机关名称\n甲局\n乙局\n甲局\n乙局\n乙局\n",
+     "名单文件 名单 中机关名称重复：“甲局”（第 2、4 行）；“乙局”（第 3、5、6 行）。每个机关只能出现一次。"),
+    ("PK\x03\x04\x00\x00", "不是文本格式的 CSV"),
+])
+def test_roster_errors(spec, text, message):
+    with pytest.raises(RosterError) as e:
+        parse_roster(text, spec=spec)
+    assert message in str(e.value)
+
+
+def test_roster_unreadable_files(tmp_path, spec):
+    with pytest.raises(RosterError, match="找不到名单文件 .*nope.csv"):
+        read_roster(tmp_path / "nope.csv", spec)
+    with pytest.raises(RosterError, match="是文件夹，不是名单文件"):
+        read_roster(tmp_path, spec)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\xff\xfe\x00\xd8\x81")  # neither UTF-8 nor GB18030
+    with pytest.raises(RosterError, match="bad.csv 的编码无法识别：请在 Excel 或 WPS 中另存为“CSV UTF-8（逗号分隔）”后重试。"):
+        read_roster(bad, spec)
+
+
+def test_write_roster_round_trips(tmp_path, spec):
+    rows = [RosterRow("甲局", "1", {"email": "a@b.cn"}), RosterRow("乙局", "2")]
+    path = write_roster(tmp_path / "r.csv", rows, spec)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert [(r.agency, r.code, dict(r.contact)) for r in read_roster(path, spec)] == [
+        ("甲局", "1", {"email": "a@b.cn"}), ("乙局", "2", {})]
+
+
+# --------------------------------------------------------------------------- batch
+
+
+def test_batch_filenames_are_safe_and_unique():
+    rows = [RosterRow("甲/局"), RosterRow("甲_局"), RosterRow("A局"), RosterRow("a局"), RosterRow("甲_局 ")]
+    assert batch_filenames(rows) == ["甲_局.xlsx", "甲_局-2.xlsx", "A局.xlsx", "a局-2.xlsx", "甲_局-3.xlsx"]
+
+
+def test_write_batch_and_manifest(tmp_path, spec):
+    rows = parse_roster(ROSTER, spec=spec) + [RosterRow("沙坡头区司法局/二处")]
+    seen = []
+    infos = write_batch(rows, 2025, tmp_path / "out", password="batch-pw", deadline="2026年1月31日",
+                        progress=seen.append, spec=spec)
+    assert seen == infos and len(infos) == 4
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == sorted([i.path.name for i in infos] + [MANIFEST_NAME])
+    raw = (tmp_path / "out" / MANIFEST_NAME).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 CSV correctly only with a BOM
+    lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert lines[0] == ["机关名称", "机关代码", "文件名", "sha256", "模板指纹", "保护密码"]
+    assert lines[4][:3] == ["沙坡头区司法局/二处", "", "沙坡头区司法局_二处.xlsx"]
+    for info, line in zip(infos, lines[1:], strict=True):
+        assert line == [info.agency, info.code, info.path.name, sha256_file(info.path), template_fingerprint(spec),
+                        "batch-pw"]
+    wb = openpyxl.load_workbook(infos[0].path)
+    assert wb["表三"].protection.password == hash_password("batch-pw")
+    info_sheet = wb[spec.info_sheet]
+    got = {f.key: info_sheet[f.cell].value for f in spec.info_fields}
+    assert (got["agency"], got["code"], got["year"]) == ("沙坡头区教育局", "640502-004", 2025)
+    assert (got["contact_person"], got["phone"], got["email"]) == ("王五", "0955-1234567", "jyj@example.cn")
+    assert "2026年1月31日" in [c.value for row in wb["填报说明"].iter_rows() for c in row]
+
+
+def test_write_batch_generates_one_password_per_batch(tmp_path, spec):
+    infos = write_batch([("甲局", "1"), {"agency": "乙局", "code": "2", "phone": "123"}], 2025, tmp_path, spec=spec)
+    assert infos[0].password == infos[1].password and len(infos[0].password) >= 10
+    again = write_batch([("甲局", "1")], 2025, tmp_path / "again", spec=spec)
+    assert again[0].password != infos[0].password
+
+
+# --------------------------------------------------------------------------- command
+
+
+@pytest.fixture()
+def runner():
+    return CliRunner()
+
+
+def test_cli_single_with_generated_password(runner, tmp_path):
+    out = tmp_path / "t.xlsx"
+    res = runner.invoke(app, ["template", "--agency", "沙坡头区教育局", "--year", "2025", "--code", "A1", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    text = _flat(res.output)
+    password = re.search(r"保护密码\s+([a-z0-9]+)（自动生成，请妥善保存）", text).group(1)
+    wb = openpyxl.load_workbook(out)
+    assert wb["表二"].protection.password == hash_password(password)
+    assert "已生成模板" in text and "沙坡头区教育局" in text and template_fingerprint(load_format()) in text
+
+
+def test_cli_single_into_a_folder_with_given_password(runner, tmp_path):
+    res = runner.invoke(app, ["template", "-a", "甲/局", "-y", "2025", "-p", "given-pw", "-o", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "（由 --password 指定）" in _flat(res.output) and "given-pw" not in res.output
+    assert (tmp_path / "甲_局.xlsx").is_file()
+
+
+def test_cli_batch(runner, tmp_path):
+    roster = tmp_path / "名单.csv"
+    roster.write_bytes(ROSTER.encode("gbk"))
+    res = runner.invoke(app, ["template", "--roster", str(roster), "--year", "2025", "-o", str(tmp_path / "out"),
+                              "--deadline", "2026-01-31"])
+    assert res.exit_code == 0, res.output
+    text = _flat(res.output)
+    assert "已生成 3 个模板" in text and MANIFEST_NAME in text
+    password = re.search(r"保护密码：([a-z0-9]+)（本批次自动生成、各模板共用，已写入清单，请妥善保存）", text).group(1)
+    manifest = (tmp_path / "out" / MANIFEST_NAME).read_text(encoding="utf-8-sig")
+    assert manifest.count(password) == 3
+    wb = openpyxl.load_workbook(tmp_path / "out" / "沙坡头区教育局.xlsx")
+    assert "2026年1月31日" in [c.value for row in wb["填报说明"].iter_rows() for c in row]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--year", "2025"], "请指定 --agency（生成单个模板）或 --roster（按名单批量生成），二者选一。"),
+    (["--year", "2025", "-a", "甲局", "-r", "x.csv"], "请指定 --agency（生成单个模板）或 --roster（按名单批量生成），二者选一。"),
+    (["--year", "1999", "-a", "甲局"], "报告年度应为 2008—2100 之间的四位年份，收到：1999。"),
+    (["--year", "25", "-a", "甲局"], "报告年度应为 2008—2100 之间的四位年份，收到：25。"),
+    (["--year", "2025", "-a", "甲局", "-p", ""], "保护密码不能为空"),
+    (["--year", "2025", "-a", "甲局", "-p", "中文密码"], "保护密码只能由英文字母、数字和英文标点组成"),
+    (["--year", "2025", "-a", "  "], "机关名称不能为空。"),
+    (["--year", "2025", "-a", "甲局", "--deadline", "明年一月"], "截止日期格式应为 YYYY-MM-DD（如 2026-01-31），收到：明年一月。"),
+    (["--year", "2025", "-a", "甲局", "-o", "out.pdf"], "输出文件应以 .xlsx 结尾：out.pdf"),
+    (["--year", "2025", "-a", "甲局", "--format", "gov-info-1999"], "未找到报告格式文件 gov-info-1999"),
+    (["--year", "2025", "-r", "missing.csv"], "找不到名单文件 missing.csv。"),
+])
+def test_cli_usage_errors(runner, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["template", *args])
+    assert res.exit_code == 2
+    assert message in _flat(res.stderr)
+    assert "Traceback" not in res.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_roster_error_names_the_lines(runner, tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("机关名称\n甲局\n甲局\n", encoding="utf-8")
+    res = runner.invoke(app, ["template", "-r", str(roster), "-y", "2025", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "名单文件 r.csv 中机关名称重复：“甲局”（第 2、3 行）" in _flat(res.stderr)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_batch_output_must_be_a_folder(runner, tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("机关名称\n甲局\n", encoding="utf-8")
+    (tmp_path / "file").write_text("x")
+    res = runner.invoke(app, ["template", "-r", str(roster), "-y", "2025", "-o", str(tmp_path / "file")])
+    assert res.exit_code == 2 and "批量生成时 -o 应为文件夹" in _flat(res.stderr)
+
+
+def test_cli_unwritable_output(runner, tmp_path):
+    (tmp_path / "file").write_text("x")  # a file where a folder should be: fails even for root
+    res = runner.invoke(app, ["template", "-a", "甲局", "-y", "2025", "-o", str(tmp_path / "file" / "x.xlsx")])
+    assert res.exit_code == 1 and f"无法写入 {tmp_path / 'file' / 'x.xlsx'}" in _flat(res.stderr)
+    roster = tmp_path / "r.csv"
+    roster.write_text("机关名称\n甲局\n", encoding="utf-8")
+    res = runner.invoke(app, ["template", "-r", str(roster), "-y", "2025", "-o", str(tmp_path / "file" / "sub")])
+    assert res.exit_code == 1 and "无法写入" in _flat(res.stderr)
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def test_demo_writes_the_sample_templates(tmp_path, spec):
+    out = io.StringIO()
+    assert run_demo(tmp_path / "demo", Console(file=out, width=200)) == 0
+    demo = tmp_path / "demo"
+    sample = demo / "沙坡头区政务服务中心.xlsx"
+    wb = openpyxl.load_workbook(sample)
+    info = {f.key: wb[spec.info_sheet][f.cell].value for f in spec.info_fields}
+    assert (info["agency"], info["year"]) == ("沙坡头区政务服务中心", 2021)
+    assert info["phone"] == "0955-8597620" and info["email"] == "sptqzwzx@163.com"
+    batch = sorted(p.name for p in (demo / "templates").glob("*.xlsx"))
+    assert len(batch) == 12 and "沙坡头区卫生健康局.xlsx" in batch
+    assert (demo / "templates" / MANIFEST_NAME).is_file() and (demo / "roster.csv").is_file()
+    text = out.getvalue()
+    assert "沙坡头区政务服务中心.xlsx" in text and "templates/manifest.csv" in text and "模板保护密码" in text
+
+
+def test_demo_stages_are_pluggable(tmp_path):
+    calls = []
+
+    def stage(ctx: DemoContext) -> None:
+        calls.append((ctx.year, ctx.spec.id, bool(ctx.password)))
+        ctx.wrote(ctx.outdir / "x.txt", "测试阶段")
+
+    out = io.StringIO()
+    assert run_demo(tmp_path, Console(file=out, width=200), stages=[stage]) == 0
+    assert calls == [(2021, "gov-info-2021", True)] and "测试阶段" in out.getvalue()
+
+
+def test_demo_command(runner, tmp_path):
+    res = runner.invoke(app, ["demo", "-o", str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "d" / "templates" / MANIFEST_NAME).is_file()
+
+
+def test_demo_unwritable_folder(tmp_path):
+    (tmp_path / "file").write_text("x")
+    out = io.StringIO()
+    assert run_demo(tmp_path / "file" / "sub", Console(file=out, width=200)) == 1
+    assert "无法创建输出文件夹" in out.getvalue()
