@@ -1,0 +1,554 @@
+"""The report as a Word document in official 公文 format (GB/T 9704-2012): title, opening
+paragraph, sections 一 to 六 with the three tables built from the format file, optional signature.
+
+Layout rules are cited where they are applied; every label comes from the spec, every style is a
+named style an agency can still change in Word or WPS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import docx
+from docx.document import Document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml.ns import qn
+from docx.shared import Mm, Twips
+from docx.styles.style import BaseStyle
+
+from . import docx_oxml as ox
+from .findings import ERROR, Finding
+from .fsutil import atomic_path
+from .report import Report
+from .spec import FormatSpec, Table, fmt_number
+
+# -- GB/T 9704-2012 §5: A4, margins 37/35/28/26 mm, text block 156 mm x 225 mm, 22 x 28
+
+PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 210, 297
+MARGIN_TOP_MM, MARGIN_BOTTOM_MM, MARGIN_LEFT_MM, MARGIN_RIGHT_MM = 37, 35, 28, 26
+TEXT_WIDTH = round(156 / 25.4 * 1440)  # 8844 twips
+LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
+# 7.5: the page number's 一字线 sits 7 mm below the text block. Word measures the footer distance
+# from the paper's edge to the bottom of the footer line; with a 14 pt line set exactly, the
+# number's middle lands 7 mm under the block.
+FOOTER_DISTANCE_MM = 25.5
+PAGE_NUMBER_OFFSET_MM = 7
+
+BODY_PT = 16  # 3号
+TITLE_PT = 22  # 2号
+PAGE_NUMBER_PT = 14  # 4号
+# 225 mm / 22 lines = 28.9 pt: the line pitch of the grid, and the fixed line spacing of the body
+LINE_PITCH = math.floor(225 / 25.4 * 1440 / LINES_PER_PAGE)  # 579 twips
+# 28 characters a line. Word would do it with a character grid (docGrid linesAndChars,
+# charSpace -849: cells of 156 mm / 28 = 15.79 pt), but LibreOffice 7.x imports that grid as
+# "snap to characters" and gives every 16 pt character two 15.79 pt cells: 14 characters a line.
+# So the grid is a line grid only, and the body styles are condensed by 0.25 pt: 28 characters of
+# 15.75 pt fit the 442.2 pt line in Word, WPS and LibreOffice alike, 29 do not.
+BODY_CHAR_SPACING = -5  # twentieths of a point
+CHAR_SPACE = math.floor((TEXT_WIDTH / 20 / CHARS_PER_LINE - BODY_PT) * 4096)  # -849, kept for Word
+
+FONT_LATIN = "Times New Roman"
+FONT_BODY = "仿宋_GB2312"
+FONT_TITLE = "方正小标宋简体"
+FONT_HEADING1 = "黑体"
+FONT_HEADING2 = "楷体_GB2312"
+FONT_TABLE = "宋体"
+FONT_PAGE_NUMBER = "宋体"
+
+TABLE_CELL_MARGIN = 85
+# An optional section left empty says so, as published reports do (and as the template's hint asks).
+NOTHING_TO_REPORT = "无。"  # twips each side, 1.5 mm
+
+
+@dataclass(frozen=True)
+class StyleDef:
+    id: str
+    name: str
+    kind: str  # "paragraph" | "character"
+    east_asia: str
+    latin: str = FONT_LATIN
+    size: float | None = None
+    based_on: str | None = None
+
+
+# The styles of the document (ids are ASCII so every office suite keeps them; names are what the
+# agency sees in the style list).
+BODY = StyleDef("GwBody", "公文正文", "paragraph", FONT_BODY, size=BODY_PT, based_on="Normal")
+TITLE = StyleDef("GwTitle", "公文标题", "paragraph", FONT_TITLE, FONT_TITLE, TITLE_PT, "GwBody")
+HEADING1 = StyleDef("GwHeading1", "一级标题", "paragraph", FONT_HEADING1, size=BODY_PT, based_on="GwBody")
+HEADING2 = StyleDef("GwHeading2", "二级标题", "paragraph", FONT_HEADING2, size=BODY_PT, based_on="GwBody")
+HEADING2_CHAR = StyleDef("GwHeading2Char", "二级标题字符", "character", FONT_HEADING2, size=BODY_PT)
+SIGNATURE = StyleDef("GwSignature", "署名", "paragraph", FONT_BODY, size=BODY_PT, based_on="GwBody")
+TABLE_TEXT = StyleDef("GwTable", "表格文字", "paragraph", FONT_TABLE, size=10.5, based_on="Normal")
+FOOTER = StyleDef("Footer", "footer", "paragraph", FONT_PAGE_NUMBER, FONT_PAGE_NUMBER, PAGE_NUMBER_PT, "Normal")
+HEADER = StyleDef("Header", "header", "paragraph", FONT_BODY, size=BODY_PT, based_on="Normal")
+
+# Built-in styles of python-docx's template that stay; the rest (Heading 1–9, Title, 100 table
+# styles ...) are removed so that no theme font or Western default lingers in the file.
+_KEEP_STYLES = {"Normal", "DefaultParagraphFont", "TableNormal", "NoList", "Header", "Footer"}
+
+_ORDINAL2 = re.compile(r"^（[一二三四五六七八九十]+）")
+_CJK_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f“”‘’—…·]")
+
+
+class IncompleteReport(ValueError):
+    """A required part of the report is empty; the message is Chinese."""
+
+
+# ------------------------------------------------------------------------------------ public API
+
+
+def build_document(report: Report, *, spec: FormatSpec | None = None, signature: bool = False,
+                   date: str | dt.date | None = None, strict: bool = True) -> Document:
+    """The report as a python-docx Document in 公文 format.
+
+    `signature` adds the agency name and date under the text (GB/T 9704-2012 7.3.5.2); the date
+    is `date`, else the report's 成文日期 (contact["report_date"]), else today. With `strict`
+    (the default) a required section without text raises IncompleteReport.
+    """
+    spec = spec or report.spec
+    if strict:
+        missing = narrative_findings(report, spec)
+        if missing:
+            raise IncompleteReport("；".join(f.message for f in missing))
+    doc = docx.Document()
+    _prepare_package(doc)
+    table_styles = _add_styles(doc, spec)
+    _setup_page(doc)
+
+    body = doc.element.body
+    for p in body.findall(qn("w:p")):
+        body.remove(p)
+    _title(doc, report, spec)
+    _paragraph(doc, opening_paragraph(report, spec), BODY)
+    for section in spec.sections:
+        _paragraph(doc, section.heading, HEADING1)
+        if section.kind == "table":
+            table = spec.table(section.key)
+            _append_table(doc, table, report, table_styles[table.key])
+        else:
+            texts = paragraphs(report.narrative.get(section.key, ""))
+            for text in texts or [NOTHING_TO_REPORT]:
+                _narrative_paragraph(doc, text)
+    if signature:
+        _signature(doc, report, date)
+    return doc
+
+
+def write_docx(report: Report, path: str | Path, **kw) -> Path:
+    """Build the document and write it atomically to `path` (keywords as build_document)."""
+    doc = build_document(report, **kw)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        doc.save(str(tmp))
+    return path
+
+
+def default_filename(report: Report, spec: FormatSpec | None = None) -> str:
+    """沙坡头区政务服务中心2021年政府信息公开工作年度报告.docx"""
+    from .fsutil import safe_filename
+
+    spec = spec or report.spec
+    return safe_filename(report.agency.name + spec.report_title.format(year=report.year)) + ".docx"
+
+
+def opening_paragraph(report: Report, spec: FormatSpec | None = None) -> str:
+    """The customary opening paragraph from spec.preamble and the report's 基本信息.
+
+    A clause whose placeholders are all empty is left out (no website -> no download sentence);
+    联系单位 defaults to the agency's name.
+    """
+    spec = spec or report.spec
+    values = {k: (v or "").strip() for k, v in report.contact.items()}
+    values["agency"] = report.agency.name
+    values["year"] = str(report.year)
+    if not values.get("contact_org"):
+        values["contact_org"] = report.agency.name
+    out = []
+    for clause in spec.preamble:
+        names = [name for _, name, _, _ in string.Formatter().parse(clause) if name]
+        if names and not any(values.get(n) for n in names):
+            continue
+        out.append(clause.format_map(_Blank(values)))
+    return "".join(out)
+
+
+def paragraphs(text: str) -> list[str]:
+    """A narrative's paragraphs: one per line, blank lines dropped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def split_subheading(text: str) -> tuple[str, str]:
+    """("（一）依法主动公开。", "贯彻落实…") for a paragraph that opens with a （一） sub-heading;
+    ("", text) otherwise. The sub-heading runs to the first 。 (the whole text if there is none)."""
+    if not _ORDINAL2.match(text):
+        return "", text
+    end = text.find("。")
+    if end < 0:
+        return text, ""
+    return text[:end + 1], text[end + 1:]
+
+
+def narrative_findings(report: Report, spec: FormatSpec | None = None) -> list[Finding]:
+    """An error for each required narrative section that has no text."""
+    spec = spec or report.spec
+    out = []
+    for section in spec.narrative_sections:
+        if not section.required or paragraphs(report.narrative.get(section.key, "")):
+            continue
+        parts = [p for p in spec.narrative_parts if p.section == section.key]
+        out.append(Finding(
+            code="NARRATIVE_EMPTY", severity=ERROR,
+            message=(f"报告第{section.number}部分「{section.heading}」没有内容。这一部分必须填写："
+                     f"请在「{spec.narrative_sheet}」工作表中填写，或用 --narrative 提供文字。"),
+            cells=tuple(f"{p.sheet}!{p.cell}" for p in parts),
+            labels=tuple(f"{p.sheet} {p.label}（{p.cell}）" for p in parts[:1]),
+            title=section.heading,
+        ))
+    return out
+
+
+def parse_date(text: str) -> dt.date:
+    """"2022年1月20日", "2022-01-20", "2022/1/20" or "2022.1.20" -> date; ValueError (Chinese)."""
+    m = re.fullmatch(r"\s*(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?\s*", text or "")
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            pass
+    raise ValueError(f"日期「{text}」无法识别，请写成 2022年1月20日 或 2022-01-20 这样的格式。")
+
+
+def format_date(d: dt.date) -> str:
+    """GB/T 9704-2012 7.3.5: 年份标全称，月、日不编虚位 -> 2022年1月20日."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+# ----------------------------------------------------------------------------- package and styles
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _prepare_package(doc: Document) -> None:
+    part = doc.part
+    # stylesWithEffects (Word 2010) duplicates every style with theme fonts; nothing needs it.
+    for rid, rel in list(part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            part.drop_rel(rid)
+    ox.set_theme_font_lang(doc.settings.element)
+    # 7.5: odd pages' number on the right, even pages' on the left
+    doc.settings.odd_and_even_pages_header_footer = True
+
+
+def _add_styles(doc: Document, spec: FormatSpec) -> dict[str, StyleDef]:
+    """Set up docDefaults and the named styles; returns each table's text style."""
+    styles_el = doc.styles.element
+    for style in list(styles_el.findall(qn("w:style"))):
+        if style.get(qn("w:styleId")) not in _KEEP_STYLES:
+            styles_el.remove(style)
+    ox.strip_theme_fonts(styles_el)
+
+    defaults = styles_el.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    ox.set_fonts(rpr, latin=FONT_LATIN, east_asia=FONT_BODY)
+    ox.set_size(rpr, BODY_PT)
+    ox.set_lang(rpr)
+    ppr = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    ox.set_spacing(ppr, line=240, rule="auto")
+
+    normal = doc.styles["Normal"]
+    _style_fonts(normal, StyleDef("Normal", "Normal", "paragraph", FONT_BODY, size=BODY_PT))
+
+    for sd in (BODY, TITLE, HEADING1, HEADING2, SIGNATURE, TABLE_TEXT, HEADING2_CHAR):
+        _new_style(doc, sd)
+    for sd in (HEADER, FOOTER):
+        _style_fonts(doc.styles[sd.name], sd)
+    for char_id in ("HeaderChar", "FooterChar"):
+        for el in styles_el.findall(qn("w:style")):
+            link = el.find(qn("w:link"))
+            if link is not None and link.get(qn("w:val")) == char_id:
+                el.remove(link)
+
+    body_ppr = _ppr(doc.styles[BODY.name])
+    ox.set_widow_control(body_ppr, False)  # 22 lines on every page (5.2.3)
+    ox.set_spacing(body_ppr, line=LINE_PITCH)
+    ox.set_indent(body_ppr, first_line_chars=200)  # 每个自然段左空二字
+    ox.set_jc(body_ppr, "both")
+    ox.set_char_spacing(doc.styles[BODY.name].element.get_or_add_rPr(), BODY_CHAR_SPACING)
+
+    title_ppr = _ppr(doc.styles[TITLE.name])
+    ox.set_snap_to_grid(title_ppr, False)  # a 22 pt line would take two grid lines
+    ox.set_char_spacing(doc.styles[TITLE.name].element.get_or_add_rPr(), 0)
+    ox.set_indent(title_ppr, first_line_chars=0)
+    ox.set_jc(title_ppr, "center")
+    ox.set_spacing(title_ppr, line=LINE_PITCH, after=LINE_PITCH)  # 标题下空一行
+    ox.set_keep_next(title_ppr)
+
+    for level, sd in enumerate((HEADING1, HEADING2)):
+        p = _ppr(doc.styles[sd.name])
+        ox.set_keep_next(p)
+        ox.set_outline_level(p, level)
+    doc.styles[BODY.name].element.get_or_add_next().val = BODY.id
+    for sd in (HEADING1, HEADING2, TITLE):
+        doc.styles[sd.name].element.get_or_add_next().val = BODY.id
+
+    sig = _ppr(doc.styles[SIGNATURE.name])
+    ox.set_indent(sig, first_line_chars=0)
+    ox.set_jc(sig, "right")
+
+    table_ppr = _ppr(doc.styles[TABLE_TEXT.name])
+    ox.set_snap_to_grid(table_ppr, False)
+    ox.set_spacing(table_ppr, line=240, rule="auto")
+    ox.set_indent(table_ppr, first_line_chars=0)
+    ox.set_jc(table_ppr, "center")
+
+    footer_ppr = _ppr(doc.styles[FOOTER.name])
+    ox.set_snap_to_grid(footer_ppr, False)
+    ox.set_spacing(footer_ppr, line=round(PAGE_NUMBER_PT * 20))
+    ox.set_indent(footer_ppr, first_line_chars=0)
+    header_ppr = _ppr(doc.styles[HEADER.name])
+    ox.set_snap_to_grid(header_ppr, False)
+    for ppr in (footer_ppr, header_ppr):
+        ox.remove_tabs(ppr)  # the template's tab stops are for US Letter
+
+    by_table: dict[str, StyleDef] = {}
+    for table in spec.tables:
+        if table.font_size == TABLE_TEXT.size:
+            by_table[table.key] = TABLE_TEXT
+            continue
+        sd = StyleDef(f"GwTable{table.font_size:g}".replace(".", "_"), f"{TABLE_TEXT.name} {table.font_size:g}pt",
+                      "paragraph", FONT_TABLE, size=table.font_size, based_on=TABLE_TEXT.id)
+        if sd.name not in {s.name for s in doc.styles}:
+            _new_style(doc, sd)
+        by_table[table.key] = sd
+    return by_table
+
+
+def _new_style(doc: Document, sd: StyleDef) -> BaseStyle:
+    kind = WD_STYLE_TYPE.PARAGRAPH if sd.kind == "paragraph" else WD_STYLE_TYPE.CHARACTER
+    style = doc.styles.add_style(sd.name, kind)
+    style.style_id = sd.id
+    style.quick_style = True
+    style.hidden = False
+    style.unhide_when_used = False
+    if sd.based_on:
+        style.element.get_or_add_basedOn().val = sd.based_on
+    _style_fonts(style, sd)
+    return style
+
+
+def _style_fonts(style: BaseStyle, sd: StyleDef) -> None:
+    rpr = style.element.get_or_add_rPr()
+    ox.set_fonts(rpr, latin=sd.latin, east_asia=sd.east_asia)
+    if sd.size:
+        ox.set_size(rpr, sd.size)
+    ox.set_lang(rpr)
+
+
+def _ppr(style: BaseStyle):
+    return style.element.get_or_add_pPr()
+
+
+def _setup_page(doc: Document) -> None:
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM)
+    section.top_margin, section.bottom_margin = Mm(MARGIN_TOP_MM), Mm(MARGIN_BOTTOM_MM)
+    section.left_margin, section.right_margin = Mm(MARGIN_LEFT_MM), Mm(MARGIN_RIGHT_MM)
+    section.header_distance = Mm(15)
+    section.footer_distance = Mm(FOOTER_DISTANCE_MM)
+    section.gutter = Twips(0)
+    ox.set_doc_grid(section._sectPr, line_pitch=LINE_PITCH, char_space=CHAR_SPACE, type="lines")
+    # 7.5: 单页码居右空一字，双页码居左空一字
+    for footer, align in ((section.footer, "right"), (section.even_page_footer, "left")):
+        footer.is_linked_to_previous = False
+        p = footer.paragraphs[0]
+        p.style = doc.styles[FOOTER.name]
+        ppr = p._p.get_or_add_pPr()
+        ox.set_jc(ppr, align)
+        ox.set_indent(ppr, **{f"{align}_chars": 100}, char_twips=PAGE_NUMBER_PT * 20)
+        ox.add_page_number(p._p)
+
+
+# ------------------------------------------------------------------------------------ body content
+
+
+def _paragraph(doc: Document, text: str, sd: StyleDef):
+    p = doc.add_paragraph(style=doc.styles[sd.name])
+    if text:
+        p.add_run(text)
+    return p
+
+
+def _title(doc: Document, report: Report, spec: FormatSpec) -> None:
+    """7.3.1: 2号小标宋, centred, agency name and report title on two lines of one title."""
+    p = _paragraph(doc, report.agency.name, TITLE)
+    run = p.add_run()
+    run.add_break()
+    p.add_run(spec.report_title.format(year=report.year))
+
+
+def _narrative_paragraph(doc: Document, text: str) -> None:
+    head, rest = split_subheading(text)
+    if head and not rest:
+        _paragraph(doc, head, HEADING2)
+        return
+    p = _paragraph(doc, "", BODY)
+    if head:
+        p.add_run(head, style=doc.styles[HEADING2_CHAR.name])
+    if rest:
+        p.add_run(rest)
+
+
+def text_width(text: str) -> float:
+    """Width in character cells: Chinese and full-width characters 1, others (digits) 1/2."""
+    return sum(1 if _CJK_WIDE.match(c) else 0.5 for c in text)
+
+
+def _signature(doc: Document, report: Report, date: str | dt.date | None) -> None:
+    """GB/T 9704-2012 7.3.5.2: 正文下空一行右空二字编排发文机关署名，署名下一行编排成文日期，
+    首字比署名首字右移二字；日期长于署名时日期右空二字，并相应增加署名右空字数。"""
+    if isinstance(date, dt.date):
+        when = date
+    elif date:
+        when = parse_date(date)
+    elif (report.contact.get("report_date") or "").strip():
+        when = parse_date(report.contact["report_date"])
+    else:
+        when = dt.date.today()
+    name, date_text = report.agency.name, format_date(when)
+    name_w, date_w = text_width(name), text_width(date_text)
+    date_right = max(2.0, name_w - date_w)
+    name_right = date_right + date_w + 2 - name_w
+    _paragraph(doc, "", BODY)
+    for text, right in ((name, name_right), (date_text, date_right)):
+        p = _paragraph(doc, text, SIGNATURE)
+        ox.set_indent(p._p.get_or_add_pPr(), right_chars=round(right * 100))
+
+
+# ------------------------------------------------------------------------------------------ tables
+
+
+@dataclass(frozen=True)
+class _Slot:
+    text: str
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    role: str  # title | corner | column | row | value
+
+
+def table_slots(table: Table, figures: Mapping[str, object] | None = None) -> list[_Slot]:
+    """Every cell of a table's grid (labels from the spec, values formatted), relative to its
+    top-left corner."""
+    out = [
+        _Slot(c.text, c.row - table.origin_row, c.col - table.origin_col, c.rowspan, c.colspan, c.role)
+        for c in table.cells
+    ]
+    figures = figures or {}
+    for f in table.fields:
+        value = figures.get(f.id)
+        text = "" if value is None else fmt_number(value)  # type: ignore[arg-type]
+        out.append(_Slot(text, f.row - table.origin_row, f.col - table.origin_col, 1, f.colspan, "value"))
+    return out
+
+
+def table_rows(table: Table, figures: Mapping[str, object] | None = None) -> list[ox.RowXml]:
+    """The grid as rows of w:tc descriptions: merged cells become gridSpan, vertical merges a
+    restart cell and continue cells below it."""
+    owner: dict[tuple[int, int], _Slot] = {}
+    for slot in table_slots(table, figures):
+        for r in range(slot.row, slot.row + slot.rowspan):
+            for c in range(slot.col, slot.col + slot.colspan):
+                if (r, c) in owner or not (0 <= r < table.grid_rows and 0 <= c < table.grid_columns):
+                    raise ValueError(f"table {table.key}: cell ({r}, {c}) is covered twice or lies outside the grid")
+                owner[(r, c)] = slot
+    header = {r - table.origin_row for r in table.header_rows}
+    rows = []
+    for r in range(table.grid_rows):
+        cells = []
+        c = 0
+        while c < table.grid_columns:
+            slot = owner.get((r, c))
+            if slot is None:
+                raise ValueError(f"table {table.key}: no cell covers ({r}, {c})")
+            if slot.row == r:
+                cells.append(ox.CellXml(
+                    slot.text, slot.colspan, "restart" if slot.rowspan > 1 else None, _align(slot),
+                ))
+            else:
+                cells.append(ox.CellXml("", slot.colspan, "continue"))
+            c += slot.colspan
+        rows.append(ox.RowXml(tuple(cells), header=r in header))
+    return rows
+
+
+def _align(slot: _Slot) -> str:
+    # long row labels read from the left; everything else, and numbers, centred
+    return "left" if slot.role == "row" and slot.rowspan == 1 else "center"
+
+
+def column_widths(table: Table, figures: Mapping[str, object] | None = None, *,
+                  total: int = TEXT_WIDTH, margin: int = TABLE_CELL_MARGIN,
+                  font_pt: float | None = None) -> list[int]:
+    """Grid column widths in twips summing to `total` (the 156 mm text width).
+
+    Each column has a minimum (two characters of a header, the widest number; four characters
+    for a label spanning rows, written vertically in a narrow column) and a wish (its longest
+    single-column text on one line). Wishes are granted in full when they fit, scaled up to
+    fill the width; otherwise the room left above the minimums is shared in proportion to what
+    each column still wants, so long row labels get most of it.
+    """
+    font_twips = (font_pt or table.font_size) * 20
+    n = table.grid_columns
+    low = [2.0] * n
+    want = [2.0] * n
+    for s in table_slots(table, figures):
+        if s.colspan != 1:
+            continue
+        w = text_width(s.text)
+        if s.role == "value":
+            low[s.col] = max(low[s.col], w + 0.5)
+            want[s.col] = max(want[s.col], w + 0.5)
+        elif s.role == "row" and s.rowspan > 1:
+            low[s.col] = max(low[s.col], 4)
+            want[s.col] = max(want[s.col], 4)
+        else:
+            want[s.col] = max(want[s.col], w)
+    lo = [x * font_twips + 2 * margin for x in low]
+    hi = [max(x * font_twips + 2 * margin, lo[i]) for i, x in enumerate(want)]
+    if sum(hi) <= total:
+        widths = [x * total / sum(hi) for x in hi]
+    elif sum(lo) >= total:
+        widths = [x * total / sum(lo) for x in lo]
+    else:
+        room = total - sum(lo)
+        extra = [h - lw for h, lw in zip(hi, lo, strict=True)]
+        widths = [lw + e * room / sum(extra) for lw, e in zip(lo, extra, strict=True)]
+    out = [int(w) for w in widths]
+    out[out.index(max(out))] += total - sum(out)
+    return out
+
+
+def _append_table(doc: Document, table: Table, report: Report, sd: StyleDef) -> None:
+    figures = report.figures
+    tbl = ox.build_table(
+        column_widths(table, figures), table_rows(table, figures), style_id=sd.id,
+        cell_margin=TABLE_CELL_MARGIN,
+    )
+    body = doc.element.body
+    sect = body.find(qn("w:sectPr"))
+    if sect is not None:
+        sect.addprevious(tbl)
+    else:
+        body.append(tbl)
+
