@@ -1,0 +1,256 @@
+"""The checks of a Report against its format file: value domains, every rule (FORMAT-2021.md §3.1
+as errors, §3.2 as warnings, cross-year ones when last year's report is given), required narrative
+sections, and numbers stated in the narrative against the tables. Small independent checks whose
+findings accumulate; nothing here knows a label or a cell by heart.
+
+Codes: BLANK, NEGATIVE, NOT_INTEGER, TOO_MANY_DECIMALS (value domains, for Reports that did not
+come through the reader, e.g. JSON); every rule code of the format file; NARRATIVE_EMPTY;
+every text-check code of the format file; PREV_OTHER_FORMAT, PREV_OTHER_YEAR, PREV_OTHER_AGENCY
+(warnings: last year's report does not fit, cross-year rules skipped).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from .findings import ERROR, WARNING, Finding
+from .report import Report
+from .spec import Field, FormatSpec, Number, Rule, TextCheck, fmt_number
+
+# ---------------------------------------------------------------------------------------------
+# Value domains
+
+
+def cell_ref(f: Field, sheet: str | None = None, cell: str | None = None) -> str:
+    """"表三!D12" for a field (or for where it really is, when a workbook moved it)."""
+    return f"{sheet or f.sheet}!{cell or f.cell}"
+
+
+def decimal_places(v: Decimal) -> int:
+    exp = v.normalize().as_tuple().exponent
+    return max(0, -exp) if isinstance(exp, int) else 0
+
+
+def domain_problem(f: Field, v: Number) -> tuple[str, str] | None:
+    """(code, message tail) when a number does not fit its field's type, else None."""
+    t = f.type
+    if v < t.minimum:
+        noun = "件数" if t.kind == "integer" else "金额"
+        return "NEGATIVE", f"填写了负数 {fmt_number(v)}，{noun}不能为负数，请改正（没有的填 0）。"
+    if t.kind == "integer":
+        if isinstance(v, Decimal) and v != v.to_integral_value():
+            return "NOT_INTEGER", f"填写了 {fmt_number(v)}，这里是{t.unit or ''}数，只能填整数，请改正。"
+    elif isinstance(v, Decimal) and decimal_places(v) > t.decimals:
+        return "TOO_MANY_DECIMALS", (
+            f"填写了 {fmt_number(v)}，单位为{t.unit}，最多保留 {t.decimals} 位小数，请改正（不要四舍五入成别的数）。"
+        )
+    return None
+
+
+def value_finding(code: str, severity: str, f: Field, tail: str, raw, *, sheet: str | None = None,
+                  cell: str | None = None, row: int | None = None, col: int | None = None,
+                  **extra) -> Finding:
+    """A finding about one cell's value; the message starts with where the cell is."""
+    where = field_where(f, sheet, row, col)
+    return Finding(
+        code=code, severity=severity, message=f"{where}{tail}", cells=(cell_ref(f, sheet, cell),),
+        fields=(f.id,), values={"value": raw, **extra}, labels=(where,),
+    )
+
+
+def field_where(f: Field, sheet: str | None = None, row: int | None = None, col: int | None = None) -> str:
+    """Field.where, but at the cell the workbook really holds the value in (rows may have moved)."""
+    if sheet is None and row is None and col is None:
+        return f.where
+    from .spec import a1
+
+    r = f.row if row is None else row
+    c = f.col if col is None else col
+    return f"{sheet or f.sheet} 第{r + 1}行{f.label}（{a1(r, c)}）"
+
+
+def check_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> list[Finding]:
+    """Blank inputs and numbers outside their domain (a Report from JSON or built in code)."""
+    out = []
+    for f in spec.input_fields:
+        v = figures.get(f.id)
+        if v is None:
+            out.append(value_finding("BLANK", ERROR, f, "没有填写。没有发生的情况请填 0。", None))
+            continue
+        problem = domain_problem(f, v)
+        if problem:
+            out.append(value_finding(problem[0], ERROR, f, problem[1], v))
+    return out
+
+
+def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict[str, Number | None]:
+    """The figures with every value outside its domain replaced by None, so that a rule whose
+    inputs are invalid is not evaluated (the value findings already say what is wrong)."""
+    out: dict[str, Number | None] = {}
+    for fid, v in figures.items():
+        if v is not None and spec.has_field(fid) and domain_problem(spec.field(fid), v):
+            v = None
+        out[fid] = v
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules
+
+
+def rule_finding(spec: FormatSpec, rule: Rule, left: Number, right: Number, diff: Number) -> Finding:
+    from .spec import RuleResult
+
+    fields = [spec.field(fid) for fid in rule.fields]
+    return Finding(
+        code=rule.code, severity=rule.severity,
+        message=rule.message(RuleResult(left, right, diff, False)),
+        cells=tuple(cell_ref(f) for f in fields),
+        fields=tuple(f.id for f in fields) + tuple(f"prev.{fid}" for fid in rule.previous_fields),
+        values={"left": left, "right": right, "diff": diff},
+        labels=tuple(f.where for f in fields), title=rule.title, expr=rule.expr,
+    )
+
+
+def check_rules(spec: FormatSpec, figures: Mapping[str, Number | None],
+                previous: Mapping[str, Number | None] | None = None) -> list[Finding]:
+    """Every rule of the format whose values are all present; cross-year rules only with
+    `previous` (last year's figures)."""
+    values = valid_values(spec, figures)
+    prev = valid_values(spec, previous) if previous is not None else None
+    out = []
+    for rule in spec.rules:
+        if rule.cross_year and prev is None:
+            continue
+        res = rule.evaluate(values, prev)
+        if res is None or res.ok:
+            continue
+        out.append(rule_finding(spec, rule, res.left, res.right, res.diff))
+    return out
+
+
+def previous_problem(report: Report, previous: Report) -> Finding | None:
+    """Why last year's report cannot be compared with this one (a warning), or None."""
+    if previous.format != report.format:
+        return Finding(
+            "PREV_OTHER_FORMAT", WARNING,
+            f"用于比对的上一年度报告格式为 {previous.format}，与本报告（{report.format}）不同，未做跨年度核对。",
+            values={"previous_format": previous.format, "format": report.format},
+        )
+    if previous.year != report.year - 1:
+        return Finding(
+            "PREV_OTHER_YEAR", WARNING,
+            f"用于比对的报告是 {previous.year} 年度的，不是上一年度（{report.year - 1} 年），未做跨年度核对。",
+            values={"previous_year": previous.year, "expected": report.year - 1},
+        )
+    same_code = bool(report.agency.code) and previous.agency.code == report.agency.code
+    if not same_code and previous.agency.name.strip() != report.agency.name.strip():
+        return Finding(
+            "PREV_OTHER_AGENCY", WARNING,
+            f"用于比对的上一年度报告属于「{previous.agency.name}」，不是「{report.agency.name}」，未做跨年度核对。",
+            values={"previous_agency": previous.agency.name, "agency": report.agency.name},
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Narrative
+
+
+def check_narrative(spec: FormatSpec, narrative: Mapping[str, str]) -> list[Finding]:
+    """A warning for every required narrative section left empty."""
+    out = []
+    for s in spec.narrative_sections:
+        if not s.required or (narrative.get(s.key) or "").strip():
+            continue
+        parts = [p for p in spec.narrative_parts if p.section == s.key]
+        out.append(Finding(
+            code="NARRATIVE_EMPTY", severity=WARNING,
+            message=f"报告第{s.number}部分「{s.heading}」没有填写内容，请在「{spec.narrative_sheet}」工作表中补充。",
+            cells=tuple(f"{p.sheet}!{p.cell}" for p in parts),
+            labels=tuple(f"{p.sheet}「{p.label}」（{p.cell}）" for p in parts),
+            values={"section": s.key}, title=s.heading,
+        ))
+    return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[。；;！!？?\n])")
+
+
+def sentences(text: str) -> list[str]:
+    """Split at 。；！？ (and line breaks), keeping the punctuation with its sentence."""
+    return [s.strip() for s in _SENTENCE_END.split(text or "") if s.strip()]
+
+
+def stated_counts(tc: TextCheck, text: str) -> Iterable[tuple[str, int]]:
+    """(sentence, number) for every statement of this check's count in `text`."""
+    for sentence in sentences(text):
+        found = False
+        for m in tc.pattern.finditer(sentence):
+            try:
+                yield sentence, int(m.group(1))
+            except (IndexError, ValueError, TypeError):
+                continue
+            found = True
+        if not found and tc.zero_pattern is not None and tc.zero_pattern.search(sentence):
+            yield sentence, 0
+
+
+def check_text(spec: FormatSpec, figures: Mapping[str, Number | None], narrative: Mapping[str, str]) -> list[Finding]:
+    """Numbers stated in the narrative against the table cells that hold them (warnings)."""
+    values = valid_values(spec, figures)
+    out = []
+    for tc in spec.text_checks:
+        text = narrative.get(tc.section) or ""
+        if not text:
+            continue
+        table: Number = 0
+        for t in tc.terms:
+            v = t.constant if t.field is None else values.get(t.field)
+            if v is None:
+                break
+            table += t.sign * v
+        else:
+            fields = [spec.field(fid) for fid in tc.fields]
+            for sentence, stated in stated_counts(tc, text):
+                if stated == table:
+                    continue
+                quoted = sentence.rstrip("。；;！!？?\n")
+                out.append(Finding(
+                    code=tc.code, severity=WARNING,
+                    message=tc.message_template.format(sentence=quoted, stated=stated, table=fmt_number(table)),
+                    cells=tuple(cell_ref(f) for f in fields), fields=tuple(f.id for f in fields),
+                    values={"stated": stated, "table": table, "diff": stated - table, "sentence": sentence},
+                    labels=tuple(f.where for f in fields), title=tc.title,
+                    expr=" + ".join(tc.fields),
+                ))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything
+
+
+def check_report(report: Report, *, previous: Report | None = None, spec: FormatSpec | None = None,
+                 values: bool = True) -> list[Finding]:
+    """All checks of a Report. `previous` (last year's Report) enables the cross-year rules.
+
+    `values=False` skips the value-domain checks: the reader has already reported every blank or
+    invalid cell (and left it None), so read_and_check passes False to avoid saying it twice."""
+    spec = spec or report.spec
+    out: list[Finding] = []
+    if values:
+        out += check_values(spec, report.figures)
+    prev_figures = None
+    if previous is not None:
+        problem = previous_problem(report, previous)
+        if problem is not None:
+            out.append(problem)
+        else:
+            prev_figures = previous.figures
+    out += check_rules(spec, report.figures, prev_figures)
+    out += check_narrative(spec, report.narrative)
+    out += check_text(spec, report.figures, report.narrative)
+    return out
