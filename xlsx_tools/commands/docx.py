@@ -1,0 +1,195 @@
+"""`xlsx-tools docx`: a returned workbook (or a Report JSON) as the published Word report.
+
+Exit status: 0 written; 1 the report has errors (nothing written unless --force) or the workbook
+cannot be read; 2 bad input or options; 3 the .docx was written but the PDF could not be made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from ..console import console, err_console, fail
+from ..findings import SEVERITY_LABELS, Finding, count, sort_key
+from ..report import Report
+from ..spec import FormatError, FormatSpec
+
+EXIT_FINDINGS = 1
+EXIT_PDF = 3
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+MAX_PLACES = 3  # cells listed per finding; the rest are counted
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("docx")
+    def docx_command(
+        source: Annotated[Path, typer.Argument(metavar="FILE", help="回收的填报表（.xlsx）或报告 JSON（.json）。")],
+        output: Annotated[
+            Path | None,
+            typer.Option("--output", "-o", help="输出的 .docx 文件或文件夹（默认：输入文件旁）。"),
+        ] = None,
+        narrative: Annotated[
+            Path | None,
+            typer.Option("--narrative", help="文字材料 .docx/.md/.txt，替换同名部分的文字。"),
+        ] = None,
+        signature: Annotated[bool, typer.Option("--signature", help="正文后加署名和成文日期。")] = False,
+        date: Annotated[
+            str | None, typer.Option("--date", help="成文日期，如 2022年1月20日。")
+        ] = None,
+        pdf: Annotated[bool, typer.Option("--pdf", help="同时用 LibreOffice 生成 PDF。")] = False,
+        force: Annotated[bool, typer.Option("--force", help="有错误也生成（错误只列出）。")] = False,
+    ) -> None:
+        """生成公文格式（GB/T 9704）的 Word 年度报告，可选同时生成 PDF。
+
+        报告有错误时不生成（退出码 1），除非加 --force；--narrative 文字材料中“一、总体情况”等标题下的文字替换报告相应部分。
+        """
+        raise typer.Exit(make_docx(
+            source, output=output, narrative=narrative, signature=signature, date=date, pdf=pdf,
+            force=force,
+        ))
+
+
+def make_docx(source: Path, *, output: Path | None = None, narrative: Path | None = None,
+              signature: bool = False, date: str | None = None, pdf: bool = False,
+              force: bool = False, out: Console = console) -> int:
+    """The command without typer: returns the exit status (fail() raises typer.Exit(2))."""
+    from .. import docx_report
+
+    if date is not None:
+        try:
+            docx_report.parse_date(date)
+        except ValueError as e:
+            fail(str(e))
+    if not source.is_file():
+        fail(f"找不到文件：{source}")
+    report, findings = _load(source, out)
+    if report is None:
+        return EXIT_FINDINGS
+    spec = report.spec
+
+    if narrative is not None:
+        from ..narrative import NarrativeError, read_narrative
+
+        try:
+            text = read_narrative(narrative, spec=spec)
+        except NarrativeError as e:
+            fail(str(e))
+        report.narrative.update(text.sections)
+        for note in text.notes:
+            out.print(f"[dim]说明：{note}[/]", soft_wrap=True)
+        findings = _recheck_narrative(report, spec, findings)
+
+    # An empty required section is an error here (checks says warning: a workbook may be sent
+    # back unfinished, a published report may not).
+    findings = [f for f in findings if f.code != "NARRATIVE_EMPTY"]
+    findings += docx_report.narrative_findings(report, spec)
+    findings.sort(key=sort_key)
+
+    errors, warnings = count(findings)
+    if findings:
+        render_findings(findings, out, title=f"{source.name}：{errors} 个错误，{warnings} 个警告")
+    if errors and not force:
+        err_console.print(
+            f"[bold red]未生成 Word 文件：[/]报告有 {errors} 个错误，请改正后重试；"
+            "确需先生成文档的，可加 --force（错误不会标在文档中）。"
+        )
+        return EXIT_FINDINGS
+
+    target = _target(source, output, report, spec)
+    try:
+        docx_report.write_docx(report, target, spec=spec, signature=signature, date=date, strict=False)
+    except OSError as e:
+        fail(f"无法写入 {target}：{e.strerror or e}")
+    note = "（报告有错误，已按 --force 生成）" if errors else ""
+    out.print(f"已生成 Word 报告：{target}{note}", soft_wrap=True)
+    if pdf:
+        return _pdf(target, out)
+    return 0
+
+
+def render_findings(findings: Sequence[Finding], out: Console, *, title: str | None = None) -> None:
+    """级别 / 位置 / 说明, one row per finding."""
+    table = RichTable(title=title, show_lines=True)
+    table.add_column("级别", no_wrap=True)
+    table.add_column("位置", overflow="fold", ratio=2)
+    table.add_column("说明", overflow="fold", ratio=3)
+    for f in findings:
+        level = SEVERITY_LABELS.get(f.severity, f.severity)
+        style = "bold red" if f.is_error else "yellow"
+        places = list(f.labels or f.cells)
+        if len(places) > MAX_PLACES:
+            places = places[:MAX_PLACES] + [f"……共 {len(places)} 处"]
+        where = "\n".join(places) or "—"
+        table.add_row(f"[{style}]{level}[/]", where, f.message)
+    out.print(table)
+
+
+def _load(source: Path, out: Console) -> tuple[Report | None, list[Finding]]:
+    suffix = source.suffix.lower()
+    if suffix == ".json":
+        try:
+            report = Report.load(source)
+        except (ValueError, KeyError, TypeError, FormatError) as e:
+            fail(f"无法读取报告 JSON「{source.name}」：{e}。请使用本工具导出的 JSON 文件。")
+        except OSError as e:
+            fail(f"无法读取「{source}」：{e.strerror or e}")
+        return report, _check(report)
+    if suffix in WORKBOOK_SUFFIXES:
+        from ..reader import read_and_check
+
+        result = read_and_check(source)
+        if result.report is None:
+            render_findings(result.findings, out, title=f"{source.name}：无法读取")
+            err_console.print(f"[bold red]未生成 Word 文件：[/]无法读取「{source.name}」，原因见上表。")
+            return None, list(result.findings)
+        return result.report, list(result.findings)
+    fail(f"不支持的文件类型「{source.suffix or source.name}」：请提供回收的填报表（.xlsx）或报告 JSON（.json）。")
+    raise AssertionError  # fail() never returns
+
+
+def _check(report: Report) -> list[Finding]:
+    from ..checks import check_report
+
+    return check_report(report)
+
+
+def _recheck_narrative(report: Report, spec: FormatSpec, findings: Iterable[Finding]) -> list[Finding]:
+    """Replace the findings about the narrative with those about the new text."""
+    from ..checks import check_report
+
+    codes = {"NARRATIVE_EMPTY"} | {tc.code for tc in spec.text_checks}
+    kept = [f for f in findings if f.code not in codes]
+    return kept + [f for f in check_report(report, spec=spec, values=False) if f.code in codes]
+
+
+def _target(source: Path, output: Path | None, report: Report, spec: FormatSpec) -> Path:
+    from ..docx_report import default_filename
+
+    name = default_filename(report, spec)
+    if output is None:
+        return source.parent / name
+    if output.is_dir() or not output.suffix:
+        return output / name
+    if output.suffix.lower() != ".docx":
+        fail(f"输出文件应以 .docx 结尾：{output}")
+    return output
+
+
+def _pdf(docx_path: Path, out: Console) -> int:
+    from .. import office
+
+    try:
+        pdf = office.convert(docx_path, "pdf", docx_path.parent)
+    except office.OfficeUnavailable as e:
+        err_console.print(f"[bold red]未生成 PDF：[/]{e}（Word 文件已生成。）")
+        return EXIT_PDF
+    except office.OfficeError as e:
+        err_console.print(f"[bold red]未生成 PDF：[/]{e}（Word 文件已生成。）")
+        return EXIT_PDF
+    out.print(f"已生成 PDF：{pdf}", soft_wrap=True)
+    return 0
