@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from . import __version__, fsutil, meta
 from .report import Report
@@ -131,6 +132,7 @@ class _Plan:
     tables: list[_TablePlan]
     rule_lines: list[tuple[str, str, bool]]  # (severity, title, cross-year) for the instructions
     check_cells: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    blank_values: Mapping[str, Number | None] | None = None  # cached results of an empty template
 
 
 _PLANS: dict[int, tuple[FormatSpec, _Plan]] = {}
@@ -358,6 +360,22 @@ def check_cells(spec: FormatSpec | None = None) -> dict[str, list[tuple[str, str
 # Writing
 
 
+class _Worksheet(Worksheet):
+    """xlsxwriter's Worksheet with its formula preparation (about 60 regex substitutions per
+    formula) memoised: every template of a batch has the same formulas."""
+
+    _prepared: dict[tuple[str, bool, bool], str] = {}
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        key = (formula, bool(self.use_future_functions), bool(expand_future_functions))
+        hit = self._prepared.get(key)
+        if hit is None:
+            hit = super()._prepare_formula(formula, expand_future_functions)
+            if len(self._prepared) < 10_000:
+                self._prepared[key] = hit
+        return hit
+
+
 class _Workbook(Workbook):
     """xlsxwriter's Workbook plus workbook structure protection, which xlsxwriter has no API for:
     <workbookProtection> goes right after <workbookPr> (ECMA-376 CT_Workbook order)."""
@@ -369,6 +387,14 @@ class _Workbook(Workbook):
         if self.structure_password_hash is not None:
             attrs = [("workbookPassword", self.structure_password_hash), ("lockStructure", 1)]
             self._xml_empty_tag("workbookProtection", attrs)
+
+    def add_sheet(self, name: str) -> _Worksheet:
+        return self.add_worksheet(name, worksheet_class=_Worksheet)
+
+    def name_cell(self, name: str, sheet: str, row: int, col: int) -> None:
+        """A workbook-level defined name for one cell ('表三'!$D$4)."""
+        if self.define_name(name, f"='{sheet}'!${col_letter(col)}${row + 1}") != 0:
+            raise ValueError(f"invalid defined name {name!r}")  # a format file bug, not user input
 
 
 def _password_hash(password: str) -> str:
@@ -548,14 +574,13 @@ def _write(target: Path, plan: _Plan, info: Mapping[str, Any], figures: Mapping[
 
     _write_instructions(wb, fmt, plan, info, deadline, title, password)
     _write_info(wb, fmt, spec, info, password)
-    values = {k: v for k, v in figures.items()}
-    excel_values = {f.id: (values.get(f.id) if values.get(f.id) is not None else 0) for f in spec.input_fields}
-    computed = spec.compute(excel_values)
+    values = dict(figures)
+    computed = _excel_values(plan, values)
     for tp in plan.tables:
         _write_table(wb, fmt, spec, tp, values, computed, password)
     _write_narrative(wb, fmt, spec, parts, password)
 
-    ws = wb.add_worksheet(meta.META_SHEET)
+    ws = wb.add_sheet(meta.META_SHEET)
     for i, key in enumerate(meta.KEYS):
         ws.write_string(i, 0, key)
         ws.write_string(i, 1, str(meta_values[key]))
@@ -581,10 +606,19 @@ def _sheet_setup(ws, password: str, landscape: bool = False, header: str = "") -
     ws.protect(password, _PROTECT_OPTIONS)
 
 
+def _excel_values(plan: _Plan, values: Mapping[str, Number | None]) -> Mapping[str, Number | None]:
+    """Every field's value as Excel shows it (a blank input counts as 0): the cached results."""
+    if not any(v is not None for v in values.values()):
+        if plan.blank_values is None:
+            plan.blank_values = plan.spec.compute({f.id: 0 for f in plan.spec.input_fields})
+        return plan.blank_values
+    return plan.spec.compute({f.id: (0 if values.get(f.id) is None else values[f.id]) for f in plan.spec.input_fields})
+
+
 def _write_instructions(wb, fmt, plan: _Plan, info: Mapping[str, Any], deadline: str, title: str,
                         password: str) -> None:
     spec = plan.spec
-    ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
+    ws = wb.add_sheet(INSTRUCTIONS_SHEET)
     ws.set_column(0, 0, 18)
     ws.set_column(1, 1, 92)
     ws.merge_range(0, 0, 0, 1, title, fmt("title", 13))
@@ -637,7 +671,7 @@ def _write_text(ws, row: int, col: int, text: str, cell_format) -> None:
 
 
 def _write_info(wb, fmt, spec: FormatSpec, info: Mapping[str, Any], password: str) -> None:
-    ws = wb.add_worksheet(spec.info_sheet)
+    ws = wb.add_sheet(spec.info_sheet)
     fields = spec.info_fields
     label_col = fields[0].col - 1
     value_col = fields[0].col
@@ -666,7 +700,7 @@ def _write_info(wb, fmt, spec: FormatSpec, info: Mapping[str, Any], password: st
             ws.write_string(f.row, f.col + 1, f.prompt, fmt("hint", 9, valign="vcenter"))
         text = str(value or "")
         ws.set_row(f.row, max(22, _lines(text, 11, 50) * _line_height(11) + 6))
-        wb.define_name(f.name, f"='{f.sheet}'!${col_letter(f.col)}${f.row + 1}")
+        wb.name_cell(f.name, f.sheet, f.row, f.col)
     _sheet_setup(ws, password)
     ws.print_area(0, label_col, fields[-1].row, value_col)
     ws.freeze_panes(fields[0].row, 0)
@@ -676,7 +710,7 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
                  computed: Mapping[str, Number | None], password: str) -> None:
     t = tp.table
     size = t.font_size
-    ws = wb.add_worksheet(t.sheet)
+    ws = wb.add_sheet(t.sheet)
     for i, w in enumerate(tp.col_widths):
         ws.set_column(t.origin_col + i, t.origin_col + i, w)
     for r, h in tp.row_heights.items():
@@ -710,7 +744,7 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
             if fl.colspan > 1:
                 ws.merge_range(fl.row, fl.col, fl.row, fl.col + fl.colspan - 1, "", f)
             ws.write_formula(fl.row, fl.col, formula, f, _num(cached) if cached is not None else 0)
-        wb.define_name(fl.name, f"='{fl.sheet}'!${col_letter(fl.col)}${fl.row + 1}")
+        wb.name_cell(fl.name, fl.sheet, fl.row, fl.col)
     for key, ranges in tp.validation_ranges.items():
         vt = spec.types[key]
         first = ranges[0].split(":")[0]
@@ -764,7 +798,7 @@ def _rc(ref: str) -> tuple[int, int]:
 
 
 def _write_narrative(wb, fmt, spec: FormatSpec, parts: Mapping[str, str], password: str) -> None:
-    ws = wb.add_worksheet(spec.narrative_sheet)
+    ws = wb.add_sheet(spec.narrative_sheet)
     items = spec.narrative_parts
     label_col, text_col = items[0].col - 1, items[0].col
     ws.set_column(label_col, label_col, 16)
@@ -782,7 +816,7 @@ def _write_narrative(wb, fmt, spec: FormatSpec, parts: Mapping[str, str], passwo
             ws.write_string(p.row, text_col + 1, p.hint, fmt("hint", 9))
         need = _lines(text, 11, 90) * _line_height(11) + 8
         ws.set_row(p.row, min(409, max(120, need)))
-        wb.define_name(p.name, f"='{p.sheet}'!${col_letter(p.col)}${p.row + 1}")
+        wb.name_cell(p.name, p.sheet, p.row, p.col)
     _sheet_setup(ws, password)
     ws.print_area(0, label_col, items[-1].row, text_col)
 
