@@ -12,6 +12,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.protection import hash_password
 
@@ -479,3 +481,15 @@ def test_fill_workbook_refuses_what_an_agency_cannot_type(tmp_path, spec, files)
     assert not (tmp_path / "o.xlsx").exists()
     out = fill_workbook(src, tmp_path / "o.xlsx", {total.id: 5}, allow_computed=True)
     assert openpyxl.load_workbook(out)["表三"]["J4"].value == 5
+
+
+_LINE = st.text(alphabet="本年度公开申请处理件（一二三四五六）。，0123456789ab", min_size=1, max_size=12).map(str.strip).filter(bool)
+
+
+@settings(max_examples=150, deadline=None)
+@given(overview=st.lists(st.one_of(_LINE, st.sampled_from(["（一）", "（二）", "（三）", "（五）"]).flatmap(
+    lambda o: _LINE.map(lambda t: o + t))), max_size=8), other=st.lists(_LINE, max_size=3))
+def test_parts_from_narrative_round_trips(spec, overview, other):
+    """Any section text of non-blank lines survives the trip through the 文字部分 cells."""
+    narrative = {k: "\n".join(v) for k, v in (("overview", overview), ("other", other)) if v}
+    assert narrative_from_parts(spec, parts_from_narrative(spec, narrative)) == narrative

@@ -475,7 +475,8 @@ def _clip(text: str, n: int) -> str:
 def parts_from_narrative(spec: FormatSpec, narrative: Mapping[str, str]) -> dict[str, str]:
     """The 文字部分 cells ("overview.active" -> text) for a Report's section texts: the inverse of
     report.narrative_from_parts. A line that starts with a later part's ordinal ("（二）") starts that
-    part; everything else stays with the part before it."""
+    part; everything else stays with the part before it. Blank lines at a part boundary are
+    dropped (narrative_from_parts strips each part)."""
     out: dict[str, str] = {}
     for section in dict.fromkeys(p.section for p in spec.narrative_parts):
         text = (narrative.get(section) or "").strip()
