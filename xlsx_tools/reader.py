@@ -617,6 +617,7 @@ class _Reader:
         self._sheet_cache: dict[str, _Sheet | None] = {}
         self._strings: list[str] | None = None
         self._date_styles: set[int] | None = None
+        self.unreliable: set[str] = set()  # sheets whose values are displaced (rows shifted, names not)
 
     # -- parts
 
@@ -832,11 +833,21 @@ class _Reader:
 
     def _locations(self, spec: FormatSpec, sheet_map: Mapping[str, str | None]) -> dict[str, tuple[str, int, int] | None]:
         """Where every named cell (fields, info, narrative) is: (actual sheet, row, col), or None
-        where its sheet or its cell was deleted. Detects moved names, edited labels and inserted or
-        deleted rows and columns."""
-        shifted = {t.sheet: self._labels(t, sheet_map.get(t.sheet)) for t in spec.tables}
+        where its sheet or its row/column was deleted. Detects moved names, edited labels and
+        inserted or deleted rows and columns.
+
+        Excel, WPS and LibreOffice move defined names (and formulas) along when rows are inserted,
+        so the values are still found through the names; a tool that does not (openpyxl) leaves
+        the names behind, and then the sheet's values cannot be trusted at all."""
+        shifts = {t.sheet: self._labels(t, sheet_map.get(t.sheet)) for t in spec.tables}
+        names_moved: set[str] = set()
+        for name, sheet, row, col in self.index.named:
+            tgt = self.targets.get(name)
+            if tgt and tgt[0] == sheet_map.get(sheet) and (tgt[1], tgt[2]) != (row, col):
+                names_moved.add(sheet)
         out: dict[str, tuple[str, int, int] | None] = {}
         missing: dict[str, list[str]] = {}
+        deleted: dict[str, list[str]] = {}
         for name, sheet, row, col in self.index.named:
             actual = sheet_map.get(sheet)
             if actual is None:
@@ -844,20 +855,42 @@ class _Reader:
                 continue
             tgt = self.targets.get(name)
             if tgt is None or tgt[0] != actual:
-                if name in self.book.names and shifted.get(sheet):
-                    out[name] = None  # its row or column was deleted
+                if name in self.book.names and shifts.get(sheet) and sheet in names_moved:
+                    deleted.setdefault(actual, []).append(f"{actual}!{a1(row, col)}")
+                    out[name] = None  # "#REF!": its row or column was deleted
                     continue
                 missing.setdefault(actual, []).append(f"{actual}!{a1(row, col)}")
                 out[name] = (actual, row, col)
                 continue
-            if (tgt[1], tgt[2]) == (row, col) or shifted.get(sheet):
+            if (tgt[1], tgt[2]) == (row, col) or shifts.get(sheet):
                 out[name] = tgt
                 continue
             self.add("NAME_MOVED", WARNING,
-                     f"单元格名称 {name} 原指向「{sheet}」{a1(row, col)}，现在指向 {a1(tgt[1], tgt[2])}；"
+                     f"单元格名称 {name} 原指向「{actual}」{a1(row, col)}，现在指向 {a1(tgt[1], tgt[2])}；"
                      f"表格本身没有移动，已按官方位置 {a1(row, col)} 读取。",
                      cells=(f"{actual}!{a1(row, col)}",), values={"name": name, "now": a1(tgt[1], tgt[2])})
             out[name] = (actual, row, col)
+        for sheet, moved in shifts.items():
+            if moved is None:
+                continue
+            actual = sheet_map[sheet]
+            hc, r, c = moved
+            if sheet in names_moved:
+                consequence = "已按单元格名称找到各项数字，但表格必须与官方格式一致"
+            else:
+                consequence = "该表的数字已错位，无法可靠读取"
+                self.unreliable.add(actual)
+            self.add("ROWS_SHIFTED", ERROR,
+                     f"「{actual}」的行或列被插入或删除：“{hc.text}”原在 {a1(hc.row, hc.col)}，现在位于 {a1(r, c)}。"
+                     f"{consequence}。请使用原模板重新填写，不要插入或删除行、列。",
+                     cells=(f"{actual}!{a1(hc.row, hc.col)}", f"{actual}!{a1(r, c)}"),
+                     values={"label": hc.text, "expected": a1(hc.row, hc.col), "actual": a1(r, c),
+                             "names_moved": sheet in names_moved})
+        for sheet, cells in deleted.items():
+            self.add("NAME_MISSING", ERROR,
+                     f"「{sheet}」中有 {len(cells)} 个需要填写或计算的单元格所在的行或列已被删除（如 {cells[0].split('!')[1]}），"
+                     "这些数字无法读取。请使用原模板重新填写。",
+                     cells=tuple(cells), values={"count": len(cells), "deleted": True})
         for sheet, cells in missing.items():
             self.add("NAME_MISSING", WARNING,
                      f"工作表「{sheet}」中有 {len(cells)} 个单元格的定义名称丢失，已按官方表格位置读取。"
@@ -865,14 +898,15 @@ class _Reader:
                      cells=tuple(cells[:50]), values={"count": len(cells)})
         return out
 
-    def _labels(self, table, actual: str | None) -> bool:
-        """Compare every printed label of a table with the sheet; report edited labels; return
-        whether the labels show rows or columns inserted or deleted."""
+    def _labels(self, table, actual: str | None) -> tuple | None:
+        """Compare every printed label of a table with the sheet and report edited labels. Returns
+        (HeaderCell, row, col) of the first label found displaced — rows or columns were inserted
+        or deleted — or None."""
         if actual is None:
-            return False
+            return None
         sheet = self.sheet(actual)
         if sheet is None:
-            return False
+            return None
         texts: dict[str, list[tuple[int, int]]] = {}
         for (r, c), cell in sheet.cells.items():
             if cell.kind in ("s", "str", "inlineStr") and cell.value:
@@ -894,15 +928,7 @@ class _Reader:
             self.add("LABEL_CHANGED", ERROR,
                      f"「{actual}」{ref} 的表头文字被改成了{shown}，官方格式为“{hc.text}”。请恢复原文字（建议使用原模板重新填写）。",
                      cells=(f"{actual}!{ref}",), values={"expected": hc.text, "actual": have or ""})
-        if moved is None:
-            return False
-        hc, r, c = moved
-        self.add("ROWS_SHIFTED", ERROR,
-                 f"「{actual}」的行或列被插入或删除：“{hc.text}”原在 {a1(hc.row, hc.col)}，现在位于 {a1(r, c)}。"
-                 "表格必须与官方格式一致，请使用原模板重新填写，不要插入或删除行、列。",
-                 cells=(f"{actual}!{a1(hc.row, hc.col)}", f"{actual}!{a1(r, c)}"),
-                 values={"label": hc.text, "expected": a1(hc.row, hc.col), "actual": a1(r, c)})
-        return True
+        return moved
 
     # -- values
 
@@ -911,12 +937,8 @@ class _Reader:
         date_styles = None
         for f in spec.input_fields:
             loc = locate.get(f.name)
-            if loc is None:
-                values[f.id] = None
-                if self.sheet_map.get(f.sheet) is not None:
-                    self.add("NAME_MISSING", ERROR,
-                             f"{f.where}所在的行或列已被删除，无法读取。请使用原模板重新填写。",
-                             cells=(f"{f.sheet}!{f.cell}",), fields=(f.id,), labels=(f.where,))
+            if loc is None or loc[0] in self.unreliable:
+                values[f.id] = None  # already reported: sheet missing, cell deleted, rows shifted
                 continue
             sheet_name, r, c = loc
             sheet = self.sheet(sheet_name)
@@ -992,7 +1014,22 @@ class _Reader:
 
     # -- formulas
 
+    def _without_empty(self, terms: Counter, field_cells: set) -> Counter:
+        """A formula's terms without the empty cells that hold no field: a row inserted inside a
+        SUM range (by Excel, which moves the formulas along) adds nothing as long as it is empty."""
+        out = Counter()
+        for key, coef in terms.items():
+            sheet_name, r, c = key
+            if key not in field_cells and sheet_name is not None:
+                sheet = self.sheet(sheet_name) if sheet_name in self.sheet_parts else None
+                cell = sheet.cells.get((r, c)) if sheet is not None else None
+                if cell is None or (cell.value in (None, "") and not cell.formula):
+                    continue
+            out[key] = coef
+        return out
+
     def _formulas(self, spec: FormatSpec, locate, figures: Mapping[str, Number | None]) -> None:
+        field_cells = {loc for loc in locate.values() if loc is not None}
         for f in spec.computed_fields:
             rule = spec.computing_rule(f.id)
             loc = locate.get(f.name)
@@ -1000,7 +1037,7 @@ class _Reader:
                 continue
             sheet_name, r, c = loc
             sheet = self.sheet(sheet_name)
-            if sheet is None:
+            if sheet is None or sheet_name in self.unreliable:
                 continue
             cell = sheet.cells.get((r, c))
             where = field_where(f, sheet_name, r, c)
@@ -1034,6 +1071,8 @@ class _Reader:
                 continue
             want = Counter({k: v for k, v in want.items() if v})
             got = formula_terms(cell.formula, sheet_name)
+            if got is not None and got != want:
+                got = self._without_empty(got, field_cells)
             if got != want:
                 self.add("FORMULA_CHANGED", ERROR,
                          f"{where}的公式被改成了“={cell.formula}”，应为「{rule.title}」{should}。请恢复原公式（使用原模板重新填写）。",

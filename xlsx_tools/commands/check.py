@@ -1,0 +1,62 @@
+"""`xlsx-tools check`: read returned workbooks and check them against the format's rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..console import console, fail
+
+
+def existing_files(files: list[Path] | None) -> list[Path]:
+    """The FILE arguments, or a usage error (exit 2) in Chinese."""
+    if not files:
+        fail("请指定要校验的文件，例如：xlsx-tools check 某某局.xlsx")
+    for path in files:
+        if path.is_dir():
+            fail(f"「{path}」是文件夹。请列出要校验的文件（如 {path}/*.xlsx），或用 xlsx-tools collect 收集整个文件夹。")
+        if not path.exists():
+            fail(f"找不到文件「{path}」，请检查文件名和路径。")
+    return files
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("check")
+    def check(
+        files: Annotated[list[Path] | None, typer.Argument(help="回收的年报工作簿（.xlsx），可以多个。", show_default=False)] = None,
+        previous: Annotated[
+            Path | None,
+            typer.Option("--previous", "-p", help="上一年度的报告（.xlsx 工作簿或 export 导出的 .json），用于核对上年结转等跨年度关系。"),
+        ] = None,
+        blank_as_zero: Annotated[
+            bool, typer.Option("--blank-as-zero", help="空白的填写单元格按 0 处理（警告），不作为错误。")
+        ] = False,
+        year: Annotated[int | None, typer.Option("--year", "-y", help="只接受该年度的报表（其他年度报错）。")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="输出 JSON：一个文件为一个对象，多个文件为对象数组。")] = False,
+    ) -> None:
+        """校验回收的年报工作簿：文件格式与安全、模板标识、表格结构与公式、每个数字和全部勾稽规则。
+
+        有错误时退出码为 1，只有警告或没有问题时为 0，用法错误为 2。"""
+        from ..reader import PreviousError, load_previous, read_and_check
+        from ..render import render_result, results_json, summary_line
+
+        paths = existing_files(files)
+        last_year = None
+        if previous is not None:
+            try:
+                last_year = load_previous(previous)
+            except PreviousError as e:
+                fail(str(e))
+        results = [
+            read_and_check(path, previous=last_year, blank_as_zero=blank_as_zero, expected_year=year)
+            for path in paths
+        ]
+        if as_json:
+            typer.echo(results_json(results))
+        else:
+            for result in results:
+                render_result(console, result)
+            console.print(summary_line(results))
+        raise typer.Exit(1 if any(r.has_errors for r in results) else 0)
