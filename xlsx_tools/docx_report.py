@@ -134,7 +134,9 @@ def build_document(report: Report, *, spec: FormatSpec | None = None, signature:
             _append_table(doc, table, report, table_styles[table.key])
         else:
             texts = paragraphs(report.narrative.get(section.key, ""))
-            for text in texts or [NOTHING_TO_REPORT]:
+            if not texts and not section.required:
+                texts = [NOTHING_TO_REPORT]
+            for text in texts:
                 _narrative_paragraph(doc, text)
     if signature:
         _signature(doc, report, date)
@@ -161,22 +163,36 @@ def default_filename(report: Report, spec: FormatSpec | None = None) -> str:
 def opening_paragraph(report: Report, spec: FormatSpec | None = None) -> str:
     """The customary opening paragraph from spec.preamble and the report's 基本信息.
 
-    A clause whose placeholders are all empty is left out (no website -> no download sentence);
-    联系单位 defaults to the agency's name.
+    A clause whose placeholders are all empty is left out (no website: no download sentence);
+    inside a clause, an item left empty ("邮编：；") is dropped with its separator. 联系单位
+    defaults to the agency's name, but alone does not keep the contact clause.
     """
     spec = spec or report.spec
-    values = {k: (v or "").strip() for k, v in report.contact.items()}
-    values["agency"] = report.agency.name
-    values["year"] = str(report.year)
+    given = {k: (v or "").strip() for k, v in report.contact.items()}
+    given["agency"] = report.agency.name
+    given["year"] = str(report.year)
+    values = dict(given)
     if not values.get("contact_org"):
         values["contact_org"] = report.agency.name
     out = []
     for clause in spec.preamble:
         names = [name for _, name, _, _ in string.Formatter().parse(clause) if name]
-        if names and not any(values.get(n) for n in names):
+        if names and not any(given.get(n) for n in names):
             continue
-        out.append(clause.format_map(_Blank(values)))
+        out.append(_drop_empty_items(clause.format_map(_Blank(values))))
     return "".join(out)
+
+
+# "（地址：；邮编：755000；电话：）" -> "（邮编：755000）"
+_EMPTY_ITEM = re.compile(r"(?<=[（；])[^（）；：]*：；|；[^（）；：]*：(?=）)|（[^（）；：]*：）")
+
+
+def _drop_empty_items(text: str) -> str:
+    while True:
+        cleaned = _EMPTY_ITEM.sub("", text)
+        if cleaned == text:
+            return cleaned
+        text = cleaned
 
 
 def paragraphs(text: str) -> list[str]:

@@ -1,0 +1,521 @@
+"""The Word report against the sample report, the format file and GB/T 9704-2012, read back from
+the .docx it wrote (python-docx and the raw XML)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
+
+from xlsx_tools import docx_report as dr
+from xlsx_tools import samples
+from xlsx_tools.report import Report
+from xlsx_tools.spec import Table, fmt_number, load_format
+
+DATA = Path(__file__).parent / "data"
+SPEC = load_format()
+TWIPS_PER_MM = 1440 / 25.4
+
+
+def w(name: str) -> str:
+    return qn(f"w:{name}")
+
+
+def val(el, name: str = "val") -> str | None:
+    return None if el is None else el.get(w(name))
+
+
+@pytest.fixture(scope="module")
+def sample_path(tmp_path_factory) -> Path:
+    return dr.write_docx(samples.sample_report(), tmp_path_factory.mktemp("docx") / "sample.docx")
+
+
+@pytest.fixture(scope="module")
+def doc(sample_path):
+    return docx.Document(str(sample_path))
+
+
+@pytest.fixture(scope="module")
+def styles(doc) -> dict[str, object]:
+    return {s.get(w("styleId")): s for s in doc.styles.element.findall(w("style"))}
+
+
+def body_text_parts(document) -> list[str]:
+    """The body in reading order: paragraph texts, and each table's cells row by row (a cell
+    merged over several rows counted once, where it starts)."""
+    parts = []
+    for el in document.element.body:
+        if el.tag == w("p"):
+            parts.append(Paragraph(el, document).text)
+        elif el.tag == w("tbl"):
+            for tr in el.iter(w("tr")):
+                for tc in tr.findall(w("tc")):
+                    vm = tc.find(f"{w('tcPr')}/{w('vMerge')}")
+                    if vm is not None and val(vm) != "restart":
+                        continue
+                    parts.append("".join(t.text or "" for t in tc.iter(w("t"))))
+    return parts
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# The sample report reproduced
+
+
+def test_sample_report_text_reproduced_exactly(doc):
+    published = (DATA / "sample-report-2021.txt").read_text(encoding="utf-8")
+    # the PDF extraction's stray link annotation ("mailto:…") is not part of the report
+    published = "".join(line for line in published.splitlines(True) if not line.strip().startswith("mailto:"))
+    assert squeeze("".join(body_text_parts(doc))) == squeeze(published)
+
+
+def test_sections_in_order_with_official_headings(doc):
+    headings = [p.text for p in doc.paragraphs if p.style.name == dr.HEADING1.name]
+    assert headings == [s.heading for s in SPEC.sections]
+
+
+def test_each_table_follows_its_heading(doc):
+    body = list(doc.element.body)
+    tables = [i for i, el in enumerate(body) if el.tag == w("tbl")]
+    assert len(tables) == 3
+    for i, (section, table) in zip(tables, [(s, SPEC.table(s.key)) for s in SPEC.sections if s.kind == "table"], strict=True):
+        assert Paragraph(body[i - 1], doc).text == section.heading
+        assert table.heading == section.heading
+
+
+def test_title_is_agency_and_report_title_on_two_lines(doc):
+    title = doc.paragraphs[0]
+    assert title.style.name == dr.TITLE.name
+    assert title.text.split("\n") == ["沙坡头区政务服务中心", SPEC.report_title.format(year=2021)]
+
+
+def test_subheadings_are_kaiti_runs_and_nothing_else_is_formatted_directly(doc):
+    inline = []
+    for p in doc.paragraphs:
+        for r in p.runs:
+            rpr = r._r.rPr
+            if rpr is None:
+                continue
+            assert [c.tag for c in rpr] == [w("rStyle")], f"direct formatting in {p.text[:20]}"
+            assert r.style.name == dr.HEADING2_CHAR.name
+            inline.append(r.text)
+    assert inline == [
+        "（一）依法主动公开。", "（二）规范依申请公开。", "（三）加强政府信息管理。",
+        "（四）优化政府信息公开平台。", "（五）健全监督保障机制。",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Page (GB/T 9704-2012 5.1, 5.2)
+
+
+def test_a4_page_and_margins(doc):
+    sect = doc.sections[0]._sectPr
+    size = sect.find(w("pgSz"))
+    assert (int(val(size, "w")), int(val(size, "h"))) == (11906, 16838)
+    mar = sect.find(w("pgMar"))
+    for side, mm in (("top", 37), ("bottom", 35), ("left", 28), ("right", 26)):
+        assert abs(int(val(mar, side)) - mm * TWIPS_PER_MM) <= 1, side
+    text_width = 11906 - int(val(mar, "left")) - int(val(mar, "right"))
+    assert abs(text_width - 156 * TWIPS_PER_MM) <= 2
+
+
+def test_grid_of_22_lines_and_28_characters(doc, styles):
+    sect = doc.sections[0]._sectPr
+    grid = sect.find(w("docGrid"))
+    pitch = int(val(grid, "linePitch"))
+    assert val(grid, "type") == "lines"
+    text_height = 225 * TWIPS_PER_MM
+    assert 22 * pitch <= text_height < 23 * pitch
+    # the body is set at exactly the grid pitch
+    spacing = styles[dr.BODY.id].find(f"{w('pPr')}/{w('spacing')}")
+    assert (int(val(spacing, "line")), val(spacing, "lineRule")) == (pitch, "exact")
+    assert 28 * 20 <= int(val(spacing, "line")) <= 29 * 20  # 28-29 pt
+    # 28 characters of 3号 with the body's condensed spacing fit 156 mm, 29 do not
+    rpr = styles[dr.BODY.id].find(w("rPr"))
+    advance = int(val(rpr.find(w("sz")))) * 10 + int(val(rpr.find(w("spacing"))))  # twips
+    assert 28 * advance <= dr.TEXT_WIDTH < 29 * advance
+
+
+def test_body_indent_is_two_characters(styles):
+    ind = styles[dr.BODY.id].find(f"{w('pPr')}/{w('ind')}")
+    assert (val(ind, "firstLineChars"), val(ind, "firstLine")) == ("200", "640")
+    assert val(styles[dr.BODY.id].find(f"{w('pPr')}/{w('jc')}")) == "both"
+
+
+# ---------------------------------------------------------------------------------------------
+# Fonts and styles
+
+
+EXPECTED_FONTS = {
+    # style id: (eastAsia, ascii/hAnsi, size in pt)
+    "GwBody": ("仿宋_GB2312", "Times New Roman", 16),
+    "GwTitle": ("方正小标宋简体", "方正小标宋简体", 22),
+    "GwHeading1": ("黑体", "Times New Roman", 16),
+    "GwHeading2": ("楷体_GB2312", "Times New Roman", 16),
+    "GwHeading2Char": ("楷体_GB2312", "Times New Roman", 16),
+    "GwSignature": ("仿宋_GB2312", "Times New Roman", 16),
+    "GwTable": ("宋体", "Times New Roman", 10.5),
+    "GwTable9": ("宋体", "Times New Roman", 9),
+    "Footer": ("宋体", "宋体", 14),
+    "Normal": ("仿宋_GB2312", "Times New Roman", 16),
+}
+
+
+@pytest.mark.parametrize("style_id", sorted(EXPECTED_FONTS))
+def test_style_fonts_on_all_four_slots_and_size(styles, style_id):
+    east, latin, size = EXPECTED_FONTS[style_id]
+    rpr = styles[style_id].find(w("rPr"))
+    fonts = rpr.find(w("rFonts"))
+    assert (val(fonts, "eastAsia"), val(fonts, "ascii"), val(fonts, "hAnsi"), val(fonts, "cs")) == (east, latin, latin, latin)
+    assert val(rpr.find(w("sz"))) == val(rpr.find(w("szCs"))) == str(round(size * 2))
+    assert val(rpr.find(w("lang")), "eastAsia") == "zh-CN"
+
+
+def test_style_names_an_agency_can_find(doc):
+    names = {s.name for s in doc.styles}
+    assert {"公文正文", "公文标题", "一级标题", "二级标题", "二级标题字符", "表格文字", "表格文字 9pt", "署名"} <= names
+
+
+def test_every_style_resolves_all_four_font_slots(doc, styles):
+    defaults = doc.styles.element.find(f"{w('docDefaults')}/{w('rPrDefault')}/{w('rPr')}/{w('rFonts')}")
+    for sid, style in styles.items():
+        if val(style, "type") not in ("paragraph", "character"):
+            continue
+        resolved: dict[str, str] = {}
+        chain = style
+        while chain is not None:
+            fonts = chain.find(f"{w('rPr')}/{w('rFonts')}")
+            for slot in ("ascii", "hAnsi", "eastAsia", "cs"):
+                if fonts is not None and val(fonts, slot):
+                    resolved.setdefault(slot, val(fonts, slot))
+            based = chain.find(w("basedOn"))
+            chain = styles.get(val(based)) if based is not None else None
+        for slot in ("ascii", "hAnsi", "eastAsia", "cs"):
+            resolved.setdefault(slot, val(defaults, slot))
+        assert all(resolved.values()) and len(resolved) == 4, sid
+
+
+def test_no_theme_fonts_anywhere(sample_path):
+    import zipfile
+
+    with zipfile.ZipFile(sample_path) as z:
+        names = z.namelist()
+        assert "word/stylesWithEffects.xml" not in names
+        for name in names:
+            if name.endswith(".xml") and name.startswith("word/") and "theme" not in name:
+                xml = z.read(name).decode("utf-8")
+                assert not re.search(r"w:(ascii|hAnsi|eastAsia|cs)Theme=|w:cstheme=", xml), name
+
+
+def test_document_language_is_chinese(doc):
+    rpr = doc.styles.element.find(f"{w('docDefaults')}/{w('rPrDefault')}/{w('rPr')}")
+    assert val(rpr.find(w("lang")), "eastAsia") == "zh-CN"
+    assert val(doc.settings.element.find(w("themeFontLang")), "eastAsia") == "zh-CN"
+
+
+def test_headings_are_outline_levels(styles):
+    assert val(styles["GwHeading1"].find(f"{w('pPr')}/{w('outlineLvl')}")) == "0"
+    assert val(styles["GwHeading2"].find(f"{w('pPr')}/{w('outlineLvl')}")) == "1"
+    assert styles["GwHeading1"].find(f"{w('pPr')}/{w('keepNext')}") is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Footer: GB/T 9704-2012 7.5
+
+
+def test_page_numbers_odd_right_even_left_with_em_dashes(doc):
+    assert doc.settings.odd_and_even_pages_header_footer
+    sect = doc.sections[0]
+    refs = {val(r, "type") for r in sect._sectPr.findall(w("footerReference"))}
+    assert refs == {"default", "even"}
+    for footer, align, side in ((sect.footer, "right", "rightChars"), (sect.even_page_footer, "left", "leftChars")):
+        (p,) = footer.paragraphs
+        assert p.style.style_id == "Footer"
+        ppr = p._p.pPr
+        assert val(ppr.find(w("jc"))) == align
+        assert val(ppr.find(w("ind")), side) == "100"  # set in by one character
+        assert p.text == "\u2014 1 \u2014"
+        assert [val(f, "fldCharType") for f in p._p.iter(w("fldChar"))] == ["begin", "separate", "end"]
+        assert next(p._p.iter(w("instrText"))).text.strip() == "PAGE"
+
+
+def test_footer_distance_puts_the_number_7mm_under_the_text_block(doc):
+    mar = doc.sections[0]._sectPr.find(w("pgMar"))
+    footer_mm = int(val(mar, "footer")) / TWIPS_PER_MM
+    line_mm = 14 / 72 * 25.4  # the footer line is exactly 14 pt
+    middle_below_block = 35 - (footer_mm + line_mm / 2)
+    assert abs(middle_below_block - 7) < 0.5
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables against the format file
+
+
+def grid_cells(tbl) -> set[tuple[int, int, int, int, str]]:
+    """(row, col, rowspan, colspan, text) of every cell, from gridSpan and vMerge."""
+    open_cells: dict[int, list] = {}  # grid column -> the cell that started above
+    cells = []
+    for r, tr in enumerate(tbl.findall(w("tr"))):
+        col = 0
+        for tc in tr.findall(w("tc")):
+            tcPr = tc.find(w("tcPr"))
+            span = int(val(tcPr.find(w("gridSpan"))) or 1) if tcPr.find(w("gridSpan")) is not None else 1
+            vm = tcPr.find(w("vMerge"))
+            if vm is not None and val(vm) != "restart":
+                cell = open_cells[col]
+                assert cell[3] == span, "a continued cell has the width of the cell it continues"
+                cell[2] += 1
+            else:
+                cell = [r, col, 1, span, "".join(t.text or "" for t in tc.iter(w("t")))]
+                cells.append(cell)
+                open_cells[col] = cell
+            col += span
+    return {tuple(c) for c in cells}
+
+
+def spec_cells(table: Table, figures) -> set[tuple[int, int, int, int, str]]:
+    out = {(c.row, c.col, c.rowspan, c.colspan, c.text) for c in table.cells}
+    out |= {(f.row, f.col, 1, f.colspan, fmt_number(figures[f.id])) for f in table.fields}
+    return out
+
+
+@pytest.fixture(scope="module")
+def busy_report() -> Report:
+    report = samples.random_report(SPEC, random.Random(7), "测试局", year=2024, busy=1.0)
+    report.figures["t2.item8.fees.amount"] = Decimal("26.55")
+    return report
+
+
+@pytest.fixture(scope="module")
+def busy_doc(busy_report, tmp_path_factory):
+    path = dr.write_docx(busy_report, tmp_path_factory.mktemp("busy") / "busy.docx")
+    return docx.Document(str(path))
+
+
+@pytest.mark.parametrize("key", ["t2", "t3", "t4"])
+def test_every_cell_and_merge_matches_the_format_file(busy_doc, busy_report, key):
+    table = SPEC.table(key)
+    tbl = busy_doc.element.body.findall(w("tbl"))[[t.key for t in SPEC.tables].index(key)]
+    assert grid_cells(tbl) == spec_cells(table, busy_report.figures)
+    assert len(tbl.findall(w("tr"))) == table.grid_rows
+
+
+@pytest.mark.parametrize("key", ["t2", "t3", "t4"])
+def test_table_grid_widths_rows_and_font(busy_doc, key):
+    table = SPEC.table(key)
+    tbl = busy_doc.element.body.findall(w("tbl"))[[t.key for t in SPEC.tables].index(key)]
+    widths = [int(val(g, "w")) for g in tbl.iter(w("gridCol"))]
+    assert len(widths) == table.grid_columns
+    assert sum(widths) == dr.TEXT_WIDTH  # exactly the 156 mm text width
+    assert val(tbl.find(f"{w('tblPr')}/{w('tblLayout')}"), "type") == "fixed"
+    borders = tbl.find(f"{w('tblPr')}/{w('tblBorders')}")
+    assert {val(b) for b in borders} == {"single"} and len(borders) == 6
+    rows = tbl.findall(w("tr"))
+    assert all(tr.find(f"{w('trPr')}/{w('cantSplit')}") is not None for tr in rows)
+    repeated = [i for i, tr in enumerate(rows) if tr.find(f"{w('trPr')}/{w('tblHeader')}") is not None]
+    assert repeated == [r - table.origin_row for r in table.header_rows]
+    style_ids = {val(s) for s in tbl.iter(w("pStyle"))}
+    (style_id,) = style_ids
+    style = busy_doc.styles.element.get_by_id(style_id)
+    size = style.find(f"{w('rPr')}/{w('sz')}")
+    assert int(val(size)) == round(table.font_size * 2)
+
+
+def test_numbers_centred_long_row_labels_left(busy_doc):
+    tbl = busy_doc.element.body.findall(w("tbl"))[1]
+    for tc in tbl.iter(w("tc")):
+        text = "".join(t.text or "" for t in tc.iter(w("t")))
+        jc = tc.find(f"{w('p')}/{w('pPr')}/{w('jc')}")
+        if text.isdigit():
+            assert jc is None  # centred by the style
+        if text.startswith("1.属于国家秘密"):
+            assert val(jc) == "left"
+
+
+def test_fee_printed_as_entered(busy_doc):
+    tbl = busy_doc.element.body.findall(w("tbl"))[0]
+    assert "26.55" in {"".join(t.text for t in tc.iter(w("t"))) for tc in tbl.iter(w("tc"))}
+
+
+@pytest.mark.parametrize("value, shown", [
+    (Decimal("26.55"), "26.55"), (Decimal("0.0001"), "0.0001"), (Decimal("96171.6"), "96171.6"),
+    (Decimal("0.1") + Decimal("0.2"), "0.3"), (Decimal("12.00"), "12"), (None, ""),
+])
+def test_fee_cell_text(value, shown):
+    figures = dict(samples.sample_report().figures)
+    figures["t2.item8.fees.amount"] = value
+    slots = dr.table_slots(SPEC.table("t2"), figures)
+    (fee,) = [s for s in slots if s.role == "value" and s.row == 13]
+    assert fee.text == shown
+
+
+def test_column_widths_favour_long_row_labels():
+    t3 = dr.column_widths(SPEC.table("t3"))
+    assert sum(t3) == dr.TEXT_WIDTH
+    assert max(t3) == t3[2]  # the "1.属于国家秘密" column
+    nine_pt = 9 * 20
+    assert all(width >= 2 * nine_pt for width in t3[3:])  # two characters of a header per line
+    t4 = dr.column_widths(SPEC.table("t4"))
+    assert sum(t4) == dr.TEXT_WIDTH and min(t4) >= 2 * nine_pt + 2 * dr.TABLE_CELL_MARGIN
+    t2 = dr.column_widths(SPEC.table("t2"))
+    assert sum(t2) == dr.TEXT_WIDTH and t2[0] == max(t2)
+
+
+def test_column_widths_make_room_for_big_numbers():
+    figures = {f.id: 0 for f in SPEC.fields}
+    figures["t4.review.total"] = 123456789
+    widths = dr.column_widths(SPEC.table("t4"), figures)
+    assert widths[4] == max(widths)
+
+
+def test_table_rows_refuse_overlapping_cells():
+    from dataclasses import replace
+
+    t2 = SPEC.table("t2")
+    broken = replace(t2, cells=t2.cells + (replace(t2.cells[1], col=1),))
+    with pytest.raises(ValueError, match="covered twice"):
+        dr.table_rows(broken)
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening paragraph, narrative, signature
+
+
+def test_opening_paragraph_drops_clauses_without_data():
+    report = samples.sample_report()
+    report.contact = {"phone": "0955-1"}
+    text = dr.opening_paragraph(report)
+    assert "下载" not in text  # no website: no download clause
+    # 联系单位 defaults to the agency; empty items go with their separators
+    assert text.endswith("如有疑问和建议，请与沙坡头区政务服务中心联系（联系电话：0955-1）。")
+    report.contact = {"address": "某路 1 号", "email": "a@b.cn"}
+    assert dr.opening_paragraph(report).endswith("联系（地址：某路 1 号；电子邮箱：a@b.cn）。")
+    report.contact = {"contact_org": "某办公室"}
+    assert dr.opening_paragraph(report).endswith("请与某办公室联系。")
+    report.contact = {}
+    text = dr.opening_paragraph(report)
+    assert text.endswith("12 月 31日。") and "联系" not in text
+
+
+def test_opening_paragraph_matches_the_sample():
+    report = samples.sample_report()
+    assert squeeze(dr.opening_paragraph(report)) == squeeze(samples.sample_agency()["preamble"])
+
+
+@pytest.mark.parametrize("text, head, rest", [
+    ("（一）依法主动公开。贯彻落实", "（一）依法主动公开。", "贯彻落实"),
+    ("（十二）其他", "（十二）其他", ""),
+    ("本年度（一）不是标题。", "", "本年度（一）不是标题。"),
+    ("1.第三层。正文", "", "1.第三层。正文"),
+])
+def test_split_subheading(text, head, rest):
+    assert dr.split_subheading(text) == (head, rest)
+
+
+def test_a_subheading_alone_is_a_heading_paragraph():
+    report = samples.sample_report()
+    report.narrative["other"] = "（一）信息处理费\n本年度未收取信息处理费。"
+    document = dr.build_document(report)
+    styles = [(p.style.name, p.text) for p in document.paragraphs][-2:]
+    assert styles == [(dr.HEADING2.name, "（一）信息处理费"), (dr.BODY.name, "本年度未收取信息处理费。")]
+
+
+def test_empty_optional_section_says_nothing_to_report():
+    report = samples.sample_report()
+    report.narrative.pop("other")
+    document = dr.build_document(report)
+    assert [p.text for p in document.paragraphs][-2:] == [SPEC.section("other").heading, dr.NOTHING_TO_REPORT]
+
+
+def test_empty_required_section_is_an_error_not_a_blank_page():
+    report = samples.sample_report()
+    report.narrative["problems"] = " \n "
+    findings = dr.narrative_findings(report)
+    assert [(f.code, f.severity) for f in findings] == [("NARRATIVE_EMPTY", "error")]
+    assert findings[0].message == (
+        "报告第五部分「五、存在的主要问题及改进情况」没有内容。这一部分必须填写："
+        "请在「文字部分」工作表中填写，或用 --narrative 提供文字。"
+    )
+    assert findings[0].cells == ("文字部分!B9",)
+    with pytest.raises(dr.IncompleteReport, match="第五部分"):
+        dr.build_document(report)
+    dr.build_document(report, strict=False)  # --force
+
+
+def signature_lines(document):
+    paras = document.paragraphs
+    return [(p.style.name, p.text, val(p._p.pPr.find(w("ind")), "rightChars")) for p in paras[-3:]]
+
+
+def test_signature_and_date_per_gbt9704_7352():
+    document = dr.build_document(samples.sample_report(), signature=True, date="2022年1月20日")
+    blank, name, date = signature_lines(document)
+    assert blank[1] == ""  # 下空一行
+    # 署名右空二字; the date (6.5 characters wide: digits are half width) starts two characters
+    # right of the signature's first character: 2 + 10 - 2 - 6.5 = 3.5 characters from the right.
+    assert name == (dr.SIGNATURE.name, "沙坡头区政务服务中心", "200")
+    assert date == (dr.SIGNATURE.name, "2022年1月20日", "350")
+
+
+def test_date_longer_than_signature_moves_the_signature_left():
+    report = samples.sample_report()
+    report.agency.name = "某局"
+    document = dr.build_document(report, signature=True, date=dt.date(2022, 12, 31))
+    _, name, date = signature_lines(document)
+    # date 2022年12月31日 is 7 wide: 右空二字; signature starts 2 characters left of it
+    assert date[1:] == ("2022年12月31日", "200")
+    assert name[1:] == ("某局", str(round((2 + 7 + 2 - 2) * 100)))
+
+
+def test_signature_date_from_contact_or_today():
+    report = samples.sample_report()
+    report.contact["report_date"] = "2022-01-05"
+    document = dr.build_document(report, signature=True)
+    assert document.paragraphs[-1].text == "2022年1月5日"
+    report.contact["report_date"] = ""
+    document = dr.build_document(report, signature=True)
+    assert document.paragraphs[-1].text == dr.format_date(dt.date.today())
+
+
+@pytest.mark.parametrize("text", ["2022年1月20日", "2022-01-20", "2022/1/20", "2022.1.20", " 2022 年 1 月 20 日 "])
+def test_parse_date(text):
+    assert dr.parse_date(text) == dt.date(2022, 1, 20)
+    assert dr.format_date(dr.parse_date(text)) == "2022年1月20日"
+
+
+@pytest.mark.parametrize("text", ["2022年2月30日", "20220120", "明天", ""])
+def test_parse_date_rejects(text):
+    with pytest.raises(ValueError, match="无法识别，请写成 2022年1月20日 或 2022-01-20"):
+        dr.parse_date(text)
+
+
+def test_default_filename():
+    assert dr.default_filename(samples.sample_report()) == "沙坡头区政务服务中心2021年政府信息公开工作年度报告.docx"
+    report = samples.sample_report()
+    report.agency.name = "甲/乙局"
+    assert dr.default_filename(report) == "甲_乙局2021年政府信息公开工作年度报告.docx"
+
+
+def test_write_docx_is_atomic_and_overwrites(tmp_path):
+    target = tmp_path / "out" / "r.docx"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    assert dr.write_docx(samples.sample_report(), target) == target
+    assert target.read_bytes()[:2] == b"PK"
+    assert [p.name for p in target.parent.iterdir()] == ["r.docx"]
+
+
+def test_text_width_counts_half_width_digits():
+    assert dr.text_width("2022年1月20日") == 6.5
+    assert dr.text_width("“三安全一稳定”") == 8
