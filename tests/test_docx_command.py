@@ -81,9 +81,9 @@ def test_errors_refuse_the_document(runner, broken_json):
     out = flat(res.output)
     assert "broken.json：3个错误，0个警告" in out
     assert "级别位置说明" in out
-    assert flat("错误 文字部分 五、存在的主要问题及改进情况（B9） 报告第五部分「五、存在的主要问题及改进情况」没有内容。") in out
+    assert flat("错误 文字部分!B9 报告第五部分「五、存在的主要问题及改进情况」没有内容。") in out
     assert flat("表三「自然人」列不符合勾稽关系：本年新收 + 上年结转 = 5") in out
-    assert "……共4处" in out  # long lists of cells are counted, not printed
+    assert "「一、本年新收政府信息公开申请数量」总计等7处" in out  # cells counted, not all printed
     assert flat("未生成 Word 文件：报告有 3 个错误，请改正后重试；确需先生成文档的，可加 --force（错误不会标在文档中）。") in out
     assert not (broken_json.parent / DEFAULT_NAME).exists()
 
@@ -177,10 +177,26 @@ def test_unreadable_workbook_is_listed_and_refused(runner, tmp_path):
     res = run(runner, path)
     assert res.exit_code == 1
     out = flat(res.output)
-    assert "坏.xlsx：无法读取" in out and "未生成Word文件：无法读取「坏.xlsx」，原因见上表。" in out
+    assert "坏.xlsx」是纯文本文件，不是Excel工作簿。" in out
+    assert "未生成Word文件：无法读取「坏.xlsx」，原因见上表。" in out
 
 
 def test_help_is_chinese(runner):
     res = runner.invoke(app, ["docx", "--help"], env=ENV)
     assert res.exit_code == 0
     assert "生成公文格式（GB/T 9704）的 Word 年度报告" in res.output
+
+
+def test_workbook_with_errors_is_refused_with_its_findings(runner, tmp_path):
+    from xlsx_tools.fill import fill_workbook
+
+    report = samples.sample_report()
+    template = write_template(tmp_path / "模板.xlsx", agency=report.agency.name, year=report.year,
+                              password="pw-123456", report=report).path
+    returned = fill_workbook(template, tmp_path / "回收.xlsx", {"t3.received.natural_person": 3})
+    res = run(runner, returned)
+    assert res.exit_code == 1
+    out = flat(res.output)
+    assert "机关：沙坡头区政务服务中心" in out and "年度：2021" in out
+    assert "表三「自然人」列不符合勾稽关系" in out
+    assert not list(tmp_path.glob("*.docx"))

@@ -6,23 +6,26 @@ cannot be read; 2 bad input or options; 3 the .docx was written but the PDF coul
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from ..console import console, err_console, fail
 from ..findings import SEVERITY_LABELS, Finding, count, sort_key
+from ..reader import ReadResult, read_and_check
+from ..render import finding_location, ordered, render_result
 from ..report import Report
 from ..spec import FormatError, FormatSpec
 
 EXIT_FINDINGS = 1
 EXIT_PDF = 3
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-MAX_PLACES = 3  # cells listed per finding; the rest are counted
 
 
 def register(app: typer.Typer) -> None:
@@ -67,7 +70,7 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
             fail(str(e))
     if not source.is_file():
         fail(f"找不到文件：{source}")
-    report, findings = _load(source, out)
+    report, findings, read = _load(source, out)
     if report is None:
         return EXIT_FINDINGS
     spec = report.spec
@@ -91,8 +94,10 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
     findings.sort(key=sort_key)
 
     errors, warnings = count(findings)
-    if findings:
-        render_findings(findings, out, title=f"{source.name}：{errors} 个错误，{warnings} 个警告")
+    if read is not None:
+        render_result(out, dataclasses.replace(read, findings=findings))
+    elif findings:
+        render_findings(findings, out, title=f"{source.name}：{errors} 个错误，{warnings} 个警告", spec=spec)
     if errors and not force:
         err_console.print(
             f"[bold red]未生成 Word 文件：[/]报告有 {errors} 个错误，请改正后重试；"
@@ -112,24 +117,22 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
     return 0
 
 
-def render_findings(findings: Sequence[Finding], out: Console, *, title: str | None = None) -> None:
-    """级别 / 位置 / 说明, one row per finding."""
-    table = RichTable(title=title, show_lines=True)
-    table.add_column("级别", no_wrap=True)
-    table.add_column("位置", overflow="fold", ratio=2)
+def render_findings(findings: Sequence[Finding], out: Console, *, title: str | None = None,
+                    spec: FormatSpec | None = None) -> None:
+    """级别 / 位置 / 说明, one row per finding, as `check` shows a workbook's findings."""
+    table = RichTable(title=escape(title) if title else None, show_lines=True, expand=True)
+    table.add_column("级别", no_wrap=True, min_width=4)
+    table.add_column("位置", overflow="fold", ratio=1, min_width=12)
     table.add_column("说明", overflow="fold", ratio=3)
-    for f in findings:
+    for f in ordered(findings):
         level = SEVERITY_LABELS.get(f.severity, f.severity)
-        style = "bold red" if f.is_error else "yellow"
-        places = list(f.labels or f.cells)
-        if len(places) > MAX_PLACES:
-            places = places[:MAX_PLACES] + [f"……共 {len(places)} 处"]
-        where = "\n".join(places) or "—"
-        table.add_row(f"[{style}]{level}[/]", where, f.message)
+        style = "red" if f.is_error else "yellow"
+        table.add_row(f"[{style}]{level}[/]", escape(finding_location(f, spec)), escape(f.message))
     out.print(table)
 
 
-def _load(source: Path, out: Console) -> tuple[Report | None, list[Finding]]:
+def _load(source: Path, out: Console) -> tuple[Report | None, list[Finding], ReadResult | None]:
+    """The report and its findings; the ReadResult too for a workbook."""
     suffix = source.suffix.lower()
     if suffix == ".json":
         try:
@@ -138,16 +141,14 @@ def _load(source: Path, out: Console) -> tuple[Report | None, list[Finding]]:
             fail(f"无法读取报告 JSON「{source.name}」：{e}。请使用本工具导出的 JSON 文件。")
         except OSError as e:
             fail(f"无法读取「{source}」：{e.strerror or e}")
-        return report, _check(report)
+        return report, _check(report), None
     if suffix in WORKBOOK_SUFFIXES:
-        from ..reader import read_and_check
-
         result = read_and_check(source)
         if result.report is None:
-            render_findings(result.findings, out, title=f"{source.name}：无法读取")
-            err_console.print(f"[bold red]未生成 Word 文件：[/]无法读取「{source.name}」，原因见上表。")
-            return None, list(result.findings)
-        return result.report, list(result.findings)
+            render_result(out, result)
+            err_console.print(f"[bold red]未生成 Word 文件：[/]无法读取「{escape(source.name)}」，原因见上表。")
+            return None, list(result.findings), result
+        return result.report, list(result.findings), result
     fail(f"不支持的文件类型「{source.suffix or source.name}」：请提供回收的填报表（.xlsx）或报告 JSON（.json）。")
     raise AssertionError  # fail() never returns
 
