@@ -1,0 +1,261 @@
+"""The sum of several agencies' Reports as one Report (a district's combined figures): inputs are
+summed field by field (fees as exact Decimals), computed fields are recomputed from the sums with
+the format's own rules, so the combined figures satisfy every rule again. Also the selection of
+which files take part (newest per agency, errors excluded unless asked) and the outputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from .report import Agency, Report, loads
+from .spec import FormatSpec, Number, load_format
+
+OUTPUT_SUFFIXES = (".xlsx", ".json", ".docx")
+
+
+class AggregateError(ValueError):
+    """A usage problem; the message is Chinese."""
+
+
+class Aggregator:
+    """Running field-wise sums of the input fields: memory does not grow with the reports added."""
+
+    def __init__(self, spec: FormatSpec | None = None):
+        self.spec = spec or load_format()
+        self._sums: dict[str, Number] = {
+            f.id: (Decimal(0) if f.type.kind == "decimal" else 0) for f in self.spec.input_fields
+        }
+        self.count = 0
+        self.blanks: dict[str, int] = {}  # field id -> reports that left it blank (counted as 0)
+
+    def add(self, figures: Mapping[str, Number | None]) -> None:
+        for fid in self._sums:
+            v = figures.get(fid)
+            if v is None:
+                self.blanks[fid] = self.blanks.get(fid, 0) + 1
+                continue
+            self._sums[fid] += v
+        self.count += 1
+
+    def figures(self) -> dict[str, Number | None]:
+        """Every field: the summed inputs and the computed fields recomputed from them."""
+        return self.spec.compute(dict(self._sums))
+
+    def report(self, agency: str, year: int, code: str = "") -> Report:
+        return Report(format=self.spec.id, agency=Agency(agency, code), year=year, figures=self.figures())
+
+
+def aggregate_reports(reports: Iterable[Report], *, agency: str, year: int, code: str = "",
+                      spec: FormatSpec | None = None) -> Report:
+    """The field-wise sum of `reports` (all of the same format) as one Report."""
+    agg: Aggregator | None = Aggregator(spec) if spec is not None else None
+    for r in reports:
+        if agg is None:
+            agg = Aggregator(r.spec)
+        if r.format != agg.spec.id:
+            raise AggregateError(f"「{r.agency.name}」的报告格式为 {r.format}，与其他报告（{agg.spec.id}）不同，不能汇总。")
+        agg.add(r.figures)
+    if agg is None:
+        agg = Aggregator()
+    return agg.report(agency, year, code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing the inputs
+
+
+@dataclass
+class Input:
+    """One file handed to `aggregate` and what became of it."""
+
+    name: str
+    sha256: str = ""
+    agency: str = ""
+    code: str = ""
+    year: int | None = None
+    format: str = ""
+    saved_at: str = ""
+    errors: int = 0
+    warnings: int = 0
+    used: bool = False
+    reason: str = ""  # why not used (Chinese)
+    figures: dict[str, Number | None] | None = field(default=None, repr=False)
+
+
+@dataclass
+class Selection:
+    used: list[Input]
+    skipped: list[Input]
+
+    @property
+    def all(self) -> list[Input]:
+        return sorted(self.used + self.skipped, key=lambda i: i.name)
+
+
+def _agency_key(inp: Input) -> str:
+    from .collect import _identity_keys
+
+    keys = _identity_keys(inp.agency, inp.code)
+    return keys[-1] if keys else "file:" + inp.name  # by name: codes may be missing on some files
+
+
+def select(inputs: Iterable[Input], *, year: int, format_id: str, include_errors: bool = False) -> Selection:
+    """Which inputs take part: the right format and year, no errors (unless `include_errors`), and
+    per agency only the newest file (by its own save time, then by name)."""
+    from .collect import newest_key
+
+    used: dict[str, Input] = {}
+    skipped: list[Input] = []
+    for inp in inputs:
+        if inp.figures is None:
+            skipped.append(inp)
+            continue
+        if inp.format != format_id:
+            inp.reason = f"的格式为 {inp.format or '未知'}，不是 {format_id}。"
+        elif inp.year != year:
+            inp.reason = f"是 {inp.year} 年度的报告，不是 {year} 年度。"
+        elif inp.errors and not include_errors:
+            inp.reason = f"有 {inp.errors} 处错误（如需计入，请加 --include-errors）。"
+        if inp.reason:
+            skipped.append(inp)
+            continue
+        key = _agency_key(inp)
+        other = used.get(key)
+        if other is None:
+            used[key] = inp
+            continue
+
+        newer, older = (inp, other) if newest_key(inp.saved_at, inp.name) > newest_key(other.saved_at, other.name) else (other, inp)
+        older.reason = f"与“{newer.name}”是同一机关的报告，后者较新，已采用后者。"
+        skipped.append(older)
+        used[key] = newer
+    for inp in used.values():
+        inp.used = True
+    return Selection(sorted(used.values(), key=lambda i: i.name), skipped)
+
+
+def read_inputs(paths: Sequence[str | Path], *, jobs: int = 1) -> Iterator[Input]:
+    """Every file under `paths` (folders recursively, zip archives too) as an Input: Report .json
+    directly, anything else through the reader and the checks."""
+    from . import collect as c
+
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise AggregateError(f"找不到：{'、'.join(missing)}。")
+    jsons: list[Path] = []
+    others: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        (jsons if p.is_file() and p.suffix.lower() == ".json" else others).append(p)
+    for p in jsons:
+        yield _json_input(p)
+    if not others:
+        return
+    items = c.walk(others)
+
+    def json_aware(items: Iterator[c.Item]) -> Iterator[c.Item]:
+        for item in items:
+            if not item.members and item.problem is None and item.archive is None and item.name.lower().endswith(".json"):
+                pending_json.append(item)
+                continue
+            yield item
+
+    pending_json: list[c.Item] = []
+    options = c.ReadOptions(format="")
+    for res in c.read_items(json_aware(items), options, jobs):
+        if res.kind != "archive":  # a container is not a report; its members are listed
+            yield _result_input(res)
+    for item in pending_json:
+        yield _json_input(Path(item.path), item.name)
+
+
+def _json_input(path: Path, name: str | None = None) -> Input:
+    from .fsutil import sha256_file
+
+    name = name or str(path)
+    inp = Input(name=name)
+    try:
+        inp.sha256 = sha256_file(path)
+        data = loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        inp.reason = f"无法读取：{getattr(e, 'strerror', None) or e}。"
+        return inp
+    if isinstance(data, dict) and "agencies" in data and "figures" not in data:
+        inp.reason = "是 collect 生成的收集结果，不是一个机关的报告；请汇总退回的文件或各机关导出的 JSON。"
+        return inp
+    try:
+        report = Report.from_dict(data)
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        inp.reason = f"不是报告 JSON：{e}。"
+        return inp
+    from .checks import check_report
+
+    findings = check_report(report)
+    inp.agency, inp.code, inp.year, inp.format = report.agency.name, report.agency.code, report.year, report.format
+    inp.saved_at = report.provenance.saved_at or ""
+    inp.errors = sum(1 for f in findings if f.is_error)
+    inp.warnings = len(findings) - inp.errors
+    inp.figures = dict(report.figures)
+    return inp
+
+
+def _result_input(res) -> Input:
+    inp = Input(name=res.name, sha256=res.sha256, saved_at=res.saved_at, errors=res.errors, warnings=res.warnings)
+    ident = res.identity
+    inp.agency, inp.code, inp.format = ident.get("agency", ""), ident.get("code", ""), ident.get("format", "")
+    try:
+        inp.year = int(ident.get("year", ""))
+    except ValueError:
+        inp.year = None
+    if res.figures is None:
+        inp.reason = res.reason or "无法读取。"
+        return inp
+    inp.figures = res.figures
+    return inp
+
+
+# ---------------------------------------------------------------------------------------------
+# Outputs
+
+
+def write_aggregate(report: Report, out: str | Path, *, password: str | None = None,
+                    sources: Sequence[Input] = (), spec: FormatSpec | None = None) -> Path:
+    """Write the combined Report as .xlsx (the official workbook, pre-filled), .json (the Report
+    JSON, as `export` writes it) or .docx (the official document)."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    spec = spec or report.spec
+    if suffix == ".json":
+        from .fsutil import atomic_write_text
+
+        extra = {"aggregate": {
+            "count": len(sources),
+            "generated_at": dt.datetime.now().astimezone().replace(microsecond=0).isoformat(),
+            "sources": [{"file": s.name, "sha256": s.sha256, "agency": s.agency, "code": s.code} for s in sources],
+        }}
+        atomic_write_text(out, report.to_json(extra=extra) + "\n")
+        return out
+    if suffix == ".xlsx":
+        from .template import generate_password, write_template
+
+        write_template(out, agency=report.agency.name, code=report.agency.code, year=report.year,
+                       password=password or generate_password(), report=report, spec=spec)
+        return out
+    if suffix == ".docx":
+        from .docx_report import write_docx
+
+        return write_docx(report, out, spec=spec, strict=False)
+    raise AggregateError(f"输出文件 {out.name} 的扩展名应为 .xlsx、.json 或 .docx。")
+
+
+def describe(selection: Selection) -> list[str]:
+    """Chinese lines for the command's output: what was summed, what was left out and why."""
+    lines = [f"计入汇总 {len(selection.used)} 份报告。"]
+    for s in sorted(selection.skipped, key=lambda i: i.name):
+        lines.append(f"未计入：“{s.name}”{s.reason}")
+    return lines

@@ -1,0 +1,1141 @@
+"""Collect the returns of a roster: walk a folder (and the zip archives in it, opened in memory),
+read and check every file in a pool of processes, match each file to a roster agency by the
+identity the template carries, decide the status of every agency and every file, and write
+收集情况.xlsx and collect.json (and, on request, each accepted agency's .docx).
+
+Memory stays flat in the number of files: workers return compact results, the figures and
+findings are spilled to a JSON-lines file in a staging folder inside OUTDIR, and only a small
+record per file is kept. Outputs are built in the staging folder and moved into place, so an
+interrupted run leaves either the previous complete outputs or the new complete ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import multiprocessing
+import os
+import shutil
+import signal
+import stat
+import tempfile
+import unicodedata
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from . import __version__, fsutil
+from .findings import Finding
+from .intake import DEFAULT_LIMITS, Limits, MiB
+from .report import Report, dumps, loads
+from .roster import RosterError, RosterRow, read_roster
+from .spec import FormatSpec, Number, load_format
+
+# -- statuses (user-facing text)
+
+OK, WARN, ERR, MISSING = "合格", "有警告", "有错误", "未提交"
+DUPLICATE, UNREADABLE, FOREIGN, ARCHIVE = "重复提交", "无法读取", "非本次模板", "压缩包"
+AGENCY_STATUSES = (OK, WARN, ERR, MISSING)
+FILE_STATUSES = (OK, WARN, ERR, DUPLICATE, UNREADABLE, FOREIGN, ARCHIVE)
+ACCEPTED = (OK, WARN)
+STATUS_CODES = {
+    OK: "ok", WARN: "warning", ERR: "error", MISSING: "missing",
+    DUPLICATE: "duplicate", UNREADABLE: "unreadable", FOREIGN: "foreign", ARCHIVE: "archive",
+}
+BY_IDENTITY, BY_NAME = "模板标识", "文件名"
+
+OUTPUT_XLSX = "收集情况.xlsx"
+OUTPUT_JSON = "collect.json"
+DOCX_DIR = "年度报告"
+STAGING_PREFIX = ".xlsx-tools-collect-"
+
+# The figures the status sheet shows per agency (stable field ids; skipped when a format lacks one).
+KEY_FIGURES = (
+    "t3.received.total", "t3.carried_over.total", "t3.results_total.total", "t3.carry_forward.total",
+    "t4.review.total", "t4.suit_direct.total", "t4.suit_after_review.total", "t2.item8.fees.amount",
+)
+
+# Files that are never a return, so never attributed to an agency by their name.
+_JUNK_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+class CollectError(ValueError):
+    """A usage problem (missing folder, unusable roster ...); the message is Chinese."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Archives: the same caps as the reader's intake for what one member may be; an archive itself
+# may hold more files than a workbook holds parts.
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    member: Limits = DEFAULT_LIMITS  # a member is read like a returned file
+    max_members: int = 10_000
+    max_total_bytes: int = 2048 * MiB  # declared uncompressed size of all members of one archive
+    max_nested_bytes: int = 256 * MiB  # an archive inside an archive is held in memory
+    max_depth: int = 3  # zip in zip in zip
+
+
+DEFAULT_ARCHIVE_LIMITS = ArchiveLimits()
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file found: on disk (`members` empty) or inside (nested) archives (`members` are the
+    indexes in each archive's member list, outermost first)."""
+
+    seq: int
+    name: str  # display path relative to the root, "a.zip!b/c.xlsx"
+    path: str  # the file on disk
+    members: tuple[int, ...] = ()
+    size: int | None = None
+    archive: int | None = None  # number of files listed inside, for an archive we opened
+    problem: str | None = None  # why it is not read (Chinese), for files refused before reading
+    hashable: bool = True  # whether its sha256 can be computed within the caps
+
+
+def _is_zip_name(name: str) -> bool:
+    return name.lower().endswith(".zip")
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """Zip names without the UTF-8 flag are cp437 to zipfile; Chinese Windows writes GBK."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            name = name.encode("cp437").decode("gb18030")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return name
+
+
+def _printable(name: str) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in name)
+
+
+def _unsafe_member(name: str) -> bool:
+    if "\x00" in name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return True
+    return ".." in PurePosixPath(name.replace("\\", "/")).parts
+
+
+def _member_problem(info: zipfile.ZipInfo, name: str, limits: ArchiveLimits) -> tuple[str | None, bool]:
+    """(why a member is refused, whether it may still be hashed)."""
+    if _unsafe_member(name):
+        return "的路径指向压缩包之外（路径不安全），未读取。", True
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "是压缩包内的符号链接，未读取。", False
+    if info.flag_bits & 0x1:
+        return "在压缩包中被加密（设置了压缩包密码），无法读取。请提交未加密的文件。", False
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return f"使用了不支持的压缩方式（{info.compress_type}），无法读取。", False
+    size, cap = info.file_size, limits.member
+    if size > cap.max_file_bytes:
+        return (f"解压后 {size / MiB:.1f} MB，超过单个文件的上限 {cap.max_file_bytes / MiB:.0f} MB，未读取。"), False
+    ratio = size / max(1, info.compress_size)
+    if size > cap.ratio_floor_bytes and ratio > cap.max_ratio:
+        return f"的压缩比高达 {ratio:.0f}:1（疑似“压缩炸弹”），未读取。", False
+    return None, True
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    """A member's bytes, never more than `cap` (zipfile also stops at the declared size)."""
+    out = io.BytesIO()
+    with zf.open(info) as fh:
+        while block := fh.read(1 << 20):
+            out.write(block)
+            if out.tell() > cap:
+                raise ValueError("member larger than declared")
+    return out.getvalue()
+
+
+def _open_chain(path: str, members: Sequence[int], limits: ArchiveLimits) -> bytes:
+    """The bytes of a (nested) archive member; raises on anything unexpected."""
+    with open(path, "rb") as fh:
+        zf = zipfile.ZipFile(fh)
+        for depth, index in enumerate(members):
+            info = zf.infolist()[index]
+            last = depth == len(members) - 1
+            data = _read_member(zf, info, limits.member.max_file_bytes if last else limits.max_nested_bytes)
+            if last:
+                return data
+            zf = zipfile.ZipFile(io.BytesIO(data))
+    raise ValueError("empty member chain")
+
+
+class _Walker:
+    """Yields Items in a deterministic order (names sorted, depth first), numbering them."""
+
+    def __init__(self, roots: Sequence[Path], exclude: Iterable[Path] = (), limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS):
+        self.roots = list(roots)
+        self.exclude = {os.path.normcase(os.path.abspath(p)) for p in exclude}
+        self.limits = limits
+        self.count = 0  # items yielded so far (read by the progress display from another thread)
+        self._prefix = ""
+
+    def __iter__(self) -> Iterator[Item]:
+        for root in self.roots:
+            # one folder: names relative to it; several: prefixed with the folder as given
+            self._prefix = "" if len(self.roots) == 1 else root.as_posix().rstrip("/") + "/"
+            if root.is_dir() and not root.is_symlink():
+                yield from self._dir(root, root)
+            else:
+                yield from self._file(root, root.as_posix() if self._prefix else root.name)
+
+    def _next(self, **kw: Any) -> Item:
+        item = Item(seq=self.count, **kw)
+        self.count += 1
+        return item
+
+    def _excluded(self, path: str) -> bool:
+        return os.path.normcase(os.path.abspath(path)) in self.exclude
+
+    def _dir(self, root: Path, folder: Path) -> Iterator[Item]:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            rel = folder.relative_to(root).as_posix() if folder != root else folder.name
+            yield self._next(name=rel + "/", path=str(folder), problem=f"（文件夹）无法打开：{e.strerror or e}。",
+                             hashable=False)
+            return
+        for entry in entries:
+            if self._excluded(entry.path):
+                continue
+            rel = self._prefix + Path(entry.path).relative_to(root).as_posix()
+            try:
+                if entry.is_symlink():
+                    yield self._next(name=rel, path=entry.path, problem="是符号链接（快捷方式），未读取。", hashable=False)
+                elif entry.is_dir(follow_symlinks=False):
+                    yield from self._dir(root, Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    yield from self._file(Path(entry.path), rel)
+                else:
+                    yield self._next(name=rel, path=entry.path, problem="不是普通文件，未读取。", hashable=False)
+            except OSError as e:
+                yield self._next(name=rel, path=entry.path, problem=f"无法读取：{e.strerror or e}。", hashable=False)
+
+    def _file(self, path: Path, rel: str) -> Iterator[Item]:
+        try:
+            size = path.stat().st_size
+        except OSError as e:
+            yield self._next(name=rel, path=str(path), problem=f"无法读取：{e.strerror or e}。", hashable=False)
+            return
+        if not _is_zip_name(rel):
+            yield self._next(name=rel, path=str(path), size=size)
+            return
+        try:
+            with open(path, "rb") as fh:
+                zf = zipfile.ZipFile(fh)
+                yield from self._archive(zf, str(path), (), rel, size, 1)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError) as e:
+            yield self._next(name=rel, path=str(path), size=size, problem=_broken_archive(e))
+
+    def _archive(self, zf: zipfile.ZipFile, path: str, chain: tuple[int, ...], rel: str, size: int,
+                 depth: int) -> Iterator[Item]:
+        infos = zf.infolist()
+        files = [(i, info) for i, info in enumerate(infos) if not info.is_dir()]
+        total = sum(info.file_size for _, info in files)
+        limits = self.limits
+        if len(files) > limits.max_members:
+            yield self._next(name=rel, path=path, members=chain, size=size,
+                             problem=f"是含 {len(files)} 个文件的压缩包，超过上限 {limits.max_members} 个，未展开。")
+            return
+        if total > limits.max_total_bytes:
+            yield self._next(name=rel, path=path, members=chain, size=size,
+                             problem=f"是解压后共 {total / MiB:.0f} MB 的压缩包，超过上限 {limits.max_total_bytes / MiB:.0f} MB（疑似“压缩炸弹”），未展开。")
+            return
+        yield self._next(name=rel, path=path, members=chain, size=size, archive=len(files))
+        named = sorted(((_member_name(info), i, info) for i, info in files), key=lambda t: (t[0], t[1]))
+        for name, index, info in named:
+            member_rel = f"{rel}!{_printable(name)}"
+            member_chain = chain + (index,)
+            problem, hashable = _member_problem(info, name, limits)
+            if problem is None and _is_zip_name(name):
+                if depth >= limits.max_depth:
+                    problem, hashable = f"是嵌套超过 {limits.max_depth} 层的压缩包，未展开。", True
+                elif info.file_size > limits.max_nested_bytes:
+                    problem, hashable = (f"是解压后 {info.file_size / MiB:.0f} MB 的压缩包，超过上限"
+                                         f" {limits.max_nested_bytes / MiB:.0f} MB，未展开。"), False
+                else:
+                    try:
+                        data = _read_member(zf, info, limits.max_nested_bytes)
+                        inner = zipfile.ZipFile(io.BytesIO(data))
+                    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError) as e:
+                        problem = _broken_archive(e)
+                    else:
+                        yield from self._archive(inner, path, member_chain, member_rel, info.file_size, depth + 1)
+                        continue
+            yield self._next(name=member_rel, path=path, members=member_chain, size=info.file_size,
+                             problem=problem, hashable=hashable)
+
+
+def _broken_archive(e: BaseException) -> str:
+    return "是损坏或不完整的压缩包，无法打开。请重新打包，或直接发送其中的 .xlsx 文件。"
+
+
+def walk(roots: Path | Sequence[Path], *, exclude: Iterable[Path] = (),
+         limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) -> Iterator[Item]:
+    """Every file under `roots` (folders recursively, .zip archives opened in memory)."""
+    roots = [roots] if isinstance(roots, Path | str) else list(roots)
+    return iter(_Walker([Path(r) for r in roots], exclude, limits))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading one file (runs in a worker process)
+
+
+@dataclass
+class FileResult:
+    """What a worker says about one file: small, picklable."""
+
+    seq: int
+    name: str
+    size: int | None
+    sha256: str = ""
+    kind: str = ""  # the reader's kind, or "archive" / "refused"
+    reason: str = ""  # why unusable (Chinese), from the first error finding or the walker
+    identity: dict[str, str] = field(default_factory=dict)
+    saved_at: str = ""
+    application: str = ""
+    errors: int = 0
+    warnings: int = 0
+    figures: dict[str, Number | None] | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    archive: int | None = None
+    docx: str = ""  # staged .docx, for a report without errors
+    docx_problem: str = ""
+    reason_in_findings: bool = False  # the reason is the message of one of the findings
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    format: str
+    limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS
+    blank_as_zero: bool = False
+    docx_dir: str = ""  # where workers stage .docx files ("" = none)
+    previous: Mapping[str, str] = field(default_factory=dict)  # roster key -> last year's file
+
+
+_OPTIONS: ReadOptions | None = None
+
+
+def _init_worker(options: ReadOptions) -> None:
+    global _OPTIONS
+    _OPTIONS = options
+    # Ctrl-C is handled by the parent, which terminates the pool
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _process(item: Item) -> FileResult:
+    assert _OPTIONS is not None
+    return process_item(item, _OPTIONS)
+
+
+def _hash_chain(item: Item, limits: ArchiveLimits) -> str:
+    if not item.hashable:
+        return ""
+    try:
+        if not item.members:
+            return fsutil.sha256_file(item.path)
+        return hashlib.sha256(_open_chain(item.path, item.members, _hash_limits(limits))).hexdigest()
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError, IndexError):
+        return ""
+
+
+def _hash_limits(limits: ArchiveLimits) -> ArchiveLimits:
+    # a refused member may still be hashed up to the nested-archive cap
+    member = Limits(**{**asdict(limits.member), "max_file_bytes": limits.max_nested_bytes})
+    return ArchiveLimits(member=member, max_members=limits.max_members, max_total_bytes=limits.max_total_bytes,
+                         max_nested_bytes=limits.max_nested_bytes, max_depth=limits.max_depth)
+
+
+def process_item(item: Item, options: ReadOptions) -> FileResult:
+    """Read and check one file. Never raises for bad content."""
+    out = FileResult(seq=item.seq, name=item.name, size=item.size)
+    if item.archive is not None or item.problem is not None:
+        out.kind = "archive" if item.problem is None else "refused"
+        out.archive = item.archive
+        out.reason = item.problem or ""
+        out.sha256 = _hash_chain(item, options.limits)
+        return out
+    try:
+        source: str | bytes = item.path if not item.members else _open_chain(item.path, item.members, options.limits)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError, IndexError) as e:
+        out.kind = "refused"
+        out.reason = f"无法从压缩包中取出：{getattr(e, 'strerror', None) or e}。"
+        return out
+    try:
+        result = _read(source, item.name, options)
+    except Exception as e:  # a reader bug must not lose the file: report it as unreadable
+        out.kind = "unreadable"
+        out.reason = f"读取时出现内部错误（{type(e).__name__}），请把此文件发给工具的维护人员。"
+        out.sha256 = hashlib.sha256(source).hexdigest() if isinstance(source, bytes) else _hash_chain(item, options.limits)
+        return out
+    _fill_result(out, result, options)
+    return out
+
+
+def _read(source: str | bytes, name: str, options: ReadOptions):
+    from .reader import read_and_check
+
+    return read_and_check(source, name=name, blank_as_zero=options.blank_as_zero)
+
+
+def _fill_result(out: FileResult, result: Any, options: ReadOptions) -> None:
+    out.sha256 = result.sha256 or ""
+    out.kind = result.kind or ""
+    identity = dict(result.identity or {})
+    report: Report | None = result.report
+    if report is not None:
+        identity.setdefault("agency", report.agency.name)
+        identity.setdefault("code", report.agency.code)
+        identity.setdefault("year", str(report.year))
+        identity.setdefault("format", report.format)
+    out.identity = {k: ("" if v is None else str(v)) for k, v in identity.items()
+                    if k in ("format", "format_version", "fingerprint", "agency", "code", "year")}
+    out.saved_at = _iso(result.saved_at)
+    out.application = str(result.application or "")
+    findings: list[Finding] = list(result.findings or [])
+    if report is not None and options.previous:
+        findings += _cross_year(report, options)
+    out.errors = sum(1 for f in findings if f.is_error)
+    out.warnings = len(findings) - out.errors
+    out.findings = [f.to_dict() for f in findings]
+    first_error = next((f for f in findings if f.is_error), None)
+    if report is None:
+        out.reason = _after_name(first_error.message, out.name) if first_error else ""
+        out.reason_in_findings = first_error is not None
+        return
+    out.figures = dict(report.figures)
+    if options.docx_dir and out.errors == 0:
+        _stage_docx(out, report, options)
+
+
+def _after_name(message: str, name: str) -> str:
+    """A reader message starts with the file's name in 「」; the outputs put the name in its own
+    column, so the reason continues from it ("是纯文本文件，不是 Excel 工作簿。……")."""
+    for prefix in (f"「{name}」", f"「{name.rsplit('!', 1)[-1]}」"):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
+
+
+def _iso(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _cross_year(report: Report, options: ReadOptions) -> list[Finding]:
+    """Cross-year rules against last year's report of the same agency, if the folder has one."""
+    from . import checks
+
+    path = None
+    for key in _identity_keys(report.agency.name, report.agency.code):
+        path = options.previous.get(key)
+        if path:
+            break
+    if not path:
+        return []
+    try:
+        previous = _load_previous(path)
+    except Exception:  # last year's file is only a help: a bad one skips the cross-year checks
+        return []
+    problem = checks.previous_problem(report, previous)
+    if problem is not None:
+        return [problem]
+    spec = report.spec
+    codes = {r.code for r in spec.rules if r.cross_year}
+    return [f for f in checks.check_rules(spec, report.figures, previous.figures) if f.code in codes]
+
+
+def _load_previous(path: str) -> Report:
+    if path.lower().endswith(".json"):
+        return Report.load(path)
+    from .reader import load_previous
+
+    return load_previous(path)
+
+
+def _stage_docx(out: FileResult, report: Report, options: ReadOptions) -> None:
+    from .docx_report import write_docx
+
+    target = Path(options.docx_dir) / f"{out.seq}.docx"
+    try:
+        write_docx(report, target)
+    except ValueError as e:  # IncompleteReport and other refusals carry a Chinese message
+        out.docx_problem = f"未生成 Word 报告：{e}"
+    except OSError as e:
+        out.docx_problem = f"未生成 Word 报告：写入失败（{e.strerror or e}）"
+    else:
+        out.docx = str(target)
+
+
+def read_items(items: Iterable[Item], options: ReadOptions, jobs: int = 1) -> Iterator[FileResult]:
+    """Results of process_item over `items`, in completion order. With jobs > 1 a pool of
+    processes reads them; the items are consumed lazily by the pool's feeder."""
+    if jobs <= 1:
+        for item in items:
+            yield process_item(item, options)
+        return
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(options,))
+    try:
+        yield from pool.imap_unordered(_process, items, chunksize=4)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+# ---------------------------------------------------------------------------------------------
+# The roster
+
+
+def _norm(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text or "").split()).casefold()
+
+
+def _identity_keys(agency: str, code: str) -> list[str]:
+    keys = []
+    if (code or "").strip():
+        keys.append("code:" + _norm(code))
+    if (agency or "").strip():
+        keys.append("name:" + _norm(agency))
+    return keys
+
+
+class RosterIndex:
+    """Finds a roster agency by the identity a workbook carries, or (fallback) by a file name."""
+
+    def __init__(self, rows: Sequence[RosterRow]):
+        self.rows = list(rows)
+        self._code = {_norm(r.code): i for i, r in enumerate(self.rows) if r.code.strip()}
+        self._name = {_norm(r.agency): i for i, r in enumerate(self.rows)}
+        self._longest = max((len(k) for k in self._name), default=0)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def by_identity(self, agency: str, code: str) -> int | None:
+        if code and _norm(code) in self._code:
+            return self._code[_norm(code)]
+        if agency and _norm(agency) in self._name:
+            return self._name[_norm(agency)]
+        return None
+
+    def by_filename(self, display: str) -> int | None:
+        """The roster agency whose name the file name contains (the longest such name); then the
+        folder and archive names, innermost first. None when nothing or two agencies match."""
+        parts = [p for chunk in display.split("!") for p in chunk.split("/") if p]
+        if not parts or _junk(parts[-1]):
+            return None
+        for part in reversed(parts):
+            stem = part.rsplit(".", 1)[0] if "." in part else part
+            found = self._contained(_norm(stem))
+            if found is not None:
+                return found
+        return None
+
+    def _contained(self, text: str) -> int | None:
+        for length in range(min(len(text), self._longest), 0, -1):
+            hits = {self._name[text[i:i + length]] for i in range(len(text) - length + 1) if text[i:i + length] in self._name}
+            if len(hits) == 1:
+                return hits.pop()
+            if hits:
+                return None
+        return None
+
+
+def _junk(name: str) -> bool:
+    low = name.lower()
+    return low.startswith(("~$", ".~", "._")) or low in _JUNK_NAMES
+
+
+def load_roster(path: str | Path, spec: FormatSpec | None = None) -> list[RosterRow]:
+    """A roster CSV or a template manifest (manifest.csv has the same 机关名称/机关代码 columns)."""
+    try:
+        return read_roster(path, spec)
+    except RosterError as e:
+        raise CollectError(str(e)) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Records and statuses
+
+
+@dataclass
+class FileRecord:
+    """What the parent keeps per file (figures and findings are in the spill file)."""
+
+    seq: int
+    name: str
+    size: int | None
+    sha256: str
+    kind: str
+    reason: str
+    identity: dict[str, str]
+    saved_at: str
+    application: str
+    errors: int
+    warnings: int
+    archive: int | None
+    has_report: bool
+    offset: int  # of its line in the spill file
+    docx: str = ""
+    docx_problem: str = ""
+    reason_in_findings: bool = False
+    status: str = ""
+    roster: int | None = None  # index of the roster agency it is attributed to
+    match: str = ""  # BY_IDENTITY | BY_NAME
+    note: str = ""
+
+    @property
+    def agency(self) -> str:
+        return self.identity.get("agency", "")
+
+    @property
+    def code(self) -> str:
+        return self.identity.get("code", "")
+
+
+@dataclass
+class AgencyStatus:
+    index: int
+    row: RosterRow
+    status: str = MISSING
+    file: FileRecord | None = None  # the file used
+    files: list[FileRecord] = field(default_factory=list)  # every file attributed to it
+    note: str = ""
+    docx: str = ""  # relative path of the written .docx
+
+
+def newest_key(saved_at: str, name: str) -> tuple[float, str]:
+    """Sort key for "the newest file": the workbook's own save time (files without one count as
+    the oldest), then the file name, so that the choice never depends on the order of reading."""
+    ts = float("-inf")
+    if saved_at:
+        try:
+            when = dt.datetime.fromisoformat(saved_at.replace("Z", "+00:00"))
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+            ts = when.timestamp()
+        except ValueError:
+            pass
+    return (ts, name)
+
+
+def _status_of(rec: FileRecord) -> str:
+    return ERR if rec.errors else WARN if rec.warnings else OK
+
+
+def infer_year(records: Iterable[FileRecord], roster: RosterIndex, format_id: str) -> int | None:
+    """The year most files of roster agencies in this format are for (ties: the latest)."""
+    years: Counter[int] = Counter()
+    for rec in records:
+        if not rec.has_report or rec.identity.get("format") != format_id:
+            continue
+        if roster.by_identity(rec.agency, rec.code) is None:
+            continue
+        try:
+            years[int(rec.identity.get("year", ""))] += 1
+        except ValueError:
+            continue
+    if not years:
+        return None
+    return max(years.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+
+def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | None, format_id: str) -> list[AgencyStatus]:
+    """Decide each file's status and attribution and each roster agency's status."""
+    agencies = [AgencyStatus(i, row) for i, row in enumerate(roster.rows)]
+    candidates: dict[int, list[FileRecord]] = {}
+    for rec in records:
+        if rec.kind == "archive":
+            rec.status = ARCHIVE
+            rec.note = f"已展开，含 {rec.archive} 个文件"
+            continue
+        if rec.has_report and (rec.agency or rec.code):
+            rec.roster = roster.by_identity(rec.agency, rec.code)
+            rec.match = BY_IDENTITY if rec.roster is not None else ""
+            fmt, file_year = rec.identity.get("format", ""), rec.identity.get("year", "")
+            if fmt != format_id:
+                rec.status = FOREIGN
+                rec.reason = f"是其他格式（{fmt or '未知'}）的模板，本次收集使用 {format_id}。"
+            elif year is not None and file_year != str(year):
+                rec.status = FOREIGN
+                rec.reason = f"是 {file_year or '未知'} 年度的模板，本次收集的是 {year} 年度。请用本年度下发的模板填写。"
+            elif rec.roster is None:
+                rec.status = FOREIGN
+                shown = rec.agency or rec.code
+                rec.reason = f"是“{shown}”的模板，该机关不在本次名单中。"
+            else:
+                candidates.setdefault(rec.roster, []).append(rec)
+                continue
+            rec.reason_in_findings = False
+            rec.note = rec.reason
+            continue
+        if rec.has_report:  # a report without any identity: only its file name can place it
+            rec.roster = roster.by_filename(rec.name)
+            if rec.roster is not None:
+                rec.match = BY_NAME
+                candidates.setdefault(rec.roster, []).append(rec)
+                continue
+            rec.status = FOREIGN
+            rec.reason, rec.reason_in_findings = "文件中没有模板标识，文件名也对应不上名单中的机关。", False
+            rec.note = rec.reason
+            continue
+        rec.status = FOREIGN if rec.kind == "foreign" else UNREADABLE
+        rec.note = rec.reason
+        rec.roster = roster.by_filename(rec.name)
+        rec.match = BY_NAME if rec.roster is not None else ""
+
+    for index, recs in candidates.items():
+        recs.sort(key=lambda r: newest_key(r.saved_at, r.name), reverse=True)
+        used, rest = recs[0], recs[1:]
+        used.status = _status_of(used)
+        agency = agencies[index]
+        agency.file, agency.status = used, used.status
+        for rec in rest:
+            rec.status = DUPLICATE
+            rec.note = f"同一机关有较新的文件，已采用“{used.name}”" + ("（内容相同）" if rec.sha256 and rec.sha256 == used.sha256 else "")
+        if used.match == BY_NAME:
+            used.note = "文件中没有模板标识，按文件名对应到本机关"
+        if rest:
+            agency.note = f"重复提交 {len(rest)} 个较旧的文件，已采用保存时间最新的一个"
+
+    for rec in records:
+        if rec.roster is not None:
+            agencies[rec.roster].files.append(rec)
+    for agency in agencies:
+        if agency.file is not None:
+            others = [r for r in agency.files if r.status in (UNREADABLE, FOREIGN)]
+            if others:
+                extra = "；另有不能使用的文件：" + "、".join(f"“{r.name}”" for r in others)
+                agency.note = (agency.note + extra) if agency.note else extra.lstrip("；")
+            continue
+        if agency.files:  # only unusable files: the agency sent something, it must send again
+            agency.status = ERR
+            first = agency.files[0]
+            agency.note = f"提交的文件“{first.name}”{first.reason}"
+            if len(agency.files) > 1:
+                agency.note += f"（共 {len(agency.files)} 个文件，见文件清单）"
+    return agencies
+
+
+# ---------------------------------------------------------------------------------------------
+# The spill file and the totals
+
+
+class Spill:
+    """Figures and findings of every file, one JSON line each, read back by offset."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh = open(path, "w+b")  # noqa: SIM115 - closed by close()
+
+    def append(self, figures: Mapping[str, Number | None] | None, findings: list[dict[str, Any]]) -> int:
+        self._fh.seek(0, os.SEEK_END)
+        offset = self._fh.tell()
+        self._fh.write(dumps({"figures": figures, "findings": findings}, indent=None).encode("utf-8") + b"\n")
+        return offset
+
+    def read(self, offset: int) -> dict[str, Any]:
+        self._fh.seek(offset)
+        return loads(self._fh.readline().decode("utf-8"))
+
+    def figures(self, rec: FileRecord) -> dict[str, Number | None]:
+        return self.read(rec.offset)["figures"] or {}
+
+    def findings(self, rec: FileRecord) -> list[dict[str, Any]]:
+        return self.read(rec.offset)["findings"]
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+@dataclass
+class Collection:
+    """The result of a collect run, enough to render every output."""
+
+    spec: FormatSpec
+    root: str
+    roster_path: str
+    year: int | None
+    year_inferred: bool
+    files: list[FileRecord]
+    agencies: list[AgencyStatus]
+    spill: Spill | None
+    totals: dict[str, Number | None]
+    total_count: int  # agencies summed into the totals
+    generated_at: str
+    outdir: Path
+    docx: list[str] = field(default_factory=list)
+    files_found: int = 0
+
+    # -- counts and the summary
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(a.status for a in self.agencies)
+        return {s: c.get(s, 0) for s in AGENCY_STATUSES}
+
+    def file_counts(self) -> dict[str, int]:
+        c = Counter(r.status for r in self.files)
+        return {s: c.get(s, 0) for s in FILE_STATUSES}
+
+    @property
+    def missing(self) -> list[AgencyStatus]:
+        return [a for a in self.agencies if a.status == MISSING]
+
+    @property
+    def ok(self) -> bool:
+        """Every roster agency submitted, and nothing submitted has errors (exit status 0)."""
+        return all(a.status in ACCEPTED for a in self.agencies)
+
+    def summary_lines(self, max_names: int = 20) -> list[str]:
+        c = self.counts()
+        expected = len(self.agencies)
+        submitted = expected - c[MISSING]
+        line = (f"应交 {expected} 家，已交 {submitted} 家：合格 {c[OK]}，有警告 {c[WARN]}，有错误 {c[ERR]}；"
+                f"未提交 {c[MISSING]} 家")
+        missing = [a.row.agency for a in self.missing]
+        if missing:
+            shown = "、".join(missing[:max_names]) + (f" 等 {len(missing)} 家" if len(missing) > max_names else "")
+            line += f"：{shown}。"
+        else:
+            line += "。"
+        fc = self.file_counts()
+        inside = sum(1 for r in self.files if "!" in r.name)
+        files = f"共找到 {len(self.files)} 个文件" + (f"（其中压缩包内 {inside} 个）" if inside else "")
+        extra = [f"{s} {fc[s]}" for s in (DUPLICATE, UNREADABLE, FOREIGN, ARCHIVE) if fc[s]]
+        files += ("：" + "，".join(extra) + "。") if extra else "。"
+        lines = [line, files]
+        if self.year is not None:
+            lines.append(f"报告年度：{self.year}" + ("（按收到的文件推断，可用 --year 指定）" if self.year_inferred else ""))
+        return lines
+
+    # -- iteration for the renderers (roster order, then unattributed files by path)
+
+    def ordered_files(self) -> list[FileRecord]:
+        return sorted(self.files, key=lambda r: (r.roster if r.roster is not None else len(self.agencies), r.seq))
+
+    def iter_findings(self) -> Iterator[tuple[FileRecord, dict[str, Any]]]:
+        for rec in self.ordered_files():
+            if self.spill is not None and (rec.errors or rec.warnings):
+                for f in self.spill.findings(rec):
+                    yield rec, f
+
+    def iter_used_figures(self) -> Iterator[tuple[AgencyStatus, dict[str, Number | None]]]:
+        for agency in self.agencies:
+            if agency.file is not None and agency.file.has_report and self.spill is not None:
+                yield agency, self.spill.figures(agency.file)
+
+    def finding_count(self) -> int:
+        return sum(r.errors + r.warnings for r in self.files)
+
+    def used_count(self) -> int:
+        return sum(1 for a in self.agencies if a.file is not None and a.file.has_report)
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+Progress = Callable[[int, int], None]  # (files read, files found so far)
+
+
+def _stale_staging(outdir: Path) -> None:
+    """Remove staging folders that interrupted runs left behind (their process is gone)."""
+    for entry in outdir.glob(STAGING_PREFIX + "*"):
+        if not entry.is_dir():
+            continue
+        pid_text = entry.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if pid_text.isdigit() and _alive(int(pid_text)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return True  # cannot tell safely; leave it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def index_previous(folder: Path, spec: FormatSpec, jobs: int = 1) -> dict[str, str]:
+    """Last year's returns (.xlsx or Report .json) by roster key ("code:…", "name:…")."""
+    out: dict[str, str] = {}
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".xlsx", ".json"))
+    for path in paths:
+        try:
+            report = _load_previous(str(path))
+        except Exception:  # not a report: ignored, last year's folder is only a help
+            continue
+        for key in _identity_keys(report.agency.name, report.agency.code):
+            out.setdefault(key, str(path))
+    return out
+
+
+def collect(
+    root: str | Path,
+    roster: str | Path | Sequence[RosterRow],
+    outdir: str | Path,
+    *,
+    year: int | None = None,
+    previous: str | Path | None = None,
+    jobs: int | None = None,
+    docx: bool = False,
+    blank_as_zero: bool = False,
+    spec: FormatSpec | None = None,
+    progress: Progress | None = None,
+    limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
+    now: dt.datetime | None = None,
+) -> Collection:
+    """Collect the returns under `root` against `roster` into `outdir`. Raises CollectError for
+    usage problems; everything about the files themselves is in the outputs."""
+    spec = spec or load_format()
+    root = Path(root)
+    if not root.exists():
+        raise CollectError(f"找不到文件夹 {root}。")
+    if not (root.is_dir() or _is_zip_name(root.name)):
+        raise CollectError(f"{root} 不是文件夹：请指定存放退回文件的文件夹。")
+    if isinstance(roster, str | Path):
+        roster_path = str(roster)
+        rows = load_roster(roster, spec)
+    else:
+        roster_path = ""
+        rows = list(roster)
+        if not rows:
+            raise CollectError("名单中没有机关。")
+    index = RosterIndex(rows)
+    outdir = Path(outdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CollectError(f"无法创建输出文件夹 {outdir}：{e.strerror or e}。") from None
+    if not outdir.is_dir():
+        raise CollectError(f"输出位置 {outdir} 不是文件夹。")
+    prev_index: dict[str, str] = {}
+    if previous is not None:
+        previous = Path(previous)
+        if not previous.is_dir():
+            raise CollectError(f"找不到上一年度的文件夹 {previous}。")
+        prev_index = index_previous(previous, spec)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+
+    _stale_staging(outdir)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=outdir))
+    try:
+        return _run(root, roster_path, index, outdir, staging, spec=spec, year=year, prev_index=prev_index,
+                    jobs=jobs, docx=docx, blank_as_zero=blank_as_zero, progress=progress, limits=limits, now=now)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging: Path, *, spec: FormatSpec,
+         year: int | None, prev_index: dict[str, str], jobs: int, docx: bool, blank_as_zero: bool,
+         progress: Progress | None, limits: ArchiveLimits, now: dt.datetime | None) -> Collection:
+    exclude = [outdir / OUTPUT_XLSX, outdir / OUTPUT_JSON, outdir / DOCX_DIR, staging]
+    exclude += list(outdir.glob(STAGING_PREFIX + "*"))
+    if roster_path:
+        exclude.append(Path(roster_path))
+    walker = _Walker([root], exclude, limits)
+    docx_stage = staging / "docx"
+    if docx:
+        docx_stage.mkdir()
+    options = ReadOptions(format=spec.id, limits=limits, blank_as_zero=blank_as_zero,
+                          docx_dir=str(docx_stage) if docx else "", previous=prev_index)
+    spill = Spill(staging / "spill.jsonl")
+    records: list[FileRecord] = []
+    done = 0
+    for res in read_items(walker, options, jobs):
+        offset = spill.append(res.figures, res.findings)
+        records.append(FileRecord(
+            seq=res.seq, name=res.name, size=res.size, sha256=res.sha256, kind=res.kind, reason=res.reason,
+            identity=res.identity, saved_at=res.saved_at, application=res.application, errors=res.errors,
+            warnings=res.warnings, archive=res.archive, has_report=res.figures is not None, offset=offset,
+            docx=res.docx, docx_problem=res.docx_problem, reason_in_findings=res.reason_in_findings,
+        ))
+        done += 1
+        if progress is not None:
+            progress(done, walker.count)
+    records.sort(key=lambda r: r.seq)
+    if len(records) != walker.count:  # the promise of the tool: nothing found goes unreported
+        raise RuntimeError(f"found {walker.count} files but have {len(records)} results")
+
+    year_inferred = year is None
+    if year is None:
+        year = infer_year(records, index, spec.id)
+    agencies = classify(records, index, year=year, format_id=spec.id)
+
+    from .aggregate import Aggregator
+
+    totals = Aggregator(spec)
+    for agency in agencies:
+        if agency.status in ACCEPTED and agency.file is not None:
+            totals.add(spill.figures(agency.file))
+    generated = (now or dt.datetime.now().astimezone()).replace(microsecond=0).isoformat()
+    collection = Collection(
+        spec=spec, root=str(root), roster_path=roster_path, year=year, year_inferred=year_inferred, files=records,
+        agencies=agencies, spill=spill, totals=totals.figures(), total_count=totals.count,
+        generated_at=generated, outdir=outdir, files_found=walker.count,
+    )
+    try:
+        if docx:
+            _place_docx(collection, staging)
+        from .collect_workbook import write_collect_workbook
+
+        xlsx_tmp = staging / OUTPUT_XLSX
+        write_collect_workbook(collection, xlsx_tmp)
+        json_tmp = staging / OUTPUT_JSON
+        write_collect_json(collection, json_tmp)
+        os.replace(xlsx_tmp, outdir / OUTPUT_XLSX)
+        os.replace(json_tmp, outdir / OUTPUT_JSON)
+    finally:
+        spill.close()
+        collection.spill = None
+    return collection
+
+
+def _place_docx(collection: Collection, staging: Path) -> None:
+    """Move the staged .docx of every accepted agency into OUTDIR/年度报告/; remove the ones an
+    earlier run wrote for agencies that are no longer accepted."""
+    target_dir = collection.outdir / DOCX_DIR
+    written: list[str] = []
+    for agency in collection.agencies:
+        rec = agency.file
+        if agency.status not in ACCEPTED or rec is None:
+            continue
+        if not rec.docx:
+            if rec.docx_problem:
+                agency.note = (agency.note + "；" if agency.note else "") + rec.docx_problem
+            continue
+        target_dir.mkdir(exist_ok=True)
+        name = fsutil.safe_filename(agency.row.agency) + ".docx"
+        os.replace(rec.docx, target_dir / name)
+        agency.docx = f"{DOCX_DIR}/{name}"
+        written.append(agency.docx)
+    for old in _previous_docx(collection.outdir):
+        if old not in written and old.startswith(DOCX_DIR + "/"):
+            with contextlib.suppress(OSError):
+                (collection.outdir / old).unlink()
+    collection.docx = written
+
+
+def _previous_docx(outdir: Path) -> list[str]:
+    try:
+        data = loads((outdir / OUTPUT_JSON).read_text(encoding="utf-8"))
+        return [str(p) for p in data.get("docx", []) if isinstance(p, str) and "/" in p and ".." not in p]
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
+# ---------------------------------------------------------------------------------------------
+# collect.json
+
+
+def _file_dict(rec: FileRecord, collection: Collection, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    agency = collection.agencies[rec.roster].row if rec.roster is not None else None
+    return {
+        "seq": rec.seq + 1,
+        "path": rec.name,
+        "size": rec.size,
+        "sha256": rec.sha256,
+        "status": rec.status,
+        "status_code": STATUS_CODES[rec.status],
+        "agency": agency.agency if agency else "",
+        "code": agency.code if agency else "",
+        "match": rec.match,
+        "identity": rec.identity,
+        "saved_at": rec.saved_at,
+        "application": rec.application,
+        "errors": rec.errors,
+        "warnings": rec.warnings,
+        "note": rec.note,
+        "findings": findings,
+    }
+
+
+def _agency_dict(agency: AgencyStatus, figures: Mapping[str, Number | None] | None) -> dict[str, Any]:
+    rec = agency.file
+    return {
+        "seq": agency.index + 1,
+        "agency": agency.row.agency,
+        "code": agency.row.code,
+        "status": agency.status,
+        "status_code": STATUS_CODES[agency.status],
+        "file": rec.name if rec else "",
+        "sha256": rec.sha256 if rec else "",
+        "match": rec.match if rec else "",
+        "saved_at": rec.saved_at if rec else "",
+        "application": rec.application if rec else "",
+        "errors": rec.errors if rec else 0,
+        "warnings": rec.warnings if rec else 0,
+        "files": [r.name for r in agency.files],
+        "note": agency.note,
+        "docx": agency.docx,
+        "figures": figures,
+    }
+
+
+def write_collect_json(collection: Collection, path: Path) -> None:
+    """collect.json, streamed: the same content as 收集情况.xlsx."""
+    spill = collection.spill
+    counts = collection.counts()
+    head = {
+        "tool": "xlsx-tools collect",
+        "version": __version__,
+        "generated_at": collection.generated_at,
+        "format": collection.spec.id,
+        "year": collection.year,
+        "year_inferred": collection.year_inferred,
+        "source": collection.root,
+        "roster": collection.roster_path,
+        "summary": {
+            "expected": len(collection.agencies),
+            "submitted": len(collection.agencies) - counts[MISSING],
+            **{STATUS_CODES[s]: n for s, n in counts.items()},
+            "files": collection.files_found,
+            "files_by_status": {STATUS_CODES[s]: n for s, n in collection.file_counts().items()},
+            "text": collection.summary_lines(max_names=10**9),
+        },
+    }
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(dumps(head)[:-2] + ",\n")
+        fh.write(' "agencies": [')
+        for i, agency in enumerate(collection.agencies):
+            figures = spill.figures(agency.file) if (spill and agency.file and agency.file.has_report) else None
+            fh.write(("," if i else "") + "\n  " + dumps(_agency_dict(agency, figures), indent=None))
+        fh.write("\n ],\n \"files\": [")
+        for i, rec in enumerate(collection.files):
+            findings = spill.findings(rec) if (spill and (rec.errors or rec.warnings)) else []
+            fh.write(("," if i else "") + "\n  " + dumps(_file_dict(rec, collection, findings), indent=None))
+        fh.write("\n ],\n")
+        included = [a.row.agency for a in collection.agencies if a.status in ACCEPTED]
+        total = {"agencies": collection.total_count, "included": included, "figures": collection.totals}
+        fh.write(' "total": ' + dumps(total, indent=None) + ",\n")
+        fh.write(' "docx": ' + dumps(collection.docx, indent=None) + "\n}\n")
+
+
+__all__ = [
+    "ACCEPTED", "AGENCY_STATUSES", "ARCHIVE", "ArchiveLimits", "BY_IDENTITY", "BY_NAME", "CollectError",
+    "Collection", "DUPLICATE", "ERR", "FILE_STATUSES", "FOREIGN", "FileRecord", "FileResult", "Item",
+    "KEY_FIGURES", "MISSING", "OK", "OUTPUT_JSON", "OUTPUT_XLSX", "ReadOptions", "RosterIndex", "UNREADABLE",
+    "WARN", "classify", "collect", "infer_year", "load_roster", "newest_key", "process_item", "read_items",
+    "walk", "write_collect_json",
+]

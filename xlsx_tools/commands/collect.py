@@ -1,0 +1,90 @@
+"""`xlsx-tools collect`: collect a roster's returns from a folder, check them, say who is done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..console import console, err_console, fail
+
+MAX_LISTED = 20  # agencies with errors listed after the summary
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("collect")
+    def collect(
+        folder: Annotated[Path, typer.Argument(help="存放退回文件的文件夹（含子文件夹和 .zip 压缩包）。", show_default=False)],
+        roster: Annotated[Path, typer.Option(
+            "--roster", "-r", help="机关名单（CSV，含“机关名称”列，可有“机关代码”），或批量生成模板时的 manifest.csv。",
+            show_default=False)],
+        output: Annotated[Path, typer.Option(
+            "--output", "-o", help="输出文件夹：收集情况.xlsx、collect.json，以及 --docx 时的 Word 报告。",
+            show_default=False)],
+        previous: Annotated[Path | None, typer.Option(
+            "--previous", "-p", help="上一年度退回文件（.xlsx）或导出的 .json 所在的文件夹，用于核对上年结转等跨年度关系。")] = None,
+        jobs: Annotated[int | None, typer.Option(
+            "--jobs", "-j", min=1, help="同时读取文件的进程数（默认：CPU 核数）。")] = None,
+        docx: Annotated[bool, typer.Option(
+            "--docx", help="为每个合格（含有警告）的机关生成公文格式的 Word 年度报告，放在输出文件夹的“年度报告”中。")] = False,
+        year: Annotated[int | None, typer.Option(
+            "--year", "-y", help="本次收集的报告年度（默认：按收到的文件推断）；其他年度的模板记为“非本次模板”。")] = None,
+        blank_as_zero: Annotated[bool, typer.Option(
+            "--blank-as-zero", help="空白的填写单元格按 0 处理（警告），不作为错误。")] = False,
+    ) -> None:
+        """按名单收集退回的年报：逐个读取、校验文件夹中的全部文件（含 .zip 压缩包），统计合格、有警告、有错误、未提交的机关，
+        生成收集情况表（收集情况.xlsx：状态、问题清单、文件清单、汇总、图表、全部数据）和 collect.json。
+
+        退出码：0 = 名单中的机关全部提交且都没有错误；1 = 有机关未提交或有错误；2 = 用法错误。"""
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        from ..collect import ERR, OUTPUT_JSON, OUTPUT_XLSX, CollectError
+        from ..collect import collect as run
+
+        if not folder.exists():
+            fail(f"找不到文件夹「{folder}」，请检查路径。")
+        if not folder.is_dir():
+            fail(f"「{folder}」不是文件夹。请指定存放退回文件的文件夹。")
+        if not roster.is_file():
+            fail(f"找不到名单文件「{roster}」。请指定机关名单 CSV 或生成模板时的 manifest.csv。")
+        if previous is not None and not previous.is_dir():
+            fail(f"找不到上一年度的文件夹「{previous}」。")
+
+        with Progress(TextColumn("正在读取和校验"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err_console, transient=True) as bar:
+            task = bar.add_task("collect", total=None)
+
+            def progress(done: int, found: int) -> None:
+                bar.update(task, completed=done, total=found)
+
+            try:
+                result = run(folder, roster, output, year=year, previous=previous, jobs=jobs, docx=docx,
+                             blank_as_zero=blank_as_zero, progress=progress)
+            except CollectError as e:
+                bar.stop()
+                fail(str(e))
+            except OSError as e:
+                bar.stop()
+                fail(f"写入输出文件夹「{output}」失败：{e.strerror or e}。", code=1)
+
+        for line in result.summary_lines():
+            console.print(line)
+        errors = [a for a in result.agencies if a.status == ERR]
+        if errors:
+            console.print("[bold]有错误的机关：[/]")
+            for a in errors[:MAX_LISTED]:
+                what = f"错误 {a.file.errors} 处" if a.file is not None else ""
+                console.print(f"  {a.row.agency}：" + "；".join(x for x in (what, a.note) if x))
+            if len(errors) > MAX_LISTED:
+                console.print(f"  ……共 {len(errors)} 家，详见 {OUTPUT_XLSX}「收集情况」和「问题清单」。")
+        written = [output / OUTPUT_XLSX, output / OUTPUT_JSON]
+        console.print("已写入：" + "、".join(str(p) for p in written)
+                      + (f"，以及 {len(result.docx)} 份 Word 报告" if docx else "") + "。")
+        raise typer.Exit(0 if result.ok else 1)
