@@ -203,6 +203,11 @@ def set_snap_to_grid(pPr: etree._Element, on: bool) -> None:
     _set(child(pPr, "w:snapToGrid", PPR_ORDER), val="1" if on else "0")
 
 
+def set_overflow_punct(pPr: etree._Element, on: bool) -> None:
+    """w:overflowPunct: whether punctuation may hang past the right margin at a line end."""
+    _set(child(pPr, "w:overflowPunct", PPR_ORDER), val="1" if on else "0")
+
+
 def set_keep_next(pPr: etree._Element) -> None:
     child(pPr, "w:keepNext", PPR_ORDER)
 

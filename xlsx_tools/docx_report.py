@@ -299,6 +299,10 @@ def _add_styles(doc: Document, spec: FormatSpec) -> dict[str, StyleDef]:
     ox.set_spacing(body_ppr, line=LINE_PITCH)
     ox.set_indent(body_ppr, first_line_chars=200)  # 每个自然段左空二字
     ox.set_jc(body_ppr, "both")
+    # w:overflowPunct="1" is Word's own default (punctuation may overflow), but LibreOffice reads
+    # the attribute inverted: only "1" turns its hanging punctuation off, so that the PDF keeps
+    # every character inside the 156 mm 版心.
+    ox.set_overflow_punct(body_ppr, True)
     ox.set_char_spacing(doc.styles[BODY.name].element.get_or_add_rPr(), BODY_CHAR_SPACING)
 
     title_ppr = _ppr(doc.styles[TITLE.name])
