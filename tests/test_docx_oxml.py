@@ -134,6 +134,13 @@ def test_paragraph_flags_in_schema_order():
     assert attr(el.find(w("outlineLvl")), "val") == "0"
 
 
+def test_set_overflow_punct_before_snap_to_grid():
+    el = ppr('<w:snapToGrid w:val="0"/>')
+    ox.set_overflow_punct(el, True)
+    assert children(el) == ["overflowPunct", "snapToGrid"]
+    assert attr(el.find(w("overflowPunct")), "val") == "1"
+
+
 def test_remove_tabs():
     el = ppr('<w:tabs><w:tab w:val="center" w:pos="4680"/></w:tabs><w:jc w:val="left"/>')
     ox.remove_tabs(el)

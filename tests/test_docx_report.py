@@ -147,6 +147,11 @@ def test_grid_of_22_lines_and_28_characters(doc, styles):
     assert 28 * advance <= dr.TEXT_WIDTH < 29 * advance
 
 
+def test_body_punctuation_setting_keeps_libreoffice_inside_the_text_block(styles):
+    # Word's default ("1"); LibreOffice reads it inverted and turns hanging punctuation off
+    assert val(styles[dr.BODY.id].find(f"{w('pPr')}/{w('overflowPunct')}")) == "1"
+
+
 def test_body_indent_is_two_characters(styles):
     ind = styles[dr.BODY.id].find(f"{w('pPr')}/{w('ind')}")
     assert (val(ind, "firstLineChars"), val(ind, "firstLine")) == ("200", "640")
