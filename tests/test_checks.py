@@ -252,3 +252,24 @@ def test_check_usage_errors_exit_2(files, tmp_path):
     assert res.exit_code == 2 and "是文件夹" in res.output
     res = runner.invoke(app, ["check", "--previous", str(tmp_path / "none.json"), str(files["good"])])
     assert res.exit_code == 2 and "找不到上一年度报告文件" in res.output
+
+
+def test_demo_check_stage(tmp_path):
+    """The demo's stage: a clean copy without findings, a copy with the three typical mistakes."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from xlsx_tools.demo_check import stage_check
+
+    out = io.StringIO()
+    ctx = SimpleNamespace(outdir=tmp_path, console=Console(file=out, width=160), spec=S, year=2021,
+                          password="demo-pw", results={})
+    stage_check(ctx)
+    clean, mistakes = ctx.results["check"]["clean"], ctx.results["check"]["mistakes"]
+    assert clean.findings == [] and ctx.results["sample_report"] is clean.report
+    assert [f.code for f in mistakes.findings if f.is_error] == ["NOT_A_NUMBER", "FORMULA_OVERWRITTEN", "T3_BALANCE"]
+    text = out.getvalue()
+    assert "✓ 未发现问题" in text and "填写了“无”，请改为数字（没有的填 0）。" in text
+    assert "共检查 2 个文件：1 个有错误，0 个仅有警告，1 个未发现问题" in text
