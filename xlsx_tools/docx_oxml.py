@@ -69,17 +69,31 @@ EM_DASH = "\u2014"
 
 def child(parent: etree._Element, tag: str, order: Sequence[str]) -> etree._Element:
     """The first `tag` child of `parent`, created in schema order (given by `order`) if absent."""
-    found = parent.find(qn(tag))
+    clark = qn(tag)
+    found = parent.find(clark)
     if found is not None:
         return found
-    new = OxmlElement(tag)
-    later = {qn(t) for t in order[order.index(tag) + 1:]}
+    new = etree.SubElement(parent, clark)
+    parent.remove(new)
+    later = _later(order, tag)
     for existing in parent:
         if existing.tag in later:
             existing.addprevious(new)
             return new
     parent.append(new)
     return new
+
+
+_LATER: dict[tuple[int, str], frozenset[str]] = {}
+
+
+def _later(order: Sequence[str], tag: str) -> frozenset[str]:
+    """Clark names of the children that come after `tag` in `order` (cached per order)."""
+    key = (id(order), tag)
+    found = _LATER.get(key)
+    if found is None:
+        found = _LATER[key] = frozenset(qn(t) for t in order[order.index(tag) + 1:])
+    return found
 
 
 def _set(el: etree._Element, **attrs: str | int | None) -> etree._Element:

@@ -21,6 +21,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.shared import Mm, Twips
 from docx.styles.style import BaseStyle
+from docx.text.paragraph import Paragraph
 
 from . import docx_oxml as ox
 from .findings import ERROR, Finding
@@ -401,11 +402,13 @@ def _setup_page(doc: Document) -> None:
 # ------------------------------------------------------------------------------------ body content
 
 
-def _paragraph(doc: Document, text: str, sd: StyleDef):
-    p = doc.add_paragraph(style=doc.styles[sd.name])
+def _paragraph(doc: Document, text: str, sd: StyleDef) -> Paragraph:
+    # straight to the XML: python-docx's add_paragraph(style=...) looks the style up by name
+    p = doc.element.body.add_p()
+    p.style = sd.id
     if text:
-        p.add_run(text)
-    return p
+        p.add_r().text = text
+    return Paragraph(p, doc._body)
 
 
 def _title(doc: Document, report: Report, spec: FormatSpec) -> None:
@@ -421,11 +424,13 @@ def _narrative_paragraph(doc: Document, text: str) -> None:
     if head and not rest:
         _paragraph(doc, head, HEADING2)
         return
-    p = _paragraph(doc, "", BODY)
+    p = _paragraph(doc, "", BODY)._p
     if head:
-        p.add_run(head, style=doc.styles[HEADING2_CHAR.name])
+        r = p.add_r()
+        r.style = HEADING2_CHAR.id
+        r.text = head
     if rest:
-        p.add_run(rest)
+        p.add_r().text = rest
 
 
 def text_width(text: str) -> float:
