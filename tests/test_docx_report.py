@@ -521,6 +521,14 @@ def test_write_docx_is_atomic_and_overwrites(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["r.docx"]
 
 
+def test_file_properties(doc):
+    props = doc.core_properties
+    assert props.title == "沙坡头区政务服务中心2021年政府信息公开工作年度报告"
+    assert props.author == props.last_modified_by == "沙坡头区政务服务中心"
+    assert props.language == "zh-CN"
+    assert props.created.year >= 2025 and props.created == props.modified
+
+
 def test_text_width_counts_half_width_digits():
     assert dr.text_width("2022年1月20日") == 6.5
     assert dr.text_width("“三安全一稳定”") == 8

@@ -141,6 +141,7 @@ def build_document(report: Report, *, spec: FormatSpec | None = None, signature:
                 _narrative_paragraph(doc, text)
     if signature:
         _signature(doc, report, date)
+    _core_properties(doc, report, spec)
     return doc
 
 
@@ -377,6 +378,18 @@ def _style_fonts(style: BaseStyle, sd: StyleDef) -> None:
 
 def _ppr(style: BaseStyle):
     return style.element.get_or_add_pPr()
+
+
+def _core_properties(doc: Document, report: Report, spec: FormatSpec) -> None:
+    """File properties as Word shows them (python-docx's template says "python-docx", 2013)."""
+    props = doc.core_properties
+    props.title = report.agency.name + spec.report_title.format(year=report.year)
+    props.author = props.last_modified_by = report.agency.name
+    props.language = "zh-CN"
+    props.comments = f"{spec.title}（{spec.document}）"
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    props.created = props.modified = now
+    props.revision = 1
 
 
 def _setup_page(doc: Document) -> None:
