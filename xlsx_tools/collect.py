@@ -533,26 +533,24 @@ class RosterIndex:
         return None
 
     def by_filename(self, display: str) -> int | None:
-        """The roster agency whose name the file name contains (the longest such name); then the
-        folder and archive names, innermost first. None when nothing or two agencies match."""
+        """The roster agency whose name the file name contains; then the folder and archive
+        names, innermost first. A name inside a longer found name does not count (民政局 in
+        民政局社会救助站); two different agencies in one name match neither."""
         parts = [p for chunk in display.split("!") for p in chunk.split("/") if p]
         if not parts or _junk(parts[-1]):
             return None
-        for part in reversed(parts):
-            stem = part.rsplit(".", 1)[0] if "." in part else part
+        for i, part in enumerate(reversed(parts)):
+            stem = part.rsplit(".", 1)[0] if i == 0 and "." in part else part
             found = self._contained(_norm(stem))
             if found is not None:
                 return found
         return None
 
     def _contained(self, text: str) -> int | None:
-        for length in range(min(len(text), self._longest), 0, -1):
-            hits = {self._name[text[i:i + length]] for i in range(len(text) - length + 1) if text[i:i + length] in self._name}
-            if len(hits) == 1:
-                return hits.pop()
-            if hits:
-                return None
-        return None
+        found = {text[i:j] for i in range(len(text)) for j in range(i + 1, min(len(text), i + self._longest) + 1)
+                 if text[i:j] in self._name}
+        outer = {n for n in found if not any(n != m and n in m for m in found)}
+        return self._name[outer.pop()] if len(outer) == 1 else None
 
 
 def _junk(name: str) -> bool:

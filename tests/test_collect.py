@@ -1,0 +1,616 @@
+"""collect: a generated folder of returns with every status is reported exactly.
+
+The folder is described as a table (file, what it holds, expected status), built in code from
+write_template(report=…) so that nothing binary is committed. Builders here are reused by the
+other test_collect*/test_aggregate* files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import random
+import zipfile
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from xlsx_tools import collect as c
+from xlsx_tools.cli import app
+from xlsx_tools.report import Report, loads
+from xlsx_tools.roster import RosterRow, write_roster
+from xlsx_tools.samples import SAMPLE_ROSTER, random_report
+from xlsx_tools.spec import load_format
+from xlsx_tools.template import write_batch, write_template
+
+SPEC = load_format()
+YEAR = 2025
+NARRATIVE = {"overview": "本机关认真贯彻落实政府信息公开条例，各项工作有序开展。", "problems": "无。", "other": "无。"}
+ROSTER = [RosterRow(a, code) for a, code in SAMPLE_ROSTER[:9]]
+A = [r.agency for r in ROSTER]  # A[0] … A[8]
+
+
+# ---------------------------------------------------------------------------------------------
+# Builders
+
+
+def clean_report(seed: int, index: int, year: int = YEAR, roster: list[RosterRow] = ROSTER) -> Report:
+    """Figures that satisfy every rule, a narrative that states no counts: no finding at all."""
+    row = roster[index]
+    r = random_report(SPEC, random.Random(seed), row.agency, row.code, year)
+    r.narrative = dict(NARRATIVE)
+    return r
+
+
+def with_warning(r: Report) -> Report:
+    """现行有效件数 below 本年制发 − 本年废止: T2_STOCK_PLAUSIBLE (a warning)."""
+    r.figures.update({"t2.item1.rules.issued": 5, "t2.item1.rules.repealed": 0, "t2.item1.rules.in_force": 1})
+    return r
+
+
+def with_error(r: Report) -> Report:
+    """One more application received than handled: T3_BALANCE fails (errors)."""
+    r.figures["t3.received.natural_person"] += 1
+    return r
+
+
+def saved(day: int) -> datetime:
+    return datetime(YEAR + 1, 1, day, 9, 0, tzinfo=UTC)
+
+
+def write_return(path: Path, report: Report, day: int = 10) -> Path:
+    """A returned workbook: the template pre-filled with `report`, saved on 1 January + day."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_template(path, agency=report.agency.name, code=report.agency.code, year=report.year, password="pw",
+                   report=report, created=saved(day))
+    return path
+
+
+def workbook_bytes(report: Report, tmp: Path, day: int = 10) -> bytes:
+    return write_return(tmp / f"{report.agency.name}-{day}.xlsx", report, day).read_bytes()
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def word_document(path: Path) -> Path:
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("年度报告说明")
+    d.save(str(path))
+    return path
+
+
+def foreign_workbook(path: Path) -> Path:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Sheet1").write(0, 0, "自制表格")
+    wb.close()
+    return path
+
+
+# The returns folder, as the office finds it after a season of emails (agency index, what, status).
+FOLDER = """
+file                                           | content                         | status
+{A0}.xlsx                                      | clean return of A0              | 合格
+{A1}.xlsx                                      | A1 with a warning               | 有警告
+第二批/{A2}.xlsx                                | A2 with errors                  | 有错误
+{A3}.xlsx                                      | A3 first send, with errors      | 重复提交
+{A3}（修改后）.xlsx                             | A3 re-sent later, clean         | 合格
+邮箱导出.zip                                     | archive                         | 压缩包
+邮箱导出.zip!../逃逸.xlsx                        | member with a path trick        | 无法读取
+邮箱导出.zip!附件.zip                            | archive in the archive          | 压缩包
+邮箱导出.zip!附件.zip!{A4}.xlsx                  | clean return of A4              | 合格
+邮箱导出.zip!附件.zip!说明.txt                   | a text file                     | 无法读取
+{A6}.xlsx                                      | A6 sent last year's template    | 非本次模板
+{A7}.xlsx                                      | A7's file, truncated            | 无法读取
+{A8}.xlsx                                      | clean return of A8              | 合格
+其他区民政局.xlsx                                | agency of another roster        | 非本次模板
+自制表格.xlsx                                    | a workbook that is not ours     | 非本次模板
+年报说明.docx                                    | a Word document                 | 无法读取
+~${A0}.xlsx                                    | Excel's lock file               | 无法读取
+"""
+# A5 sent nothing.
+
+AGENCY_STATUS = [c.OK, c.WARN, c.ERR, c.OK, c.OK, c.MISSING, c.ERR, c.ERR, c.OK]
+
+
+def folder_table() -> list[tuple[str, str]]:
+    rows = []
+    for line in FOLDER.strip().splitlines()[1:]:
+        name, _, status = (p.strip() for p in line.split("|"))
+        rows.append((name.format(**{f"A{i}": a for i, a in enumerate(A)}), status))
+    return rows
+
+
+def build_returns(root: Path, scratch: Path) -> None:
+    """Write the folder FOLDER describes."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    write_return(root / f"{A[0]}.xlsx", clean_report(0, 0))
+    write_return(root / f"{A[1]}.xlsx", with_warning(clean_report(1, 1)))
+    write_return(root / "第二批" / f"{A[2]}.xlsx", with_error(clean_report(2, 2)))
+    write_return(root / f"{A[3]}.xlsx", with_error(clean_report(3, 3)), day=5)
+    write_return(root / f"{A[3]}（修改后）.xlsx", clean_report(33, 3), day=20)
+    inner = zip_bytes({f"{A[4]}.xlsx": workbook_bytes(clean_report(4, 4), scratch), "说明.txt": "附件说明".encode()})
+    (root / "邮箱导出.zip").write_bytes(zip_bytes({"附件.zip": inner, "../逃逸.xlsx": b"x"}))
+    write_return(root / f"{A[6]}.xlsx", clean_report(6, 6, year=YEAR - 1))
+    (root / f"{A[7]}.xlsx").write_bytes(workbook_bytes(clean_report(7, 7), scratch)[:3000])
+    write_return(root / f"{A[8]}.xlsx", clean_report(8, 8))
+    other = [RosterRow("其他区民政局", "999999-001")]
+    write_return(root / "其他区民政局.xlsx", clean_report(9, 0, roster=other))
+    foreign_workbook(root / "自制表格.xlsx")
+    word_document(root / "年报说明.docx")
+    (root / f"~${A[0]}.xlsx").write_bytes(b"\x0bowner" + bytes(150))
+
+
+def sha_tree(root: Path) -> dict[str, tuple[str, int]]:
+    return {str(p.relative_to(root)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def without_generated_at(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k != "generated_at"}
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory):
+    """The returns folder, the roster (the manifest of the batch the templates came from), and one
+    collect run over them with a pool of two processes."""
+    base = tmp_path_factory.mktemp("season")
+    write_batch(ROSTER, YEAR, base / "templates", password="pw")
+    build_returns(base / "returns", base / "scratch")
+    before = sha_tree(base / "returns")
+    result = c.collect(base / "returns", base / "templates" / "manifest.csv", base / "out", jobs=2)
+    data = loads((base / "out" / c.OUTPUT_JSON).read_text(encoding="utf-8"))
+    return base, result, data, before
+
+
+# ---------------------------------------------------------------------------------------------
+# Every status, exactly
+
+
+def test_every_file_found_has_its_status(season):
+    _, _, data, _ = season
+    reported = [(f["path"], f["status"]) for f in data["files"]]
+    assert sorted(reported) == sorted(folder_table())
+
+
+def test_files_found_equals_files_reported_each_with_sha256(season):
+    base, result, data, _ = season
+    on_disk = [p for p in (base / "returns").rglob("*") if p.is_file()]
+    with zipfile.ZipFile(base / "returns" / "邮箱导出.zip") as z:
+        outer = [i for i in z.infolist() if not i.is_dir()]
+        with zipfile.ZipFile(io.BytesIO(z.read("附件.zip"))) as inner:
+            members = len(outer) + len(inner.infolist())
+    assert data["summary"]["files"] == len(data["files"]) == len(on_disk) + members == result.files_found
+    for f in data["files"]:
+        assert len(f["sha256"]) == 64, f["path"]
+    by_path = {f["path"]: f for f in data["files"]}
+    for p in on_disk:
+        rel = p.relative_to(base / "returns").as_posix()
+        assert by_path[rel]["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_agency_statuses(season):
+    _, result, data, _ = season
+    assert [(a["agency"], a["status"]) for a in data["agencies"]] == list(zip(A, AGENCY_STATUS, strict=True))
+    assert [a.status for a in result.agencies] == AGENCY_STATUS
+
+
+def test_summary_text(season):
+    _, result, data, _ = season
+    assert result.summary_lines()[0] == f"应交 9 家，已交 8 家：合格 4，有警告 1，有错误 3；未提交 1 家：{A[5]}。"
+    assert result.summary_lines()[1] == ("共找到 17 个文件（其中压缩包内 4 个）：重复提交 1，无法读取 5，非本次模板 3，"
+                                         "压缩包 2。")
+    assert data["summary"]["text"] == result.summary_lines()
+    assert data["summary"] | {"text": None} == {
+        "expected": 9, "submitted": 8, "ok": 4, "warning": 1, "error": 3, "missing": 1, "files": 17,
+        "files_by_status": {"ok": 4, "warning": 1, "error": 1, "duplicate": 1, "unreadable": 5, "foreign": 3,
+                            "archive": 2},
+        "text": None,
+    }
+    assert not result.ok
+
+
+def test_resend_uses_the_newest_by_the_workbooks_own_save_time(season):
+    _, _, data, _ = season
+    a3 = data["agencies"][3]
+    assert a3["file"] == f"{A[3]}（修改后）.xlsx"
+    assert a3["files"] == [f"{A[3]}.xlsx", f"{A[3]}（修改后）.xlsx"]
+    assert a3["note"] == "重复提交 1 个较旧的文件，已采用保存时间最新的一个"
+    old = next(f for f in data["files"] if f["path"] == f"{A[3]}.xlsx")
+    assert old["note"] == f"同一机关有较新的文件，已采用“{A[3]}（修改后）.xlsx”"
+    assert old["errors"] == 2  # its findings are still listed
+
+
+def test_matching_by_identity_and_by_file_name(season):
+    _, _, data, _ = season
+    files = {f["path"]: f for f in data["files"]}
+    assert files[f"{A[0]}.xlsx"]["match"] == c.BY_IDENTITY
+    assert files[f"邮箱导出.zip!附件.zip!{A[4]}.xlsx"]["agency"] == A[4]
+    # the truncated file has no identity: its name places it, and says so
+    truncated = files[f"{A[7]}.xlsx"]
+    assert (truncated["agency"], truncated["match"]) == (A[7], c.BY_NAME)
+    # Excel's lock file is named after A0 but is never a return
+    assert files[f"~${A[0]}.xlsx"]["agency"] == ""
+    assert files["其他区民政局.xlsx"]["note"] == "是“其他区民政局”的模板，该机关不在本次名单中。"
+    assert files[f"{A[6]}.xlsx"]["note"] == f"是 {YEAR - 1} 年度的模板，本次收集的是 {YEAR} 年度。请用本年度下发的模板填写。"
+    assert files["邮箱导出.zip!../逃逸.xlsx"]["note"] == "的路径指向压缩包之外（路径不安全），未读取。"
+    assert files["年报说明.docx"]["note"].startswith("是Word 文档（.docx），不是 Excel 工作簿。")
+
+
+def test_agencies_that_sent_only_unusable_files_have_errors_with_the_reason(season):
+    _, _, data, _ = season
+    a6, a7 = data["agencies"][6], data["agencies"][7]
+    assert a6["note"] == (f"提交的文件“{A[6]}.xlsx”是 {YEAR - 1} 年度的模板，本次收集的是 {YEAR} 年度。"
+                          "请用本年度下发的模板填写。")
+    assert a7["note"].startswith(f"提交的文件“{A[7]}.xlsx”是一个不完整的 Excel 文件")
+    assert a6["figures"] is None and a7["file"] == ""
+
+
+def test_figures_and_findings_are_in_the_json(season):
+    _, _, data, _ = season
+    a0 = data["agencies"][0]
+    assert a0["figures"] == clean_report(0, 0).figures
+    a2 = data["agencies"][2]
+    findings = next(f for f in data["files"] if f["path"] == f"第二批/{A[2]}.xlsx")["findings"]
+    assert {f["code"] for f in findings} == {"T3_BALANCE"} and a2["errors"] == len(findings) == 2
+    assert data["agencies"][5]["figures"] is None
+
+
+def test_total_sums_the_accepted_agencies_only(season):
+    _, result, data, _ = season
+    accepted = [clean_report(0, 0), with_warning(clean_report(1, 1)), clean_report(33, 3), clean_report(4, 4),
+                clean_report(8, 8)]
+    expected = {f.id: sum(r.figures[f.id] for r in accepted) for f in SPEC.fields}
+    assert data["total"]["figures"] == expected
+    assert data["total"]["included"] == [A[0], A[1], A[3], A[4], A[8]] and data["total"]["agencies"] == 5
+    assert isinstance(data["total"]["figures"]["t2.item8.fees.amount"], Decimal)
+
+
+def test_inputs_are_never_modified(season):
+    base, _, _, before = season
+    assert sha_tree(base / "returns") == before
+
+
+def test_a_second_run_gives_the_same_result(season, tmp_path):
+    base, _, data, _ = season
+    c.collect(base / "returns", base / "templates" / "manifest.csv", tmp_path / "again", jobs=1)
+    again = loads((tmp_path / "again" / c.OUTPUT_JSON).read_text(encoding="utf-8"))
+    assert without_generated_at(again) == without_generated_at(data)
+    first = zipfile.ZipFile(base / "out" / c.OUTPUT_XLSX)
+    second = zipfile.ZipFile(tmp_path / "again" / c.OUTPUT_XLSX)
+    parts = [n for n in first.namelist() if n != "docProps/core.xml"]
+    assert parts == [n for n in second.namelist() if n != "docProps/core.xml"]
+    for name in parts:
+        assert first.read(name) == second.read(name), name
+
+
+def test_outputs_only_and_no_leftovers(season):
+    base, _, _, _ = season
+    assert sorted(p.name for p in (base / "out").iterdir()) == sorted([c.OUTPUT_XLSX, c.OUTPUT_JSON])
+
+
+def test_year_inferred_or_given(season, tmp_path):
+    base, result, data, _ = season
+    assert (data["year"], data["year_inferred"]) == (YEAR, True)
+    assert result.summary_lines()[2] == f"报告年度：{YEAR}（按收到的文件推断，可用 --year 指定）"
+    other = c.collect(base / "returns", base / "templates" / "manifest.csv", tmp_path / "y", year=YEAR - 1, jobs=1)
+    # collecting last year: only A6's file is of that year
+    assert [a.status for a in other.agencies] == [c.ERR] * 5 + [c.MISSING, c.OK, c.ERR, c.ERR]
+    assert other.agencies[0].note == f"提交的文件“{A[0]}.xlsx”是 {YEAR} 年度的模板，本次收集的是 {YEAR - 1} 年度。请用本年度下发的模板填写。"
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure parts: classification, matching, the walker
+
+
+def record(seq: int, name: str, *, agency: str = "", code: str = "", year: int = YEAR, fmt: str = SPEC.id,
+           saved_at: str = "", errors: int = 0, warnings: int = 0, kind: str = "ok", report: bool = True,
+           sha: str = "") -> c.FileRecord:
+    identity = {"agency": agency, "code": code, "year": str(year), "format": fmt} if agency or code else {}
+    return c.FileRecord(seq=seq, name=name, size=1, sha256=sha or f"{seq:064x}", kind=kind, reason="不能用。",
+                        identity=identity, saved_at=saved_at, application="", errors=errors, warnings=warnings,
+                        archive=None, has_report=report, offset=0)
+
+
+def test_classify_other_format_and_duplicates_tie_break_by_path():
+    roster = c.RosterIndex(ROSTER[:2])
+    recs = [
+        record(0, "b.xlsx", agency=A[0], saved_at="2026-01-01T00:00:00Z"),
+        record(1, "a.xlsx", agency=A[0], saved_at="2026-01-01T08:00:00+08:00"),  # the same instant
+        record(2, "x.xlsx", agency=A[1], fmt="gov-info-2099"),
+    ]
+    agencies = c.classify(recs, roster, year=YEAR, format_id=SPEC.id)
+    assert [r.status for r in recs] == [c.OK, c.DUPLICATE, c.FOREIGN]
+    assert agencies[0].file is recs[0]  # same save time: the later path wins, whatever the reading order
+    assert recs[2].reason == f"是其他格式（gov-info-2099）的模板，本次收集使用 {SPEC.id}。"
+    assert agencies[1].status == c.ERR and agencies[1].note.startswith("提交的文件“x.xlsx”是其他格式")
+
+
+def test_classify_a_file_without_save_time_is_the_oldest():
+    roster = c.RosterIndex(ROSTER[:1])
+    recs = [record(0, "z.xlsx", agency=A[0]), record(1, "a.xlsx", agency=A[0], saved_at="2020-01-01T00:00:00Z")]
+    c.classify(recs, roster, year=YEAR, format_id=SPEC.id)
+    assert [r.status for r in recs] == [c.DUPLICATE, c.OK]
+
+
+def test_classify_identical_resend_is_said_to_be_identical():
+    roster = c.RosterIndex(ROSTER[:1])
+    recs = [record(0, "a.xlsx", agency=A[0], sha="ab" * 32), record(1, "x.zip!a.xlsx", agency=A[0], sha="ab" * 32)]
+    c.classify(recs, roster, year=YEAR, format_id=SPEC.id)
+    assert recs[0].note == "同一机关有较新的文件，已采用“x.zip!a.xlsx”（内容相同）"
+
+
+def test_classify_matches_by_code_before_name():
+    roster = c.RosterIndex(ROSTER[:3])
+    recs = [record(0, "a.xlsx", agency="改过名字的机关", code=ROSTER[2].code)]
+    agencies = c.classify(recs, roster, year=YEAR, format_id=SPEC.id)
+    assert agencies[2].file is recs[0] and recs[0].match == c.BY_IDENTITY
+
+
+def test_roster_index_by_file_name():
+    roster = c.RosterIndex([RosterRow("沙坡头区民政局"), RosterRow("沙坡头区民政局社会救助站"), RosterRow("财政局")])
+    assert roster.by_filename("沙坡头区民政局2025年报（修改）.xlsx") == 0
+    assert roster.by_filename("交来的/沙坡头区民政局社会救助站.xlsx") == 1  # the longest name wins
+    assert roster.by_filename("沙坡头区民政局/年报.xlsx") == 0  # the folder's name, when the file says nothing
+    assert roster.by_filename("邮件.zip!沙坡头区民政局 .XLSX") == 0
+    assert roster.by_filename("~$沙坡头区民政局.xlsx") is None
+    assert roster.by_filename("沙坡头区民政局和财政局联合报送.xlsx") is None  # two agencies: ambiguous
+    assert roster.by_filename("年报.xlsx") is None
+    assert roster.by_identity("沙坡头区民政局 ", "") == 0
+    assert roster.by_identity("（全角）财政局", "") is None
+
+
+def test_infer_year_majority_then_latest():
+    roster = c.RosterIndex(ROSTER[:3])
+    recs = [record(0, "a", agency=A[0], year=2024), record(1, "b", agency=A[1], year=2025),
+            record(2, "c", agency="名单外", year=2023), record(3, "d", agency="名单外2", year=2023)]
+    assert c.infer_year(recs, roster, SPEC.id) == 2025
+    assert c.infer_year([], roster, SPEC.id) is None
+
+
+def names(items) -> list[tuple[str, str | None]]:
+    return [(i.name, i.problem) for i in items]
+
+
+def test_walker_order_is_sorted_and_depth_first(tmp_path):
+    for rel in ("b.xlsx", "a/2.xlsx", "a/1.xlsx", "c.txt"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x")
+    assert [i.name for i in c.walk(tmp_path)] == ["a/1.xlsx", "a/2.xlsx", "b.xlsx", "c.txt"]
+    assert [i.seq for i in c.walk(tmp_path)] == [0, 1, 2, 3]
+
+
+def test_walker_skips_excluded_paths_and_reports_symlinks(tmp_path):
+    (tmp_path / "a.xlsx").write_bytes(b"x")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "收集情况.xlsx").write_bytes(b"x")
+    os.symlink(tmp_path / "a.xlsx", tmp_path / "link.xlsx")
+    os.symlink(tmp_path, tmp_path / "loop")
+    items = list(c.walk(tmp_path, exclude=[tmp_path / "out"]))
+    assert names(items) == [("a.xlsx", None), ("link.xlsx", "是符号链接（快捷方式），未读取。"),
+                            ("loop", "是符号链接（快捷方式），未读取。")]
+
+
+def test_walker_zip_caps(tmp_path):
+    big = b"0" * (3 << 20)
+    (tmp_path / "a.zip").write_bytes(zip_bytes({"bomb.xlsx": big, "ok.txt": b"x", "sub/": b""}))
+    limits = c.ArchiveLimits(member=replace(c.DEFAULT_ARCHIVE_LIMITS.member, max_file_bytes=2 << 20))
+    items = list(c.walk(tmp_path, limits=limits))
+    assert names(items) == [
+        ("a.zip", None),
+        ("a.zip!bomb.xlsx", "解压后 3.0 MB，超过单个文件的上限 2 MB，未读取。"),
+        ("a.zip!ok.txt", None),
+    ]
+    assert items[0].archive == 2
+    ratio = c.ArchiveLimits(member=replace(c.DEFAULT_ARCHIVE_LIMITS.member, ratio_floor_bytes=1 << 20))
+    assert names(c.walk(tmp_path, limits=ratio))[1][1].startswith("的压缩比高达 ")
+    few = c.ArchiveLimits(max_members=1)
+    assert names(c.walk(tmp_path, limits=few)) == [("a.zip", "是含 2 个文件的压缩包，超过上限 1 个，未展开。")]
+    small = c.ArchiveLimits(max_total_bytes=1 << 20)
+    assert names(c.walk(tmp_path, limits=small))[0][1].startswith("是解压后共 3 MB 的压缩包，超过上限 1 MB")
+
+
+def test_walker_nesting_depth_and_broken_and_encrypted_archives(tmp_path):
+    deep = zip_bytes({"x.xlsx": b"x"})
+    for _ in range(3):
+        deep = zip_bytes({"n.zip": deep})
+    (tmp_path / "deep.zip").write_bytes(deep)
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really")
+    enc = bytearray(zip_bytes({"secret.xlsx": b"x"}))
+    # set the "encrypted" flag bit in the local and the central header
+    for sig in (b"PK\x03\x04", b"PK\x01\x02"):
+        pos = enc.find(sig)
+        off = pos + (6 if sig == b"PK\x03\x04" else 8)
+        enc[off] |= 1
+    (tmp_path / "enc.zip").write_bytes(bytes(enc))
+    got = names(c.walk(tmp_path))
+    assert got == [
+        ("broken.zip", "是损坏或不完整的压缩包，无法打开。请重新打包，或直接发送其中的 .xlsx 文件。"),
+        ("deep.zip", None), ("deep.zip!n.zip", None), ("deep.zip!n.zip!n.zip", None),
+        ("deep.zip!n.zip!n.zip!n.zip", "是嵌套超过 3 层的压缩包，未展开。"),
+        ("enc.zip", None),
+        ("enc.zip!secret.xlsx", "在压缩包中被加密（设置了压缩包密码），无法读取。请提交未加密的文件。"),
+    ]
+
+
+def test_gbk_member_names_are_decoded(tmp_path):
+    # what Chinese Windows' "send to compressed folder" writes: GBK bytes without the UTF-8 flag
+    gbk = "民政局".encode("gbk")
+    raw = zip_bytes({"ABCDEF.xlsx": b"x"}).replace(b"ABCDEF", gbk)
+    (tmp_path / "a.zip").write_bytes(raw)
+    assert [i.name for i in c.walk(tmp_path)] == ["a.zip", "a.zip!民政局.xlsx"]
+
+
+def test_process_item_reads_zip_members_and_hashes_them(tmp_path):
+    data = workbook_bytes(clean_report(0, 0), tmp_path)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.zip").write_bytes(zip_bytes({"b.zip": zip_bytes({"r.xlsx": data})}))
+    items = list(c.walk(tmp_path / "in"))
+    options = c.ReadOptions(format=SPEC.id)
+    results = [c.process_item(i, options) for i in items]
+    assert [(r.name, r.kind) for r in results] == [("a.zip", "archive"), ("a.zip!b.zip", "archive"),
+                                                   ("a.zip!b.zip!r.xlsx", "ok")]
+    assert results[2].sha256 == hashlib.sha256(data).hexdigest()
+    assert results[2].identity["agency"] == A[0] and results[2].figures == clean_report(0, 0).figures
+
+
+def test_a_reader_crash_is_reported_not_raised(tmp_path, monkeypatch):
+    (tmp_path / "a.xlsx").write_bytes(b"x")
+
+    def boom(*a, **k):
+        raise KeyError("bug")
+
+    monkeypatch.setattr(c, "_read", boom)
+    [res] = [c.process_item(i, c.ReadOptions(format=SPEC.id)) for i in c.walk(tmp_path)]
+    assert (res.kind, res.reason) == ("unreadable", "读取时出现内部错误（KeyError），请把此文件发给工具的维护人员。")
+    assert res.sha256 == hashlib.sha256(b"x").hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Options: --docx, --previous, outdir inside the folder, roster forms
+
+
+def test_docx_for_each_accepted_agency_and_stale_ones_removed(tmp_path):
+    root = tmp_path / "in"
+    write_return(root / "a.xlsx", clean_report(0, 0))
+    write_return(root / "b.xlsx", with_error(clean_report(1, 1)))
+    res = c.collect(root, ROSTER[:2], tmp_path / "out", docx=True, jobs=1)
+    assert [a.docx for a in res.agencies] == [f"年度报告/{A[0]}.docx", ""]
+    assert sorted(p.name for p in (tmp_path / "out" / "年度报告").iterdir()) == [f"{A[0]}.docx"]
+    data = json.loads((tmp_path / "out" / c.OUTPUT_JSON).read_text(encoding="utf-8"))
+    assert data["docx"] == [f"年度报告/{A[0]}.docx"]
+    # A0 now sends a file with errors: its old .docx must not stay around
+    write_return(root / "a2.xlsx", with_error(clean_report(0, 0)), day=25)
+    c.collect(root, ROSTER[:2], tmp_path / "out", docx=True, jobs=1)
+    assert list((tmp_path / "out" / "年度报告").iterdir()) == []
+
+
+def test_docx_refused_for_an_empty_required_section_is_noted(tmp_path):
+    r = clean_report(0, 0)
+    r.narrative = {}
+    write_return(tmp_path / "in" / "a.xlsx", r)
+    res = c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", docx=True, jobs=1)
+    assert res.agencies[0].status == c.WARN
+    assert "未生成 Word 报告：" in res.agencies[0].note
+
+
+def test_previous_year_folder_enables_cross_year_checks(tmp_path):
+    last = clean_report(5, 0, year=YEAR - 1)
+    write_return(tmp_path / "last" / "a.xlsx", last)
+    this = clean_report(0, 0)
+    write_return(tmp_path / "in" / "a.xlsx", this)
+    res = c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", previous=tmp_path / "last", jobs=1)
+    data = json.loads((tmp_path / "out" / c.OUTPUT_JSON).read_text(encoding="utf-8"))
+    codes = {f["code"] for f in data["files"][0]["findings"]}
+    assert "PREV_CARRY_OVER" in codes and res.agencies[0].status == c.WARN
+    # and without it, none
+    res = c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", jobs=1)
+    assert res.agencies[0].status == c.OK
+
+
+def test_outdir_inside_the_folder_is_not_collected(tmp_path):
+    root = tmp_path / "in"
+    write_return(root / "a.xlsx", clean_report(0, 0))
+    for _ in range(2):
+        res = c.collect(root, ROSTER[:1], root / "结果", jobs=1)
+        assert [r.name for r in res.files] == ["a.xlsx"]
+
+
+def test_roster_csv_in_the_folder_is_not_collected(tmp_path):
+    root = tmp_path / "in"
+    write_return(root / "a.xlsx", clean_report(0, 0))
+    write_roster(root / "名单.csv", ROSTER[:1])
+    res = c.collect(root, root / "名单.csv", tmp_path / "out", jobs=1)
+    assert [r.name for r in res.files] == ["a.xlsx"] and res.ok
+
+
+def test_stale_staging_of_a_dead_run_is_cleaned(tmp_path):
+    root = tmp_path / "in"
+    write_return(root / "a.xlsx", clean_report(0, 0))
+    out = tmp_path / "out"
+    stale = out / f"{c.STAGING_PREFIX}999999999-abc"
+    stale.mkdir(parents=True)
+    (stale / "spill.jsonl").write_text("x")
+    c.collect(root, ROSTER[:1], out, jobs=1)
+    assert sorted(p.name for p in out.iterdir()) == sorted([c.OUTPUT_XLSX, c.OUTPUT_JSON])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (lambda t: (t / "nope", ROSTER, t / "o"), "找不到文件夹"),
+    (lambda t: (t / "f.txt", ROSTER, t / "o"), "不是文件夹"),
+    (lambda t: (t, t / "nope.csv", t / "o"), "找不到名单文件"),
+    (lambda t: (t, [], t / "o"), "名单中没有机关。"),
+    (lambda t: (t, ROSTER, t / "f.txt"), "无法创建输出文件夹"),
+])
+def test_collect_usage_errors(tmp_path, args, message):
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(c.CollectError, match=message):
+        c.collect(*args(tmp_path))
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+
+
+runner = CliRunner()
+
+
+def squash(text: str) -> str:
+    """Output without whitespace: rich wraps long lines at the terminal width."""
+    return "".join(text.split())
+
+
+def test_cli_collect_exit_1_with_summary(season, tmp_path):
+    base, _, _, _ = season
+    res = runner.invoke(app, ["collect", str(base / "returns"), "-r", str(base / "templates" / "manifest.csv"),
+                              "-o", str(tmp_path / "o"), "-j", "1"])
+    assert res.exit_code == 1, res.output
+    assert squash(f"应交 9 家，已交 8 家：合格 4，有警告 1，有错误 3；未提交 1 家：{A[5]}。") in squash(res.output)
+    assert squash(f"有错误的机关： {A[2]}：错误 2 处") in squash(res.output)
+    assert (tmp_path / "o" / c.OUTPUT_XLSX).is_file()
+
+
+def test_cli_collect_exit_0_when_everyone_is_accepted(tmp_path):
+    root = tmp_path / "in"
+    write_return(root / "a.xlsx", clean_report(0, 0))
+    write_return(root / "b.xlsx", with_warning(clean_report(1, 1)))
+    write_roster(tmp_path / "r.csv", ROSTER[:2])
+    res = runner.invoke(app, ["collect", str(root), "--roster", str(tmp_path / "r.csv"), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert squash("应交 2 家，已交 2 家：合格 1，有警告 1，有错误 0；未提交 0 家。") in squash(res.output)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["collect", "{t}/nope", "-r", "{t}/r.csv", "-o", "{t}/o"], "找不到文件夹「{t}/nope」，请检查路径。"),
+    (["collect", "{t}/r.csv", "-r", "{t}/r.csv", "-o", "{t}/o"], "「{t}/r.csv」不是文件夹。请指定存放退回文件的文件夹。"),
+    (["collect", "{t}", "-r", "{t}/nope.csv", "-o", "{t}/o"], "找不到名单文件「{t}/nope.csv」。"),
+    (["collect", "{t}", "-r", "{t}/bad.csv", "-o", "{t}/o"], "名单文件 bad.csv 缺少“机关名称”列。"),
+    (["collect", "{t}", "-r", "{t}/r.csv", "-o", "{t}/o", "-p", "{t}/nope"], "找不到上一年度的文件夹「{t}/nope」。"),
+])
+def test_cli_collect_usage_errors(tmp_path, argv, message):
+    write_roster(tmp_path / "r.csv", ROSTER[:1])
+    (tmp_path / "bad.csv").write_text("名称\n甲\n", encoding="utf-8")
+    res = runner.invoke(app, [a.format(t=tmp_path) for a in argv])
+    assert res.exit_code == 2
+    assert squash("错误：" + message.format(t=tmp_path)) in squash(res.output)
+
+
+def test_cli_help_is_chinese():
+    res = runner.invoke(app, ["collect", "--help"])
+    assert res.exit_code == 0
+    assert "按名单收集退回的年报" in squash(res.output) and "退出码" in res.output
