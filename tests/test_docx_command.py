@@ -200,3 +200,14 @@ def test_workbook_with_errors_is_refused_with_its_findings(runner, tmp_path):
     assert "机关：沙坡头区政务服务中心" in out and "年度：2021" in out
     assert "表三「自然人」列不符合勾稽关系" in out
     assert not list(tmp_path.glob("*.docx"))
+
+
+def test_bad_report_date_in_contact_is_a_message(runner, tmp_path):
+    report = samples.sample_report()
+    report.contact["report_date"] = "元月二十日"
+    res = run(runner, write_json(tmp_path / "d.json", report), "--signature")
+    assert res.exit_code == 2
+    assert flat("错误：基本信息中的成文日期：日期「元月二十日」无法识别，请写成 2022年1月20日 或 2022-01-20 这样的格式。"
+                "也可以用 --date 指定成文日期。") in flat(res.output)
+    assert not (tmp_path / DEFAULT_NAME).exists()
+    assert run(runner, tmp_path / "d.json", "--signature", "--date", "2022年1月20日").exit_code == 0

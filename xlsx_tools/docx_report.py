@@ -62,9 +62,9 @@ FONT_HEADING2 = "楷体_GB2312"
 FONT_TABLE = "宋体"
 FONT_PAGE_NUMBER = "宋体"
 
-TABLE_CELL_MARGIN = 85
+TABLE_CELL_MARGIN = 85  # twips each side, 1.5 mm
 # An optional section left empty says so, as published reports do (and as the template's hint asks).
-NOTHING_TO_REPORT = "无。"  # twips each side, 1.5 mm
+NOTHING_TO_REPORT = "无。"
 
 
 @dataclass(frozen=True)
@@ -459,7 +459,10 @@ def _signature(doc: Document, report: Report, date: str | dt.date | None) -> Non
     elif date:
         when = parse_date(date)
     elif (report.contact.get("report_date") or "").strip():
-        when = parse_date(report.contact["report_date"])
+        try:
+            when = parse_date(report.contact["report_date"])
+        except ValueError as e:
+            raise ValueError(f"基本信息中的成文日期：{e}也可以用 --date 指定成文日期。") from None
     else:
         when = dt.date.today()
     name, date_text = report.agency.name, format_date(when)

@@ -110,6 +110,8 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
         docx_report.write_docx(report, target, spec=spec, signature=signature, date=date, strict=False)
     except OSError as e:
         fail(f"无法写入 {target}：{e.strerror or e}")
+    except ValueError as e:  # a 成文日期 in 基本信息 that is not a date
+        fail(str(e))
     note = "（报告有错误，已按 --force 生成）" if errors else ""
     out.print(f"已生成 Word 报告：{target}{note}", soft_wrap=True)
     if pdf:
