@@ -517,7 +517,7 @@ def result_groups(spec: FormatSpec) -> tuple[str, Field, list[tuple[str, list[st
     table = spec.table(total.table)
     groups: dict[str, list[str]] = {}
     for f in table.fields:
-        if (f.id == fid or not f.input or len(f.row_labels) < 2 or f.row_labels[0] != total.row_labels[0]
+        if (f.id == fid or len(f.row_labels) < 2 or f.row_labels[0] != total.row_labels[0]
                 or f.column_labels != total.column_labels):
             continue
         groups.setdefault(f.row_labels[1], []).append(f.id)

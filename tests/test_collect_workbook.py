@@ -1,0 +1,206 @@
+"""收集情况.xlsx read back, sheet by sheet, against collect.json and the format file."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from tests.test_collect import ROSTER, SPEC, YEAR, A, clean_report, season, with_error, write_return  # noqa: F401
+from xlsx_tools import collect as c
+from xlsx_tools import collect_workbook as cw
+from xlsx_tools.spec import a1_range
+
+
+@pytest.fixture(scope="module")
+def book(season):  # noqa: F811
+    base, result, data, _ = season
+    path = base / "out" / c.OUTPUT_XLSX
+    return openpyxl.load_workbook(path), data, path
+
+
+def rows(ws, first: int = 1) -> list[tuple]:
+    return [r for r in ws.iter_rows(min_row=first, values_only=True)]
+
+
+def test_sheets_in_order(book):
+    wb, _, _ = book
+    assert wb.sheetnames == ["收集情况", "问题清单", "文件清单", "汇总", "图表", "全部数据"]
+
+
+def test_status_sheet_one_row_per_roster_agency(book):
+    wb, data, _ = book
+    ws = wb["收集情况"]
+    assert ws["A1"].value == f"{YEAR} 年度政府信息公开工作年度报告收集情况"
+    assert [ws.cell(r, 1).value for r in (2, 3, 4)] == data["summary"]["text"]
+    header = [ws.cell(6, col).value for col in range(1, ws.max_column + 1)]
+    assert header[:11] == ["序号", "机关名称", "机关代码", "状态", "错误数", "警告数", "说明", "采用的文件", "对应方式",
+                           "保存时间", "保存软件"]
+    assert header[11] == "表三「一、本年新收政府信息公开申请数量」总计"
+    assert header[-1] == "Word 报告"
+    assert ws.auto_filter.ref == f"A6:{ws.cell(6, len(header)).column_letter}15"
+    body = rows(ws, 7)
+    assert [(r[1], r[3]) for r in body] == [(a["agency"], a["status"]) for a in data["agencies"]]
+    a0 = data["agencies"][0]
+    assert body[0][:11] == (1, A[0], ROSTER[0].code, c.OK, 0, 0, None, a0["file"], c.BY_IDENTITY, a0["saved_at"],
+                            a0["application"])
+    assert body[0][11] == a0["figures"]["t3.received.total"]
+    assert body[5][3:8] == (c.MISSING, None, None, None, None)  # nothing from A5
+    assert ws.freeze_panes == "C7"
+
+
+def test_status_colours_are_conditional_formats(book):
+    _, _, path = book
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    for status in c.AGENCY_STATUSES:
+        assert f"<formula>\"{status}\"</formula>" in sheet
+    assert 'sqref="D7:D15"' in sheet
+
+
+def test_problem_list_has_every_finding_and_every_unusable_file(book):
+    wb, data, _ = book
+    ws = wb["问题清单"]
+    header, *body = rows(ws)
+    assert header == ("序号", "机关名称", "文件", "文件状态", "严重程度", "代码", "单元格", "位置", "问题说明")
+    findings = [(f["path"], x["code"], x["message"]) for f in data["files"] for x in f["findings"]]
+    assert sorted((r[2], r[5], r[8]) for r in body if r[5] not in (c.FOREIGN, c.UNREADABLE)) == sorted(findings)
+    own = {(r[2], r[8]) for r in body if r[5] in (c.FOREIGN, c.UNREADABLE)}
+    assert own == {
+        ("其他区民政局.xlsx", "是“其他区民政局”的模板，该机关不在本次名单中。"),
+        (f"{A[6]}.xlsx", f"是 {YEAR - 1} 年度的模板，本次收集的是 {YEAR} 年度。请用本年度下发的模板填写。"),
+        ("邮箱导出.zip!../逃逸.xlsx", "的路径指向压缩包之外（路径不安全），未读取。"),
+    }
+    assert [r[0] for r in body] == list(range(1, len(body) + 1))
+    balance = next(r for r in body if r[5] == "T3_BALANCE")
+    cells = [SPEC.field(f"t3.{row}.natural_person").cell for row in ("received", "carried_over", "results_total",
+                                                                      "carry_forward")]
+    assert balance[1] == A[2] and balance[4] == "错误" and balance[6] == "、".join(f"表三!{x}" for x in cells)
+    assert balance[7].startswith("表三 第4行「一、本年新收政府信息公开申请数量」自然人（D4）；")
+    # roster order first, then files of nobody
+    agencies = [r[1] for r in body]
+    assert agencies.index(A[2]) < agencies.index(A[3]) < agencies.index(None)
+
+
+def test_file_list_has_every_file_with_sha256(book):
+    wb, data, _ = book
+    header, *body = rows(wb["文件清单"])
+    assert header[:6] == ("序号", "文件", "大小（字节）", "sha256", "状态", "对应机关")
+    assert [(r[1], r[3], r[4]) for r in body] == [(f["path"], f["sha256"], f["status"]) for f in data["files"]]
+    last_year = next(r for r in body if r[1] == f"{A[6]}.xlsx")
+    assert (last_year[7], last_year[8]) == (A[6], YEAR - 1)
+
+
+def test_long_form_data_pivots_back_to_the_totals(book):
+    wb, data, _ = book
+    header, *body = rows(wb["全部数据"])
+    assert header == ("机关名称", "机关代码", "状态", "表", "行", "列", "数值", "单位", "类型", "数据项编号")
+    used = [a for a in data["agencies"] if a["figures"] is not None]
+    assert len(body) == len(used) * len(SPEC.fields)
+    sums: dict[str, Decimal] = {}
+    for r in body:
+        if r[2] in c.ACCEPTED:
+            sums[r[9]] = sums.get(r[9], 0) + Decimal(str(r[6]))
+    assert sums == {k: Decimal(str(v)) for k, v in data["total"]["figures"].items()}
+    first = body[0]
+    f = SPEC.fields[0]
+    assert first == (A[0], ROSTER[0].code, c.OK, f.sheet, " / ".join(f.row_labels), " / ".join(f.column_labels),
+                     data["agencies"][0]["figures"][f.id], f.type.unit, "填报", f.id)
+    t4 = next(r for r in body if r[9] == "t4.review.total")
+    assert (t4[4], t4[5], t4[8]) == (None, "行政复议 / 总计", "计算")
+
+
+def test_read_only_openpyxl_sees_every_row(book):
+    # read-only openpyxl trusts the <dimension> element: it must cover the streamed rows
+    _, data, path = book
+    wb = openpyxl.load_workbook(path, read_only=True)
+    ws = wb["全部数据"]
+    used = sum(1 for a in data["agencies"] if a["figures"] is not None)
+    assert ws.max_row == 1 + used * len(SPEC.fields)
+    assert sum(1 for _ in ws.iter_rows(min_row=2)) == used * len(SPEC.fields)
+
+
+def test_total_sheet_has_the_official_tables(book):
+    wb, data, _ = book
+    ws = wb["汇总"]
+    assert ws["A1"].value == f"{YEAR} 年度汇总"
+    assert ws["A2"].value == "计入汇总：5 家（合格、有警告）；未计入：有错误 3 家，未提交 1 家。"
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    top = 4
+    for table in SPEC.tables:
+        assert ws.cell(top, 1).value == table.heading
+        shift = top - table.origin_row  # 0-based sheet row of the table's first grid row
+        for cell in table.cells:
+            assert ws.cell(cell.row + shift + 1, cell.col + 1).value == cell.text
+            if cell.merged:
+                assert a1_range(cell.row + shift, cell.col, cell.rowspan, cell.colspan) in merged
+        for f in table.fields:
+            value = ws.cell(f.row + shift + 1, f.col + 1).value
+            assert Decimal(str(value)) == data["total"]["figures"][f.id], f.id
+            if f.colspan > 1:
+                assert a1_range(f.row + shift, f.col, 1, f.colspan) in merged
+        top += table.grid_rows + 2  # the heading row, the grid, a blank row
+
+
+def test_charts_are_native_excel_charts_of_the_data(book):
+    wb, data, path = book
+    ws = wb["图表"]
+    header, *body = rows(ws)
+    groups = cw.result_groups(SPEC)
+    assert header[:2] == (groups[0], "总计") == ("三、本年度办理结果", "总计")
+    labels = [label for label, _ in groups[2]]
+    assert labels == ["（一）予以公开", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "（三）不予公开",
+                      "（四）无法提供", "（五）不予处理", "（六）其他处理"]
+    totals = data["total"]["figures"]
+    assert [(r[0], r[1]) for r in body[:6]] == [(label, sum(totals[i] for i in ids)) for label, ids in groups[2]]
+    assert sum(r[1] for r in body[:6]) == totals["t3.results_total.total"]
+    assert [(r[3], r[4]) for r in body[:4]] == [(s, data["summary"][c.STATUS_CODES[s]]) for s in c.AGENCY_STATUSES]
+    with zipfile.ZipFile(path) as z:
+        charts = sorted(n for n in z.namelist() if re.match(r"xl/charts/chart\d+\.xml$", n))
+        xml = [z.read(n).decode() for n in charts]
+    assert len(xml) == 2
+    assert "<c:barChart>" in xml[0] and "<c:f>图表!$B$2:$B$7</c:f>" in xml[0]
+    assert "<c:pieChart>" in xml[1] and "<c:f>图表!$E$2:$E$5</c:f>" in xml[1]
+
+
+def test_long_sheets_continue_on_further_sheets(tmp_path, monkeypatch):
+    for i in range(3):
+        write_return(tmp_path / "in" / f"{i}.xlsx", clean_report(i, i))
+    monkeypatch.setattr(cw, "MAX_SHEET_ROWS", 250)
+    c.collect(tmp_path / "in", ROSTER[:3], tmp_path / "out", jobs=1)
+    wb = openpyxl.load_workbook(tmp_path / "out" / c.OUTPUT_XLSX, read_only=True)
+    n = 3 * len(SPEC.fields)
+    names = [f"全部数据{k}" if k > 1 else "全部数据" for k in range(1, -(-n // 250) + 1)]
+    assert wb.sheetnames[5:] == names
+    got = [r for name in names for r in wb[name].iter_rows(min_row=2, values_only=True)]
+    assert len(got) == n
+    assert [r[9] for r in got[:len(SPEC.fields)]] == [f.id for f in SPEC.fields]
+    assert [r[0] for r in got] == [A[0]] * len(SPEC.fields) + [A[1]] * len(SPEC.fields) + [A[2]] * len(SPEC.fields)
+
+
+def test_empty_season_still_writes_a_workbook(tmp_path):
+    (tmp_path / "in").mkdir()
+    res = c.collect(tmp_path / "in", ROSTER[:2], tmp_path / "out", jobs=1)
+    assert [a.status for a in res.agencies] == [c.MISSING, c.MISSING]
+    wb = openpyxl.load_workbook(tmp_path / "out" / c.OUTPUT_XLSX)
+    assert wb["全部数据"].max_row == 1 and wb["问题清单"].max_row == 1
+    assert wb["汇总"]["A2"].value == "计入汇总：0 家（合格、有警告）；未计入：有错误 0 家，未提交 2 家。"
+
+
+def test_cell_xml_escapes_and_drops_forbidden_characters():
+    assert cw._cell_xml("A2", "a<b>&c\x07", "") == \
+        '<c r="A2" t="inlineStr"><is><t xml:space="preserve">a&lt;b&gt;&amp;c?</t></is></c>'
+    assert cw._cell_xml("B2", Decimal("26.5500"), ' s="3"') == '<c r="B2" s="3"><v>26.5500</v></c>'
+    assert cw._cell_xml("C2", None, "") == "" and cw._cell_xml("C2", "", "") == ""
+    assert cw._cell_xml("D2", 7, "") == '<c r="D2"><v>7</v></c>'
+
+
+def test_errors_are_red_in_the_file_list(tmp_path):
+    write_return(tmp_path / "in" / "a.xlsx", with_error(clean_report(0, 0)))
+    c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", jobs=1)
+    with zipfile.ZipFile(tmp_path / "out" / c.OUTPUT_XLSX) as z:
+        files = z.read("xl/worksheets/sheet3.xml").decode()
+    assert 'sqref="E2"' in files and f"<formula>\"{c.ERR}\"</formula>" in files
