@@ -273,3 +273,12 @@ def test_export_unreadable_and_usage(tmp_path):
     assert res.exit_code == 2 and "找不到文件" in res.output
     res = runner.invoke(app, ["export"])
     assert res.exit_code == 2 and "请指定要导出的工作簿" in res.output
+
+
+def test_a_date_in_the_only_amount_cell_is_not_a_number(filled, tmp_path):
+    import datetime as dt
+
+    fee = S.field("t2.item8.fees.amount")
+    path = fx.set_cells(filled, tmp_path / "date.xlsx", {f"表二!{fee.cell}": dt.date(2021, 12, 31)})
+    [f] = [f for f in read_workbook(path).findings if f.fields == (fee.id,)]
+    assert f.code == "NOT_A_NUMBER" and "填写的是日期（2021年12月31日）" in f.message

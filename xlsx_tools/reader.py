@@ -24,6 +24,7 @@ for another year or agency — report is filled in so that it can still be inspe
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -79,8 +80,16 @@ class ReadResult:
 # XML parts -> plain data
 
 
+_LOCAL: dict[str, str] = {}
+
+
 def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
+    """The local name of a namespaced tag (transitional and strict OOXML alike)."""
+    try:
+        return _LOCAL[tag]
+    except KeyError:
+        local = _LOCAL[tag] = tag.rpartition("}")[2]
+        return local
 
 
 @dataclass(slots=True)
@@ -101,6 +110,7 @@ class _Sheet:
 _REF_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _rc(ref: str) -> tuple[int, int] | None:
     m = _REF_RE.match(ref)
     if not m:
@@ -289,6 +299,8 @@ def _parse_styles(data: bytes) -> set[int]:
         tag = _local(el.tag)
         if tag == "cellXfs":
             in_cell_xfs = event == "start"
+            if not in_cell_xfs:
+                break  # numFmts and cellXfs come first (ECMA-376 CT_Stylesheet order)
         elif event == "end" and tag == "numFmt":
             try:
                 codes[int(el.get("numFmtId", "-1"))] = el.get("formatCode", "")
@@ -934,7 +946,7 @@ class _Reader:
 
     def _inputs(self, spec: FormatSpec, locate: Mapping[str, tuple[str, int, int] | None]) -> dict[str, Number | None]:
         values: dict[str, Number | None] = {}
-        date_styles = None
+        found = []
         for f in spec.input_fields:
             loc = locate.get(f.name)
             if loc is None or loc[0] in self.unreliable:
@@ -942,10 +954,12 @@ class _Reader:
                 continue
             sheet_name, r, c = loc
             sheet = self.sheet(sheet_name)
-            cell = sheet.cells.get((r, c)) if sheet is not None else None
-            if cell is not None and cell.kind == "n" and cell.value is not None and date_styles is None:
-                date_styles = self.date_styles
-            values[f.id] = self._value(f, cell, sheet_name, r, c, date_styles or set())
+            found.append((f, sheet.cells.get((r, c)) if sheet is not None else None, sheet_name, r, c))
+        # a number shown as a date (typed "2021/3/5") is told by its cell format
+        numeric = any(cell is not None and cell.kind == "n" and cell.value is not None for _, cell, *_ in found)
+        date_styles = self.date_styles if numeric else set()
+        for f, cell, sheet_name, r, c in found:
+            values[f.id] = self._value(f, cell, sheet_name, r, c, date_styles)
         return values
 
     def _value(self, f: Field, cell: _Cell | None, sheet: str, r: int, c: int, date_styles: set[int]) -> Number | None:
