@@ -156,7 +156,7 @@ def read_inputs(paths: Sequence[str | Path], *, jobs: int = 1) -> Iterator[Input
         yield _json_input(p)
     if not others:
         return
-    items = c.walk(others)
+    items = c.walk(others, relative=False)
 
     def json_aware(items: Iterator[c.Item]) -> Iterator[c.Item]:
         for item in items:

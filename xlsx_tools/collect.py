@@ -172,8 +172,10 @@ def _open_chain(path: str, members: Sequence[int], limits: ArchiveLimits) -> byt
 class _Walker:
     """Yields Items in a deterministic order (names sorted, depth first), numbering them."""
 
-    def __init__(self, roots: Sequence[Path], exclude: Iterable[Path] = (), limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS):
+    def __init__(self, roots: Sequence[Path], exclude: Iterable[Path] = (), limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
+                 relative: bool = True):
         self.roots = list(roots)
+        self.relative = relative and len(self.roots) == 1
         self.exclude = {os.path.normcase(os.path.abspath(p)) for p in exclude}
         self.limits = limits
         self.count = 0  # items yielded so far (read by the progress display from another thread)
@@ -181,8 +183,8 @@ class _Walker:
 
     def __iter__(self) -> Iterator[Item]:
         for root in self.roots:
-            # one folder: names relative to it; several: prefixed with the folder as given
-            self._prefix = "" if len(self.roots) == 1 else root.as_posix().rstrip("/") + "/"
+            # names relative to the one folder collected, or else starting with the path as given
+            self._prefix = "" if self.relative else root.as_posix().rstrip("/") + "/"
             if root.is_dir() and not root.is_symlink():
                 yield from self._dir(root, root)
             else:
@@ -280,10 +282,12 @@ def _broken_archive(e: BaseException) -> str:
 
 
 def walk(roots: Path | Sequence[Path], *, exclude: Iterable[Path] = (),
-         limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) -> Iterator[Item]:
-    """Every file under `roots` (folders recursively, .zip archives opened in memory)."""
+         limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS, relative: bool = True) -> Iterator[Item]:
+    """Every file under `roots` (folders recursively, .zip archives opened in memory). Names are
+    relative to a single root folder, or (`relative=False`, or several roots) start with the
+    root as given."""
     roots = [roots] if isinstance(roots, Path | str) else list(roots)
-    return iter(_Walker([Path(r) for r in roots], exclude, limits))
+    return iter(_Walker([Path(r) for r in roots], exclude, limits, relative))
 
 
 # ---------------------------------------------------------------------------------------------

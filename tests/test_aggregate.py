@@ -1,0 +1,257 @@
+"""aggregate: the combined Report is the field-wise sum, satisfies every rule again, and is written
+as the official workbook, the Report JSON or the official document."""
+
+from __future__ import annotations
+
+import json
+import random
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from tests.test_collect import (
+    ROSTER,
+    SPEC,
+    YEAR,
+    clean_report,
+    squash,
+    with_error,
+    with_warning,
+    write_return,
+)
+from xlsx_tools import aggregate as ag
+from xlsx_tools.checks import check_rules
+from xlsx_tools.cli import app
+from xlsx_tools.reader import read_and_check
+from xlsx_tools.report import Agency, Report
+from xlsx_tools.samples import random_figures
+
+runner = CliRunner()
+
+
+def field_sum(reports: list[Report]) -> dict:
+    return {f.id: sum((r.figures[f.id] for r in reports), Decimal(0) if f.type.kind == "decimal" else 0)
+            for f in SPEC.fields}
+
+
+# ---------------------------------------------------------------------------------------------
+# The sum
+
+
+def test_aggregate_equals_the_field_wise_sum():
+    reports = [clean_report(i, i) for i in range(6)]
+    total = ag.aggregate_reports(reports, agency="沙坡头区（汇总）", year=YEAR)
+    assert total.figures == field_sum(reports)
+    assert (total.agency.name, total.year, total.format) == ("沙坡头区（汇总）", YEAR, SPEC.id)
+    assert check_rules(SPEC, total.figures) == []
+
+
+def test_fees_are_summed_exactly():
+    fee = "t2.item8.fees.amount"
+    reports = [clean_report(i, 0) for i in range(3)]
+    for r, v in zip(reports, ("0.1", "0.2", "26.5501"), strict=True):
+        r.figures[fee] = Decimal(v)
+    total = ag.aggregate_reports(reports, agency="汇总", year=YEAR)
+    assert total.figures[fee] == Decimal("26.8501") and str(total.figures[fee]) == "26.8501"
+    assert isinstance(total.figures["t3.received.total"], int)
+
+
+def test_computed_fields_are_recomputed_not_summed_blindly():
+    r = clean_report(0, 0)
+    r.figures["t3.received.total"] = 999_999  # a wrong cached total is not carried into the sum
+    total = ag.aggregate_reports([r, clean_report(1, 1)], agency="汇总", year=YEAR)
+    expected = sum(total.figures[f"t3.received.{c}"] for c in
+                   ("natural_person", "commercial", "research", "nonprofit", "legal", "other"))
+    assert total.figures["t3.received.total"] == expected
+
+
+def test_blank_inputs_count_as_zero_and_are_counted():
+    r = clean_report(0, 0)
+    r.figures["t3.granted.natural_person"] = None
+    agg = ag.Aggregator(SPEC)
+    agg.add(r.figures)
+    agg.add(clean_report(1, 1).figures)
+    assert agg.blanks == {"t3.granted.natural_person": 1} and agg.count == 2
+    assert agg.figures()["t3.granted.natural_person"] == clean_report(1, 1).figures["t3.granted.natural_person"]
+
+
+def test_no_reports_give_zeros():
+    total = ag.aggregate_reports([], agency="汇总", year=YEAR, spec=SPEC)
+    assert set(total.figures.values()) == {0}
+
+
+def test_reports_of_another_format_are_refused():
+    r = clean_report(0, 0)
+    other = clean_report(1, 1)
+    other.format = "gov-info-2099"
+    with pytest.raises(ag.AggregateError, match="的报告格式为 gov-info-2099，与其他报告（gov-info-2021）不同，不能汇总。"):
+        ag.aggregate_reports([r, other], agency="汇总", year=YEAR, spec=SPEC)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seeds=st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=8),
+       busy=st.floats(0, 1, allow_nan=False))
+def test_property_sum_of_valid_reports_satisfies_every_rule(seeds, busy):
+    figures = [random_figures(SPEC, random.Random(s), busy) for s in seeds]
+    assert all(check_rules(SPEC, f) == [] for f in figures)  # the premise: each is valid
+    agg = ag.Aggregator(SPEC)
+    for f in figures:
+        agg.add(f)
+    total = agg.figures()
+    # every non-cross-year rule, errors and warnings alike (cross-year ones need last year's sum)
+    assert check_rules(SPEC, total) == []
+    for fid in total:
+        assert total[fid] == sum(f[fid] for f in figures), fid
+
+
+@settings(max_examples=25, deadline=None)
+@given(seeds=st.lists(st.integers(0, 2**32 - 1), min_size=2, max_size=5))
+def test_property_aggregation_is_associative(seeds):
+    reports = [Report(format=SPEC.id, agency=Agency(str(s)), year=YEAR, figures=random_figures(SPEC, random.Random(s)))
+               for s in seeds]
+    whole = ag.aggregate_reports(reports, agency="全部", year=YEAR)
+    first = ag.aggregate_reports(reports[:1], agency="甲", year=YEAR)
+    rest = ag.aggregate_reports(reports[1:], agency="乙", year=YEAR)
+    assert ag.aggregate_reports([first, rest], agency="全部", year=YEAR).figures == whole.figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing the inputs
+
+
+def inp(name: str, agency: str, *, year: int = YEAR, errors: int = 0, saved_at: str = "", fmt: str = SPEC.id,
+        figures: dict | None = None) -> ag.Input:
+    return ag.Input(name=name, agency=agency, year=year, format=fmt, errors=errors, saved_at=saved_at,
+                    figures={} if figures is None else figures)
+
+
+def test_select_newest_per_agency_right_year_and_format_no_errors():
+    inputs = [
+        inp("a-old.xlsx", "甲", saved_at="2026-01-01T00:00:00Z"),
+        inp("a-new.xlsx", "甲", saved_at="2026-01-05T00:00:00Z"),
+        inp("b.xlsx", "乙", errors=2),
+        inp("c.xlsx", "丙", year=YEAR - 1),
+        inp("d.xlsx", "丁", fmt="other"),
+        ag.Input(name="e.txt", reason="是纯文本文件，不是 Excel 工作簿。"),
+    ]
+    sel = ag.select(inputs, year=YEAR, format_id=SPEC.id)
+    assert [i.name for i in sel.used] == ["a-new.xlsx"]
+    assert {i.name: i.reason for i in sel.skipped} == {
+        "a-old.xlsx": "与“a-new.xlsx”是同一机关的报告，后者较新，已采用后者。",
+        "b.xlsx": "有 2 处错误（如需计入，请加 --include-errors）。",
+        "c.xlsx": f"是 {YEAR - 1} 年度的报告，不是 {YEAR} 年度。",
+        "d.xlsx": "的格式为 other，不是 gov-info-2021。",
+        "e.txt": "是纯文本文件，不是 Excel 工作簿。",
+    }
+    assert ag.describe(sel)[:2] == ["计入汇总 1 份报告。", "未计入：“a-old.xlsx”与“a-new.xlsx”是同一机关的报告，后者较新，已采用后者。"]
+    with_errors = ag.select([inp("b.xlsx", "乙", errors=2)], year=YEAR, format_id=SPEC.id, include_errors=True)
+    assert [i.name for i in with_errors.used] == ["b.xlsx"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Files in, files out
+
+
+@pytest.fixture(scope="module")
+def returns(tmp_path_factory):
+    base = tmp_path_factory.mktemp("agg")
+    reports = [clean_report(i, i) for i in range(4)]
+    for i, r in enumerate(reports[:3]):
+        write_return(base / "in" / f"{i}.xlsx", r)
+    (base / "json").mkdir()
+    (base / "json" / "3.json").write_text(reports[3].to_json(), encoding="utf-8")
+    write_return(base / "in" / "sub" / "bad.xlsx", with_error(clean_report(9, 5)))
+    write_return(base / "in" / "warn.xlsx", with_warning(clean_report(8, 6)))
+    return base, reports + [with_warning(clean_report(8, 6))]
+
+
+def test_read_inputs_from_folders_files_and_json(returns):
+    base, _ = returns
+    got = sorted(ag.read_inputs([base / "in", base / "json" / "3.json"]), key=lambda i: i.name)
+    assert [(i.name, i.agency, i.errors) for i in got] == [
+        (f"{base}/in/0.xlsx", ROSTER[0].agency, 0), (f"{base}/in/1.xlsx", ROSTER[1].agency, 0),
+        (f"{base}/in/2.xlsx", ROSTER[2].agency, 0), (f"{base}/in/sub/bad.xlsx", ROSTER[5].agency, 2),
+        (f"{base}/in/warn.xlsx", ROSTER[6].agency, 0), (str(base / "json" / "3.json"), ROSTER[3].agency, 0),
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".xlsx", ".docx"])
+def test_cli_aggregate_writes_each_output(returns, tmp_path, suffix):
+    base, reports = returns
+    out = tmp_path / f"汇总{suffix}"
+    res = runner.invoke(app, ["aggregate", str(base / "in"), str(base / "json"), "-o", str(out),
+                              "--agency", "沙坡头区（汇总）", "--year", str(YEAR), "-j", "1"])
+    assert res.exit_code == 0, res.output
+    assert squash("计入汇总 5 份报告。") in squash(res.output)
+    assert squash(f"未计入：“{base}/in/sub/bad.xlsx”有 2 处错误（如需计入，请加 --include-errors）。") in squash(res.output)
+    assert squash(f"已写入 {out}（5 份报告的合计）。") in squash(res.output)
+    expected = field_sum(reports)
+    if suffix == ".json":
+        back = Report.load(out)
+        assert back.figures == expected and back.agency.name == "沙坡头区（汇总）"
+        data = json.loads(out.read_text(encoding="utf-8"))
+        assert data["aggregate"]["count"] == 5 and len(data["aggregate"]["sources"]) == 5
+    elif suffix == ".xlsx":
+        assert "工作表保护密码：" in res.output
+        result = read_and_check(out)
+        assert result.report.figures == expected
+        assert not result.has_errors
+        assert (result.identity["agency"], result.identity["year"]) == ("沙坡头区（汇总）", str(YEAR))
+    else:
+        import docx
+
+        text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+        assert "沙坡头区（汇总）" in text
+        assert squash("汇总报告的文字部分（第一、五、六部分）为空，请在 Word 中补写。") in squash(res.output)
+
+
+def test_cli_aggregate_include_errors(returns, tmp_path):
+    base, reports = returns
+    out = tmp_path / "a.json"
+    res = runner.invoke(app, ["aggregate", str(base / "in"), "-o", str(out), "--agency", "汇总", "--year",
+                              str(YEAR), "--include-errors", "-j", "2"])
+    assert res.exit_code == 0, res.output
+    assert squash("计入汇总 5 份报告。") in squash(res.output)
+    assert "汇总数据不符合规则" in res.output  # the sum of a report with errors breaks the balance again
+
+
+def test_cli_aggregate_of_its_own_json_output(returns, tmp_path):
+    base, reports = returns
+    first = tmp_path / "first.json"
+    runner.invoke(app, ["aggregate", str(base / "in"), "-o", str(first), "--agency", "甲（汇总）", "--year", str(YEAR)])
+    again = tmp_path / "again.json"
+    res = runner.invoke(app, ["aggregate", str(first), str(base / "json"), "-o", str(again), "--agency", "乙（汇总）",
+                              "--year", str(YEAR)])
+    assert res.exit_code == 0, res.output
+    assert Report.load(again).figures == field_sum(reports)
+
+
+def test_cli_aggregate_nothing_to_sum_is_exit_1(returns, tmp_path):
+    base, _ = returns
+    res = runner.invoke(app, ["aggregate", str(base / "in"), "-o", str(tmp_path / "x.json"), "--agency", "汇总",
+                              "--year", "1999"])
+    assert res.exit_code == 1
+    assert "没有可汇总的报告" in res.output and not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["aggregate"], "请指定要汇总的文件或文件夹"),
+    (["aggregate", "{t}"], "请用 -o 指定输出文件（.xlsx、.json 或 .docx）。"),
+    (["aggregate", "{t}", "-o", "{t}/x.pdf", "--agency", "甲", "--year", "2025"], "输出文件「x.pdf」的扩展名应为 .xlsx、.json 或 .docx。"),
+    (["aggregate", "{t}", "-o", "{t}/x.json", "--year", "2025"], "请用 --agency 指定汇总报告的机关名称"),
+    (["aggregate", "{t}", "-o", "{t}/x.json", "--agency", "甲"], "请用 --year 指定报告年度，如 --year 2025。"),
+    (["aggregate", "{t}/nope", "-o", "{t}/x.json", "--agency", "甲", "--year", "2025"], "找不到：{t}/nope。"),
+])
+def test_cli_aggregate_usage_errors(tmp_path, argv, message):
+    res = runner.invoke(app, [a.format(t=tmp_path) for a in argv])
+    assert res.exit_code == 2, res.output
+    assert squash("错误：" + message.format(t=tmp_path)) in squash(res.output)
+
+
+def test_collect_json_is_refused_as_an_input(tmp_path):
+    (tmp_path / "collect.json").write_text(json.dumps({"agencies": [], "files": []}), encoding="utf-8")
+    [got] = list(ag.read_inputs([tmp_path / "collect.json"]))
+    assert got.reason == "是 collect 生成的收集结果，不是一个机关的报告；请汇总退回的文件或各机关导出的 JSON。"
