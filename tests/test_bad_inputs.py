@@ -244,3 +244,63 @@ def test_row_inserted_after_unprotecting_is_reported_precisely(base, tmp_path):
     assert {f.code for f in result.findings} == {"ROWS_SHIFTED", "PROTECTION_REMOVED"}
     assert all(v is None for k, v in result.report.figures.items() if k.startswith("t3."))
     assert result.report.figures["t4.review.total"] is not None
+
+
+def test_name_pointing_elsewhere(base, tmp_path):
+    d6 = F("t3.granted.natural_person")
+    path = fx.rewrite_zip(base, tmp_path / "moved.xlsx", {"xl/workbook.xml": fx.bytes_replace(
+        f"<definedName name=\"{d6.name}\">'表三'!$D$6</definedName>".encode(),
+        f"<definedName name=\"{d6.name}\">'表三'!$D$40</definedName>".encode())})
+    result = read_and_check(path)
+    assert [(f.code, f.severity) for f in result.findings] == [("NAME_MOVED", "warning")]
+    assert result.findings[0].values == {"name": d6.name, "now": "D40"}
+    assert result.report.figures[d6.id] == read_and_check(base).report.figures[d6.id]
+
+
+def test_identity_from_either_the_hidden_sheet_or_the_properties(base, tmp_path):
+    no_props = fx.rewrite_zip(base, tmp_path / "no-props.xlsx", {"docProps/custom.xml": lambda d: None})
+    result = read_and_check(no_props)
+    assert result.kind == KIND_OK and result.identity["agency"] == fx.AGENCY and result.findings == []
+    no_sheet = fx.openpyxl_edit(base, tmp_path / "no-sheet.xlsx", lambda wb: wb.remove(wb[meta.META_SHEET]))
+    result = read_and_check(no_sheet)
+    assert result.kind == KIND_OK and result.identity["year"] == str(fx.YEAR)
+    assert [(f.code, f.severity) for f in result.findings] == [("SHEET_MISSING", "warning")]
+
+
+FUZZ_PARTS = ["xl/workbook.xml", "xl/sharedStrings.xml", "docProps/custom.xml", "docProps/app.xml",
+              "xl/styles.xml", "xl/_rels/workbook.xml.rels"]
+
+
+@pytest.fixture(scope="module")
+def fuzz_parts(base):
+    from tests.reader_fixtures import sheet_part
+
+    return FUZZ_PARTS + [sheet_part(base, s) for s in ("表二", "表三", "表四", "基本信息", "文字部分", meta.META_SHEET)]
+
+
+def test_mutated_parts_never_raise(base, fuzz_parts, tmp_path):
+    """Parts truncated, overwritten or cut at random places: always a result, never a traceback,
+    and never the reader's last-resort "internal" finding."""
+    import random
+
+    rng = random.Random(2021)
+    with zipfile.ZipFile(base) as z:
+        original = {name: z.read(name) for name in fuzz_parts}
+    for i in range(60):
+        part = rng.choice(fuzz_parts)
+        data = bytearray(original[part])
+        a = rng.randrange(len(data))
+        b = min(len(data), a + rng.randint(1, 40))
+        how = rng.choice(("truncate", "garble", "cut", "digits"))
+        if how == "truncate":
+            data = data[:a]
+        elif how == "garble":
+            data[a:b] = bytes(rng.randrange(256) for _ in range(b - a))
+        elif how == "cut":
+            del data[a:b]
+        else:  # plausible-looking but wrong numbers and references
+            data[a:b] = bytes(rng.choice(b"0123456789-.E$:") for _ in range(b - a))
+        path = fx.rewrite_zip(base, tmp_path / f"fuzz{i}.xlsx", {part: lambda _, d=bytes(data): d})
+        result = read_and_check(path)
+        assert result.kind in (KIND_OK, KIND_UNREADABLE, KIND_FOREIGN)
+        assert not any(f.values.get("reason") == "internal" for f in result.findings), (part, how, a, b, result.findings)

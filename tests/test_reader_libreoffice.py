@@ -1,4 +1,4 @@
-"""The reader on workbooks filled and saved by a real LibreOffice. One soffice start fills four
+"""The reader on workbooks filled and saved by a real LibreOffice. One soffice start fills five
 copies of a template through UNO (fill_xlsx's dispatch mode types like a person, so protection
 applies; setValue ignores it) and saves each as .xlsx:
 
@@ -6,6 +6,8 @@ applies; setValue ignores it) and saves each as .xlsx:
 - tampered: plus a locked total overwritten with setValue → FORMULA_OVERWRITTEN;
 - inserted: plus a row inserted in 表三 after unprotecting → ROWS_SHIFTED, values still found
             through the names LibreOffice moved along;
+- deleted:  plus a row of 表三 deleted → ROWS_SHIFTED and its cells reported as gone, the other
+            values still found;
 - renamed:  plus 表三 renamed → SHEET_RENAMED, values found through the renamed names.
 """
 
@@ -50,6 +52,9 @@ for edit in spec["edits"]:
         if edit["op"] == "insert_row":
             sheet.unprotect(spec["password"])
             sheet.getRows().insertByIndex(edit["row"], 1)
+        elif edit["op"] == "delete_row":
+            sheet.unprotect(spec["password"])
+            sheet.getRows().removeByIndex(edit["row"], 1)
         elif edit["op"] == "rename":
             sheet.setName(edit["name"])
         doc.calculateAll()
@@ -82,7 +87,7 @@ def saved(tmp_path_factory, typed):
     tamper = [{"sheet": TOTAL.sheet, "cell": TOTAL.cell, "value": 999, "mode": "setvalue"}]
     for name, actions in (("fill", fill), ("tamper", fill + tamper)):
         (d / f"{name}.json").write_text(json.dumps(actions, ensure_ascii=False), encoding="utf-8")
-    out = {name: d / f"{name}.xlsx" for name in ("clean", "tampered", "inserted", "renamed")}
+    out = {name: d / f"{name}.xlsx" for name in ("clean", "tampered", "inserted", "deleted", "renamed")}
     jobs = {
         "password": fx.PASSWORD,
         "fills": [
@@ -91,6 +96,7 @@ def saved(tmp_path_factory, typed):
         ],
         "edits": [
             {"input": str(out["clean"]), "output": str(out["inserted"]), "sheet": "表三", "op": "insert_row", "row": 11},
+            {"input": str(out["clean"]), "output": str(out["deleted"]), "sheet": "表三", "op": "delete_row", "row": 11},
             {"input": str(out["clean"]), "output": str(out["renamed"]), "sheet": "表三", "op": "rename", "name": "Sheet3"},
         ],
     }
@@ -139,3 +145,15 @@ def test_sheet_renamed_in_libreoffice_is_read_through_its_names(saved, typed):
     assert [f.code for f in result.findings] == ["SHEET_RENAMED"]
     assert result.findings[0].values == {"sheet": "表三", "renamed_to": "Sheet3"}
     assert _inputs(result) == typed
+
+
+def test_row_deleted_in_libreoffice(saved, typed):
+    result = read_and_check(saved["deleted"])
+    errors = {f.code: f for f in result.findings if f.is_error}
+    assert set(errors) == {"ROWS_SHIFTED", "NAME_MISSING"}, [(f.code, f.message) for f in result.findings]
+    gone = [f.id for f in S.fields if f.sheet == "表三" and f.row == 11]  # the 12th row of 表三
+    assert errors["NAME_MISSING"].cells == tuple(f"表三!{S.field(fid).cell}" for fid in gone)
+    assert errors["NAME_MISSING"].message.startswith("「表三」中有 7 个需要填写或计算的单元格所在的行或列已被删除（如 D12）")
+    figures = result.report.figures
+    assert all(figures[fid] is None for fid in gone)
+    assert all(figures[fid] == v for fid, v in typed.items() if fid not in gone)
