@@ -212,7 +212,7 @@ def test_not_xlsx_messages_say_what_it_is_and_what_to_do(tmp_path):
     xls = _write(tmp_path / "报表.xls", fx.ole_file("Workbook"))
     f = read_and_check(xls).findings[0]
     assert f.code == "NOT_XLSX" and f.values == {"detected": "xls"}
-    assert f.message == (f"「{xls}」是Excel 97-2003 工作簿（.xls）格式，不是模板的 .xlsx 格式。"
+    assert f.message == (f"「{xls}」是 Excel 97-2003 工作簿（.xls）格式，不是模板的 .xlsx 格式。"
                          "请用 Excel 或 WPS 打开后“另存为” Excel 工作簿（*.xlsx）格式，再重新提交。")
     empty = _write(tmp_path / "空.xlsx", b"")
     assert read_and_check(empty).findings[0].values == {"detected": "empty"}

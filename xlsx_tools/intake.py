@@ -123,7 +123,8 @@ def _finding(code: str, name: str, message: str, **values: Any) -> Finding:
 
 def not_xlsx(name: str, kind: str) -> Finding:
     what, todo = _KINDS.get(kind, _KINDS["unknown"])
-    return _finding("NOT_XLSX", name, f"是{what}。{todo}", detected=kind)
+    space = " " if what[:1].isascii() else ""  # "是 PDF 文件", "是一个空文件"
+    return _finding("NOT_XLSX", name, f"是{space}{what}。{todo}", detected=kind)
 
 
 def unreadable(name: str, why: str, reason: str) -> Finding:

@@ -13,7 +13,7 @@ from rich.table import Table
 from .findings import SEVERITY_LABELS, Finding, count
 from .reader import KIND_FOREIGN, KIND_UNREADABLE, ReadResult
 from .report import dumps
-from .spec import FormatSpec, load_format
+from .spec import FormatError, FormatSpec, load_format
 
 WHOLE_FILE = "整个文件"
 
@@ -21,7 +21,7 @@ WHOLE_FILE = "整个文件"
 def _spec_for(result: ReadResult) -> FormatSpec | None:
     try:
         return result.report.spec if result.report is not None else load_format()
-    except Exception:  # noqa: BLE001 - a label lookup must never break rendering
+    except (FormatError, OSError, ValueError):  # a label lookup must never break rendering
         return None
 
 
