@@ -545,7 +545,7 @@ def test_stale_staging_of_a_dead_run_is_cleaned(tmp_path):
     out = tmp_path / "out"
     stale = out / f"{c.STAGING_PREFIX}999999999-abc"
     stale.mkdir(parents=True)
-    (stale / "spill.jsonl").write_text("x")
+    (stale / "spill.bin").write_text("x")
     c.collect(root, ROSTER[:1], out, jobs=1)
     assert sorted(p.name for p in out.iterdir()) == sorted([c.OUTPUT_XLSX, c.OUTPUT_JSON])
 

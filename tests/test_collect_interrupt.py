@@ -97,7 +97,7 @@ def assert_only_complete_outputs(out: Path) -> None:
 
 
 TRIGGERS = {
-    "reading": lambda out: in_staging(out, "spill.jsonl", 1),
+    "reading": lambda out: in_staging(out, "spill.bin", 1),
     "writing the workbook": lambda out: in_staging(out, c.OUTPUT_XLSX + ".raw"),
     "splicing the long sheets": lambda out: in_staging(out, c.OUTPUT_XLSX),
     "writing the json": lambda out: in_staging(out, c.OUTPUT_JSON),

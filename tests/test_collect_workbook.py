@@ -204,3 +204,26 @@ def test_errors_are_red_in_the_file_list(tmp_path):
     with zipfile.ZipFile(tmp_path / "out" / c.OUTPUT_XLSX) as z:
         files = z.read("xl/worksheets/sheet3.xml").decode()
     assert 'sqref="E2"' in files and f"<formula>\"{c.ERR}\"</formula>" in files
+
+
+def test_fast_row_templates_render_what_the_generic_rows_would(tmp_path, monkeypatch):
+    r = clean_report(0, 0)
+    r.figures["t2.item8.fees.amount"] = Decimal("12.3450")
+    write_return(tmp_path / "in" / "a.xlsx", r)
+    write_return(tmp_path / "in" / "b.xlsx", with_error(clean_report(1, 1)))
+    c.collect(tmp_path / "in", ROSTER[:2], tmp_path / "fast", jobs=1)
+    original = cw._data_sheet
+
+    def generic(collection):
+        sheet = original(collection)
+        sheet.templates = None
+        return sheet
+
+    monkeypatch.setattr(cw, "_data_sheet", generic)
+    c.collect(tmp_path / "in", ROSTER[:2], tmp_path / "generic", jobs=1)
+    parts = []
+    for out in ("fast", "generic"):
+        with zipfile.ZipFile(tmp_path / out / c.OUTPUT_XLSX) as z:
+            parts.append(z.read(cw._sheet_parts(tmp_path / out / c.OUTPUT_XLSX)["全部数据"]))
+    assert parts[0] == parts[1]
+    assert b"<v>12.345</v>" in parts[0]  # the fee exactly, no float noise

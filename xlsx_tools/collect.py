@@ -17,6 +17,7 @@ import hashlib
 import io
 import multiprocessing
 import os
+import pickle
 import shutil
 import signal
 import stat
@@ -738,27 +739,32 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
 
 
 class Spill:
-    """Figures and findings of every file, one JSON line each, read back by offset."""
+    """Figures and findings of every file, one pickled record each, read back by offset. An
+    internal temporary file of this run only (pickle is exact for Decimals and fast)."""
 
     def __init__(self, path: Path):
         self.path = path
         self._fh = open(path, "w+b")  # noqa: SIM115 - closed by close()
+        self._end = 0
 
     def append(self, figures: Mapping[str, Number | None] | None, findings: list[dict[str, Any]]) -> int:
-        self._fh.seek(0, os.SEEK_END)
-        offset = self._fh.tell()
-        self._fh.write(dumps({"figures": figures, "findings": findings}, indent=None).encode("utf-8") + b"\n")
+        data = pickle.dumps((figures, findings), protocol=pickle.HIGHEST_PROTOCOL)
+        offset = self._end
+        self._fh.seek(offset)
+        self._fh.write(len(data).to_bytes(4, "little") + data)
+        self._end += 4 + len(data)
         return offset
 
-    def read(self, offset: int) -> dict[str, Any]:
+    def _read(self, offset: int) -> tuple[dict[str, Number | None] | None, list[dict[str, Any]]]:
         self._fh.seek(offset)
-        return loads(self._fh.readline().decode("utf-8"))
+        size = int.from_bytes(self._fh.read(4), "little")
+        return pickle.loads(self._fh.read(size))
 
     def figures(self, rec: FileRecord) -> dict[str, Number | None]:
-        return self.read(rec.offset)["figures"] or {}
+        return self._read(rec.offset)[0] or {}
 
     def findings(self, rec: FileRecord) -> list[dict[str, Any]]:
-        return self.read(rec.offset)["findings"]
+        return self._read(rec.offset)[1]
 
     def close(self) -> None:
         self._fh.close()
@@ -962,7 +968,7 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
         docx_stage.mkdir()
     options = ReadOptions(format=spec.id, limits=limits, blank_as_zero=blank_as_zero,
                           docx_dir=str(docx_stage) if docx else "", previous=prev_index)
-    spill = Spill(staging / "spill.jsonl")
+    spill = Spill(staging / "spill.bin")
     records: list[FileRecord] = []
     done = 0
     for res in read_items(walker, options, jobs):
