@@ -211,9 +211,11 @@ def test_parse_text_number(text, value):
 @pytest.mark.parametrize(("formula", "expected"), [
     ("SUM(D4:I4)", {("表三", 3, c): 1 for c in range(3, 9)}),
     ("=SUM($D$4:$I$4)", {("表三", 3, c): 1 for c in range(3, 9)}),
+    (" = sum( d4 : i4 ) ", {("表三", 3, c): 1 for c in range(3, 9)}),
     ("D4+E4-F4", {("表三", 3, 3): 1, ("表三", 3, 4): 1, ("表三", 3, 5): -1}),
     ("SUM(D4,E4)+0", {("表三", 3, 3): 1, ("表三", 3, 4): 1}),
     ("'表 二'!B3+表四!A4", {("表 二", 2, 1): 1, ("表四", 3, 0): 1}),
+    ("'Sheet3'!D4+sheet3!E4", {("sheet3", 3, 3): 1, ("sheet3", 3, 4): 1}),
     ("-(D4-E4)", {("表三", 3, 3): -1, ("表三", 3, 4): 1}),
     ("SUM(D4:D5)-D5", {("表三", 3, 3): 1}),
     ("D4*2", None), ("AVERAGE(D4:I4)", None), ("SUM(D:D)", None), ("D4+", None), ("SUM(D4", None),

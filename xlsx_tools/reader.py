@@ -431,18 +431,31 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
+_QUOTED_RE = re.compile(r"('(?:[^']|'')*')|([^']+)")
+_COLON_RE = re.compile(r"\s*:\s*")
+
+
 def formula_terms(text: str, sheet: str) -> Counter | None:
     """The cells a simple additive formula sums, with their coefficients: Counter of
     (sheet, row, col) -> coefficient, plus (None, 0, 0) for a constant. None when the formula is
-    anything else (a product, another function, a whole-column reference ...)."""
+    anything else (a product, another function, a whole-column reference ...).
+
+    Spaces, $ and letter case do not matter; sheet names are case-folded (Excel's are
+    case-insensitive), so compare with keys made by `term_key`."""
+    text = _QUOTED_RE.sub(lambda m: m.group(1) or _COLON_RE.sub(":", m.group(2).upper()), text)
     try:
         toks = _tokens(text)
-        pos, terms = _expr(toks, 0, sheet)
+        pos, terms = _expr(toks, 0, sheet.casefold())
     except (_FormulaSyntax, IndexError):
         return None
     if pos != len(toks):
         return None
     return Counter({k: v for k, v in terms.items() if v})
+
+
+def term_key(sheet: str, row: int, col: int) -> tuple[str, int, int]:
+    """The key formula_terms uses for a cell."""
+    return sheet.casefold(), row, col
 
 
 def _expr(toks, pos, sheet) -> tuple[int, Counter]:
@@ -502,7 +515,7 @@ def _expr(toks, pos, sheet) -> tuple[int, Counter]:
 def _expand(ref: str, sheet: str) -> Iterable[tuple[str, int, int]]:
     if "!" in ref:
         prefix, _, ref = ref.rpartition("!")
-        sheet = prefix[1:-1].replace("''", "'") if prefix.startswith("'") else prefix
+        sheet = (prefix[1:-1].replace("''", "'") if prefix.startswith("'") else prefix).casefold()
     first, _, last = ref.partition(":")
     a = _rc(first)
     b = _rc(last) if last else a
@@ -1059,9 +1072,10 @@ class _Reader:
         SUM range (by Excel, which moves the formulas along) adds nothing as long as it is empty."""
         out = Counter()
         for key, coef in terms.items():
-            sheet_name, r, c = key
-            if key not in field_cells and sheet_name is not None:
-                sheet = self.sheet(sheet_name) if sheet_name in self.sheet_parts else None
+            folded, r, c = key
+            if key not in field_cells and folded is not None:
+                sheet_name = next((n for n in self.sheet_parts if n.casefold() == folded), None)
+                sheet = self.sheet(sheet_name) if sheet_name is not None else None
                 cell = sheet.cells.get((r, c)) if sheet is not None else None
                 if cell is None or (cell.value in (None, "") and not cell.formula):
                     continue
@@ -1069,7 +1083,7 @@ class _Reader:
         return out
 
     def _formulas(self, spec: FormatSpec, locate, figures: Mapping[str, Number | None]) -> None:
-        field_cells = {loc for loc in locate.values() if loc is not None}
+        field_cells = {term_key(*loc) for loc in locate.values() if loc is not None}
         for f in spec.computed_fields:
             rule = spec.computing_rule(f.id)
             loc = locate.get(f.name)
@@ -1106,7 +1120,7 @@ class _Reader:
                 if tloc is None:
                     want = None
                     break
-                want[tloc] += t.sign
+                want[term_key(*tloc)] += t.sign
             if want is None:
                 continue
             want = Counter({k: v for k, v in want.items() if v})
