@@ -548,6 +548,13 @@ def _norm_label(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
+@functools.cache
+def _known_formats() -> frozenset[str]:
+    from .spec import available_formats
+
+    return frozenset(available_formats())
+
+
 def _instructions_sheet() -> str | None:
     try:
         from .template import INSTRUCTIONS_SHEET
@@ -795,10 +802,12 @@ class _Reader:
             self._not_ours("文件中没有模板标识")
             return None
         fmt = identity["format"]
-        try:
-            spec = load_format(fmt)
-        except (FormatError, OSError, ValueError):
-            spec = None
+        spec = None
+        if fmt in _known_formats():  # never a path built from what the file says
+            try:
+                spec = load_format(fmt)
+            except (FormatError, OSError, ValueError):
+                spec = None
         if spec is None or identity.get("format_version", spec.version) != spec.version:
             from .spec import available_formats
 
