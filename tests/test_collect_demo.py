@@ -1,0 +1,32 @@
+"""The demo's collection stage: the season it writes is reported as designed."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from xlsx_tools import collect as c
+from xlsx_tools import demo_collect as d
+from xlsx_tools.demo import STAGES, run_demo
+from xlsx_tools.report import Report, loads
+from xlsx_tools.samples import SAMPLE_ROSTER
+
+EXPECTED = {
+    d.CLEAN: c.OK, d.BALANCE_ERROR: c.ERR, d.TEXT_MISMATCH: c.WARN, d.RESENT: c.OK, d.IN_ZIP: c.OK,
+    d.BLANK_CELL: c.ERR, d.STOCK_WARNING: c.WARN, d.CORRUPT: c.ERR, d.SILENT: c.MISSING,
+}
+
+
+def test_stage_collect_runs_the_whole_season(tmp_path):
+    console = Console(record=True, width=200)
+    assert run_demo(tmp_path, console, stages=[*STAGES, d.stage_collect]) == 0
+    base = tmp_path / d.FOLDER
+    data = loads((base / d.RESULTS / c.OUTPUT_JSON).read_text(encoding="utf-8"))
+    assert [a["status"] for a in data["agencies"]] == [EXPECTED[w] for w in d.SEASON]
+    text = console.export_text()
+    assert f"应交 12 家，已交 11 家：合格 6，有警告 2，有错误 3；未提交 1 家：{SAMPLE_ROSTER[11][0]}。" in text
+    assert "收集/收集结果/收集情况.xlsx" in text
+    docx = sorted(p.name for p in (base / d.RESULTS / "年度报告").iterdir())
+    assert len(docx) == 8 == len(data["docx"])
+    combined = Report.load(base / "汇总.json")
+    assert combined.figures == data["total"]["figures"]
+    assert (base / "汇总.xlsx").is_file() and (base / "汇总.docx").is_file()
