@@ -579,7 +579,6 @@ class _SpecIndex:
     spec: FormatSpec
     named: list[tuple[str, str, int, int]]  # (defined name, spec sheet, row, col) of every named cell
     field_names: dict[str, str]  # field id -> defined name
-    compute_order: list[tuple[str, tuple[tuple[int, str | None, int], ...]]]  # target, (sign, field, const)
     expected_sheets: list[tuple[str, bool]]  # (sheet, holds data) in template order
     labels: dict[str, list[tuple[object, str]]]  # table sheet -> (HeaderCell, normalised text)
     fingerprint: str | None
@@ -595,25 +594,6 @@ def _index(spec: FormatSpec) -> _SpecIndex:
     named = [(f.name, f.sheet, f.row, f.col) for f in spec.fields]
     named += [(f.name, f.sheet, f.row, f.col) for f in spec.info_fields]
     named += [(p.name, p.sheet, p.row, p.col) for p in spec.narrative_parts]
-    # computed fields in an order where every computed dependency comes first
-    rules = {}
-    for f in spec.computed_fields:
-        rule = spec.computing_rule(f.id)
-        if rule is not None:
-            rules[f.id] = tuple((t.sign, t.field, t.constant) for t in rule.right)
-    order: list[tuple[str, tuple]] = []
-    done: set[str] = set()
-    while len(order) < len(rules):
-        progress = False
-        for target, terms in rules.items():
-            if target in done:
-                continue
-            if all(fid is None or fid in done or fid not in rules for _, fid, _ in terms):
-                order.append((target, terms))
-                done.add(target)
-                progress = True
-        if not progress:
-            raise FormatError(f"format {spec.id}: computed fields depend on each other in a cycle")
     expected: list[tuple[str, bool]] = []
     instructions = _instructions_sheet()
     if instructions:
@@ -624,7 +604,7 @@ def _index(spec: FormatSpec) -> _SpecIndex:
     expected.append((meta.META_SHEET, False))
     labels = {t.sheet: [(hc, _norm_label(hc.text)) for hc in t.cells if hc.text] for t in spec.tables}
     idx = _SpecIndex(
-        spec=spec, named=named, field_names={f.id: f.name for f in spec.fields}, compute_order=order,
+        spec=spec, named=named, field_names={f.id: f.name for f in spec.fields},
         expected_sheets=expected, labels=labels, fingerprint=_template_fingerprint(spec),
     )
     if len(_INDEXES) > 16:
@@ -634,19 +614,8 @@ def _index(spec: FormatSpec) -> _SpecIndex:
 
 
 def compute(spec: FormatSpec, inputs: Mapping[str, Number | None]) -> dict[str, Number | None]:
-    """Every computed field from the inputs (None where an input is missing): the same result as
-    FormatSpec.compute, in one pass over a precomputed order."""
-    out: dict[str, Number | None] = dict(inputs)
-    for target, terms in _index(spec).compute_order:
-        total: Number | None = 0
-        for sign, fid, const in terms:
-            v = const if fid is None else out.get(fid)
-            if v is None:
-                total = None
-                break
-            total += sign * v
-        out[target] = total
-    return out
+    """Every computed field from the inputs (None where an input is missing)."""
+    return spec.compute(inputs)
 
 
 class _Reader:

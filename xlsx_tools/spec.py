@@ -151,8 +151,9 @@ class Field:
     @property
     def label(self) -> str:
         """Row and column labels for messages: 「5.属于三类内部事务信息」自然人."""
-        row = self.row_labels[-1] if self.row_labels else ""
-        return f"「{row}」{self.column_short}" if row else self.column_short
+        if not self.row_labels:  # 表四 has no row labels: 「行政复议 总计」
+            return f"「{self.column_short}」"
+        return f"「{self.row_labels[-1]}」{self.column_short}"
 
     @property
     def where(self) -> str:
@@ -404,21 +405,36 @@ class FormatSpec:
                 return r
         return None
 
+    @functools.cached_property
+    def _compute_order(self) -> tuple[tuple[str, tuple[Term, ...]], ...]:
+        """(target, terms) of every computing rule, each after the computed fields it sums
+        (（七）总计 总计 sums totals that are computed themselves)."""
+        pending = {}
+        for r in self.rules:
+            if r.computes:
+                pending.setdefault(r.target, r.right)
+        order: list[tuple[str, tuple[Term, ...]]] = []
+        while pending:
+            ready = [t for t, terms in pending.items()
+                     if not any(x.field in pending for x in terms if x.field and x.field != t)]
+            if not ready:
+                raise FormatError(f"computed fields depend on each other: {sorted(pending)}")
+            for t in ready:
+                order.append((t, pending.pop(t)))
+        return tuple(order)
+
     def compute(self, values: Mapping[str, Number | None]) -> dict[str, Number | None]:
         """Values of every computed field from the inputs (None where an input is missing)."""
         out: dict[str, Number | None] = dict(values)
-        done: set[str] = set()
-        # computed fields may depend on computed fields (（七）总计 总计): iterate to a fixed point
-        for _ in range(4):
-            for r in self.rules:
-                if not r.computes or r.target in done:
-                    continue
-                deps = [t.field for t in r.right if t.field]
-                if any(d not in done and not self.field(d).input for d in deps):
-                    continue
-                res = r.evaluate({k: v for k, v in out.items() if k != r.target} | {r.target: 0})
-                out[r.target] = None if res is None else res.right
-                done.add(r.target)
+        for target, terms in self._compute_order:
+            total: Number | None = 0
+            for t in terms:
+                v = t.constant if t.field is None else out.get(t.field)
+                if v is None:
+                    total = None
+                    break
+                total += t.sign * v
+            out[target] = total
         return out
 
     def input_values(self, values: Mapping[str, Number | None]) -> dict[str, Number | None]:
