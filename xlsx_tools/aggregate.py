@@ -166,7 +166,7 @@ def read_inputs(paths: Sequence[str | Path], *, jobs: int = 1) -> Iterator[Input
             yield item
 
     pending_json: list[c.Item] = []
-    options = c.ReadOptions(format="")
+    options = c.ReadOptions()
     for res in c.read_items(json_aware(items), options, jobs):
         if res.kind != "archive":  # a container is not a report; its members are listed
             yield _result_input(res)

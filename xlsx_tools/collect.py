@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
+import json
 import multiprocessing
 import os
 import pickle
@@ -117,7 +118,9 @@ def _member_name(info: zipfile.ZipInfo) -> str:
 
 
 def _printable(name: str) -> str:
-    return "".join(ch if ch.isprintable() else "?" for ch in name)
+    """A name fit for display and for the outputs: undecodable bytes of a file system name
+    (surrogate escapes) and control characters become "?"."""
+    return "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "?" for ch in name)
 
 
 def _unsafe_member(name: str) -> bool:
@@ -189,7 +192,7 @@ class _Walker:
             if root.is_dir() and not root.is_symlink():
                 yield from self._dir(root, root)
             else:
-                yield from self._file(root, root.as_posix() if self._prefix else root.name)
+                yield from self._file(root, _printable(root.as_posix() if self._prefix else root.name))
 
     def _next(self, **kw: Any) -> Item:
         item = Item(seq=self.count, **kw)
@@ -210,7 +213,7 @@ class _Walker:
         for entry in entries:
             if self._excluded(entry.path):
                 continue
-            rel = self._prefix + Path(entry.path).relative_to(root).as_posix()
+            rel = _printable(self._prefix + Path(entry.path).relative_to(root).as_posix())
             try:
                 if entry.is_symlink():
                     yield self._next(name=rel, path=entry.path, problem="是符号链接（快捷方式），未读取。", hashable=False)
@@ -320,7 +323,6 @@ class FileResult:
 
 @dataclass(frozen=True)
 class ReadOptions:
-    format: str
     limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS
     blank_as_zero: bool = False
     docx_dir: str = ""  # where workers stage .docx files ("" = none)
@@ -575,7 +577,7 @@ def load_roster(path: str | Path, spec: FormatSpec | None = None) -> list[Roster
 # Records and statuses
 
 
-@dataclass
+@dataclass(slots=True)
 class FileRecord:
     """What the parent keeps per file (figures and findings are in the spill file)."""
 
@@ -610,7 +612,7 @@ class FileRecord:
         return self.identity.get("code", "")
 
 
-@dataclass
+@dataclass(slots=True)
 class AgencyStatus:
     index: int
     row: RosterRow
@@ -808,7 +810,7 @@ class Collection:
         """Every roster agency submitted, and nothing submitted has errors (exit status 0)."""
         return all(a.status in ACCEPTED for a in self.agencies)
 
-    def summary_lines(self, max_names: int = 20) -> list[str]:
+    def summary_lines(self, max_names: int | None = 20) -> list[str]:
         c = self.counts()
         expected = len(self.agencies)
         submitted = expected - c[MISSING]
@@ -816,7 +818,8 @@ class Collection:
                 f"未提交 {c[MISSING]} 家")
         missing = [a.row.agency for a in self.missing]
         if missing:
-            shown = "、".join(missing[:max_names]) + (f" 等 {len(missing)} 家" if len(missing) > max_names else "")
+            cut = len(missing) if max_names is None else max_names
+            shown = "、".join(missing[:cut]) + (f" 等 {len(missing)} 家" if len(missing) > cut else "")
             line += f"：{shown}。"
         else:
             line += "。"
@@ -857,7 +860,7 @@ class Collection:
 # The run
 
 
-Progress = Callable[[int, int], None]  # (files read, files found so far)
+ProgressCallback = Callable[[int, int], None]  # (files read, files found so far)
 
 
 def _stale_staging(outdir: Path) -> None:
@@ -885,17 +888,29 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def index_previous(folder: Path, spec: FormatSpec, jobs: int = 1) -> dict[str, str]:
-    """Last year's returns (.xlsx or Report .json) by roster key ("code:…", "name:…")."""
+def index_previous(folder: Path, jobs: int = 1) -> dict[str, str]:
+    """Last year's returns (.xlsx, read in the pool) and Report .json files under `folder`, by
+    roster key ("code:…", "name:…"); for an agency with several, the newest. Files that are not
+    a report are ignored: last year's folder is only a help."""
+    files = [i for i in walk(folder) if not i.members and i.archive is None and i.problem is None]
+    paths = {i.seq: i.path for i in files}
+    found: list[tuple[tuple[float, str], list[str], str]] = []
+    for res in read_items((i for i in files if i.name.lower().endswith(".xlsx")), ReadOptions(), jobs):
+        if res.figures is not None:
+            keys = _identity_keys(res.identity.get("agency", ""), res.identity.get("code", ""))
+            found.append((newest_key(res.saved_at, res.name), keys, paths[res.seq]))
+    for item in files:
+        if item.name.lower().endswith(".json"):
+            try:
+                report = Report.load(item.path)
+            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+                continue
+            keys = _identity_keys(report.agency.name, report.agency.code)
+            found.append((newest_key(report.provenance.saved_at or "", item.name), keys, item.path))
     out: dict[str, str] = {}
-    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in (".xlsx", ".json"))
-    for path in paths:
-        try:
-            report = _load_previous(str(path))
-        except Exception:  # not a report: ignored, last year's folder is only a help
-            continue
-        for key in _identity_keys(report.agency.name, report.agency.code):
-            out.setdefault(key, str(path))
+    for _, keys, path in sorted(found):  # oldest first: the newest overwrites
+        for key in keys:
+            out[key] = path
     return out
 
 
@@ -910,7 +925,7 @@ def collect(
     docx: bool = False,
     blank_as_zero: bool = False,
     spec: FormatSpec | None = None,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
     limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
     now: dt.datetime | None = None,
 ) -> Collection:
@@ -943,8 +958,9 @@ def collect(
         previous = Path(previous)
         if not previous.is_dir():
             raise CollectError(f"找不到上一年度的文件夹 {previous}。")
-        prev_index = index_previous(previous, spec)
     jobs = max(1, jobs or os.cpu_count() or 1)
+    if previous is not None:
+        prev_index = index_previous(previous, jobs)
 
     _stale_staging(outdir)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=outdir))
@@ -957,7 +973,7 @@ def collect(
 
 def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging: Path, *, spec: FormatSpec,
          year: int | None, prev_index: dict[str, str], jobs: int, docx: bool, blank_as_zero: bool,
-         progress: Progress | None, limits: ArchiveLimits, now: dt.datetime | None) -> Collection:
+         progress: ProgressCallback | None, limits: ArchiveLimits, now: dt.datetime | None) -> Collection:
     exclude = [outdir / OUTPUT_XLSX, outdir / OUTPUT_JSON, outdir / DOCX_DIR, staging]
     exclude += list(outdir.glob(STAGING_PREFIX + "*"))
     if roster_path:
@@ -966,7 +982,7 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
     docx_stage = staging / "docx"
     if docx:
         docx_stage.mkdir()
-    options = ReadOptions(format=spec.id, limits=limits, blank_as_zero=blank_as_zero,
+    options = ReadOptions(limits=limits, blank_as_zero=blank_as_zero,
                           docx_dir=str(docx_stage) if docx else "", previous=prev_index)
     spill = Spill(staging / "spill.bin")
     records: list[FileRecord] = []
@@ -1120,11 +1136,13 @@ def write_collect_json(collection: Collection, path: Path) -> None:
             **{STATUS_CODES[s]: n for s, n in counts.items()},
             "files": collection.files_found,
             "files_by_status": {STATUS_CODES[s]: n for s, n in collection.file_counts().items()},
-            "text": collection.summary_lines(max_names=10**9),
+            "text": collection.summary_lines(max_names=None),
         },
     }
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(dumps(head)[:-2] + ",\n")
+        fh.write("{\n")
+        for key, value in head.items():
+            fh.write(f" {json.dumps(key)}: {dumps(value, indent=None)},\n")
         fh.write(' "agencies": [')
         for i, agency in enumerate(collection.agencies):
             figures = spill.figures(agency.file) if (spill and agency.file and agency.file.has_report) else None

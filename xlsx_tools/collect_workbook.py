@@ -109,6 +109,9 @@ class LongSheet:
     # faster alternative to rows(): given each column's style attribute, row XML templates whose
     # only placeholder is {n}, the row number
     templates: Callable[[list[str]], Iterator[str]] | None = None
+    top: int = 0  # 0-based row of the header; rows above it are written by before()
+    before: Callable[[Any, _Formats], None] | None = None
+    freeze_cols: int = 0
 
 
 def _number_text(value: int | float | Decimal) -> str:
@@ -151,8 +154,6 @@ def _sheet_parts(path: Path) -> dict[str, str]:
     return out
 
 
-_ROW2 = re.compile(r'<row r="2"[^>]*>(.*?)</row>', re.S)
-_STYLE = re.compile(r'<c r="([A-Z]+)2"(?: s="(\d+)")?')
 _DIMENSION = re.compile(r'<dimension ref="[^"]*"/>')
 
 
@@ -171,12 +172,13 @@ def _splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) 
             ls, start, count = by_part[info.filename]
             xml = data.decode("utf-8")
             letters = [xl_col_to_name(i) for i in range(len(ls.columns))]
-            last = f"{letters[-1]}{count + 1}"
-            xml = _DIMENSION.sub(f'<dimension ref="A1:{last}"/>', xml, count=1)
-            m = _ROW2.search(xml)
+            first = ls.top + 2  # 1-based number of the first data row, the sample row
+            xml = _DIMENSION.sub(f'<dimension ref="A1:{letters[-1]}{first + count - 1}"/>', xml, count=1)
+            m = re.search(f'<row r="{first}"[^>]*>(.*?)</row>', xml, re.S)
             styles = {}
             if m:
-                styles = {col: (f' s="{s}"' if s else "") for col, s in _STYLE.findall(m.group(0))}
+                found = re.findall(f'<c r="([A-Z]+){first}"(?: s="(\\d+)")?', m.group(0))
+                styles = {col: (f' s="{s}"' if s else "") for col, s in found}
                 head, tail = xml[:m.start()], xml[m.end():]
             else:
                 head, tail = xml, ""
@@ -190,7 +192,7 @@ def _splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) 
             with zout.open(out, "w", force_zip64=True) as fh:
                 fh.write(head.encode("utf-8"))
                 buf: list[str] = []
-                for n in range(2, count + 2):
+                for n in range(first, first + count):
                     if ls.templates:
                         buf.append(next(rows).format(n=n))
                         continue
@@ -247,8 +249,7 @@ def write_collect_workbook(collection: Collection, path: str | Path) -> Path:
     wb.set_properties({"title": f"收集情况 {collection.year or ''}".strip(), "author": "xlsx-tools",
                        "comments": "xlsx-tools collect"})
     fmt = _Formats(wb)
-    _status_sheet(wb, fmt, collection)
-    longs = [_problems_sheet(collection), _files_sheet(collection)]
+    longs = [_status_sheet(collection), _problems_sheet(collection), _files_sheet(collection)]
     for ls in longs:
         _long_sheet_frame(wb, fmt, ls, ls.name, ls.count)
     _total_sheet(wb, fmt, collection)
@@ -271,21 +272,25 @@ def write_collect_workbook(collection: Collection, path: str | Path) -> Path:
 
 
 def _long_sheet_frame(wb: Workbook, fmt: _Formats, ls: LongSheet, name: str, count: int) -> None:
+    """The sheet as xlsxwriter writes it: whatever is above the header, the header, the column
+    formats, the filter, the colours and one formatted sample row that _splice replaces."""
     ws = wb.add_worksheet(name)
+    if ls.before is not None:
+        ls.before(ws, fmt)
+    top = ls.top
     for i, col in enumerate(ls.columns):
         ws.set_column(i, i, col.width)
-        ws.write_string(0, i, col.header, fmt.header)
-    ws.freeze_panes(1, 0)
-    ws.set_row(0, 30)
+        ws.write_string(top, i, col.header, fmt.header)
+    ws.freeze_panes(top + 1, ls.freeze_cols)
     last_col = len(ls.columns) - 1
     if count:
         for i, col in enumerate(ls.columns):
-            ws.write_blank(1, i, None, fmt.number if col.kind == "number" else fmt.text)
-        ws.autofilter(0, 0, count, last_col)
+            ws.write_blank(top + 1, i, None, fmt.number if col.kind == "number" else fmt.text)
+        ws.autofilter(top, 0, top + count, last_col)
         if ls.status_col is not None:
-            _colour_status(ws, fmt, 1, ls.status_col, count)
+            _colour_status(ws, fmt, top + 1, ls.status_col, top + count)
     else:
-        ws.autofilter(0, 0, 0, last_col)
+        ws.autofilter(top, 0, top, last_col)
 
 
 def _colour_status(ws, fmt: _Formats, first_row: int, col: int, last_row: int) -> None:
@@ -310,9 +315,8 @@ def key_header(f: Field) -> str:
     return f"{f.sheet}{f.label}"
 
 
-def _status_sheet(wb: Workbook, fmt: _Formats, c: Collection) -> None:
+def _status_sheet(c: Collection) -> LongSheet:
     spec = c.spec
-    ws = wb.add_worksheet(STATUS_SHEET)
     contact_keys = [f.key for f in spec.info_fields
                     if not f.locked and any(f.key in a.row.contact for a in c.agencies)]
     keys = key_fields(spec)
@@ -322,47 +326,34 @@ def _status_sheet(wb: Workbook, fmt: _Formats, c: Collection) -> None:
         Column("采用的文件", 36), Column("对应方式", 10), Column("保存时间", 20), Column("保存软件", 16),
     ] + [Column(key_header(f), 14, "number") for f in keys] \
         + [Column(_label(spec, k), 14) for k in contact_keys] + [Column("Word 报告", 30)]
-    title = f"{c.year or ''} 年度政府信息公开工作年度报告收集情况".lstrip()
-    ws.write_string(0, 0, title, fmt.title)
-    ws.set_row(0, 24)
     lines = c.summary_lines()
-    for i, line in enumerate(lines, start=1):
-        ws.write_string(i, 0, clean(line), fmt.note)
-    header_row = len(lines) + 2
-    for i, col in enumerate(columns):
-        ws.set_column(i, i, col.width)
-        ws.write_string(header_row, i, col.header, fmt.header)
-    ws.set_row(header_row, 45)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(header_row)
-    spill = c.spill
-    for n, agency in enumerate(c.agencies):
-        r = header_row + 1 + n
-        rec = agency.file
-        figures = spill.figures(rec) if (spill and rec and rec.has_report) else {}
-        values: list[Any] = [
-            agency.index + 1, agency.row.agency, agency.row.code, agency.status,
-            rec.errors if rec else None, rec.warnings if rec else None, agency.note,
-            rec.name if rec else (agency.files[0].name if agency.files else ""), rec.match if rec else "",
-            rec.saved_at if rec else "", rec.application if rec else "",
-        ]
-        values += [_cell_value(figures.get(f.id)) if figures else None for f in keys]
-        values += [agency.row.contact.get(k, "") for k in contact_keys]
-        values.append(agency.docx)
-        for i, v in enumerate(values):
-            if v is None or v == "":
-                continue
-            if isinstance(v, int | float):
-                ws.write_number(r, i, v, fmt.number)
-            else:
-                ws.write_string(r, i, clean(v), fmt.text)
-    last = header_row + len(c.agencies)
-    ws.autofilter(header_row, 0, max(last, header_row), len(columns) - 1)
-    ws.freeze_panes(header_row + 1, 2)
-    if c.agencies:
-        _colour_status(ws, fmt, header_row + 1, 3, last)
+    top = len(lines) + 2
+
+    def before(ws, fmt: _Formats) -> None:
+        ws.write_string(0, 0, f"{c.year or ''} 年度政府信息公开工作年度报告收集情况".lstrip(), fmt.title)
+        ws.set_row(0, 24)
+        for i, line in enumerate(lines, start=1):
+            ws.write_string(i, 0, clean(line), fmt.note)
+        ws.set_row(top, 45)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(top)
+
+    def rows() -> Iterator[Sequence[Any]]:
+        spill = c.spill
+        for agency in c.agencies:
+            rec = agency.file
+            figures = spill.figures(rec) if (spill and rec and rec.has_report) else {}
+            yield ([agency.index + 1, agency.row.agency, agency.row.code, agency.status,
+                    rec.errors if rec else None, rec.warnings if rec else None, agency.note,
+                    rec.name if rec else (agency.files[0].name if agency.files else ""), rec.match if rec else "",
+                    rec.saved_at if rec else "", rec.application if rec else ""]
+                   + [figures.get(f.id) for f in keys]
+                   + [agency.row.contact.get(k, "") for k in contact_keys] + [agency.docx])
+
+    return LongSheet(STATUS_SHEET, columns, len(c.agencies), rows, status_col=3, top=top, before=before,
+                     freeze_cols=2)
 
 
 # -- 问题清单, 文件清单, 全部数据
