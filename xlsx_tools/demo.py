@@ -57,7 +57,15 @@ def stage_templates(ctx: DemoContext) -> None:
     ctx.wrote(batch_dir / MANIFEST_NAME, "模板清单（文件名、sha256、模板指纹、保护密码）")
 
 
-STAGES: list[Callable[[DemoContext], None]] = [stage_templates]
+def _stages() -> list[Callable[[DemoContext], None]]:
+    # later steps of the cycle live beside their own code; imported here to keep start-up light
+    from .demo_check import stage_check
+    from .demo_docx import stage_docx
+
+    return [stage_templates, stage_check, stage_docx]
+
+
+STAGES: list[Callable[[DemoContext], None]] = _stages()
 
 
 def run_demo(outdir: str | Path, console: Console, *, stages: list[Callable[[DemoContext], None]] | None = None) -> int:
