@@ -257,15 +257,15 @@ def test_check_usage_errors_exit_2(files, tmp_path):
 def test_demo_check_stage(tmp_path):
     """The demo's stage: a clean copy without findings, a copy with the three typical mistakes."""
     import io
-    from types import SimpleNamespace
 
     from rich.console import Console
 
+    from xlsx_tools.demo import DemoContext
     from xlsx_tools.demo_check import stage_check
 
     out = io.StringIO()
-    ctx = SimpleNamespace(outdir=tmp_path, console=Console(file=out, width=160), spec=S, year=2021,
-                          password="demo-pw", results={})
+    ctx = DemoContext(outdir=tmp_path, console=Console(file=out, width=160), spec=S, year=2021,
+                      password="demo-pw")
     stage_check(ctx)
     clean, mistakes = ctx.results["check"]["clean"], ctx.results["check"]["mistakes"]
     assert clean.findings == [] and ctx.results["sample_report"] is clean.report

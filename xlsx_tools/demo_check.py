@@ -61,12 +61,6 @@ def stage_check(ctx: Any) -> None:
     ctx.results["check"] = results
     if results["clean"].report is not None:
         ctx.results["sample_report"] = results["clean"].report
-    _wrote(ctx, clean, "示例机关填好的年报（校验通过）")
-    _wrote(ctx, mistakes, "含典型错误的年报（用于演示校验结果）")
+    ctx.wrote(clean, "示例机关填好的年报（校验通过）")
+    ctx.wrote(mistakes, "含典型错误的年报（用于演示校验结果）")
 
-
-def _wrote(ctx: Any, path: Path, what: str) -> None:
-    if hasattr(ctx, "wrote"):
-        ctx.wrote(path, what)
-    else:
-        ctx.console.print(f"已生成 {what}：{path}", soft_wrap=True)

@@ -23,7 +23,7 @@ def stage_docx(ctx: Any) -> None:
         report = samples.sample_report(ctx.spec)
     path = write_docx(report, Path(ctx.outdir) / default_filename(report, ctx.spec), spec=ctx.spec)
     ctx.results["docx"] = path
-    _wrote(ctx, path, f"{report.agency.name} {report.year} 年度报告（公文格式 Word）")
+    ctx.wrote(path, f"{report.agency.name} {report.year} 年度报告（公文格式 Word）")
     if office.find_soffice() is None:
         ctx.console.print("[yellow]未安装 LibreOffice，跳过 PDF。[/]")
         return
@@ -33,11 +33,5 @@ def stage_docx(ctx: Any) -> None:
         ctx.console.print(f"[yellow]未生成 PDF：[/]{e}")
         return
     ctx.results["pdf"] = pdf
-    _wrote(ctx, pdf, "同一报告的 PDF（LibreOffice 转换）")
+    ctx.wrote(pdf, "同一报告的 PDF（LibreOffice 转换）")
 
-
-def _wrote(ctx: Any, path: Path, what: str) -> None:
-    if hasattr(ctx, "wrote"):
-        ctx.wrote(path, what)
-    else:
-        ctx.console.print(f"已生成 {what}：{path}", soft_wrap=True)

@@ -194,11 +194,11 @@ class Table:
 
 
 @dataclass(frozen=True)
-class InfoField:
+class _SheetCell:
+    """A single named input cell outside the tables (基本信息, 文字部分)."""
+
     key: str
     label: str
-    locked: bool
-    prompt: str
     sheet: str
     row: int
     col: int
@@ -206,6 +206,12 @@ class InfoField:
     @property
     def cell(self) -> str:
         return a1(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class InfoField(_SheetCell):
+    locked: bool = False
+    prompt: str = ""
 
     @property
     def name(self) -> str:
@@ -213,18 +219,9 @@ class InfoField:
 
 
 @dataclass(frozen=True)
-class NarrativePart:
-    section: str
-    key: str
-    label: str
-    hint: str
-    sheet: str
-    row: int
-    col: int
-
-    @property
-    def cell(self) -> str:
-        return a1(self.row, self.col)
+class NarrativePart(_SheetCell):
+    section: str = ""
+    hint: str = ""
 
     @property
     def name(self) -> str:
