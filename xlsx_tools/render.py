@@ -46,6 +46,38 @@ def ordered(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: 0 if f.is_error else 1)
 
 
+GROUP_AT = 6  # this many single-cell findings of one kind on one sheet are shown as one row
+GROUP_LIST = 12  # cells named in such a row
+
+
+def condensed(findings: Sequence[Finding]) -> list[tuple[Finding, list[Finding]]]:
+    """(finding, others of its kind) for display: an untouched template returned as is has 166
+    blank cells, which read better as one row per sheet than as 166 rows. JSON keeps them all."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in findings:
+        if len(f.cells) == 1 and "!" in f.cells[0]:
+            groups.setdefault((f.code, f.severity, f.cells[0].split("!")[0]), []).append(f)
+    out: list[tuple[Finding, list[Finding]]] = []
+    shown: set[int] = set()
+    for f in findings:
+        if id(f) in shown:
+            continue
+        group = groups.get((f.code, f.severity, f.cells[0].split("!")[0])) if len(f.cells) == 1 and "!" in f.cells[0] else None
+        if group and len(group) >= GROUP_AT:
+            out.append((f, group[1:]))
+            shown.update(id(g) for g in group)
+        else:
+            out.append((f, []))
+            shown.add(id(f))
+    return out
+
+
+def _group_note(first: Finding, others: list[Finding]) -> str:
+    cells = [first.cells[0].split("!")[1]] + [g.cells[0].split("!")[1] for g in others]
+    named = "、".join(cells[:GROUP_LIST]) + ("……" if len(cells) > GROUP_LIST else "")
+    return f"\n同类问题在「{first.cells[0].split('!')[0]}」共 {len(cells)} 处：{named}（完整清单见 --json）。"
+
+
 def render_result(console: Console, result: ReadResult) -> None:
     """One file: a heading (file, 机关, 年度, program that saved it), then a table of findings."""
     errors, warnings = count(result.findings)
@@ -73,10 +105,12 @@ def render_result(console: Console, result: ReadResult) -> None:
     table.add_column("级别", no_wrap=True, min_width=4)
     table.add_column("位置", overflow="fold", ratio=1, min_width=12)
     table.add_column("说明", overflow="fold", ratio=3)
-    for f in ordered(result.findings):
+    for f, others in condensed(ordered(result.findings)):
         level = SEVERITY_LABELS.get(f.severity, f.severity)
         style = "red" if f.is_error else "yellow"
-        table.add_row(f"[{style}]{level}[/]", escape(finding_location(f, spec)), escape(f.message))
+        location = finding_location(f, spec) + (f" 等 {len(others) + 1} 处" if others else "")
+        message = f.message + (_group_note(f, others) if others else "")
+        table.add_row(f"[{style}]{level}[/]", escape(location), escape(message))
     console.print(table)
     console.print(f"  错误 {errors} 个，警告 {warnings} 个")
     console.print()
