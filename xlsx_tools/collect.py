@@ -486,6 +486,17 @@ def _stage_docx(out: FileResult, report: Report, options: ReadOptions) -> None:
         out.docx = str(target)
 
 
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a single-threaded server that has imported the reader once
+    ("forkserver"): forking the caller itself would copy the locks of its other threads (the
+    progress display's, the pool's own). Spawned where there is no forkserver (Windows)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["xlsx_tools.collect", "xlsx_tools.reader", "xlsx_tools.checks"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
 def read_items(items: Iterable[Item], options: ReadOptions, jobs: int = 1) -> Iterator[FileResult]:
     """Results of process_item over `items`, in completion order. With jobs > 1 a pool of
     processes reads them; the items are consumed lazily by the pool's feeder."""
@@ -493,8 +504,7 @@ def read_items(items: Iterable[Item], options: ReadOptions, jobs: int = 1) -> It
         for item in items:
             yield process_item(item, options)
         return
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(options,))
+    pool = _pool_context().Pool(jobs, initializer=_init_worker, initargs=(options,))
     try:
         yield from pool.imap_unordered(_process, items, chunksize=4)
         pool.close()
