@@ -638,3 +638,17 @@ def test_undecodable_file_names_are_shown_safely(tmp_path):
     res = c.collect(tmp_path, ROSTER[:1], tmp_path.parent / f"{tmp_path.name}-out", jobs=1)
     assert [r.name for r in res.files] == ["??-?.xlsx"]
     assert res.files[0].sha256 == hashlib.sha256(b"x").hexdigest()
+
+
+def test_quoted_reason_continues_or_takes_a_colon():
+    assert c.quoted_reason("a.xlsx", "是纯文本文件。") == "“a.xlsx”是纯文本文件。"
+    assert c.quoted_reason("a.xlsx", "这不是下发的模板。") == "“a.xlsx”：这不是下发的模板。"
+
+
+def test_a_workbook_not_ours_named_after_an_agency_gives_it_an_error(tmp_path):
+    (tmp_path / "in").mkdir()
+    foreign_workbook(tmp_path / "in" / f"{A[0]}年报.xlsx")
+    res = c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", jobs=1)
+    assert res.files[0].status == c.FOREIGN and res.files[0].match == c.BY_NAME
+    assert res.agencies[0].status == c.ERR
+    assert res.agencies[0].note.startswith(f"提交的文件“{A[0]}年报.xlsx”：这不是政务公开办下发的年报模板")

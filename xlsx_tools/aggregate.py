@@ -255,7 +255,9 @@ def write_aggregate(report: Report, out: str | Path, *, password: str | None = N
 
 def describe(selection: Selection) -> list[str]:
     """Chinese lines for the command's output: what was summed, what was left out and why."""
+    from .collect import quoted_reason
+
     lines = [f"计入汇总 {len(selection.used)} 份报告。"]
     for s in sorted(selection.skipped, key=lambda i: i.name):
-        lines.append(f"未计入：“{s.name}”{s.reason}")
+        lines.append("未计入：" + quoted_reason(s.name, s.reason))
     return lines

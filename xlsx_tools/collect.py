@@ -433,6 +433,15 @@ def _after_name(message: str, name: str) -> str:
     return message
 
 
+# Reasons are written to follow a file name ("“x.xlsx”是纯文本文件…"); others get a colon.
+_CONTINUES = ("是", "的", "在", "使用", "解压", "无法", "有", "与", "（")
+
+
+def quoted_reason(name: str, reason: str) -> str:
+    """“name”reason, or “name”：reason when the reason does not continue the name."""
+    return f"“{name}”{reason}" if reason.startswith(_CONTINUES) else f"“{name}”：{reason}"
+
+
 def _iso(value: Any) -> str:
     if value is None or value == "":
         return ""
@@ -604,7 +613,7 @@ class FileRecord:
     warnings: int
     archive: int | None
     has_report: bool
-    offset: int  # of its line in the spill file
+    offset: int  # of its record in the spill file
     docx: str = ""
     docx_problem: str = ""
     reason_in_findings: bool = False
@@ -740,7 +749,7 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
         if agency.files:  # only unusable files: the agency sent something, it must send again
             agency.status = ERR
             first = agency.files[0]
-            agency.note = f"提交的文件“{first.name}”{first.reason}"
+            agency.note = "提交的文件" + quoted_reason(first.name, first.reason)
             if len(agency.files) > 1:
                 agency.note += f"（共 {len(agency.files)} 个文件，见文件清单）"
     return agencies
@@ -1172,6 +1181,6 @@ __all__ = [
     "ACCEPTED", "AGENCY_STATUSES", "ARCHIVE", "ArchiveLimits", "BY_IDENTITY", "BY_NAME", "CollectError",
     "Collection", "DUPLICATE", "ERR", "FILE_STATUSES", "FOREIGN", "FileRecord", "FileResult", "Item",
     "KEY_FIGURES", "MISSING", "OK", "OUTPUT_JSON", "OUTPUT_XLSX", "ReadOptions", "RosterIndex", "UNREADABLE",
-    "WARN", "classify", "collect", "infer_year", "load_roster", "newest_key", "process_item", "read_items",
-    "walk", "write_collect_json",
+    "WARN", "classify", "collect", "index_previous", "infer_year", "load_roster", "newest_key", "process_item",
+    "quoted_reason", "read_items", "walk", "write_collect_json",
 ]
