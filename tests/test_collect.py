@@ -652,3 +652,15 @@ def test_a_workbook_not_ours_named_after_an_agency_gives_it_an_error(tmp_path):
     assert res.files[0].status == c.FOREIGN and res.files[0].match == c.BY_NAME
     assert res.agencies[0].status == c.ERR
     assert res.agencies[0].note.startswith(f"提交的文件“{A[0]}年报.xlsx”：这不是政务公开办下发的年报模板")
+
+
+def test_staging_of_a_live_run_is_left_alone(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    live = out / f"{c.STAGING_PREFIX}{os.getppid()}-abc"  # the parent of this process is alive
+    live.mkdir(parents=True)
+    c._stale_staging(out)
+    assert live.is_dir()
+    monkeypatch.setattr(c.os, "name", "nt")  # where processes cannot be probed: by age
+    os.utime(live, (0, 0))
+    c._stale_staging(out)
+    assert not live.exists()

@@ -23,6 +23,7 @@ import shutil
 import signal
 import stat
 import tempfile
+import time
 import unicodedata
 import zipfile
 from collections import Counter
@@ -888,16 +889,23 @@ def _stale_staging(outdir: Path) -> None:
         if not entry.is_dir():
             continue
         pid_text = entry.name[len(STAGING_PREFIX):].split("-", 1)[0]
-        if pid_text.isdigit() and _alive(int(pid_text)):
+        if pid_text.isdigit() and _alive(int(pid_text), entry):
             continue
         shutil.rmtree(entry, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+STALE_AFTER = 24 * 3600  # seconds, where a process cannot be probed
+
+
+def _alive(pid: int, folder: Path) -> bool:
     if pid == os.getpid():
         return True
     if os.name != "posix":
-        return True  # cannot tell safely; leave it
+        # os.kill(pid, 0) would terminate the process on Windows: judge by the folder's age
+        try:
+            return time.time() - folder.stat().st_mtime < STALE_AFTER
+        except OSError:
+            return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
