@@ -596,6 +596,9 @@ def test_cli_collect_exit_0_when_everyone_is_accepted(tmp_path):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
+    (["collect"], "请指定存放退回文件的文件夹，例如：xlsx-tools collect 回收/ --roster manifest.csv -o 收集结果/"),
+    (["collect", "{t}", "-o", "{t}/o"], "请用 --roster 指定机关名单（CSV）或生成模板时的 manifest.csv。"),
+    (["collect", "{t}", "-r", "{t}/r.csv"], "请用 -o 指定输出文件夹，例如 -o 收集结果/。"),
     (["collect", "{t}/nope", "-r", "{t}/r.csv", "-o", "{t}/o"], "找不到文件夹「{t}/nope」，请检查路径。"),
     (["collect", "{t}/r.csv", "-r", "{t}/r.csv", "-o", "{t}/o"], "「{t}/r.csv」不是文件夹。请指定存放退回文件的文件夹。"),
     (["collect", "{t}", "-r", "{t}/nope.csv", "-o", "{t}/o"], "找不到名单文件「{t}/nope.csv」。"),

@@ -15,13 +15,14 @@ MAX_LISTED = 20  # agencies with errors listed after the summary
 def register(app: typer.Typer) -> None:
     @app.command("collect")
     def collect(
-        folder: Annotated[Path, typer.Argument(help="存放退回文件的文件夹（含子文件夹和 .zip 压缩包）。", show_default=False)],
-        roster: Annotated[Path, typer.Option(
+        folder: Annotated[Path | None, typer.Argument(
+            help="存放退回文件的文件夹（含子文件夹和 .zip 压缩包）。", show_default=False)] = None,
+        roster: Annotated[Path | None, typer.Option(
             "--roster", "-r", help="机关名单（CSV，含“机关名称”列，可有“机关代码”），或批量生成模板时的 manifest.csv。",
-            show_default=False)],
-        output: Annotated[Path, typer.Option(
+            show_default=False)] = None,
+        output: Annotated[Path | None, typer.Option(
             "--output", "-o", help="输出文件夹：收集情况.xlsx、collect.json，以及 --docx 时的 Word 报告。",
-            show_default=False)],
+            show_default=False)] = None,
         previous: Annotated[Path | None, typer.Option(
             "--previous", "-p", help="上一年度退回文件（.xlsx）或导出的 .json 所在的文件夹，用于核对上年结转等跨年度关系。")] = None,
         jobs: Annotated[int | None, typer.Option(
@@ -48,6 +49,12 @@ def register(app: typer.Typer) -> None:
         from ..collect import ERR, OUTPUT_JSON, OUTPUT_XLSX, CollectError
         from ..collect import collect as run
 
+        if folder is None:
+            fail("请指定存放退回文件的文件夹，例如：xlsx-tools collect 回收/ --roster manifest.csv -o 收集结果/")
+        if roster is None:
+            fail("请用 --roster 指定机关名单（CSV）或生成模板时的 manifest.csv。")
+        if output is None:
+            fail("请用 -o 指定输出文件夹，例如 -o 收集结果/。")
         if not folder.exists():
             fail(f"找不到文件夹「{folder}」，请检查路径。")
         if not folder.is_dir():
