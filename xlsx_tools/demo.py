@@ -60,9 +60,10 @@ def stage_templates(ctx: DemoContext) -> None:
 def _stages() -> list[Callable[[DemoContext], None]]:
     # later steps of the cycle live beside their own code; imported here to keep start-up light
     from .demo_check import stage_check
+    from .demo_collect import stage_collect
     from .demo_docx import stage_docx
 
-    return [stage_templates, stage_check, stage_docx]
+    return [stage_templates, stage_check, stage_docx, stage_collect]
 
 
 STAGES: list[Callable[[DemoContext], None]] = _stages()

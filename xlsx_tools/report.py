@@ -171,6 +171,9 @@ def _number(v: Any) -> Number | None:
 # -- JSON with exact decimals: a Decimal is written as a JSON number with its own digits and read
 # back as a Decimal (parse_float=Decimal), so 26.55 万元 never becomes 26.550000000000001.
 
+_DEC_RE = re.compile(r'"@dec-([0-9a-f]{32}):(-?[0-9.]+)"')
+
+
 def _encode_decimals(obj: Any, mark: str) -> Any:
     if isinstance(obj, Decimal):
         return mark + format(obj, "f")
@@ -183,9 +186,9 @@ def _encode_decimals(obj: Any, mark: str) -> Any:
 
 def dumps(data: Any, indent: int | None = 2) -> str:
     # a fresh random marker per call, so no user text can be mistaken for a number
-    mark = f"@dec-{uuid.uuid4().hex}:"
-    text = json.dumps(_encode_decimals(data, mark), ensure_ascii=False, indent=indent)
-    return re.sub('"' + re.escape(mark) + r'(-?[0-9.]+)"', lambda m: m.group(1), text)
+    token = uuid.uuid4().hex
+    text = json.dumps(_encode_decimals(data, f"@dec-{token}:"), ensure_ascii=False, indent=indent)
+    return _DEC_RE.sub(lambda m: m.group(2) if m.group(1) == token else m.group(0), text)
 
 
 def loads(text: str) -> Any:
