@@ -586,7 +586,12 @@ def _chart_sheet(wb: Workbook, fmt: _Formats, c: Collection) -> None:
     })
     pie.set_title({"name": f"收集情况（应交 {len(c.agencies)} 家）", "name_font": {"name": FONT, "size": 12}})
     pie.set_size({"width": 480, "height": 360})
-    ws.insert_chart(len(groups[2]) + 22 if groups else 6, 0, pie)
+    pie_row = len(groups[2]) + 22 if groups else 6
+    ws.insert_chart(pie_row, 0, pie)
+    # print both charts on A4: the print area must reach past the wider bar chart (720 px)
+    ws.set_paper(9)
+    ws.print_area(0, 0, pie_row + 19, 7)
+    ws.fit_to_pages(1, 0)
 
 
 __all__ = ["Column", "LongSheet", "clean", "key_fields", "key_header", "result_groups", "write_collect_workbook"]
