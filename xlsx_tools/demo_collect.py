@@ -16,6 +16,7 @@ from typing import Any
 
 from . import samples
 from .aggregate import Aggregator, read_inputs, select, write_aggregate
+from .charts import collection_charts
 from .collect import OUTPUT_JSON, OUTPUT_XLSX, Collection, collect
 from .fill import fill_workbook
 from .report import Report
@@ -110,14 +111,14 @@ def stage_collect(ctx: Any) -> None:
         manifest = base / "模板" / MANIFEST_NAME
     returns = base / RETURNS
     write_season(ctx, returns, templates)
-    _wrote(ctx, returns, "各机关退回的文件（含一份重复提交、一个损坏文件、一个压缩包；一个机关未提交）")
+    ctx.wrote(returns, "各机关退回的文件（含一份重复提交、一个损坏文件、一个压缩包；一个机关未提交）")
 
     result: Collection = collect(returns, manifest, base / RESULTS, year=ctx.year, docx=True, spec=ctx.spec)
     ctx.results["collect"] = result
-    _wrote(ctx, base / RESULTS / OUTPUT_XLSX, "收集情况表：状态、问题清单、文件清单、汇总、图表、全部数据")
-    _wrote(ctx, base / RESULTS / OUTPUT_JSON, "收集情况（JSON）")
+    ctx.wrote(base / RESULTS / OUTPUT_XLSX, "收集情况表：状态、问题清单、文件清单、汇总、图表、全部数据")
+    ctx.wrote(base / RESULTS / OUTPUT_JSON, "收集情况（JSON）")
     if result.docx:
-        _wrote(ctx, base / RESULTS / "年度报告", f"{len(result.docx)} 个机关（合格、有警告）的 Word 年度报告")
+        ctx.wrote(base / RESULTS / "年度报告", f"{len(result.docx)} 个机关（合格、有警告）的 Word 年度报告")
 
     selection = select(read_inputs([returns], jobs=1), year=ctx.year, format_id=ctx.spec.id)
     totals = Aggregator(ctx.spec)
@@ -130,14 +131,9 @@ def stage_collect(ctx: Any) -> None:
     for suffix, what in ((".xlsx", "官方表格格式的工作簿"), (".json", "报告 JSON"), (".docx", "公文格式 Word")):
         path = write_aggregate(combined, base / f"汇总{suffix}", password=ctx.password, sources=selection.used,
                                spec=ctx.spec)
-        _wrote(ctx, path, f"{len(selection.used)} 个机关的汇总（{what}）")
+        ctx.wrote(path, f"{len(selection.used)} 个机关的汇总（{what}）")
 
     for line in result.summary_lines():
         ctx.console.print(line)
+    ctx.console.print(collection_charts(result))
 
-
-def _wrote(ctx: Any, path: Path, what: str) -> None:
-    if hasattr(ctx, "wrote"):
-        ctx.wrote(path, what)
-    else:
-        ctx.console.print(f"已生成 {what}：{path}", soft_wrap=True)

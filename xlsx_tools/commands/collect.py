@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..charts import collection_charts
 from ..console import console, err_console, fail
 
 MAX_LISTED = 20  # agencies with errors listed after the summary
@@ -83,6 +84,7 @@ def register(app: typer.Typer) -> None:
 
         for line in result.summary_lines():
             console.print(line)
+        console.print(collection_charts(result))
         errors = [a for a in result.agencies if a.status == ERR]
         if errors:
             console.print("[bold]有错误的机关：[/]")
