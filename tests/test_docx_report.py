@@ -532,3 +532,25 @@ def test_file_properties(doc):
 def test_text_width_counts_half_width_digits():
     assert dr.text_width("2022年1月20日") == 6.5
     assert dr.text_width("“三安全一稳定”") == 8
+
+
+@pytest.mark.parametrize("key,big", [
+    ("t2", 45_678), ("t3", 45_678),
+    # table 四 has 15 columns: 4-digit counts in one group (a city's 行政复议), small ones elsewhere
+    ("t4", {"t4.review.upheld": 1_234, "t4.review.pending": 3_000, "t4.suit_direct.upheld": 456}),
+])
+def test_big_numbers_fit_their_cells_on_one_line(key, big):
+    """A province's or a city's combined figures. Each number must fit its cell on one line even
+    where a PDF is made without Times New Roman: fontconfig then falls back to DejaVu Serif, whose
+    digits are 0.636 em wide (Times New Roman's are 0.5 em)."""
+    table = SPEC.table(key)
+    if isinstance(big, int):
+        inputs = {f.id: (Decimal("12345.6789") if f.type.kind == "decimal" else big) for f in SPEC.input_fields}
+    else:
+        inputs = {f.id: big.get(f.id, 7) for f in SPEC.input_fields}
+    figures = SPEC.compute(inputs)
+    widths = dr.column_widths(table, figures)
+    for slot in dr.table_slots(table, figures):
+        if slot.role == "value" and slot.text:
+            room = sum(widths[slot.col:slot.col + slot.colspan]) - 2 * dr.TABLE_CELL_MARGIN
+            assert len(slot.text) * 0.64 * table.font_size * 20 <= room, (key, slot.text, slot.col, room)

@@ -63,6 +63,10 @@ FONT_TABLE = "宋体"
 FONT_PAGE_NUMBER = "宋体"
 
 TABLE_CELL_MARGIN = 85  # twips each side, 1.5 mm
+# Digits are 0.5 em in Times New Roman, but a PDF made where it is missing falls back (fonts.conf)
+# to DejaVu Serif, whose digits are 0.636 em: numbers are measured at the wider size so that a
+# 5-digit count never wraps inside its cell.
+DIGIT_EM = 0.64
 # An optional section left empty says so, as published reports do (and as the template's hint asks).
 NOTHING_TO_REPORT = "无。"
 
@@ -558,8 +562,9 @@ def column_widths(table: Table, figures: Mapping[str, object] | None = None, *,
             continue
         w = text_width(s.text)
         if s.role == "value":
-            low[s.col] = max(low[s.col], w + 0.5)
-            want[s.col] = max(want[s.col], w + 0.5)
+            w = len(s.text) * DIGIT_EM + 0.5
+            low[s.col] = max(low[s.col], w)
+            want[s.col] = max(want[s.col], w)
         elif s.role == "row" and s.rowspan > 1:
             low[s.col] = max(low[s.col], 4)
             want[s.col] = max(want[s.col], 4)
