@@ -47,10 +47,11 @@ def wide_consoles(monkeypatch):
 # --------------------------------------------------------------------------- roster
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "utf-16-be-bom"])
 def test_roster_encodings(tmp_path, spec, encoding):
     path = tmp_path / "roster.csv"
-    path.write_bytes(ROSTER.replace("\n", "\r\n").encode(encoding))
+    text = ROSTER.replace("\n", "\r\n")
+    path.write_bytes("\ufeff".encode("utf-16-be") + text.encode("utf-16-be") if encoding == "utf-16-be-bom" else text.encode(encoding))
     rows = read_roster(path, spec)
     assert [r.agency for r in rows] == ["沙坡头区教育局", "沙坡头区民政局", "沙坡头区司法局"]
     assert rows[0] == RosterRow("沙坡头区教育局", "640502-004",
@@ -96,6 +97,30 @@ def test_roster_unreadable_files(tmp_path, spec):
         read_roster(bad, spec)
 
 
+def test_roster_saved_by_excel_as_unicode_text(tmp_path, spec):
+    """Excel's "Unicode 文本 (*.txt)": UTF-16 LE with BOM, tab-separated, CRLF."""
+    path = tmp_path / "名单.txt"
+    path.write_bytes("机关名称\t机关代码\t联系人\r\n沙坡头区教育局\t640502-004\t王五\r\n".encode("utf-16"))
+    [row] = read_roster(path, spec)
+    assert (row.agency, row.code, dict(row.contact)) == ("沙坡头区教育局", "640502-004", {"contact_person": "王五"})
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls"])
+def test_roster_given_as_a_workbook_says_save_as_csv(tmp_path, spec, suffix):
+    path = tmp_path / f"名单{suffix}"
+    if suffix == ".xlsx":
+        wb = openpyxl.Workbook()
+        wb.active.append(["机关名称"])
+        wb.active.append(["甲局"])
+        wb.save(path)
+    else:
+        path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    with pytest.raises(RosterError) as e:
+        read_roster(path, spec)
+    assert str(e.value) == (f"名单文件 名单{suffix} 是 Excel 或 WPS 工作簿，不是 CSV："
+                            "请打开后“另存为”“CSV UTF-8（逗号分隔）”后重试。")
+
+
 def test_write_roster_round_trips(tmp_path, spec):
     rows = [RosterRow("甲局", "1", {"email": "a@b.cn"}), RosterRow("乙局", "2")]
     path = write_roster(tmp_path / "r.csv", rows, spec)
@@ -110,6 +135,27 @@ def test_write_roster_round_trips(tmp_path, spec):
 def test_batch_filenames_are_safe_and_unique():
     rows = [RosterRow("甲/局"), RosterRow("甲_局"), RosterRow("A局"), RosterRow("a局"), RosterRow("甲_局 ")]
     assert batch_filenames(rows) == ["甲_局.xlsx", "甲_局-2.xlsx", "A局.xlsx", "a局-2.xlsx", "甲_局-3.xlsx"]
+
+
+def test_long_agency_names_make_file_names_every_file_system_accepts(tmp_path, spec):
+    """255 bytes per file name on Linux/macOS, i.e. 85 Chinese characters, less the temporary name."""
+    long_a, long_b = "宁夏回族自治区中卫市沙坡头区" * 7 + "甲局", "宁夏回族自治区中卫市沙坡头区" * 7 + "乙局"
+    names = batch_filenames([RosterRow(long_a), RosterRow(long_b), RosterRow("甲局")])
+    assert names[0] == "宁夏回族自治区中卫市沙坡头区" * 4 + "宁夏回族.xlsx" and names[1] == names[0][:-5] + "-2.xlsx"
+    assert names[2] == "甲局.xlsx"
+    infos = write_batch([RosterRow(long_a), RosterRow(long_b)], 2025, tmp_path / "out", password="pw", spec=spec)
+    assert [i.path.name for i in infos] == names[:2] and all(i.path.is_file() for i in infos)
+    assert [r["机关名称"] for r in csv.DictReader(io.StringIO((tmp_path / "out" / MANIFEST_NAME).read_text("utf-8-sig")))] == [long_a, long_b]
+
+
+def test_cli_single_with_a_long_agency_name(runner, tmp_path, monkeypatch, spec):
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["template", "-a", "沙坡头区" * 30, "-y", "2025", "-p", "pw"])
+    assert res.exit_code == 0, res.output
+    [path] = tmp_path.glob("*.xlsx")
+    assert path.name == "沙坡头区" * 15 + ".xlsx"
+    agency = next(f for f in spec.info_fields if f.key == "agency")
+    assert openpyxl.load_workbook(path)[agency.sheet][agency.cell].value == "沙坡头区" * 30
 
 
 def test_write_batch_and_manifest(tmp_path, spec):

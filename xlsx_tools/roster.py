@@ -1,9 +1,11 @@
 """The roster of agencies a disclosure office sends templates to: a CSV file (UTF-8 with or without
-BOM, or GBK as Excel saves it on Chinese Windows) whose column names are 基本信息 labels of the
-format (机关名称 required; 机关代码, 联系人, 联系电话, 电子邮箱, ... optional)."""
+BOM, GBK as Excel saves it on Chinese Windows, or UTF-16 tab-separated as Excel's "Unicode 文本"
+saves it) whose column names are 基本信息 labels of the format (机关名称 required; 机关代码, 联系人,
+联系电话, 电子邮箱, ... optional)."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -15,6 +17,8 @@ from . import fsutil
 from .spec import FormatSpec, load_format
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK and GB2312
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # Excel "Unicode 文本 (*.txt)"
+WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # .xlsx/.et (zip), .xls (OLE)
 
 
 class RosterError(ValueError):
@@ -32,7 +36,9 @@ class RosterRow:
 
 
 def decode(data: bytes, name: str) -> str:
-    for encoding in ENCODINGS:
+    if data.startswith(WORKBOOK_MAGIC):
+        raise RosterError(f"名单文件 {name} 是 Excel 或 WPS 工作簿，不是 CSV：请打开后“另存为”“CSV UTF-8（逗号分隔）”后重试。")
+    for encoding in ("utf-16",) if data.startswith(UTF16_BOMS) else ENCODINGS:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:

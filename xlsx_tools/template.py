@@ -836,13 +836,27 @@ def _as_row(item: Any) -> RosterRow:
     return RosterRow(agency=str(name), code=str(rest[0]) if rest else "")
 
 
+# A file name is at most 255 bytes on Linux and macOS; the temporary name written first adds
+# ".<name>.XXXXXXXX.part" and a clash adds "-NN", so a stem keeps to this many UTF-8 bytes.
+_STEM_MAX_BYTES = 180
+
+
+def template_stem(agency: str) -> str:
+    """The file name (without .xlsx) of an agency's template: its cleaned name, shortened to a
+    length every file system accepts (60 Chinese characters)."""
+    stem = fsutil.safe_filename(agency)
+    while len(stem.encode("utf-8")) > _STEM_MAX_BYTES:
+        stem = stem[:-1]
+    return stem.rstrip(" .")
+
+
 def batch_filenames(rows: Sequence[RosterRow]) -> list[str]:
     """`<safe agency name>.xlsx` per row; names that clean to the same file (ignoring case, as
     Windows does) get -2, -3, ..."""
     used: set[str] = set()
     out = []
     for row in rows:
-        stem = fsutil.safe_filename(row.agency)
+        stem = template_stem(row.agency)
         name = f"{stem}.xlsx"
         n = 2
         while name.lower() in used:
@@ -899,5 +913,5 @@ def write_manifest(path: str | Path, infos: Sequence[TemplateInfo], spec: Format
 
 __all__ = [
     "LAYOUT_VERSION", "TemplateError", "TemplateInfo", "RosterRow", "check_cells", "generate_password",
-    "parts_from_narrative", "template_fingerprint", "write_batch", "write_manifest", "write_template",
+    "parts_from_narrative", "template_fingerprint", "template_stem", "write_batch", "write_manifest", "write_template",
 ]

@@ -11,7 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from ..console import console, fail
-from ..fsutil import safe_filename
 from ..roster import RosterError, read_roster
 from ..spec import DEFAULT_FORMAT, FormatError, load_format
 from ..template import (
@@ -19,6 +18,7 @@ from ..template import (
     TemplateError,
     check_password,
     generate_password,
+    template_stem,
     write_batch,
     write_template,
 )
@@ -88,9 +88,9 @@ def _single(agency, year, code, password, deadline, output, spec) -> None:
         fail("机关名称不能为空。")
     generated = password is None
     password = password or generate_password()
-    target = output or Path(f"{safe_filename(agency)}.xlsx")
+    target = output or Path(f"{template_stem(agency)}.xlsx")
     if target.is_dir():
-        target = target / f"{safe_filename(agency)}.xlsx"
+        target = target / f"{template_stem(agency)}.xlsx"
     elif target.suffix.lower() != ".xlsx":
         fail(f"输出文件应以 .xlsx 结尾：{target}")
     try:
