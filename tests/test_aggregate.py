@@ -255,3 +255,30 @@ def test_collect_json_is_refused_as_an_input(tmp_path):
     (tmp_path / "collect.json").write_text(json.dumps({"agencies": [], "files": []}), encoding="utf-8")
     [got] = list(ag.read_inputs([tmp_path / "collect.json"]))
     assert got.reason == "是 collect 生成的收集结果，不是一个机关的报告；请汇总退回的文件或各机关导出的 JSON。"
+
+
+def test_cli_aggregate_does_not_count_an_agency_twice_through_an_aggregate(returns, tmp_path):
+    """An earlier aggregate JSON handed in with (some of) the files it summed: each agency once."""
+    base, reports = returns
+    first = tmp_path / "区汇总.json"
+    runner.invoke(app, ["aggregate", str(base / "in"), "-o", str(first), "--agency", "甲（汇总）", "--year", str(YEAR)])
+    again = tmp_path / "again.json"
+    res = runner.invoke(app, ["aggregate", str(first), str(base / "in"), str(base / "json"), "-o", str(again),
+                              "--agency", "乙（汇总）", "--year", str(YEAR), "-j", "1"])
+    assert res.exit_code == 0, res.output
+    assert Report.load(again).figures == field_sum(reports)
+    assert squash("计入汇总 2 份报告。") in squash(res.output)
+    assert squash(f"未计入：“{base}/in/0.xlsx”的数字已计入汇总报告“{first}”，未重复计入。") in squash(res.output)
+
+
+def test_select_two_aggregates_of_the_same_agency_count_once():
+    a = inp("a.json", "甲区（汇总）", figures={})
+    a.sources = (("丙", ""),)
+    b = inp("b.json", "乙区（汇总）", figures={})
+    b.sources = (("丙", ""), ("丁", "D-1"))
+    sel = ag.select([a, b, inp("c.xlsx", "丙"), inp("d.xlsx", "戊")], year=YEAR, format_id=SPEC.id)
+    assert [i.name for i in sel.used] == ["a.json", "d.xlsx"]
+    assert {i.name: i.reason for i in sel.skipped} == {
+        "b.json": "与汇总报告“a.json”含有相同的机关（丙），未计入，以免重复。",
+        "c.xlsx": "的数字已计入汇总报告“a.json”，未重复计入。",
+    }

@@ -84,6 +84,7 @@ class Input:
     warnings: int = 0
     used: bool = False
     reason: str = ""  # why not used (Chinese)
+    sources: tuple[tuple[str, str], ...] = ()  # (agency, code) summed in it, for an aggregate JSON
     figures: dict[str, Number | None] | None = field(default=None, repr=False)
 
 
@@ -134,9 +135,42 @@ def select(inputs: Iterable[Input], *, year: int, format_id: str, include_errors
         older.reason = f"与“{newer.name}”是同一机关的报告，后者较新，已采用后者。"
         skipped.append(older)
         used[key] = newer
+    skipped += _drop_double_counts(used)
     for inp in used.values():
         inp.used = True
     return Selection(sorted(used.values(), key=lambda i: i.name), skipped)
+
+
+def _drop_double_counts(used: dict[str, Input]) -> list[Input]:
+    """An earlier aggregate handed in with files it already summed: each agency counts once. The
+    aggregate is kept (it may hold agencies not given separately) and the files in it are left
+    out; of two aggregates with an agency in common, the first by name is kept."""
+    from .collect import _identity_keys
+
+    dropped: list[Input] = []
+    covered: dict[str, Input] = {}  # identity key -> the kept aggregate that summed it
+    for agg in sorted((i for i in used.values() if i.sources), key=lambda i: i.name):
+        keys = {src: _identity_keys(*src) for src in agg.sources}
+        common = [src[0] or src[1] for src, ks in keys.items() if any(k in covered for k in ks)]
+        if common:
+            first = next(covered[k] for ks in keys.values() for k in ks if k in covered)
+            agg.reason = f"与汇总报告“{first.name}”含有相同的机关（{'、'.join(common)}），未计入，以免重复。"
+            dropped.append(agg)
+            continue
+        for ks in keys.values():
+            covered.update(dict.fromkeys(ks, agg))
+    for key, inp in list(used.items()):
+        if any(inp is d for d in dropped):
+            del used[key]
+            continue
+        if inp.sources:
+            continue
+        agg = next((covered[k] for k in _identity_keys(inp.agency, inp.code) if k in covered), None)
+        if agg is not None:
+            inp.reason = f"的数字已计入汇总报告“{agg.name}”，未重复计入。"
+            dropped.append(inp)
+            del used[key]
+    return dropped
 
 
 def read_inputs(paths: Sequence[str | Path], *, jobs: int = 1) -> Iterator[Input]:
@@ -201,6 +235,9 @@ def _json_input(path: Path, name: str | None = None) -> Input:
     inp.errors = sum(1 for f in findings if f.is_error)
     inp.warnings = len(findings) - inp.errors
     inp.figures = dict(report.figures)
+    summed = data.get("aggregate") if isinstance(data.get("aggregate"), dict) else {}
+    inp.sources = tuple((str(s.get("agency") or ""), str(s.get("code") or ""))
+                        for s in summed.get("sources") or () if isinstance(s, dict))
     return inp
 
 
