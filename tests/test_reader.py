@@ -24,7 +24,7 @@ from xlsx_tools.reader import (
     read_workbook,
 )
 from xlsx_tools.report import Report
-from xlsx_tools.template import template_fingerprint
+from xlsx_tools.template import template_fingerprint, write_template
 
 S = fx.spec()
 T3 = "表三"
@@ -239,6 +239,21 @@ def test_load_previous_from_xlsx_and_json(filled, tmp_path, rep):
     (tmp_path / "x.xlsx").write_bytes(b"")
     with pytest.raises(PreviousError, match="空文件"):
         load_previous(tmp_path / "x.xlsx")
+    with pytest.raises(PreviousError, match="是文件夹"):
+        load_previous(tmp_path)
+
+
+def test_load_previous_refuses_a_blank_template(tmp_path):
+    """Last year's template as sent out, not as returned: every cross-year rule would be skipped."""
+    blank = write_template(tmp_path / "去年 模板.xlsx", agency=fx.AGENCY, year=fx.YEAR - 1, password=fx.PASSWORD).path
+    with pytest.raises(PreviousError) as e:
+        load_previous(blank)
+    assert str(e.value) == (f"上一年度报告 {blank}（「{fx.AGENCY}」{fx.YEAR - 1} 年度）中没有填写任何数字，"
+                            "可能是空白模板。请使用该机关上一年度填好交回的文件或导出的 JSON。")
+    as_json = tmp_path / "blank.json"
+    as_json.write_text(read_workbook(blank).report.to_json(), encoding="utf-8")
+    with pytest.raises(PreviousError, match="没有填写任何数字"):
+        load_previous(as_json)
 
 
 # -- the export command
@@ -266,6 +281,22 @@ def test_export_to_stdout_keeps_findings(filled, tmp_path):
     assert data["findings"][0]["code"] == "NOT_A_NUMBER" and data["findings"][0]["cells"] == ["表三!D12"]
 
 
+def test_export_into_an_existing_folder_writes_a_json_named_after_the_workbook(filled, tmp_path):
+    folder = tmp_path / "导出 结果"
+    folder.mkdir()
+    res = runner.invoke(app, ["export", str(filled), "-o", str(folder)])
+    assert res.exit_code == 0, res.output
+    assert [p.name for p in folder.iterdir()] == [f"{filled.stem}.json"]
+    assert Report.from_json((folder / f"{filled.stem}.json").read_text(encoding="utf-8")).year == 2021
+
+
+def test_export_never_overwrites_the_workbook_itself(filled, tmp_path):
+    before = fx.sha256(filled)
+    res = runner.invoke(app, ["export", str(filled), "-o", str(filled)])
+    assert res.exit_code == 2 and f"输出文件不能是要导出的工作簿本身「{filled}」" in res.output.replace("\n", "")
+    assert fx.sha256(filled) == before
+
+
 def test_export_unreadable_and_usage(tmp_path):
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"%PDF-1.4")
@@ -275,6 +306,8 @@ def test_export_unreadable_and_usage(tmp_path):
     assert res.exit_code == 2 and "找不到文件" in res.output
     res = runner.invoke(app, ["export"])
     assert res.exit_code == 2 and "请指定要导出的工作簿" in res.output
+    res = runner.invoke(app, ["export", str(tmp_path)])
+    assert res.exit_code == 2 and f"「{tmp_path}」是文件夹" in res.output.replace("\n", "")
 
 
 def test_a_date_in_the_only_amount_cell_is_not_a_number(filled, tmp_path):

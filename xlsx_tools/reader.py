@@ -1221,20 +1221,28 @@ class PreviousError(ValueError):
 def load_previous(path: str | Path) -> Report:
     """Last year's Report, from its returned workbook (.xlsx, through the reader) or a JSON export."""
     path = Path(path)
+    if path.is_dir():
+        raise PreviousError(f"上一年度报告「{path}」是文件夹，请指定其中一个机关的文件（.xlsx 或 .json）。")
     if not path.is_file():
         raise PreviousError(f"找不到上一年度报告文件：{path}")
     if path.suffix.lower() == ".json":
         try:
-            return Report.load(path)
+            report = Report.load(path)
         except (OSError, UnicodeDecodeError) as e:
             raise PreviousError(f"无法读取上一年度报告 {path}：{e}") from None
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise PreviousError(f"上一年度报告 {path} 不是本工具导出的 JSON：{e}") from None
-    result = read_workbook(path)
-    if result.report is None:
-        why = "；".join(f.message for f in result.findings if f.is_error) or "无法读取"
-        raise PreviousError(f"无法使用上一年度报告 {path}：{why}")
-    return result.report
+    else:
+        result = read_workbook(path)
+        if result.report is None:
+            why = "；".join(f.message for f in result.findings if f.is_error) or "无法读取"
+            raise PreviousError(f"无法使用上一年度报告 {path}：{why}")
+        report = result.report
+    if all(report.figures.get(f.id) is None for f in report.spec.input_fields):
+        # every cross-year rule would be skipped without a word: say so instead
+        raise PreviousError(f"上一年度报告 {path}（「{report.agency.name}」{report.year} 年度）中没有填写任何数字，"
+                            "可能是空白模板。请使用该机关上一年度填好交回的文件或导出的 JSON。")
+    return report
 
 
 __all__ = [

@@ -29,8 +29,14 @@ def register(app: typer.Typer) -> None:
 
         if file is None:
             fail("请指定要导出的工作簿，例如：xlsx-tools export 某某局.xlsx -o 某某局.json")
-        if file.is_dir() or not file.exists():
+        if file.is_dir():
+            fail(f"「{file}」是文件夹。请指定要导出的工作簿，例如：xlsx-tools export 某某局.xlsx -o 某某局.json")
+        if not file.exists():
             fail(f"找不到文件「{file}」，请检查文件名和路径。")
+        if output is not None and output.is_dir():
+            output = output / f"{file.stem}.json"
+        if output is not None and output.exists() and output.resolve() == file.resolve():
+            fail(f"输出文件不能是要导出的工作簿本身「{file}」，请用 -o 指定一个 .json 文件。")
         result = read_and_check(file, blank_as_zero=blank_as_zero)
         if result.report is None:
             render_result(err_console, result)
