@@ -626,12 +626,24 @@ def test_previous_index_takes_the_newest_of_last_years_files(tmp_path):
     (tmp_path / "c.json").write_text(clean_report(3, 1, year=YEAR - 1).to_json(), encoding="utf-8")
     (tmp_path / "junk.xlsx").write_bytes(b"x")
     index = c.index_previous(tmp_path, jobs=2)
-    assert index == {
-        f"code:{ROSTER[0].code.casefold()}": str(tmp_path / "b" / "新.xlsx"),
-        f"name:{A[0]}": str(tmp_path / "b" / "新.xlsx"),
-        f"code:{ROSTER[1].code.casefold()}": str(tmp_path / "c.json"),
-        f"name:{A[1]}": str(tmp_path / "c.json"),
-    }
+    assert sorted(index) == sorted([f"code:{ROSTER[0].code.casefold()}", f"name:{A[0]}",
+                                    f"code:{ROSTER[1].code.casefold()}", f"name:{A[1]}"])
+    newest, from_json = index[f"name:{A[0]}"], index[f"code:{ROSTER[1].code.casefold()}"]
+    assert index[f"code:{ROSTER[0].code.casefold()}"] is newest and index[f"name:{A[1]}"] is from_json
+    assert (newest.agency.name, newest.year, newest.figures) == (A[0], YEAR - 1, new.figures)
+    assert (from_json.agency.name, from_json.figures) == (A[1], clean_report(3, 1, year=YEAR - 1).figures)
+
+
+def test_previous_year_returns_inside_a_zip_are_used(tmp_path):
+    """Last year's folder is last year's collection folder: returns sent as zip archives too."""
+    last = clean_report(5, 0, year=YEAR - 1)
+    (tmp_path / "last").mkdir()
+    (tmp_path / "last" / "邮件.zip").write_bytes(zip_bytes({"附件/a.xlsx": workbook_bytes(last, tmp_path)}))
+    write_return(tmp_path / "in" / "a.xlsx", clean_report(0, 0))
+    res = c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", previous=tmp_path / "last", jobs=1)
+    data = json.loads((tmp_path / "out" / c.OUTPUT_JSON).read_text(encoding="utf-8"))
+    assert "PREV_CARRY_OVER" in {f["code"] for f in data["files"][0]["findings"]}
+    assert res.agencies[0].status == c.WARN
 
 
 def test_undecodable_file_names_are_shown_safely(tmp_path):

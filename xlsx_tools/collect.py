@@ -35,7 +35,7 @@ from typing import Any
 from . import __version__, fsutil
 from .findings import Finding
 from .intake import DEFAULT_LIMITS, Limits, MiB
-from .report import Report, dumps, loads
+from .report import Agency, Report, dumps, loads
 from .roster import RosterError, RosterRow, read_roster
 from .spec import FormatSpec, Number, load_format
 
@@ -327,7 +327,7 @@ class ReadOptions:
     limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS
     blank_as_zero: bool = False
     docx_dir: str = ""  # where workers stage .docx files ("" = none)
-    previous: Mapping[str, str] = field(default_factory=dict)  # roster key -> last year's file
+    previous: Mapping[str, Report] = field(default_factory=dict)  # roster key -> last year's report
 
 
 _OPTIONS: ReadOptions | None = None
@@ -455,16 +455,9 @@ def _cross_year(report: Report, options: ReadOptions) -> list[Finding]:
     """Cross-year rules against last year's report of the same agency, if the folder has one."""
     from . import checks
 
-    path = None
-    for key in _identity_keys(report.agency.name, report.agency.code):
-        path = options.previous.get(key)
-        if path:
-            break
-    if not path:
-        return []
-    try:
-        previous = _load_previous(path)
-    except Exception:  # last year's file is only a help: a bad one skips the cross-year checks
+    previous = next((options.previous[k] for k in _identity_keys(report.agency.name, report.agency.code)
+                     if k in options.previous), None)
+    if previous is None:
         return []
     problem = checks.previous_problem(report, previous)
     if problem is not None:
@@ -472,14 +465,6 @@ def _cross_year(report: Report, options: ReadOptions) -> list[Finding]:
     spec = report.spec
     codes = {r.code for r in spec.rules if r.cross_year}
     return [f for f in checks.check_rules(spec, report.figures, previous.figures) if f.code in codes]
-
-
-def _load_previous(path: str) -> Report:
-    if path.lower().endswith(".json"):
-        return Report.load(path)
-    from .reader import load_previous
-
-    return load_previous(path)
 
 
 def _stage_docx(out: FileResult, report: Report, options: ReadOptions) -> None:
@@ -915,29 +900,35 @@ def _alive(pid: int, folder: Path) -> bool:
     return True
 
 
-def index_previous(folder: Path, jobs: int = 1) -> dict[str, str]:
-    """Last year's returns (.xlsx, read in the pool) and Report .json files under `folder`, by
-    roster key ("code:…", "name:…"); for an agency with several, the newest. Files that are not
-    a report are ignored: last year's folder is only a help."""
-    files = [i for i in walk(folder) if not i.members and i.archive is None and i.problem is None]
-    paths = {i.seq: i.path for i in files}
-    found: list[tuple[tuple[float, str], list[str], str]] = []
-    for res in read_items((i for i in files if i.name.lower().endswith(".xlsx")), ReadOptions(), jobs):
-        if res.figures is not None:
-            keys = _identity_keys(res.identity.get("agency", ""), res.identity.get("code", ""))
-            found.append((newest_key(res.saved_at, res.name), keys, paths[res.seq]))
+def index_previous(folder: Path, jobs: int = 1, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) -> dict[str, Report]:
+    """Last year's returns (.xlsx, read in the pool) and Report .json files under `folder`, zip
+    archives included, by roster key ("code:…", "name:…"); for an agency with several, the
+    newest. Each is read once, here, and kept as a Report without its narrative. Files that are
+    not a report are ignored: last year's folder is only a help."""
+    files = [i for i in walk(folder, limits=limits) if i.archive is None and i.problem is None]
+    found: list[tuple[tuple[float, str], Report]] = []
+    workbooks = (i for i in files if i.name.lower().endswith(".xlsx"))
+    for res in read_items(workbooks, ReadOptions(limits=limits), jobs):
+        ident = res.identity
+        if res.figures is None or not ident.get("year", "").isdigit():
+            continue
+        report = Report(format=ident.get("format", ""), agency=Agency(ident.get("agency", ""), ident.get("code", "")),
+                        year=int(ident["year"]), figures=res.figures)
+        found.append((newest_key(res.saved_at, res.name), report))
     for item in files:
         if item.name.lower().endswith(".json"):
             try:
-                report = Report.load(item.path)
-            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+                data = _open_chain(item.path, item.members, limits) if item.members else Path(item.path).read_bytes()
+                report = Report.from_json(data.decode("utf-8-sig"))
+            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError,
+                    zipfile.BadZipFile, EOFError, RuntimeError, IndexError):
                 continue
-            keys = _identity_keys(report.agency.name, report.agency.code)
-            found.append((newest_key(report.provenance.saved_at or "", item.name), keys, item.path))
-    out: dict[str, str] = {}
-    for _, keys, path in sorted(found):  # oldest first: the newest overwrites
-        for key in keys:
-            out[key] = path
+            report.narrative, report.contact = {}, {}
+            found.append((newest_key(report.provenance.saved_at or "", item.name), report))
+    out: dict[str, Report] = {}
+    for _, report in sorted(found, key=lambda t: t[0]):  # oldest first: the newest overwrites
+        for key in _identity_keys(report.agency.name, report.agency.code):
+            out[key] = report
     return out
 
 
@@ -980,14 +971,14 @@ def collect(
         raise CollectError(f"无法创建输出文件夹 {outdir}：{e.strerror or e}。") from None
     if not outdir.is_dir():
         raise CollectError(f"输出位置 {outdir} 不是文件夹。")
-    prev_index: dict[str, str] = {}
+    prev_index: dict[str, Report] = {}
     if previous is not None:
         previous = Path(previous)
         if not previous.is_dir():
             raise CollectError(f"找不到上一年度的文件夹 {previous}。")
     jobs = max(1, jobs or os.cpu_count() or 1)
     if previous is not None:
-        prev_index = index_previous(previous, jobs)
+        prev_index = index_previous(previous, jobs, limits)
 
     _stale_staging(outdir)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=outdir))
@@ -999,7 +990,7 @@ def collect(
 
 
 def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging: Path, *, spec: FormatSpec,
-         year: int | None, prev_index: dict[str, str], jobs: int, docx: bool, blank_as_zero: bool,
+         year: int | None, prev_index: dict[str, Report], jobs: int, docx: bool, blank_as_zero: bool,
          progress: ProgressCallback | None, limits: ArchiveLimits, now: dt.datetime | None) -> Collection:
     exclude = [outdir / OUTPUT_XLSX, outdir / OUTPUT_JSON, outdir / DOCX_DIR, staging]
     exclude += list(outdir.glob(STAGING_PREFIX + "*"))
