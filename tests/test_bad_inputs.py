@@ -51,6 +51,14 @@ def _rename_like_excel(src: Path, dst: Path) -> Path:
     return fx.rewrite_zip(src, dst, {"xl/workbook.xml": lambda d: d.replace("表三".encode(), b"Sheet3")})
 
 
+def _set_meta(wb, **values) -> None:
+    """The hidden identity sheet unhidden and edited, the document properties left as they were."""
+    ws = wb[meta.META_SHEET]
+    ws.sheet_state = "visible"
+    for key, value in values.items():
+        ws[meta.meta_cell(key)] = value
+
+
 def _edit_meta_and_props(old: str, new: str):
     def build(src: Path, dst: Path) -> Path:
         return fx.rewrite_zip(src, dst, {
@@ -128,6 +136,7 @@ CASES = [
     ("format-id-as-path", _edit_meta_and_props("gov-info-2021", "../../../../tmp/x"), "OTHER_FORMAT", KIND_FOREIGN, ".xlsx"),
     ("template-changed", _edit_meta_and_props(template_fingerprint(S), "0123456789abcdef"), "TEMPLATE_CHANGED", KIND_OK, ".xlsx"),
     # -- the template, tampered with
+    ("identity-edited", _edit(lambda wb: _set_meta(wb, agency="另一个局")), "IDENTITY_CONFLICT", KIND_OK, ".xlsx"),
     ("protection-removed", _edit(lambda wb: _unprotect(wb, T3)), "PROTECTION_REMOVED", KIND_OK, ".xlsx"),
     ("sheet-renamed", _edit(lambda wb: setattr(wb[T3], "title", "Sheet3")), "SHEET_RENAMED", KIND_OK, ".xlsx"),
     ("sheet-renamed-like-excel", _rename_like_excel, "SHEET_RENAMED", KIND_OK, ".xlsx"),
@@ -200,6 +209,21 @@ def test_other_agency(base):
     assert result.kind == KIND_FOREIGN
     assert [f.code for f in result.findings if f.is_error] == ["OTHER_AGENCY"]
     assert read_and_check(base, expected_agency=fx.CODE).kind == KIND_OK  # the code identifies it too
+
+
+def test_identity_edited_in_the_hidden_sheet_only_is_an_error(base, tmp_path):
+    path = fx.openpyxl_edit(base, tmp_path / "改.xlsx", lambda wb: _set_meta(wb, agency="另一个局", year="2022"))
+    result = read_and_check(path)
+    [f] = [f for f in result.findings if f.is_error]
+    assert f.code == "IDENTITY_CONFLICT"
+    assert f.message == (
+        f"模板标识前后不一致：隐藏的标识工作表「{meta.META_SHEET}」中为机关名称“另一个局”，报告年度“2022”，"
+        f"文件属性中为机关名称“{fx.AGENCY}”，报告年度“{fx.YEAR}”。"
+        "标识可能被改动过，请核实这份报表属于哪个机关、哪个年度；必要时请该机关用下发的模板重新填写。")
+    assert f.values == {"agency": {"sheet": "另一个局", "properties": fx.AGENCY},
+                        "year": {"sheet": "2022", "properties": str(fx.YEAR)}}
+    assert result.kind == KIND_OK and result.agency == "另一个局"
+    assert [x.code for x in read_and_check(base).findings] == []  # both agree in a good file
 
 
 def test_messages_name_file_sheet_cell_and_row_label(base, tmp_path):

@@ -55,6 +55,7 @@ from .spec import Field, FormatError, FormatSpec, Number, a1, fmt_number, load_f
 KIND_OK = "ok"
 KIND_UNREADABLE = "unreadable"
 KIND_FOREIGN = "foreign"
+IDENTITY_KEYS = ("agency", "code", "year")  # who and which year: must agree wherever the file says it
 
 
 @dataclass
@@ -629,6 +630,7 @@ class _Reader:
         self._strings: list[str] | None = None
         self._date_styles: set[int] | None = None
         self.unreliable: set[str] = set()  # sheets whose values are displaced (rows shifted, names not)
+        self.conflicts: dict[str, tuple[str, str]] = {}  # identity key -> (hidden sheet, properties)
 
     # -- parts
 
@@ -709,6 +711,7 @@ class _Reader:
             self.add("OTHER_AGENCY", ERROR,
                      f"这是「{agency}」的报表，不是「{expected_agency}」的。请确认是否发错文件，或使用本机关的模板填写。",
                      values={"agency": agency, "expected": expected_agency})
+        self._conflicting_identity(spec)
         self.index = _index(spec)
         expected_fp = self.index.fingerprint
         if expected_fp and identity.get("fingerprint") and identity["fingerprint"] != expected_fp:
@@ -743,11 +746,15 @@ class _Reader:
     # -- identity
 
     def _identity(self, custom: Mapping[str, str]) -> dict[str, str]:
+        """The template's identity: the hidden sheet's values over the document properties'
+        (some programs drop custom properties). Where both are present and differ on who or
+        which year, one of them was edited: kept in self.conflicts (key -> (sheet, properties))."""
         identity: dict[str, str] = {}
         for key in meta.KEYS:
             value = custom.get(meta.property_name(key))
             if value:
                 identity[key] = value
+        properties = dict(identity)
         if meta.META_SHEET in self.sheet_parts:
             sheet = self.sheet(meta.META_SHEET)
             if sheet is not None:
@@ -759,7 +766,20 @@ class _Reader:
                         value = _cell_text(sheet.cells.get((r, 1)), set())
                         if value:
                             identity[key] = value
+                            if key in IDENTITY_KEYS and properties.get(key, value).strip() != value.strip():
+                                self.conflicts[key] = (value, properties[key])
         return identity
+
+    def _conflicting_identity(self, spec: FormatSpec) -> None:
+        if not self.conflicts:
+            return
+        labels = {f.key: f.label for f in spec.info_fields}
+        sheet_says = "，".join(f"{labels.get(k, k)}“{a}”" for k, (a, _) in self.conflicts.items())
+        props_say = "，".join(f"{labels.get(k, k)}“{b}”" for k, (_, b) in self.conflicts.items())
+        self.add("IDENTITY_CONFLICT", ERROR,
+                 f"模板标识前后不一致：隐藏的标识工作表「{meta.META_SHEET}」中为{sheet_says}，文件属性中为{props_say}。"
+                 "标识可能被改动过，请核实这份报表属于哪个机关、哪个年度；必要时请该机关用下发的模板重新填写。",
+                 values={k: {"sheet": a, "properties": b} for k, (a, b) in self.conflicts.items()})
 
     def _not_ours(self, why: str) -> None:
         self.add("NOT_OUR_TEMPLATE", ERROR,
