@@ -679,3 +679,20 @@ def test_staging_of_a_live_run_is_left_alone(tmp_path, monkeypatch):
     os.utime(live, (0, 0))
     c._stale_staging(out)
     assert not live.exists()
+
+
+def test_a_copy_of_earlier_outputs_in_the_folder_is_listed_not_attributed(tmp_path):
+    """收集情况.xlsx, collect.json and 年度报告/<机关>.docx of an earlier run, copied into the folder
+    of returns: listed, but never taken for an agency's (unusable) return by their names."""
+    root = tmp_path / "in"
+    write_return(root / "a.xlsx", clean_report(0, 0))
+    write_return(root / "b.xlsx", clean_report(1, 1))
+    c.collect(root, ROSTER[:2], root / "旧结果", docx=True, jobs=1)
+    (root / "b.xlsx").unlink()  # B's return is withdrawn; its old .docx stays in 旧结果/年度报告/
+    res = c.collect(root, ROSTER[:2], tmp_path / "out", jobs=1)
+    assert [(a.status, a.note) for a in res.agencies] == [(c.OK, ""), (c.MISSING, "")]
+    old = [r for r in res.files if r.name.startswith("旧结果/")]
+    assert {r.name for r in old} == {"旧结果/collect.json", f"旧结果/年度报告/{A[0]}.docx",
+                                      f"旧结果/年度报告/{A[1]}.docx", "旧结果/收集情况.xlsx"}
+    assert {(r.status, r.roster, r.note) for r in old} == {
+        (c.FOREIGN, None, "是此前运行“收集”生成的结果文件，不是机关退回的文件，未读取。")}

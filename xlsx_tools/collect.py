@@ -101,6 +101,7 @@ class Item:
     archive: int | None = None  # number of files listed inside, for an archive we opened
     problem: str | None = None  # why it is not read (Chinese), for files refused before reading
     hashable: bool = True  # whether its sha256 can be computed within the caps
+    output: bool = False  # written by an earlier collect run (a copy of its output folder)
 
 
 def _is_zip_name(name: str) -> bool:
@@ -203,7 +204,8 @@ class _Walker:
     def _excluded(self, path: str) -> bool:
         return os.path.normcase(os.path.abspath(path)) in self.exclude
 
-    def _dir(self, root: Path, folder: Path) -> Iterator[Item]:
+    def _dir(self, root: Path, folder: Path, outputs: bool = False) -> Iterator[Item]:
+        """`outputs`: the folder is the 年度报告 folder of an earlier collect's outputs."""
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
@@ -211,6 +213,7 @@ class _Walker:
             yield self._next(name=rel + "/", path=str(folder), problem=f"（文件夹）无法打开：{e.strerror or e}。",
                              hashable=False)
             return
+        ours = _collect_output(folder)
         for entry in entries:
             if self._excluded(entry.path):
                 continue
@@ -219,7 +222,11 @@ class _Walker:
                 if entry.is_symlink():
                     yield self._next(name=rel, path=entry.path, problem="是符号链接（快捷方式），未读取。", hashable=False)
                 elif entry.is_dir(follow_symlinks=False):
-                    yield from self._dir(root, Path(entry.path))
+                    yield from self._dir(root, Path(entry.path), ours and entry.name == DOCX_DIR)
+                elif entry.is_file(follow_symlinks=False) and (
+                        (ours and entry.name in (OUTPUT_XLSX, OUTPUT_JSON)) or (outputs and entry.name.endswith(".docx"))):
+                    yield self._next(name=rel, path=entry.path, size=entry.stat().st_size, problem=_OUTPUT_NOTE,
+                                     output=True)
                 elif entry.is_file(follow_symlinks=False):
                     yield from self._file(Path(entry.path), rel)
                 else:
@@ -282,6 +289,19 @@ class _Walker:
                              problem=problem, hashable=hashable)
 
 
+_OUTPUT_NOTE = "是此前运行“收集”生成的结果文件，不是机关退回的文件，未读取。"
+
+
+def _collect_output(folder: Path) -> bool:
+    """Whether `folder` holds the outputs of a collect run (its collect.json says so)."""
+    try:
+        with open(folder / OUTPUT_JSON, "rb") as fh:
+            head = fh.read(200)
+    except OSError:
+        return False
+    return b'"tool": "xlsx-tools collect"' in head
+
+
 def _broken_archive(e: BaseException) -> str:
     return "是损坏或不完整的压缩包，无法打开。请重新打包，或直接发送其中的 .xlsx 文件。"
 
@@ -307,7 +327,7 @@ class FileResult:
     name: str
     size: int | None
     sha256: str = ""
-    kind: str = ""  # the reader's kind, or "archive" / "refused"
+    kind: str = ""  # the reader's kind, or "archive" / "refused" / "output" (an earlier run's)
     reason: str = ""  # why unusable (Chinese), from the first error finding or the walker
     identity: dict[str, str] = field(default_factory=dict)
     saved_at: str = ""
@@ -367,7 +387,7 @@ def process_item(item: Item, options: ReadOptions) -> FileResult:
     """Read and check one file. Never raises for bad content."""
     out = FileResult(seq=item.seq, name=item.name, size=item.size)
     if item.archive is not None or item.problem is not None:
-        out.kind = "archive" if item.problem is None else "refused"
+        out.kind = "archive" if item.problem is None else "output" if item.output else "refused"
         out.archive = item.archive
         out.reason = item.problem or ""
         out.sha256 = _hash_chain(item, options.limits)
@@ -672,6 +692,9 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
         if rec.kind == "archive":
             rec.status = ARCHIVE
             rec.note = f"已展开，含 {rec.archive} 个文件"
+            continue
+        if rec.kind == "output":  # never attributed by its name (年度报告/沙坡头区民政局.docx)
+            rec.status, rec.note = FOREIGN, rec.reason
             continue
         if rec.has_report and (rec.agency or rec.code):
             rec.roster = roster.by_identity(rec.agency, rec.code)
