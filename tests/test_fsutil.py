@@ -41,3 +41,19 @@ def test_safe_filename_and_hash(tmp_path):
     p = tmp_path / "x"
     p.write_bytes(b"abc")
     assert sha256_file(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_long_names_are_cut_to_what_file_systems_accept():
+    name = "某某省某某市某某区" * 12  # 108 Chinese characters, 324 bytes
+    cut = safe_filename(name)
+    assert len(cut.encode("utf-8")) <= 180 and name.startswith(cut) and len(cut) == 60
+
+
+def test_os_errors_read_in_chinese():
+    import errno
+
+    from xlsx_tools.fsutil import os_error_text
+
+    assert os_error_text(PermissionError(errno.EACCES, "Permission denied")).startswith("没有权限")
+    assert os_error_text(OSError(errno.ENOSPC, "No space left on device")) == "磁盘空间不足"
+    assert os_error_text(OSError(errno.EXDEV, "Invalid cross-device link")) == "Invalid cross-device link"

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from . import samples
+from .fsutil import os_error_text
 from .roster import RosterRow, write_roster
 from .spec import FormatSpec, load_format
 from .template import MANIFEST_NAME, generate_password, write_batch, write_template
@@ -75,7 +76,7 @@ def run_demo(outdir: str | Path, console: Console, *, stages: list[Callable[[Dem
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        console.print(f"[bold red]错误：[/]无法创建输出文件夹 {outdir}：{e.strerror or e}")
+        console.print(f"[bold red]错误：[/]无法创建输出文件夹 {outdir}：{os_error_text(e)}")
         return 1
     spec = load_format()
     ctx = DemoContext(outdir=outdir, console=console, spec=spec, year=samples.sample_agency()["year"],
@@ -84,7 +85,7 @@ def run_demo(outdir: str | Path, console: Console, *, stages: list[Callable[[Dem
         try:
             stage(ctx)
         except OSError as e:
-            console.print(f"[bold red]错误：[/]写入 {outdir} 失败：{e.strerror or e}")
+            console.print(f"[bold red]错误：[/]写入 {outdir} 失败：{os_error_text(e)}")
             return 1
     table = RichTable(title=f"示例输出（{outdir}）", show_lines=False)
     table.add_column("文件")

@@ -4,6 +4,7 @@ place, so an interrupted run never leaves a half-written file; inputs are hashed
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import tempfile
@@ -53,8 +54,35 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def safe_filename(name: str, default: str = "未命名") -> str:
-    """A file name from an agency name: keep Chinese, drop characters no file system accepts."""
+# A file name's bytes: 255 on Linux and macOS; keep room for the temporary suffix atomic_path adds.
+MAX_NAME_BYTES = 180
+
+
+def safe_filename(name: str, default: str = "未命名", max_bytes: int = MAX_NAME_BYTES) -> str:
+    """A file name from an agency name: keep Chinese, drop characters no file system accepts,
+    and shorten it to `max_bytes` of UTF-8 (60 Chinese characters) so every file system takes it."""
     bad = '<>:"/\\|?*\x00'
     cleaned = "".join("_" if (c in bad or ord(c) < 32) else c for c in name).strip(" .")
-    return cleaned[:120] or default
+    while len(cleaned.encode("utf-8")) > max_bytes:
+        cleaned = cleaned[:-1]
+    return cleaned.rstrip(" .") or default
+
+
+_OS_ERRORS = {
+    errno.EACCES: "没有权限，或文件正被其他程序占用（如已在 Excel/WPS 中打开，请先关闭）",
+    errno.EPERM: "没有权限，或文件正被其他程序占用（如已在 Excel/WPS 中打开，请先关闭）",
+    errno.EBUSY: "文件正被其他程序占用（如已在 Excel/WPS 中打开，请先关闭）",
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.ENOTDIR: "路径中有一部分不是文件夹",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "磁盘或文件夹是只读的",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.EEXIST: "文件已存在",
+    errno.EIO: "读写磁盘出错",
+}
+
+
+def os_error_text(e: OSError) -> str:
+    """An operating-system error in Chinese for the people who read our messages."""
+    return _OS_ERRORS.get(e.errno, e.strerror or str(e))

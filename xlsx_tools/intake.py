@@ -28,6 +28,7 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from .findings import ERROR, Finding
+from .fsutil import os_error_text
 
 MiB = 1 << 20
 
@@ -155,7 +156,7 @@ def open_source(source: str | Path | bytes, name: str | None = None, *, limits: 
             with open(path, "rb") as fh:
                 data = fh.read(limits.max_file_bytes + 1)
         except OSError as e:
-            return Intake(display, "", 0, "unreadable", finding=unreadable(display, f"打开文件失败（{e.strerror or e}）", "io"))
+            return Intake(display, "", 0, "unreadable", finding=unreadable(display, f"打开文件失败（{os_error_text(e)}）", "io"))
     sha = hashlib.sha256(data).hexdigest()
     size = len(data)
     if size > limits.max_file_bytes:

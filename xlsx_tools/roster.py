@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fsutil
+from .fsutil import os_error_text
 from .spec import FormatSpec, load_format
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK and GB2312
@@ -56,7 +57,7 @@ def read_roster(path: str | Path, spec: FormatSpec | None = None) -> list[Roster
     except IsADirectoryError:
         raise RosterError(f"{path} 是文件夹，不是名单文件（CSV）。") from None
     except OSError as e:
-        raise RosterError(f"无法读取名单文件 {path}：{e.strerror or e}。") from None
+        raise RosterError(f"无法读取名单文件 {path}：{os_error_text(e)}。") from None
     return parse_roster(decode(data, path.name), path.name, spec)
 
 

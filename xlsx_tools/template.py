@@ -836,18 +836,10 @@ def _as_row(item: Any) -> RosterRow:
     return RosterRow(agency=str(name), code=str(rest[0]) if rest else "")
 
 
-# A file name is at most 255 bytes on Linux and macOS; the temporary name written first adds
-# ".<name>.XXXXXXXX.part" and a clash adds "-NN", so a stem keeps to this many UTF-8 bytes.
-_STEM_MAX_BYTES = 180
-
-
 def template_stem(agency: str) -> str:
     """The file name (without .xlsx) of an agency's template: its cleaned name, shortened to a
     length every file system accepts (60 Chinese characters)."""
-    stem = fsutil.safe_filename(agency)
-    while len(stem.encode("utf-8")) > _STEM_MAX_BYTES:
-        stem = stem[:-1]
-    return stem.rstrip(" .")
+    return fsutil.safe_filename(agency)
 
 
 def batch_filenames(rows: Sequence[RosterRow]) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..console import console, err_console, fail
+from ..fsutil import os_error_text
 
 
 def register(app: typer.Typer) -> None:
@@ -48,6 +49,6 @@ def register(app: typer.Typer) -> None:
         try:
             atomic_write_text(output, text + "\n")
         except OSError as e:
-            fail(f"无法写入「{output}」：{e.strerror or e}", code=1)
+            fail(f"无法写入「{output}」：{os_error_text(e)}", code=1)
         errors, warnings = count(result.findings)
         console.print(f"已导出「{result.agency}」{result.year} 年度报告到 {output}（错误 {errors} 个，警告 {warnings} 个）。")

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from ..console import console, fail
+from ..fsutil import os_error_text
 from ..roster import RosterError, read_roster
 from ..spec import DEFAULT_FORMAT, FormatError, load_format
 from ..template import (
@@ -99,7 +100,7 @@ def _single(agency, year, code, password, deadline, output, spec) -> None:
     except TemplateError as e:
         fail(str(e))
     except OSError as e:
-        fail(f"无法写入 {target}：{e.strerror or e}", code=1)
+        fail(f"无法写入 {target}：{os_error_text(e)}", code=1)
     table = RichTable(show_header=False, box=None)
     table.add_row("模板文件", str(info.path))
     table.add_row("机关名称", info.agency)
@@ -137,7 +138,7 @@ def _batch(roster, year, password, deadline, output, spec) -> None:
     except TemplateError as e:
         fail(str(e))
     except OSError as e:
-        fail(f"无法写入 {outdir}：{e.strerror or e}", code=1)
+        fail(f"无法写入 {outdir}：{os_error_text(e)}", code=1)
     console.print(f"[bold green]已生成 {len(infos)} 个模板[/]，保存在 {outdir}")
     console.print(f"清单：{outdir / MANIFEST_NAME}（机关名称、文件名、sha256、模板指纹、保护密码）")
     if generated:
