@@ -169,3 +169,18 @@ def test_undecodable_text(tmp_path):
     path.write_bytes(b"\xff\xfe\x00\xd8" * 3)
     with pytest.raises(NarrativeError, match="无法识别「乱码.txt」的文字编码"):
         read_narrative(path)
+
+
+def test_word_headings_numbered_by_automatic_list_numbering(tmp_path):
+    """Word's automatic numbering keeps "一、" out of the text: the heading reads "总体情况"."""
+    document = docx.Document()
+    for text, style in [("总体情况", "List Number"), ("全年主动公开信息 90 条。", None),
+                        ("主动公开政府信息情况", "List Number"), ("表格部分的说明。", None),
+                        ("存在的主要问题及改进情况 ", "List Number"), ("一是公开深度不够。", None),
+                        ("其他需要报告的事项。", "List Number"), ("无。", None)]:
+        document.add_paragraph(text, style=style)
+    path = tmp_path / "自动编号.docx"
+    document.save(path)
+    assert read_narrative(path).sections == {
+        "overview": "全年主动公开信息 90 条。", "problems": "一是公开深度不够。", "other": "无。",
+    }

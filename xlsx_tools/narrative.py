@@ -70,6 +70,8 @@ def parse_paragraphs(paragraphs: Iterable[str], *, spec: FormatSpec | None = Non
     """Split paragraphs at the section headings of `spec` (in increasing order)."""
     spec = spec or load_format()
     numbers = [s.number for s in spec.sections]
+    # a heading numbered by Word's automatic list numbering has no "一、" in its text
+    titles = {_bare(m.group(2)): i for i, s in enumerate(spec.sections) if (m := _SECTION_RE.match(s.heading))}
     result = NarrativeText()
     collected: dict[str, list[str]] = {}
     current = None  # the Section being read
@@ -80,8 +82,12 @@ def parse_paragraphs(paragraphs: Iterable[str], *, spec: FormatSpec | None = Non
         if not text:
             continue
         m = _SECTION_RE.match(text)
+        index = None
         if m and m.group(1) in numbers and _is_heading(text):
             index = numbers.index(m.group(1))
+        elif _bare(text) in titles:
+            index = titles[_bare(text)]
+        if index is not None:
             if current is None or index > numbers.index(current.number):
                 current = spec.sections[index]
                 if current.kind == "narrative":
@@ -171,6 +177,11 @@ def _read_text(path: Path) -> str:
 def _is_heading(text: str) -> bool:
     """A heading is short and has no sentence end before its last character."""
     return len(text) <= _HEADING_MAX and "。" not in text[:-1]
+
+
+def _bare(title: str) -> str:
+    """A section title without spaces or end punctuation, for comparing headings."""
+    return "".join(title.split()).rstrip(_END_PUNCT + "。.")
 
 
 def _normalise_subheading(text: str) -> str:
