@@ -1,0 +1,45 @@
+"""The command line speaks Chinese even when the user mistypes: Click's usage errors are
+translated, and every usage error exits 2 without a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xlsx_tools import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["template"], "缺少必需的选项 --year / -y。"),
+        (["template", "--year", "20x", "--agency", "某局"], "--year / -y 的值无效：应为整数。"),
+        (["chek"], "没有命令「chek」。您要用的是不是「check」？"),
+        (["check", "--jsn", "a.xlsx"], "没有选项 --jsn。您要用的是不是 --json？"),
+        (["docx"], "缺少必需的参数 source。"),
+        (["collect", ".", "--jobs", "0"], "--jobs / -j 的值无效：不能小于 1。"),
+        (["template", "--year"], "选项 --year 后面需要一个值。"),
+    ],
+)
+def test_usage_errors_in_chinese(argv, expected, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert expected in err and "--help 查看用法" in err
+    assert "Traceback" not in err
+
+
+def test_help_and_the_shim():
+    out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--help"], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    for command in cli.COMMAND_MODULES:
+        assert command in out
+    assert "政府信息公开工作年度报告工具" in out
+    run = subprocess.run([sys.executable, "-m", "xlsx_tools", "chek"], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2 and "没有命令「chek」" in run.stderr
