@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from .fsutil import os_error_text
 from .report import Agency, Report, loads
 from .spec import FormatSpec, Number, load_format
 
@@ -217,7 +218,7 @@ def _json_input(path: Path, name: str | None = None) -> Input:
         inp.sha256 = sha256_file(path)
         data = loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as e:
-        inp.reason = f"无法读取：{getattr(e, 'strerror', None) or e}。"
+        inp.reason = f"无法读取：{os_error_text(e) if isinstance(e, OSError) else e}。"
         return inp
     if isinstance(data, dict) and "agencies" in data and "figures" not in data:
         inp.reason = "是 collect 生成的收集结果，不是一个机关的报告；请汇总退回的文件或各机关导出的 JSON。"

@@ -34,6 +34,7 @@ from typing import Any
 
 from . import __version__, fsutil
 from .findings import Finding
+from .fsutil import os_error_text
 from .intake import DEFAULT_LIMITS, Limits, MiB
 from .report import Agency, Report, dumps, loads
 from .roster import RosterError, RosterRow, read_roster
@@ -210,7 +211,7 @@ class _Walker:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
             rel = folder.relative_to(root).as_posix() if folder != root else folder.name
-            yield self._next(name=rel + "/", path=str(folder), problem=f"（文件夹）无法打开：{e.strerror or e}。",
+            yield self._next(name=rel + "/", path=str(folder), problem=f"（文件夹）无法打开：{os_error_text(e)}。",
                              hashable=False)
             return
         ours = _collect_output(folder)
@@ -232,13 +233,13 @@ class _Walker:
                 else:
                     yield self._next(name=rel, path=entry.path, problem="不是普通文件，未读取。", hashable=False)
             except OSError as e:
-                yield self._next(name=rel, path=entry.path, problem=f"无法读取：{e.strerror or e}。", hashable=False)
+                yield self._next(name=rel, path=entry.path, problem=f"无法读取：{os_error_text(e)}。", hashable=False)
 
     def _file(self, path: Path, rel: str) -> Iterator[Item]:
         try:
             size = path.stat().st_size
         except OSError as e:
-            yield self._next(name=rel, path=str(path), problem=f"无法读取：{e.strerror or e}。", hashable=False)
+            yield self._next(name=rel, path=str(path), problem=f"无法读取：{os_error_text(e)}。", hashable=False)
             return
         if not _is_zip_name(rel):
             yield self._next(name=rel, path=str(path), size=size)
@@ -396,7 +397,7 @@ def process_item(item: Item, options: ReadOptions) -> FileResult:
         source: str | bytes = item.path if not item.members else _open_chain(item.path, item.members, options.limits)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError, IndexError) as e:
         out.kind = "refused"
-        out.reason = f"无法从压缩包中取出：{getattr(e, 'strerror', None) or e}。"
+        out.reason = "无法从压缩包中取出：" + (os_error_text(e) if isinstance(e, OSError) else "压缩包已损坏或格式无法识别") + "。"
         return out
     try:
         result = _read(source, item.name, options)
@@ -496,7 +497,7 @@ def _stage_docx(out: FileResult, report: Report, options: ReadOptions) -> None:
     except ValueError as e:  # IncompleteReport and other refusals carry a Chinese message
         out.docx_problem = f"未生成 Word 报告：{e}"
     except OSError as e:
-        out.docx_problem = f"未生成 Word 报告：写入失败（{e.strerror or e}）"
+        out.docx_problem = f"未生成 Word 报告：写入失败（{os_error_text(e)}）"
     else:
         out.docx = str(target)
 
@@ -991,7 +992,7 @@ def collect(
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise CollectError(f"无法创建输出文件夹 {outdir}：{e.strerror or e}。") from None
+        raise CollectError(f"无法创建输出文件夹 {outdir}：{os_error_text(e)}。") from None
     if not outdir.is_dir():
         raise CollectError(f"输出位置 {outdir} 不是文件夹。")
     prev_index: dict[str, Report] = {}

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..console import console, fail
+from ..fsutil import os_error_text
 
 
 def register(app: typer.Typer) -> None:
@@ -83,7 +84,7 @@ def register(app: typer.Typer) -> None:
         except (AggregateError, TemplateError) as e:
             fail(str(e))
         except OSError as e:
-            fail(f"写入「{output}」失败：{e.strerror or e}。", code=1)
+            fail(f"写入「{output}」失败：{os_error_text(e)}。", code=1)
         console.print(f"已写入 {output}（{len(selection.used)} 份报告的合计）。")
         if output.suffix.lower() == ".xlsx":
             console.print(f"工作表保护密码：{password}")

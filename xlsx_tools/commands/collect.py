@@ -9,6 +9,7 @@ import typer
 
 from ..charts import collection_charts
 from ..console import console, err_console, fail
+from ..fsutil import os_error_text
 
 MAX_LISTED = 20  # agencies with errors listed after the summary
 
@@ -80,7 +81,7 @@ def register(app: typer.Typer) -> None:
                 fail(str(e))
             except OSError as e:
                 bar.stop()
-                fail(f"写入输出文件夹「{output}」失败：{e.strerror or e}。", code=1)
+                fail(f"写入输出文件夹「{output}」失败：{os_error_text(e)}。", code=1)
 
         for line in result.summary_lines():
             console.print(line)

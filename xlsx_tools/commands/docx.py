@@ -18,6 +18,7 @@ from rich.table import Table as RichTable
 
 from ..console import console, err_console, fail
 from ..findings import SEVERITY_LABELS, Finding, count, sort_key
+from ..fsutil import os_error_text
 from ..reader import ReadResult, read_and_check
 from ..render import finding_location, ordered, render_result
 from ..report import Report
@@ -109,7 +110,7 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
     try:
         docx_report.write_docx(report, target, spec=spec, signature=signature, date=date, strict=False)
     except OSError as e:
-        fail(f"无法写入 {target}：{e.strerror or e}")
+        fail(f"无法写入 {target}：{os_error_text(e)}")
     except ValueError as e:  # a 成文日期 in 基本信息 that is not a date
         fail(str(e))
     note = "（报告有错误，已按 --force 生成）" if errors else ""
@@ -142,7 +143,7 @@ def _load(source: Path, out: Console) -> tuple[Report | None, list[Finding], Rea
         except (ValueError, KeyError, TypeError, FormatError) as e:
             fail(f"无法读取报告 JSON「{source.name}」：{e}。请使用本工具导出的 JSON 文件。")
         except OSError as e:
-            fail(f"无法读取「{source}」：{e.strerror or e}")
+            fail(f"无法读取「{source}」：{os_error_text(e)}")
         return report, _check(report), None
     if suffix in WORKBOOK_SUFFIXES:
         result = read_and_check(source)
