@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -97,6 +98,50 @@ def test_title_is_agency_and_report_title_on_two_lines(doc):
     title = doc.paragraphs[0]
     assert title.style.name == dr.TITLE.name
     assert title.text.split("\n") == ["沙坡头区政务服务中心", SPEC.report_title.format(year=2021)]
+
+
+def title_runs(name: str) -> list[str]:
+    """The title paragraph's runs as written: each run's text, or "<br>" for a line break."""
+    report = samples.sample_report()
+    report = Report(format=report.format, agency=replace(report.agency, name=name), year=report.year,
+                    contact=report.contact, narrative=report.narrative, figures=report.figures)
+    title = dr.build_document(report).element.body.find(w("p"))
+    out = []
+    for r in title.findall(w("r")):
+        assert [c.tag for c in r if c.tag != w("rPr")] in ([w("t")], [w("br")]), "one text or one break a run"
+        out.append("<br>" if r.find(w("br")) is not None else r.find(w("t")).text)
+    return out
+
+
+@pytest.mark.parametrize("name,lines", [
+    ("沙坡头区政务服务中心", ["沙坡头区政务服务中心"]),
+    # 30 characters: 14 + 16, broken after 区 (the balanced point is 15), not "…服务中" / "心"
+    ("宁夏回族自治区中卫市沙坡头区住房和城乡建设局房屋征收服务中心",
+     ["宁夏回族自治区中卫市沙坡头区", "住房和城乡建设局房屋征收服务中心"]),
+    # no natural boundary at all: at the balanced point
+    ("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥甲乙丙丁戊己庚辛",
+     ["甲乙丙丁戊己庚辛壬癸子丑寅卯辰", "巳午未申酉戌亥甲乙丙丁戊己庚辛"]),
+    # a bracketed second name goes to a line of its own
+    ("中卫市沙坡头区人民政府办公室（中卫市沙坡头区政务服务管理局）",
+     ["中卫市沙坡头区人民政府办公室", "（中卫市沙坡头区政务服务管理局）"]),
+    # 21 characters: Word would leave "心）" alone on the second line
+    ("中卫市沙坡头区人民政府政务服务中心（中心）", ["中卫市沙坡头区人民政府", "政务服务中心（中心）"]),
+])
+def test_long_agency_name_broken_into_balanced_title_lines(name, lines):
+    """GB/T 9704-2012 7.3.1: 标题分一行或多行居中排布；回行时要做到词意完整，排列对称."""
+    assert dr.TITLE_CHARS_PER_LINE == 20  # 2号 (22 pt) on the 156 mm text block
+    expected = []
+    for line in lines:
+        expected += [line, "<br>"]
+    assert title_runs(name) == expected + [SPEC.report_title.format(year=2021)]
+    assert all(dr.text_width(line) <= dr.TITLE_CHARS_PER_LINE for line in lines)
+
+
+def test_title_lines_never_start_with_closing_punctuation():
+    for n in range(21, 41):
+        name = "甲" * (n - 2) + "（乙）"
+        assert all(line[0] not in "）、，。" and line[-1] != "（" for line in dr.title_lines(name)), name
+    assert len(dr.title_lines("甲" * 41)) == 3
 
 
 def test_subheadings_are_kaiti_runs_and_nothing_else_is_formatted_directly(doc):

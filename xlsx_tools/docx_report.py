@@ -8,6 +8,7 @@ named style an agency can still change in Word or WPS.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 import string
@@ -43,6 +44,7 @@ PAGE_NUMBER_OFFSET_MM = 7
 
 BODY_PT = 16  # 3号
 TITLE_PT = 22  # 2号
+TITLE_CHARS_PER_LINE = math.floor(TEXT_WIDTH / 20 / TITLE_PT)  # 20 characters of 2号 on 156 mm
 PAGE_NUMBER_PT = 14  # 4号
 # 225 mm / 22 lines = 28.9 pt: the line pitch of the grid, and the fixed line spacing of the body
 LINE_PITCH = math.floor(225 / 25.4 * 1440 / LINES_PER_PAGE)  # 579 twips
@@ -98,6 +100,18 @@ HEADER = StyleDef("Header", "header", "paragraph", FONT_BODY, size=BODY_PT, base
 # styles ...) are removed so that no theme font or Western default lingers in the file.
 _KEEP_STYLES = {"Normal", "DefaultParagraphFont", "TableNormal", "NoList", "Header", "Footer"}
 
+# 7.3.1 回行时要做到词意完整: an agency name breaks best after the level or kind of body it names
+# (…市|…区|…局, …人民政府|办公室) or before a bracketed second name; not inside 市场, 区域, 县级 ...
+_NAME_BREAK = re.compile(
+    r"(?:人民政府|委员会|办公室|自治区|自治州|自治县|中心|省|市(?![场政辖容民级])|区(?![域级])|县(?!级)|局|厅)(?=.)"
+    r"|(?<=.)(?=（)"
+)
+# A line may not start with closing punctuation, nor end with opening punctuation.
+_NO_LINE_START = frozenset("）》」』、，。；：！？”’")
+_NO_LINE_END = frozenset("（《「『“‘")
+# A break at a natural boundary is preferred to one up to this many characters closer to the
+# balanced point (the cost of two lines that far off balance).
+_UNNATURAL_BREAK_COST = 2 * 2.5 ** 2
 _ORDINAL2 = re.compile(r"^（[一二三四五六七八九十]+）")
 _CJK_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f“”‘’—…·]")
 
@@ -429,11 +443,43 @@ def _paragraph(doc: Document, text: str, sd: StyleDef) -> Paragraph:
 
 
 def _title(doc: Document, report: Report, spec: FormatSpec) -> None:
-    """7.3.1: 2号小标宋, centred, agency name and report title on two lines of one title."""
-    p = _paragraph(doc, report.agency.name, TITLE)
-    run = p.add_run()
-    run.add_break()
-    p.add_run(spec.report_title.format(year=report.year))
+    """7.3.1: 2号小标宋, centred, agency name and report title on two lines of one title; an
+    agency name longer than a line is itself broken into balanced lines (title_lines)."""
+    lines = [*title_lines(report.agency.name), spec.report_title.format(year=report.year)]
+    p = _paragraph(doc, lines[0], TITLE)
+    for line in lines[1:]:
+        p.add_run().add_break()
+        p.add_run(line)
+
+
+def title_lines(text: str, per_line: float = TITLE_CHARS_PER_LINE) -> list[str]:
+    """GB/T 9704-2012 7.3.1 分一行或多行居中排布；回行时要做到词意完整，排列对称: `text` in the
+    fewest lines of at most `per_line` character cells, as equal in length as possible, broken
+    at a natural boundary (_NAME_BREAK) where one lies near the balanced point. Never leaves
+    a line starting with "）" or the like, as the office suite's own wrapping would ("心）")."""
+    width = text_width(text)
+    if width <= per_line or len(text) < 2:
+        return [text]
+    natural = {m.end() for m in _NAME_BREAK.finditer(text)}
+    allowed = [i for i in range(1, len(text)) if text[i] not in _NO_LINE_START and text[i - 1] not in _NO_LINE_END]
+    for count in range(math.ceil(width / per_line), len(text) + 1):
+        target = width / count
+        best: tuple[float, tuple[int, ...]] | None = None
+        for cuts in itertools.combinations(allowed, count - 1):
+            bounds = (0, *cuts, len(text))
+            widths = [text_width(text[a:b]) for a, b in itertools.pairwise(bounds)]
+            if max(widths) > per_line:
+                continue
+            cost = sum((w - target) ** 2 for w in widths)
+            cost += _UNNATURAL_BREAK_COST * sum(1 for c in cuts if c not in natural)
+            # ties: the upper line the longer
+            key = (cost, tuple(-c for c in cuts))
+            if best is None or key < (best[0], tuple(-c for c in best[1])):
+                best = (cost, cuts)
+        if best is not None:
+            bounds = (0, *best[1], len(text))
+            return [text[a:b] for a, b in itertools.pairwise(bounds)]
+    return [text]
 
 
 def _narrative_paragraph(doc: Document, text: str) -> None:
