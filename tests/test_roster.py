@@ -66,15 +66,53 @@ def test_roster_with_only_names_extra_columns_blank_lines_and_tabs(spec):
     assert (rows[0].agency, rows[0].code) == ("甲局", "001")
 
 
+# A roster as offices keep it: a title, a blank line and a note above the column names, a running
+# number column, blank lines between agencies, and a 合计 row at the end.
+TITLED_ROSTER = """2025年政府信息公开年报填报单位名单,,,
+,,,
+
+（请核对机关名称）,,,
+序号,机关名称,机关代码,联系人
+1,沙坡头区教育局,640502-004,王五
+,,,
+2,沙坡头区民政局,,
+"""
+
+
+def test_roster_header_below_a_title_and_notes(spec):
+    rows = parse_roster(TITLED_ROSTER, spec=spec)
+    assert [(r.agency, r.code, dict(r.contact), r.line) for r in rows] == [
+        ("沙坡头区教育局", "640502-004", {"contact_person": "王五"}, 6), ("沙坡头区民政局", "", {}, 8)]
+    assert rows.notes == ["名单文件 名单 的列名在第 5 行，已跳过上方 4 行（标题或说明）。"]
+    assert parse_roster(ROSTER, spec=spec).notes == []
+
+
+def test_roster_header_below_a_title_tab_separated(tmp_path, spec):
+    path = tmp_path / "名单.txt"
+    path.write_bytes("填报单位名单\r\n\r\n序号\t机关名称\r\n1\t甲局\r\n".encode("utf-16"))
+    rows = read_roster(path, spec)
+    assert [(r.agency, r.line) for r in rows] == [("甲局", 4)]
+    assert rows.notes == ["名单文件 名单.txt 的列名在第 3 行，已跳过上方 2 行（标题或说明）。"]
+
+
+def test_roster_below_a_title_with_a_total_row_names_its_line(spec):
+    with pytest.raises(RosterError) as e:
+        parse_roster(TITLED_ROSTER + "合计,,,\n", spec=spec)
+    assert str(e.value) == "名单文件 名单 中以下行的“机关名称”为空：第 9 行。请补全或删除这些行。"
+
+
 def test_roster_locked_keys_other_than_name_and_code_are_ignored(spec):
     rows = parse_roster("机关名称,报告年度,通讯地址\n甲局,1999,某路 1 号\n", spec=spec)
     assert dict(rows[0].contact) == {"address": "某路 1 号"}
 
 
 @pytest.mark.parametrize("text, message", [
-    ("单位,代码\n甲局,1\n", "名单文件 名单 缺少“机关名称”列。找到的列：“单位”、“代码”。第一行应为列名。"),
+    ("单位,代码\n甲局,1\n", "名单文件 名单 缺少“机关名称”列。找到的列：“单位”、“代码”。"
+                           "列名行应在前 10 行内（标题、说明之下），其中须有“机关名称”。"),
+    ("说明\n" * 10 + "机关名称\n甲局\n", "名单文件 名单 缺少“机关名称”列。找到的列：“说明”。"),
+    ("\n,,\n", "名单文件 名单 是空的：第一行应为列名，至少包含“机关名称”。"),
     ("", "名单文件 名单 是空的：第一行应为列名，至少包含“机关名称”。"),
-    ("机关名称\n", "名单文件 名单 中没有机关：第一行是列名，从第二行起每行一个机关。"),
+    ("机关名称\n", "名单文件 名单 中没有机关：列名行之下应每行一个机关。"),
     ("机关名称,机关代码\n甲局,1\n,2\n乙局,3\n  ,4\n", "名单文件 名单 中以下行的“机关名称”为空：第 3、5 行。请补全或删除这些行。"),
     ("机关名称\n甲局\n乙局\n甲局\n乙局\n乙局\n",
      "名单文件 名单 中机关名称重复：“甲局”（第 2、4 行）；“乙局”（第 3、5、6 行）。每个机关只能出现一次。"),
@@ -251,6 +289,16 @@ def test_cli_usage_errors(runner, tmp_path, monkeypatch, args, message):
     assert message in _flat(res.stderr)
     assert "Traceback" not in res.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_batch_says_which_lines_above_the_header_were_skipped(runner, tmp_path):
+    roster = tmp_path / "名单.csv"
+    roster.write_text(TITLED_ROSTER, encoding="utf-8-sig")
+    res = runner.invoke(app, ["template", "-r", str(roster), "-y", "2025", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    text = _flat(res.output)
+    assert "说明：名单文件 名单.csv 的列名在第 5 行，已跳过上方 4 行（标题或说明）。" in text and "已生成 2 个模板" in text
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.xlsx")) == ["沙坡头区教育局.xlsx", "沙坡头区民政局.xlsx"]
 
 
 def test_cli_roster_error_names_the_lines(runner, tmp_path):

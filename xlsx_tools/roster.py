@@ -1,7 +1,8 @@
 """The roster of agencies a disclosure office sends templates to: a CSV file (UTF-8 with or without
 BOM, GBK as Excel saves it on Chinese Windows, or UTF-16 tab-separated as Excel's "Unicode 文本"
 saves it) whose column names are 基本信息 labels of the format (机关名称 required; 机关代码, 联系人,
-联系电话, 电子邮箱, ... optional)."""
+联系电话, 电子邮箱, ... optional; other columns such as a running number are ignored). The row of
+column names may sit below a title and a few lines of notes."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .spec import FormatSpec, load_format
 ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK and GB2312
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # Excel "Unicode 文本 (*.txt)"
 WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # .xlsx/.et (zip), .xls (OLE)
+HEADER_SEARCH_ROWS = 10  # the column names may sit below a title and a few lines of notes
 
 
 class RosterError(ValueError):
@@ -36,6 +38,15 @@ class RosterRow:
     line: int = 0  # line of the roster file, for messages
 
 
+class Roster(list[RosterRow]):
+    """The agencies of a roster, in file order, with notes for the user (not errors): e.g. the
+    title lines skipped above the column names."""
+
+    def __init__(self, rows: Iterable[RosterRow] = ()):
+        super().__init__(rows)
+        self.notes: list[str] = []
+
+
 def decode(data: bytes, name: str) -> str:
     if data.startswith(WORKBOOK_MAGIC):
         raise RosterError(f"名单文件 {name} 是 Excel 或 WPS 工作簿，不是 CSV：请打开后“另存为”“CSV UTF-8（逗号分隔）”后重试。")
@@ -47,7 +58,7 @@ def decode(data: bytes, name: str) -> str:
     raise RosterError(f"名单文件 {name} 的编码无法识别：请在 Excel 或 WPS 中另存为“CSV UTF-8（逗号分隔）”后重试。")
 
 
-def read_roster(path: str | Path, spec: FormatSpec | None = None) -> list[RosterRow]:
+def read_roster(path: str | Path, spec: FormatSpec | None = None) -> Roster:
     """Rows of a roster CSV; RosterError with a Chinese message for anything unusable."""
     path = Path(path)
     try:
@@ -61,27 +72,27 @@ def read_roster(path: str | Path, spec: FormatSpec | None = None) -> list[Roster
     return parse_roster(decode(data, path.name), path.name, spec)
 
 
-def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None) -> list[RosterRow]:
+def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None) -> Roster:
     spec = spec or load_format()
     if "\x00" in text:
         raise RosterError(f"名单文件 {name} 不是文本格式的 CSV（是否把 .xlsx 改了扩展名？请在 Excel 中另存为 CSV）。")
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise RosterError(f"名单文件 {name} 是空的：第一行应为列名，至少包含“{_label(spec, 'agency')}”。") from None
-    except csv.Error as e:
-        raise RosterError(f"名单文件 {name} 不是有效的 CSV：{e}。") from None
-    header = [h.replace("\ufeff", "").strip() for h in header]
-    by_label = {f.label: f for f in spec.info_fields}
     agency_label = _label(spec, "agency")
-    if agency_label not in header:
-        found = "、".join(f"“{h}”" for h in header if h) or "（无）"
-        raise RosterError(f"名单文件 {name} 缺少“{agency_label}”列。找到的列：{found}。第一行应为列名。")
+    lines = text.splitlines()
+    header_line = next((ln for ln in lines[:HEADER_SEARCH_ROWS] if agency_label in ln), lines[0] if lines else "")
+    delimiter = "\t" if "\t" in header_line and "," not in header_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header, skipped, first_row = _find_header(reader, agency_label, name)
+    if header is None:
+        if first_row is None:
+            raise RosterError(f"名单文件 {name} 是空的：第一行应为列名，至少包含“{agency_label}”。")
+        found = "、".join(f"“{h}”" for h in first_row if h) or "（无）"
+        raise RosterError(f"名单文件 {name} 缺少“{agency_label}”列。找到的列：{found}。"
+                          f"列名行应在前 {HEADER_SEARCH_ROWS} 行内（标题、说明之下），其中须有“{agency_label}”。")
+    by_label = {f.label: f for f in spec.info_fields}
     columns = {i: by_label[h] for i, h in enumerate(header) if h in by_label and (not by_label[h].locked or by_label[h].key in ("agency", "code"))}
-    rows: list[RosterRow] = []
+    rows = Roster()
+    if skipped:
+        rows.notes.append(f"名单文件 {name} 的列名在第 {skipped + 1} 行，已跳过上方 {skipped} 行（标题或说明）。")
     empty: list[int] = []
     try:
         for cells in reader:
@@ -100,7 +111,7 @@ def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None
     if empty:
         raise RosterError(f"名单文件 {name} 中以下行的“{agency_label}”为空：第 {_lines(empty)} 行。请补全或删除这些行。")
     if not rows:
-        raise RosterError(f"名单文件 {name} 中没有机关：第一行是列名，从第二行起每行一个机关。")
+        raise RosterError(f"名单文件 {name} 中没有机关：列名行之下应每行一个机关。")
     seen: dict[str, list[int]] = {}
     for r in rows:
         seen.setdefault(r.agency, []).append(r.line)
@@ -109,6 +120,26 @@ def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None
         text = "；".join(f"“{a}”（第 {_lines(lines)} 行）" for a, lines in dups)
         raise RosterError(f"名单文件 {name} 中{agency_label}重复：{text}。每个机关只能出现一次。")
     return rows
+
+
+def _find_header(reader, agency_label: str, name: str) -> tuple[list[str] | None, int, list[str] | None]:
+    """(header, lines above it, first non-empty row) among the first HEADER_SEARCH_ROWS lines:
+    offices put a title or notes above the column names."""
+    first_row: list[str] | None = None
+    above = 0
+    try:
+        while reader.line_num < HEADER_SEARCH_ROWS:
+            cells = [c.replace("\ufeff", "").strip() for c in next(reader)]
+            if agency_label in cells:
+                return cells, above, first_row
+            if first_row is None and any(cells):
+                first_row = cells
+            above = reader.line_num
+    except StopIteration:
+        pass
+    except csv.Error as e:
+        raise RosterError(f"名单文件 {name} 第 {reader.line_num} 行无法解析：{e}。") from None
+    return None, above, first_row
 
 
 def _label(spec: FormatSpec, key: str) -> str:

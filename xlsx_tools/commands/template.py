@@ -118,6 +118,8 @@ def _batch(roster, year, password, deadline, output, spec) -> None:
         rows = read_roster(roster, spec)
     except RosterError as e:
         fail(str(e))
+    for note in rows.notes:
+        console.print(f"[dim]说明：{note}[/]", soft_wrap=True)
     generated = password is None
     password = password or generate_password()
     outdir = output or Path(f"templates-{year}")
