@@ -124,6 +124,24 @@ def test_roster_errors(spec, text, message):
     assert message in str(e.value)
 
 
+def test_roster_duplicates_differing_only_in_width_or_spaces(spec):
+    text = ("机关名称\n沙坡头区（体育局）\n沙坡头区 (体育局)\n第１中学\n第1中学\nＡＢ局\n"
+            "AB\u3000局\n甲局\n 甲局 \n甲 局\n沙坡头区卫生健康局\n")
+    with pytest.raises(RosterError) as e:
+        parse_roster(text, spec=spec)
+    assert str(e.value) == (
+        "名单文件 名单 中机关名称重复："
+        "“沙坡头区（体育局）”（第 2 行）、“沙坡头区 (体育局)”（第 3 行）（仅全角半角或空格不同，视为同一机关）；"
+        "“第１中学”（第 4 行）、“第1中学”（第 5 行）（仅全角半角或空格不同，视为同一机关）；"
+        "“ＡＢ局”（第 6 行）、“AB\u3000局”（第 7 行）（仅全角半角或空格不同，视为同一机关）；"
+        "“甲局”（第 8、9 行）、“甲 局”（第 10 行）（仅全角半角或空格不同，视为同一机关）。每个机关只能出现一次。")
+
+
+def test_roster_names_are_kept_as_typed_only_trimmed(spec):
+    rows = parse_roster("机关名称\n\u3000沙坡头区 （体育局） \n沙坡头区(教育局)\n", spec=spec)
+    assert [r.agency for r in rows] == ["沙坡头区 （体育局）", "沙坡头区(教育局)"]
+
+
 def test_roster_unreadable_files(tmp_path, spec):
     with pytest.raises(RosterError, match="找不到名单文件 .*nope.csv"):
         read_roster(tmp_path / "nope.csv", spec)

@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 import os
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,14 +113,31 @@ def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None
         raise RosterError(f"名单文件 {name} 中以下行的“{agency_label}”为空：第 {_lines(empty)} 行。请补全或删除这些行。")
     if not rows:
         raise RosterError(f"名单文件 {name} 中没有机关：列名行之下应每行一个机关。")
-    seen: dict[str, list[int]] = {}
+    seen: dict[str, list[RosterRow]] = {}
     for r in rows:
-        seen.setdefault(r.agency, []).append(r.line)
-    dups = [(a, lines) for a, lines in seen.items() if len(lines) > 1]
+        seen.setdefault(agency_key(r.agency), []).append(r)
+    dups = [group for group in seen.values() if len(group) > 1]
     if dups:
-        text = "；".join(f"“{a}”（第 {_lines(lines)} 行）" for a, lines in dups)
+        text = "；".join(_duplicate_text(group) for group in dups)
         raise RosterError(f"名单文件 {name} 中{agency_label}重复：{text}。每个机关只能出现一次。")
     return rows
+
+
+def agency_key(name: str) -> str:
+    """What two spellings of one agency have in common: full-width and half-width forms are the
+    same (NFKC: （体育局） = (体育局), ＡＢ１ = AB1) and spaces do not count. Only for comparing;
+    the name is written as the user typed it."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", name) if not ch.isspace())
+
+
+def _duplicate_text(group: list[RosterRow]) -> str:
+    if len({r.agency for r in group}) == 1:
+        return f"“{group[0].agency}”（第 {_lines(r.line for r in group)} 行）"
+    by_spelling: dict[str, list[int]] = {}
+    for r in group:
+        by_spelling.setdefault(r.agency, []).append(r.line)
+    spellings = "、".join(f"“{a}”（第 {_lines(lines)} 行）" for a, lines in by_spelling.items())
+    return f"{spellings}（仅全角半角或空格不同，视为同一机关）"
 
 
 def _find_header(reader, agency_label: str, name: str) -> tuple[list[str] | None, int, list[str] | None]:
