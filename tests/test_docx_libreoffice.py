@@ -110,7 +110,7 @@ def test_every_table_label_is_in_its_cell(rendered):
     missing = []
     for table in SPEC.tables:
         edges = [LEFT]
-        for width in dr.column_widths(table, rendered.report.figures):
+        for width in dr.table_layout(table, rendered.report.figures).widths:
             edges.append(edges[-1] + width / 20)
         for cell in table.cells:
             x0, x1 = edges[cell.col - table.origin_col], edges[cell.col - table.origin_col + cell.colspan]
@@ -202,3 +202,14 @@ def test_signature_and_date_close_the_text(rendered):
 def test_chinese_fonts_are_embedded(rendered):
     fonts = subprocess.run(["pdffonts", str(rendered.pdf)], capture_output=True, text=True).stdout
     assert re.search(r"CJK|Fandol|UMing|UKai", fonts), fonts
+
+
+def test_five_digit_figures_in_table_four_stay_on_one_line(tmp_path):
+    """Table 四 with 12345 in every input (totals 49380) set smaller to fit: in the PDF each number
+    is one word, none split over two lines of its cell."""
+    report = samples.sample_report()
+    report.figures = SPEC.compute({f.id: (12_345 if f.id.startswith("t4.") else 7) for f in SPEC.input_fields})
+    pdf = office.convert(dr.write_docx(report, tmp_path / "表四.docx"), "pdf", tmp_path)
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    words = [w.text or "" for w in ET.fromstring(bbox).iter(f"{XHTML}word")]
+    assert (words.count("12345"), words.count("49380")) == (12, 3)  # a wrapped one would be two words

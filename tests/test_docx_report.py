@@ -599,3 +599,64 @@ def test_big_numbers_fit_their_cells_on_one_line(key, big):
         if slot.role == "value" and slot.text:
             room = sum(widths[slot.col:slot.col + slot.colspan]) - 2 * dr.TABLE_CELL_MARGIN
             assert len(slot.text) * 0.64 * table.font_size * 20 <= room, (key, slot.text, slot.col, room)
+
+
+def five_digit_t4_report() -> Report:
+    """A province's combined figures: 12345 in every input of table 四 (totals 49380)."""
+    report = samples.sample_report()
+    report.figures = SPEC.compute({f.id: (12_345 if f.id.startswith("t4.") else 7) for f in SPEC.input_fields})
+    return report
+
+
+def test_table_four_with_5_digit_figures_steps_its_font_down_to_fit():
+    """15 columns of 5-digit figures cannot fit 156 mm at 9 pt (0.64 em a digit): the table is set
+    smaller, down to 六号 (7.5 pt) and no further, and then every number fits its cell on one line."""
+    report = five_digit_t4_report()
+    table = SPEC.table("t4")
+    assert sum(dr.column_widths(table, report.figures)) == dr.TEXT_WIDTH  # at 9 pt the numbers would wrap:
+    assert any(len(s.text) * dr.DIGIT_EM * 9 * 20 > width - 2 * dr.TABLE_CELL_MARGIN
+               for s, width in zip(sorted((s for s in dr.table_slots(table, report.figures) if s.role == "value"),
+                                          key=lambda s: s.col),
+                                   dr.column_widths(table, report.figures), strict=True))
+
+    doc = dr.build_document(report)
+    tbl = doc.element.body.findall(w("tbl"))[[t.key for t in SPEC.tables].index("t4")]
+    widths = [int(val(g, "w")) for g in tbl.iter(w("gridCol"))]
+    assert sum(widths) == dr.TEXT_WIDTH
+    (style_id,) = {val(s) for s in tbl.iter(w("pStyle"))}
+    size = int(val(doc.styles.element.get_by_id(style_id).find(f"{w('rPr')}/{w('sz')}"))) / 2
+    assert 7.5 <= size <= 9
+    margin = int(val(tbl.find(f"{w('tblPr')}/{w('tblCellMar')}/{w('left')}"), "w"))
+    assert margin >= dr.TABLE_MIN_CELL_MARGIN
+    numbers = 0
+    for tr in tbl.findall(w("tr")):
+        col = 0
+        for tc in tr.findall(w("tc")):
+            span = int(val(tc.find(f"{w('tcPr')}/{w('gridSpan')}")) or 1)
+            text = "".join(t.text or "" for t in tc.iter(w("t")))
+            if text.isdigit():
+                numbers += 1
+                room = sum(widths[col:col + span]) - 2 * margin
+                assert len(text) * dr.DIGIT_EM * size * 20 <= room, (text, col, room)
+            col += span
+    assert numbers == 15
+    # the other tables keep the format file's size
+    t3 = doc.element.body.findall(w("tbl"))[[t.key for t in SPEC.tables].index("t3")]
+    assert {val(s) for s in t3.iter(w("pStyle"))} == {"GwTable9"}
+
+
+@pytest.mark.parametrize("figure,size", [
+    (7, 9), (999, 9),  # 4-digit totals still fit at 9 pt
+    ({"t4.review.": 1_234}, 8),  # 4-digit 行政复议 and 行政诉讼 totals
+    (1_234, 7.5), (99_999, 7.5),  # 6-digit totals: the smallest size, and they wrap
+])
+def test_table_layout_font_never_below_7_5_pt(figure, size):
+    def value(field_id: str) -> int:
+        if isinstance(figure, int):
+            return figure
+        return next((v for prefix, v in figure.items() if field_id.startswith(prefix)), 999)
+
+    figures = SPEC.compute({f.id: value(f.id) for f in SPEC.input_fields})
+    layout = dr.table_layout(SPEC.table("t4"), figures)
+    assert layout.font_pt == size and sum(layout.widths) == dr.TEXT_WIDTH
+    assert dr.TABLE_MIN_CELL_MARGIN <= layout.cell_margin <= dr.TABLE_CELL_MARGIN

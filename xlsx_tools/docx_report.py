@@ -12,7 +12,7 @@ import itertools
 import math
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +69,13 @@ TABLE_CELL_MARGIN = 85  # twips each side, 1.5 mm
 # to DejaVu Serif, whose digits are 0.636 em: numbers are measured at the wider size so that a
 # 5-digit count never wraps inside its cell.
 DIGIT_EM = 0.64
+NUMBER_PAD_EM = 0.5  # room beside the widest number of a column
+# A table whose numbers do not fit the text width at its own size narrows the room beside them,
+# then steps down through these sizes (六号 7.5 pt is the smallest; FORMAT-2021 §5: published
+# reports set tables 三 and 四 at 7–7.5 pt), then narrows its cell margins; only then do numbers wrap.
+TABLE_FONT_STEPS = (9, 8, 7.5)
+TABLE_MIN_CELL_MARGIN = 28  # twips each side, 0.5 mm
+TIGHT_NUMBER_PAD_EM = 0.25
 # An optional section left empty says so, as published reports do (and as the template's hint asks).
 NOTHING_TO_REPORT = "无。"
 
@@ -138,7 +145,8 @@ def build_document(report: Report, *, spec: FormatSpec | None = None, signature:
             raise IncompleteReport("；".join(f.message for f in missing))
     doc = docx.Document()
     _prepare_package(doc)
-    table_styles = _add_styles(doc, spec)
+    layouts = {table.key: table_layout(table, report.figures) for table in spec.tables}
+    _add_styles(doc, (layout.font_pt for layout in layouts.values()))
     _setup_page(doc)
 
     body = doc.element.body
@@ -150,7 +158,7 @@ def build_document(report: Report, *, spec: FormatSpec | None = None, signature:
         _paragraph(doc, section.heading, HEADING1)
         if section.kind == "table":
             table = spec.table(section.key)
-            _append_table(doc, table, report, table_styles[table.key])
+            _append_table(doc, table, report, layouts[table.key])
         else:
             texts = paragraphs(report.narrative.get(section.key, ""))
             if not texts and not section.required:
@@ -285,8 +293,8 @@ def _prepare_package(doc: Document) -> None:
     doc.settings.odd_and_even_pages_header_footer = True
 
 
-def _add_styles(doc: Document, spec: FormatSpec) -> dict[str, StyleDef]:
-    """Set up docDefaults and the named styles; returns each table's text style."""
+def _add_styles(doc: Document, table_sizes: Iterable[float]) -> None:
+    """Set up docDefaults and the named styles, with a table text style for each size used."""
     styles_el = doc.styles.element
     for style in list(styles_el.findall(qn("w:style"))):
         if style.get(qn("w:styleId")) not in _KEEP_STYLES:
@@ -360,17 +368,10 @@ def _add_styles(doc: Document, spec: FormatSpec) -> dict[str, StyleDef]:
     for ppr in (footer_ppr, header_ppr):
         ox.remove_tabs(ppr)  # the template's tab stops are for US Letter
 
-    by_table: dict[str, StyleDef] = {}
-    for table in spec.tables:
-        if table.font_size == TABLE_TEXT.size:
-            by_table[table.key] = TABLE_TEXT
-            continue
-        sd = StyleDef(f"GwTable{table.font_size:g}".replace(".", "_"), f"{TABLE_TEXT.name} {table.font_size:g}pt",
-                      "paragraph", FONT_TABLE, size=table.font_size, based_on=TABLE_TEXT.id)
+    for size in sorted(set(table_sizes), reverse=True):
+        sd = table_style(size)
         if sd.name not in {s.name for s in doc.styles}:
             _new_style(doc, sd)
-        by_table[table.key] = sd
-    return by_table
 
 
 def _new_style(doc: Document, sd: StyleDef) -> BaseStyle:
@@ -588,18 +589,9 @@ def _align(slot: _Slot) -> str:
     return "left" if slot.role == "row" and slot.rowspan == 1 else "center"
 
 
-def column_widths(table: Table, figures: Mapping[str, object] | None = None, *,
-                  total: int = TEXT_WIDTH, margin: int = TABLE_CELL_MARGIN,
-                  font_pt: float | None = None) -> list[int]:
-    """Grid column widths in twips summing to `total` (the 156 mm text width).
-
-    Each column has a minimum (two characters of a header, the widest number; four characters
-    for a label spanning rows, written vertically in a narrow column) and a wish (its longest
-    single-column text on one line). Wishes are granted in full when they fit, scaled up to
-    fill the width; otherwise the room left above the minimums is shared in proportion to what
-    each column still wants, so long row labels get most of it.
-    """
-    font_twips = (font_pt or table.font_size) * 20
+def _column_needs(table: Table, figures: Mapping[str, object] | None, pad_em: float
+                  ) -> tuple[list[float], list[float]]:
+    """Each grid column's minimum and wish, in ems of the table's font (see column_widths)."""
     n = table.grid_columns
     low = [2.0] * n
     want = [2.0] * n
@@ -608,7 +600,7 @@ def column_widths(table: Table, figures: Mapping[str, object] | None = None, *,
             continue
         w = text_width(s.text)
         if s.role == "value":
-            w = len(s.text) * DIGIT_EM + 0.5
+            w = len(s.text) * DIGIT_EM + pad_em
             low[s.col] = max(low[s.col], w)
             want[s.col] = max(want[s.col], w)
         elif s.role == "row" and s.rowspan > 1:
@@ -616,6 +608,23 @@ def column_widths(table: Table, figures: Mapping[str, object] | None = None, *,
             want[s.col] = max(want[s.col], 4)
         else:
             want[s.col] = max(want[s.col], w)
+    return low, want
+
+
+def column_widths(table: Table, figures: Mapping[str, object] | None = None, *,
+                  total: int = TEXT_WIDTH, margin: int = TABLE_CELL_MARGIN,
+                  font_pt: float | None = None, pad_em: float = NUMBER_PAD_EM) -> list[int]:
+    """Grid column widths in twips summing to `total` (the 156 mm text width).
+
+    Each column has a minimum (two characters of a header, the widest number; four characters
+    for a label spanning rows, written vertically in a narrow column) and a wish (its longest
+    single-column text on one line). Wishes are granted in full when they fit, scaled up to
+    fill the width; otherwise the room left above the minimums is shared in proportion to what
+    each column still wants, so long row labels get most of it. Where even the minimums do not
+    fit, every column is scaled down alike (numbers wrap; table_layout avoids that).
+    """
+    font_twips = (font_pt or table.font_size) * 20
+    low, want = _column_needs(table, figures, pad_em)
     lo = [x * font_twips + 2 * margin for x in low]
     hi = [max(x * font_twips + 2 * margin, lo[i]) for i, x in enumerate(want)]
     if sum(hi) <= total:
@@ -631,11 +640,50 @@ def column_widths(table: Table, figures: Mapping[str, object] | None = None, *,
     return out
 
 
-def _append_table(doc: Document, table: Table, report: Report, sd: StyleDef) -> None:
+@dataclass(frozen=True)
+class TableLayout:
+    font_pt: float
+    cell_margin: int  # twips each side
+    widths: tuple[int, ...]  # twips, summing to the text width
+
+
+def table_layout(table: Table, figures: Mapping[str, object] | None = None, *,
+                 total: int = TEXT_WIDTH) -> TableLayout:
+    """The font size, cell margins and column widths of a table in the report.
+
+    Table 四's 15 columns cannot hold 4- or 5-digit figures at 9 pt on a portrait page: where the
+    columns' minimums exceed `total`, the room beside the numbers narrows, then the table steps
+    down through TABLE_FONT_STEPS; at the smallest size its cell margins narrow (to no less than
+    TABLE_MIN_CELL_MARGIN); only if the numbers still do not fit do they wrap.
+    """
+    sizes = [table.font_size, *(s for s in TABLE_FONT_STEPS if s < table.font_size)]
+    for size in sizes:
+        for pad in (NUMBER_PAD_EM, TIGHT_NUMBER_PAD_EM):
+            low, _ = _column_needs(table, figures, pad)
+            if sum(x * size * 20 + 2 * TABLE_CELL_MARGIN for x in low) <= total:
+                widths = column_widths(table, figures, total=total, font_pt=size, pad_em=pad)
+                return TableLayout(size, TABLE_CELL_MARGIN, tuple(widths))
+    size = sizes[-1]
+    low, _ = _column_needs(table, figures, TIGHT_NUMBER_PAD_EM)
+    room = (total - sum(x * size * 20 for x in low)) / (2 * len(low))
+    margin = max(TABLE_MIN_CELL_MARGIN, min(TABLE_CELL_MARGIN, math.floor(room)))
+    widths = column_widths(table, figures, total=total, margin=margin, font_pt=size, pad_em=TIGHT_NUMBER_PAD_EM)
+    return TableLayout(size, margin, tuple(widths))
+
+
+def table_style(size: float) -> StyleDef:
+    """The paragraph style of a table's text at `size` (表格文字 at 10.5 pt, 表格文字 9pt ...)."""
+    if size == TABLE_TEXT.size:
+        return TABLE_TEXT
+    return StyleDef(f"GwTable{size:g}".replace(".", "_"), f"{TABLE_TEXT.name} {size:g}pt",
+                    "paragraph", FONT_TABLE, size=size, based_on=TABLE_TEXT.id)
+
+
+def _append_table(doc: Document, table: Table, report: Report, layout: TableLayout) -> None:
     figures = report.figures
     tbl = ox.build_table(
-        column_widths(table, figures), table_rows(table, figures), style_id=sd.id,
-        cell_margin=TABLE_CELL_MARGIN,
+        layout.widths, table_rows(table, figures), style_id=table_style(layout.font_pt).id,
+        cell_margin=layout.cell_margin,
     )
     body = doc.element.body
     sect = body.find(qn("w:sectPr"))
