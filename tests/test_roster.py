@@ -272,6 +272,31 @@ def test_cli_single_into_a_folder_with_given_password(runner, tmp_path):
     assert (tmp_path / "甲_局.xlsx").is_file()
 
 
+@pytest.mark.parametrize("output, written", [
+    ("新文件夹/", "新文件夹/甲_局.xlsx"),            # ends with a separator: a folder, created
+    ("a/b/", "a/b/甲_局.xlsx"),
+    ("有/文件夹", "有/文件夹/甲_局.xlsx"),           # an existing folder
+    ("新/的/文件夹/模板.xlsx", "新/的/文件夹/模板.xlsx"),  # missing parents of a file are created
+    ("大写.XLSX", "大写.XLSX"),
+])
+def test_cli_single_output_folder_or_file(runner, tmp_path, monkeypatch, output, written):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "有" / "文件夹").mkdir(parents=True)
+    res = runner.invoke(app, ["template", "-a", "甲/局", "-y", "2025", "-p", "pw", "-o", output])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / written).is_file() and str(written) in _flat(res.output).replace("\\", "/")
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.*")) == [written]
+
+
+def test_cli_help_says_what_output_accepts(runner, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    res = runner.invoke(app, ["template", "--help"])
+    assert "…" not in res.output  # rich cuts a long run of Chinese without spaces short
+    text = re.sub(r"[\s│]+", "", res.output)
+    assert "或文件夹（已有的，或以/结尾时自动创建），文件名为“机关名称.xlsx”" in text
+    assert ".xlsx文件名，缺少的上级文件夹自动创建" in text and "批量（--roster）：文件夹" in text
+
+
 def test_cli_batch(runner, tmp_path):
     roster = tmp_path / "名单.csv"
     roster.write_bytes(ROSTER.encode("gbk"))
@@ -296,7 +321,12 @@ def test_cli_batch(runner, tmp_path):
     (["--year", "2025", "-a", "甲局", "-p", "中文密码"], "保护密码只能由英文字母、数字和英文标点组成"),
     (["--year", "2025", "-a", "  "], "机关名称不能为空。"),
     (["--year", "2025", "-a", "甲局", "--deadline", "明年一月"], "截止日期格式应为 YYYY-MM-DD（如 2026-01-31），收到：明年一月。"),
-    (["--year", "2025", "-a", "甲局", "-o", "out.pdf"], "输出文件应以 .xlsx 结尾：out.pdf"),
+    (["--year", "2025", "-a", "甲局", "-o", "out.pdf"], "模板只能保存为 .xlsx 格式（Excel 工作簿），不能保存为 .pdf：请把 -o 改为 out.xlsx。"),
+    (["--year", "2025", "-a", "甲局", "-o", "新/out.xls"], "不能保存为 .xls：请把 -o 改为 新/out.xlsx。"),
+    (["--year", "2025", "-a", "甲局", "-o", "out.CSV"], "不能保存为 .CSV：请把 -o 改为 out.xlsx。"),
+    (["--year", "2025", "-a", "甲局", "-o", "模板"],
+     "-o 应为 .xlsx 文件或文件夹：模板 既不以 .xlsx 结尾，也不是已有的文件夹。要保存到新文件夹，请在末尾加“/”（如 模板/）；"
+     "要保存为文件，请写成 模板.xlsx。"),
     (["--year", "2025", "-a", "甲局", "--format", "gov-info-1999"], "未找到报告格式文件 gov-info-1999"),
     (["--year", "2025", "-r", "missing.csv"], "找不到名单文件 missing.csv。"),
 ])

@@ -842,6 +842,27 @@ def template_stem(agency: str) -> str:
     return fsutil.safe_filename(agency)
 
 
+def single_target(output: str | os.PathLike | None, agency: str) -> Path:
+    """Where `template --agency` writes: `output` if it names an .xlsx file, or
+    `<safe agency name>.xlsx` inside it if it is an existing folder or ends with a path separator
+    (a folder to create); the current folder without `output`. Missing folders are created when
+    the file is written."""
+    name = f"{template_stem(agency)}.xlsx"
+    if output is None:
+        return Path(name)
+    text = os.fspath(output)
+    if text.endswith(tuple(sep for sep in (os.sep, os.altsep, "/") if sep)) or Path(text).is_dir():
+        return Path(text) / name
+    target = Path(text)
+    if target.suffix.lower() == ".xlsx":
+        return target
+    if not target.suffix:
+        raise TemplateError(f"-o 应为 .xlsx 文件或文件夹：{text} 既不以 .xlsx 结尾，也不是已有的文件夹。"
+                            f"要保存到新文件夹，请在末尾加“/”（如 {text}/）；要保存为文件，请写成 {text}.xlsx。")
+    raise TemplateError(f"模板只能保存为 .xlsx 格式（Excel 工作簿），不能保存为 {target.suffix}：请把 -o 改为 "
+                        f"{target.with_suffix('.xlsx')}。")
+
+
 def batch_filenames(rows: Sequence[RosterRow]) -> list[str]:
     """`<safe agency name>.xlsx` per row; names that clean to the same file (ignoring case, as
     Windows does) get -2, -3, ..."""
@@ -905,5 +926,5 @@ def write_manifest(path: str | Path, infos: Sequence[TemplateInfo], spec: Format
 
 __all__ = [
     "LAYOUT_VERSION", "TemplateError", "TemplateInfo", "RosterRow", "check_cells", "generate_password",
-    "parts_from_narrative", "template_fingerprint", "template_stem", "write_batch", "write_manifest", "write_template",
+    "parts_from_narrative", "single_target", "template_fingerprint", "template_stem", "write_batch", "write_manifest", "write_template",
 ]

@@ -19,7 +19,7 @@ from ..template import (
     TemplateError,
     check_password,
     generate_password,
-    template_stem,
+    single_target,
     write_batch,
     write_template,
 )
@@ -49,17 +49,21 @@ def register(app: typer.Typer) -> None:
         year: Annotated[int, typer.Option("--year", "-y", help="报告年度，如 2025。")],
         agency: Annotated[str | None, typer.Option("--agency", "-a", help="机关名称（生成单个模板）。")] = None,
         roster: Annotated[
-            Path | None, typer.Option("--roster", "-r", help="机关名单 CSV（批量生成；UTF-8 或 GBK，须有“机关名称”列）。")
+            Path | None, typer.Option("--roster", "-r", help="机关名单 CSV（批量生成； UTF-8 或 GBK； 须有“机关名称”列，列名上方可有标题）。")
         ] = None,
         code: Annotated[str, typer.Option("--code", help="机关代码（单个模板）。")] = "",
         password: Annotated[
-            str | None, typer.Option("--password", "-p", help="工作表保护密码；不指定则自动生成（批量时整批共用一个）。")
+            str | None, typer.Option("--password", "-p", help="工作表保护密码； 不指定则自动生成（批量时整批共用一个）。")
         ] = None,
         deadline: Annotated[
             str | None, typer.Option("--deadline", help="填报截止日期，如 2026-01-31，写入“填报说明”。")
         ] = None,
         output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="输出文件（单个）或文件夹（批量，默认 templates-年度）。")
+            str | None,
+            typer.Option("--output", "-o", help=(
+                "单个模板（--agency）：.xlsx 文件名，缺少的上级文件夹自动创建； "
+                "或文件夹（已有的，或以 / 结尾时自动创建），文件名为“机关名称.xlsx”； "
+                "不指定时存到当前文件夹。 批量（--roster）：文件夹，默认 templates-年度。")),
         ] = None,
         format_id: Annotated[str, typer.Option("--format", help="报告格式（templates/ 中的格式文件名）。")] = DEFAULT_FORMAT,
     ) -> None:
@@ -89,11 +93,10 @@ def _single(agency, year, code, password, deadline, output, spec) -> None:
         fail("机关名称不能为空。")
     generated = password is None
     password = password or generate_password()
-    target = output or Path(f"{template_stem(agency)}.xlsx")
-    if target.is_dir():
-        target = target / f"{template_stem(agency)}.xlsx"
-    elif target.suffix.lower() != ".xlsx":
-        fail(f"输出文件应以 .xlsx 结尾：{target}")
+    try:
+        target = single_target(output or None, agency)
+    except TemplateError as e:
+        fail(str(e))
     try:
         info = write_template(target, agency=agency, year=year, code=code, password=password,
                               deadline=deadline, spec=spec)
@@ -122,7 +125,7 @@ def _batch(roster, year, password, deadline, output, spec) -> None:
         console.print(f"[dim]说明：{note}[/]", soft_wrap=True)
     generated = password is None
     password = password or generate_password()
-    outdir = output or Path(f"templates-{year}")
+    outdir = Path(output) if output else Path(f"templates-{year}")
     if outdir.exists() and not outdir.is_dir():
         fail(f"批量生成时 -o 应为文件夹，但 {outdir} 是文件。")
     progress = Progress(
