@@ -115,13 +115,15 @@ file                                           | content                        
 邮箱导出.zip!附件.zip                            | archive in the archive          | 压缩包
 邮箱导出.zip!附件.zip!{A4}.xlsx                  | clean return of A4              | 合格
 邮箱导出.zip!附件.zip!说明.txt                   | a text file                     | 无法读取
+邮箱导出.zip!__MACOSX/附件/._{A4}.xlsx           | a Mac's resource fork           | 系统文件
 {A6}.xlsx                                      | A6 sent last year's template    | 非本次模板
 {A7}.xlsx                                      | A7's file, truncated            | 无法读取
 {A8}.xlsx                                      | clean return of A8              | 合格
 其他区民政局.xlsx                                | agency of another roster        | 非本次模板
 自制表格.xlsx                                    | a workbook that is not ours     | 非本次模板
 年报说明.docx                                    | a Word document                 | 无法读取
-~${A0}.xlsx                                    | Excel's lock file               | 无法读取
+~${A0}.xlsx                                    | Excel's lock file               | 系统文件
+第二批/Thumbs.db                                 | Windows' thumbnail cache        | 系统文件
 """
 # A5 sent nothing.
 
@@ -145,7 +147,8 @@ def build_returns(root: Path, scratch: Path) -> None:
     write_return(root / f"{A[3]}.xlsx", with_error(clean_report(3, 3)), day=5)
     write_return(root / f"{A[3]}（修改后）.xlsx", clean_report(33, 3), day=20)
     inner = zip_bytes({f"{A[4]}.xlsx": workbook_bytes(clean_report(4, 4), scratch), "说明.txt": "附件说明".encode()})
-    (root / "邮箱导出.zip").write_bytes(zip_bytes({"附件.zip": inner, "../逃逸.xlsx": b"x"}))
+    (root / "邮箱导出.zip").write_bytes(zip_bytes({"附件.zip": inner, "../逃逸.xlsx": b"x",
+                                                  f"__MACOSX/附件/._{A[4]}.xlsx": b"\x00\x05\x16\x07" + bytes(60)}))
     write_return(root / f"{A[6]}.xlsx", clean_report(6, 6, year=YEAR - 1))
     (root / f"{A[7]}.xlsx").write_bytes(workbook_bytes(clean_report(7, 7), scratch)[:3000])
     write_return(root / f"{A[8]}.xlsx", clean_report(8, 8))
@@ -154,6 +157,7 @@ def build_returns(root: Path, scratch: Path) -> None:
     foreign_workbook(root / "自制表格.xlsx")
     word_document(root / "年报说明.docx")
     (root / f"~${A[0]}.xlsx").write_bytes(b"\x0bowner" + bytes(150))
+    (root / "第二批" / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0" + bytes(60))
 
 
 def sha_tree(root: Path) -> dict[str, tuple[str, int]]:
@@ -213,13 +217,13 @@ def test_agency_statuses(season):
 def test_summary_text(season):
     _, result, data, _ = season
     assert result.summary_lines()[0] == f"应交 9 家，已交 8 家：合格 4，有警告 1，有错误 3；未提交 1 家：{A[5]}。"
-    assert result.summary_lines()[1] == ("共找到 17 个文件（其中压缩包内 4 个）：重复提交 1，无法读取 5，非本次模板 3，"
-                                         "压缩包 2。")
+    assert result.summary_lines()[1] == ("共找到 19 个文件（其中压缩包内 5 个）：重复提交 1，无法读取 4，非本次模板 3，"
+                                         "压缩包 2，系统文件 3（已忽略）。")
     assert data["summary"]["text"] == result.summary_lines()
     assert data["summary"] | {"text": None} == {
-        "expected": 9, "submitted": 8, "ok": 4, "warning": 1, "error": 3, "missing": 1, "files": 17,
-        "files_by_status": {"ok": 4, "warning": 1, "error": 1, "duplicate": 1, "unreadable": 5, "foreign": 3,
-                            "archive": 2},
+        "expected": 9, "submitted": 8, "ok": 4, "warning": 1, "error": 3, "missing": 1, "files": 19,
+        "files_by_status": {"ok": 4, "warning": 1, "error": 1, "duplicate": 1, "unreadable": 4, "foreign": 3,
+                            "archive": 2, "system": 3},
         "text": None,
     }
     assert not result.ok
@@ -696,3 +700,57 @@ def test_a_copy_of_earlier_outputs_in_the_folder_is_listed_not_attributed(tmp_pa
                                       f"旧结果/年度报告/{A[1]}.docx", "旧结果/收集情况.xlsx"}
     assert {(r.status, r.roster, r.note) for r in old} == {
         (c.FOREIGN, None, "是此前运行“收集”生成的结果文件，不是机关退回的文件，未读取。")}
+
+
+def test_system_files_are_listed_with_their_hash_but_ignored(tmp_path):
+    """Thumbs.db, desktop.ini, .DS_Store, Office and LibreOffice lock files and a Mac's __MACOSX/
+    and ._ files, on disk or in a mailbox's zip: each listed with its sha256 as 系统文件, never
+    attributed to an agency (not even by the agency name in "~$<机关>.xlsx"), never an error."""
+    root = tmp_path / "in"
+    write_return(root / "a.xlsx", clean_report(0, 0))
+    junk = {
+        "Thumbs.db": b"\xd0\xcf\x11\xe0", "desktop.ini": b"[.ShellClassInfo]", "子/.DS_Store": b"\x00\x00\x00\x01Bud1",
+        f"~${A[1]}.xlsx": b"\x0bowner" + bytes(150), f".~lock.{A[1]}.xlsx#": b"owner,host", f"._{A[1]}.xlsx": b"\x00\x05",
+        f"__MACOSX/{A[1]}.xlsx": b"\x00\x05\x16\x07",
+    }
+    for name, data in junk.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    members = {f"__MACOSX/附件/._{A[1]}.xlsx": b"\x00\x05\x16\x07", f"附件/~${A[1]}.xlsx": b"\x0bowner",
+               "附件/Thumbs.db": b"\xd0\xcf"}
+    (root / "邮件.zip").write_bytes(zip_bytes(members))
+    res = c.collect(root, ROSTER[:2], tmp_path / "out", jobs=1)
+    data = json.loads((tmp_path / "out" / c.OUTPUT_JSON).read_text(encoding="utf-8"))
+    system = {f["path"]: f for f in data["files"] if f["status"] == c.SYSTEM}
+    expected = {**junk, **{f"邮件.zip!{k}": v for k, v in members.items()}}
+    assert {p: (f["sha256"], f["status_code"], f["agency"], f["match"], f["errors"]) for p, f in system.items()} == {
+        p: (hashlib.sha256(v).hexdigest(), "system", "", "", 0) for p, v in expected.items()}
+    assert {f["note"] for f in system.values()} == {
+        "是操作系统或办公软件自动生成的文件（缩略图缓存、文件夹设置、打开中的文件的锁定文件等），不是机关退回的文件，已忽略。"}
+    assert [(a.status, a.note, a.files) for a in res.agencies[1:]] == [(c.MISSING, "", [])]
+    assert res.summary_lines()[1] == "共找到 12 个文件（其中压缩包内 3 个）：压缩包 1，系统文件 10（已忽略）。"
+    assert data["summary"]["files_by_status"]["unreadable"] == 0
+    assert [(f["path"], f["status"]) for f in data["files"] if f["status"] != c.SYSTEM] == [
+        ("a.xlsx", c.OK), ("邮件.zip", c.ARCHIVE)]
+    # not a problem to forward to an agency
+    import openpyxl
+
+    wb = openpyxl.load_workbook(tmp_path / "out" / c.OUTPUT_XLSX, read_only=True)
+    problems = [row for row in wb["问题清单"].iter_rows(values_only=True) if row and row[3] == c.SYSTEM]
+    listed = [row for row in wb["文件清单"].iter_rows(values_only=True) if row and row[4] == c.SYSTEM]
+    assert problems == [] and len(listed) == 10
+
+
+def test_no_system_files_no_mention_in_the_summary(tmp_path):
+    write_return(tmp_path / "in" / "a.xlsx", clean_report(0, 0))
+    res = c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", jobs=1)
+    assert res.summary_lines()[1] == "共找到 1 个文件。"
+
+
+@pytest.mark.parametrize("path,system", [
+    ("Thumbs.db", True), ("a/THUMBS.DB", True), ("desktop.ini", True), (".DS_Store", True), ("~$报告.xlsx", True),
+    (".~lock.报告.xlsx#", True), ("._报告.xlsx", True), ("__MACOSX/报告.xlsx", True), ("a\\__MACOSX\\b.xlsx", True),
+    ("报告.xlsx", False), ("~报告.xlsx", False), ("__MACOSX", False), ("a/thumbs.db.xlsx", False),
+])
+def test_system_file_names(path, system):
+    assert c.system_file(path) is system

@@ -44,12 +44,13 @@ from .spec import FormatSpec, Number, load_format
 
 OK, WARN, ERR, MISSING = "合格", "有警告", "有错误", "未提交"
 DUPLICATE, UNREADABLE, FOREIGN, ARCHIVE = "重复提交", "无法读取", "非本次模板", "压缩包"
+SYSTEM = "系统文件"  # Thumbs.db, ~$ lock files, __MACOSX/…: listed, never read nor attributed
 AGENCY_STATUSES = (OK, WARN, ERR, MISSING)
-FILE_STATUSES = (OK, WARN, ERR, DUPLICATE, UNREADABLE, FOREIGN, ARCHIVE)
+FILE_STATUSES = (OK, WARN, ERR, DUPLICATE, UNREADABLE, FOREIGN, ARCHIVE, SYSTEM)
 ACCEPTED = (OK, WARN)
 STATUS_CODES = {
     OK: "ok", WARN: "warning", ERR: "error", MISSING: "missing",
-    DUPLICATE: "duplicate", UNREADABLE: "unreadable", FOREIGN: "foreign", ARCHIVE: "archive",
+    DUPLICATE: "duplicate", UNREADABLE: "unreadable", FOREIGN: "foreign", ARCHIVE: "archive", SYSTEM: "system",
 }
 BY_IDENTITY, BY_NAME = "模板标识", "文件名"
 
@@ -64,8 +65,11 @@ KEY_FIGURES = (
     "t4.review.total", "t4.suit_direct.total", "t4.suit_after_review.total", "t2.item8.fees.amount",
 )
 
-# Files that are never a return, so never attributed to an agency by their name.
-_JUNK_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+# Files an operating system or office suite leaves beside the returns (thumbnail caches, folder
+# settings, lock files of open workbooks, a Mac's resource forks): never a return.
+_JUNK_NAMES = {"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store"}
+_JUNK_PREFIXES = ("~$", ".~lock.", "._")
+_JUNK_FOLDER = "__macosx"
 
 
 class CollectError(ValueError):
@@ -103,6 +107,7 @@ class Item:
     problem: str | None = None  # why it is not read (Chinese), for files refused before reading
     hashable: bool = True  # whether its sha256 can be computed within the caps
     output: bool = False  # written by an earlier collect run (a copy of its output folder)
+    system: bool = False  # left by an operating system or office suite (Thumbs.db, ~$x.xlsx ...)
 
 
 def _is_zip_name(name: str) -> bool:
@@ -205,8 +210,9 @@ class _Walker:
     def _excluded(self, path: str) -> bool:
         return os.path.normcase(os.path.abspath(path)) in self.exclude
 
-    def _dir(self, root: Path, folder: Path, outputs: bool = False) -> Iterator[Item]:
-        """`outputs`: the folder is the 年度报告 folder of an earlier collect's outputs."""
+    def _dir(self, root: Path, folder: Path, outputs: bool = False, system: bool = False) -> Iterator[Item]:
+        """`outputs`: the folder is the 年度报告 folder of an earlier collect's outputs; `system`:
+        a folder only an operating system writes (__MACOSX)."""
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
@@ -223,7 +229,11 @@ class _Walker:
                 if entry.is_symlink():
                     yield self._next(name=rel, path=entry.path, problem="是符号链接（快捷方式），未读取。", hashable=False)
                 elif entry.is_dir(follow_symlinks=False):
-                    yield from self._dir(root, Path(entry.path), ours and entry.name == DOCX_DIR)
+                    yield from self._dir(root, Path(entry.path), ours and entry.name == DOCX_DIR,
+                                         system or entry.name.casefold() == _JUNK_FOLDER)
+                elif entry.is_file(follow_symlinks=False) and (system or system_file(entry.name)):
+                    yield self._next(name=rel, path=entry.path, size=entry.stat().st_size, problem=_SYSTEM_NOTE,
+                                     system=True)
                 elif entry.is_file(follow_symlinks=False) and (
                         (ours and entry.name in (OUTPUT_XLSX, OUTPUT_JSON)) or (outputs and entry.name.endswith(".docx"))):
                     yield self._next(name=rel, path=entry.path, size=entry.stat().st_size, problem=_OUTPUT_NOTE,
@@ -271,6 +281,10 @@ class _Walker:
             member_rel = f"{rel}!{_printable(name)}"
             member_chain = chain + (index,)
             problem, hashable = _member_problem(info, name, limits)
+            if system_file(name):
+                yield self._next(name=member_rel, path=path, members=member_chain, size=info.file_size,
+                                 problem=_SYSTEM_NOTE, hashable=hashable, system=True)
+                continue
             if problem is None and _is_zip_name(name):
                 if depth >= limits.max_depth:
                     problem, hashable = f"是嵌套超过 {limits.max_depth} 层的压缩包，未展开。", True
@@ -291,6 +305,20 @@ class _Walker:
 
 
 _OUTPUT_NOTE = "是此前运行“收集”生成的结果文件，不是机关退回的文件，未读取。"
+_SYSTEM_NOTE = "是操作系统或办公软件自动生成的文件（缩略图缓存、文件夹设置、打开中的文件的锁定文件等），不是机关退回的文件，已忽略。"
+
+
+def system_file(path: str) -> bool:
+    """Whether a file (a path inside the folder or an archive, "/" or "\\" separated) is one an
+    operating system or office suite leaves behind: Thumbs.db, desktop.ini, .DS_Store, Office's
+    ~$x.xlsx and LibreOffice's .~lock.x.xlsx# lock files, a Mac's ._x and anything in __MACOSX/."""
+    parts = [p for p in path.replace("\\", "/").split("/") if p]
+    if not parts:
+        return False
+    if any(p.casefold() == _JUNK_FOLDER for p in parts[:-1]):
+        return True
+    name = parts[-1].casefold()
+    return name in _JUNK_NAMES or name.startswith(_JUNK_PREFIXES)
 
 
 def _collect_output(folder: Path) -> bool:
@@ -328,7 +356,7 @@ class FileResult:
     name: str
     size: int | None
     sha256: str = ""
-    kind: str = ""  # the reader's kind, or "archive" / "refused" / "output" (an earlier run's)
+    kind: str = ""  # the reader's kind, or "archive" / "refused" / "output" (an earlier run's) / "system"
     reason: str = ""  # why unusable (Chinese), from the first error finding or the walker
     identity: dict[str, str] = field(default_factory=dict)
     saved_at: str = ""
@@ -388,7 +416,8 @@ def process_item(item: Item, options: ReadOptions) -> FileResult:
     """Read and check one file. Never raises for bad content."""
     out = FileResult(seq=item.seq, name=item.name, size=item.size)
     if item.archive is not None or item.problem is not None:
-        out.kind = "archive" if item.problem is None else "output" if item.output else "refused"
+        out.kind = ("archive" if item.problem is None else "output" if item.output else "system" if item.system
+                    else "refused")
         out.archive = item.archive
         out.reason = item.problem or ""
         out.sha256 = _hash_chain(item, options.limits)
@@ -570,7 +599,7 @@ class RosterIndex:
         names, innermost first. A name inside a longer found name does not count (民政局 in
         民政局社会救助站); two different agencies in one name match neither."""
         parts = [p for chunk in display.split("!") for p in chunk.split("/") if p]
-        if not parts or _junk(parts[-1]):
+        if not parts or system_file(display.rsplit("!", 1)[-1]):
             return None
         for i, part in enumerate(reversed(parts)):
             stem = part.rsplit(".", 1)[0] if i == 0 and "." in part else part
@@ -584,11 +613,6 @@ class RosterIndex:
                  if text[i:j] in self._name}
         outer = {n for n in found if not any(n != m and n in m for m in found)}
         return self._name[outer.pop()] if len(outer) == 1 else None
-
-
-def _junk(name: str) -> bool:
-    low = name.lower()
-    return low.startswith(("~$", ".~", "._")) or low in _JUNK_NAMES
 
 
 def load_roster(path: str | Path, spec: FormatSpec | None = None) -> list[RosterRow]:
@@ -696,6 +720,9 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
             continue
         if rec.kind == "output":  # never attributed by its name (年度报告/沙坡头区民政局.docx)
             rec.status, rec.note = FOREIGN, rec.reason
+            continue
+        if rec.kind == "system":  # never attributed by its name (~$沙坡头区民政局.xlsx), nor an error
+            rec.status, rec.note = SYSTEM, rec.reason
             continue
         if rec.has_report and (rec.agency or rec.code):
             rec.roster = roster.by_identity(rec.agency, rec.code)
@@ -856,6 +883,8 @@ class Collection:
         inside = sum(1 for r in self.files if "!" in r.name)
         files = f"共找到 {len(self.files)} 个文件" + (f"（其中压缩包内 {inside} 个）" if inside else "")
         extra = [f"{s} {fc[s]}" for s in (DUPLICATE, UNREADABLE, FOREIGN, ARCHIVE) if fc[s]]
+        if fc[SYSTEM]:
+            extra.append(f"{SYSTEM} {fc[SYSTEM]}（已忽略）")
         files += ("：" + "，".join(extra) + "。") if extra else "。"
         lines = [line, files]
         if self.year is not None:
@@ -1203,7 +1232,7 @@ def write_collect_json(collection: Collection, path: Path) -> None:
 __all__ = [
     "ACCEPTED", "AGENCY_STATUSES", "ARCHIVE", "ArchiveLimits", "BY_IDENTITY", "BY_NAME", "CollectError",
     "Collection", "DUPLICATE", "ERR", "FILE_STATUSES", "FOREIGN", "FileRecord", "FileResult", "Item",
-    "KEY_FIGURES", "MISSING", "OK", "OUTPUT_JSON", "OUTPUT_XLSX", "ReadOptions", "RosterIndex", "UNREADABLE",
-    "WARN", "classify", "collect", "index_previous", "infer_year", "load_roster", "newest_key", "process_item",
-    "quoted_reason", "read_items", "walk", "write_collect_json",
+    "KEY_FIGURES", "MISSING", "OK", "OUTPUT_JSON", "OUTPUT_XLSX", "ReadOptions", "RosterIndex", "SYSTEM",
+    "UNREADABLE", "WARN", "classify", "collect", "index_previous", "infer_year", "load_roster", "newest_key", "process_item",
+    "quoted_reason", "read_items", "system_file", "walk", "write_collect_json",
 ]

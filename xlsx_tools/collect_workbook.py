@@ -40,6 +40,7 @@ from .collect import (
     KEY_FIGURES,
     MISSING,
     OK,
+    SYSTEM,
     UNREADABLE,
     WARN,
     Collection,
@@ -67,6 +68,7 @@ STATUS_COLOURS = {  # fill, font
     UNREADABLE: ("#FFC7CE", "#9C0006"),
     FOREIGN: ("#FCE4D6", "#843C0C"),
     ARCHIVE: ("#EDEDED", "#404040"),
+    SYSTEM: ("#F2F2F2", "#7F7F7F"),
 }
 CHART_COLOURS = {OK: "#70AD47", WARN: "#FFC000", ERR: "#C00000", MISSING: "#A5A5A5"}
 
