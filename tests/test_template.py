@@ -3,6 +3,7 @@ and against the official layout of FORMAT-2021.md (labels in tests/data, merges 
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -436,6 +437,57 @@ def test_instructions_sheet(spec, wb):
     assert text.count(titles[0]) == 1  # one line per rule code, not per instance
     for sheet in (spec.info_sheet, spec.narrative_sheet, *(t.sheet for t in spec.tables)):
         assert f"「{sheet}」" in text
+
+
+LONG_AGENCY = "宁夏回族自治区中卫市沙坡头区教育体育局（沙坡头区教育局）"
+
+
+def _instructions_rows(ws):
+    """(row, A value, B value) of the 填报说明 sheet, the merged headings read from their first cell."""
+    return [(r, ws.cell(r, 1).value, ws.cell(r, 2).value) for r in range(1, ws.max_row + 1)]
+
+
+def test_instructions_headings_are_not_fields(spec, wb):
+    """The sheet name once, as the heading of the numbered steps (not a bordered, empty field under
+    the title); both headings span the two columns without borders."""
+    ws = wb[INSTRUCTIONS_SHEET]
+    rows = _instructions_rows(ws)
+    assert [r for r, a, _ in rows if a == INSTRUCTIONS_SHEET] == [next(r for r, a, _ in rows if a == "1.") - 1]
+    for heading in (INSTRUCTIONS_SHEET, tpl.RULES_HEADING):
+        r = next(r for r, a, _ in rows if a == heading)
+        assert f"A{r}:B{r}" in _merges(ws)
+        assert ws.cell(r, 1).border.left.style is None and ws.cell(r, 1).font.b
+    # under the title: the agency, the year and the deadline, each a bordered label and value
+    labels = {f.key: f.label for f in spec.info_fields}
+    assert [a for _, a, _ in rows[2:5]] == [labels["agency"], labels["year"], tpl.DEADLINE_LABEL]
+    assert rows[1][1:] == (None, None)
+
+
+def test_instructions_rules_are_a_bordered_two_column_table(spec, wb):
+    ws = wb[INSTRUCTIONS_SHEET]
+    start = next(r for r, a, _ in _instructions_rows(ws) if a == tpl.RULES_HEADING) + 1
+    marks = [ws.cell(r, 1).value for r in range(start, ws.max_row + 1)]
+    assert set(marks) == set(tpl.RULE_KINDS.values()) and len(marks) == len({r.code for r in spec.rules})
+    for r in range(start, ws.max_row + 1):
+        for c in (1, 2):
+            assert ws.cell(r, c).border.left.style == "thin" and ws.cell(r, c).border.bottom.style == "thin"
+        assert ws.cell(r, 1).alignment.horizontal == "center" and ws.cell(r, 2).alignment.wrap_text
+
+
+def test_instructions_rows_tall_enough_and_a_long_title_wraps(tmp_path, spec):
+    path = tpl.write_template(tmp_path / "t.xlsx", agency=LONG_AGENCY, year=2025, password=PASSWORD)
+    ws = openpyxl.load_workbook(path.path)[INSTRUCTIONS_SHEET]
+    title = ws["A1"]
+    assert LONG_AGENCY in title.value and title.alignment.wrap_text and "A1:B1" in _merges(ws)
+    # Excel's 宋体: a Chinese character is about 2.1 column units wide at 11 pt; a line is 1.2 × size
+    width = ws.column_dimensions["A"].width + ws.column_dimensions["B"].width
+    assert ws.row_dimensions[1].height >= math.ceil(tpl.text_units(title.value, 16) / width) * 16 * 1.2
+    text_width = ws.column_dimensions["B"].width
+    for r, _, text in _instructions_rows(ws)[1:]:
+        if text:
+            need = math.ceil(tpl.text_units(text, 11) / (text_width - 1)) * 11 * 1.2
+            assert (ws.row_dimensions[r].height or 15) >= need, (r, text)
+    assert ws.column_dimensions["A"].width >= tpl.text_units(tpl.DEADLINE_LABEL, 11) + 1
 
 
 def test_check_cells_is_a_copy(spec):

@@ -616,21 +616,34 @@ def _excel_values(plan: _Plan, values: Mapping[str, Number | None]) -> Mapping[s
     return plan.spec.compute({f.id: (0 if values.get(f.id) is None else values[f.id]) for f in plan.spec.input_fields})
 
 
+# 填报说明 columns: labels and marks, then text. Widths in Excel units; heights from the width a
+# text needs at 11 pt, with a margin because Excel's 宋体 is a little wider than text_units says.
+_INSTR_LABEL_WIDTH = 14
+_INSTR_TEXT_WIDTH = 96
+_INSTR_MARGIN = 1.08
+
+
+def _instr_height(text: str, size: float, width: float, pad: float = 4) -> float:
+    return _lines(text, size * _INSTR_MARGIN, width) * _line_height(size) + pad
+
+
 def _write_instructions(wb, fmt, plan: _Plan, info: Mapping[str, Any], deadline: str, title: str,
                         password: str) -> None:
     spec = plan.spec
     ws = wb.add_sheet(INSTRUCTIONS_SHEET)
-    ws.set_column(0, 0, 18)
-    ws.set_column(1, 1, 92)
-    ws.merge_range(0, 0, 0, 1, title, fmt("title", 13))
-    ws.set_row(0, 28)
-    ws.write_string(1, 0, INSTRUCTIONS_SHEET, fmt("label", 11))
+    ws.set_column(0, 0, _INSTR_LABEL_WIDTH)
+    ws.set_column(1, 1, _INSTR_TEXT_WIDTH)
+    width = _INSTR_LABEL_WIDTH + _INSTR_TEXT_WIDTH
+    # a long agency name makes the title wrap rather than run off the page
+    ws.merge_range(0, 0, 0, 1, title, fmt("title", 13, text_wrap=True))
+    ws.set_row(0, max(28, _instr_height(title, 16, width, 8)))
     labels = {f.key: f.label for f in spec.info_fields}
     row = 2
     for label, value in ((labels.get("agency", ""), info["agency"]), (labels.get("year", ""), str(info["year"])),
                          (DEADLINE_LABEL, deadline or NO_DEADLINE)):
         ws.write_string(row, 0, label, fmt("label", 11))
         ws.write_string(row, 1, value, fmt("locked_value", 11))
+        ws.set_row(row, max(18, _instr_height(value, 11, _INSTR_TEXT_WIDTH)))
         row += 1
     row += 1
     table_sheets = "、".join(f"「{t.sheet}」" for t in spec.tables)
@@ -642,25 +655,32 @@ def _write_instructions(wb, fmt, plan: _Plan, info: Mapping[str, Any], deadline:
         f"「{spec.narrative_sheet}」：填写报告第一、五、六部分的文字。单元格内换行：Excel、WPS 按 Alt+Enter，LibreOffice 按 Ctrl+Enter。",
         "请勿修改工作表名称、增删行列或从其他文件复制粘贴整张表格；填好后保存为 .xlsx 格式，在截止日期前报送。",
     ]
+    row = _instructions_heading(ws, fmt, row, INSTRUCTIONS_SHEET)
     for i, text in enumerate(steps, 1):
         ws.write_string(row, 0, f"{i}.", fmt("plain", 11, align="right"))
         ws.write_string(row, 1, text, fmt("plain", 11))
-        ws.set_row(row, _lines(text, 11, 92) * _line_height(11) + 4)
+        ws.set_row(row, _instr_height(text, 11, _INSTR_TEXT_WIDTH, 6))
         row += 1
     row += 1
-    ws.write_string(row, 0, RULES_HEADING, fmt("label", 11))
-    ws.write_string(row, 1, "", fmt("label", 11))
-    row += 1
+    row = _instructions_heading(ws, fmt, row, RULES_HEADING)
     for severity, text, cross_year in plan.rule_lines:
         mark = RULE_KINDS.get(severity, severity)
         if cross_year:
             text += CROSS_YEAR_NOTE
-        ws.write_string(row, 0, mark, fmt("plain", 11, align="right"))
-        ws.write_string(row, 1, text, fmt("plain", 11))
+        ws.write_string(row, 0, mark, fmt("label", 11, align="center", bold=False))
+        ws.write_string(row, 1, text, fmt("locked_value", 11))
+        ws.set_row(row, max(18, _instr_height(text, 11, _INSTR_TEXT_WIDTH)))
         row += 1
     _sheet_setup(ws, password)
     ws.print_area(0, 0, row - 1, 1)
     ws.activate()
+
+
+def _instructions_heading(ws, fmt, row: int, text: str) -> int:
+    """A section heading across both columns, without borders (not a field to fill)."""
+    ws.merge_range(row, 0, row, 1, text, fmt("plain", 12, bold=True, valign="bottom"))
+    ws.set_row(row, 22)
+    return row + 1
 
 
 def _write_text(ws, row: int, col: int, text: str, cell_format) -> None:
