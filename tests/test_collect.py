@@ -527,6 +527,24 @@ def test_previous_year_folder_enables_cross_year_checks(tmp_path):
     assert res.agencies[0].status == c.OK
 
 
+@pytest.mark.parametrize("year_option", [[], ["--year", str(YEAR)]])
+@pytest.mark.parametrize(("previous_year", "what"), [(YEAR, "与本次收集的年度相同"), (YEAR + 1, f"晚于本次收集的 {YEAR} 年度")])
+def test_cli_previous_folder_of_this_year_is_a_usage_error(tmp_path, year_option, previous_year, what):
+    """This year's returns given as last year's: a usage error, not PREV_OTHER_YEAR on every agency."""
+    write_return(tmp_path / "in" / "a.xlsx", clean_report(0, 0))
+    write_return(tmp_path / "in" / "b.xlsx", clean_report(1, 1))
+    write_return(tmp_path / "copy" / "a.xlsx", clean_report(0, 0, year=previous_year))
+    write_return(tmp_path / "copy" / "b.xlsx", clean_report(1, 1, year=previous_year))
+    write_roster(tmp_path / "r.csv", ROSTER[:2])
+    res = runner.invoke(app, ["collect", str(tmp_path / "in"), "-r", str(tmp_path / "r.csv"), "-o", str(tmp_path / "o"),
+                              "-p", str(tmp_path / "copy"), "-j", "1", *year_option])
+    assert res.exit_code == 2, res.output
+    assert squash(f"错误：--previous 指定的文件夹「{tmp_path / 'copy'}」中是 {previous_year} 年度的报告，{what}。"
+                  f"请指定上一年度（{YEAR - 1} 年度）退回文件（或导出的 .json）所在的文件夹。") in squash(res.output)
+    assert not (tmp_path / "o" / c.OUTPUT_JSON).exists()
+    assert [p.name for p in (tmp_path / "o").iterdir()] == []  # no staging folder left behind
+
+
 def test_outdir_inside_the_folder_is_not_collected(tmp_path):
     root = tmp_path / "in"
     write_return(root / "a.xlsx", clean_report(0, 0))
@@ -608,6 +626,8 @@ def test_cli_collect_exit_0_when_everyone_is_accepted(tmp_path):
     (["collect", "{t}", "-r", "{t}/nope.csv", "-o", "{t}/o"], "找不到名单文件「{t}/nope.csv」。"),
     (["collect", "{t}", "-r", "{t}/bad.csv", "-o", "{t}/o"], "名单文件 bad.csv 缺少“机关名称”列。"),
     (["collect", "{t}", "-r", "{t}/r.csv", "-o", "{t}/o", "-p", "{t}/nope"], "找不到上一年度的文件夹「{t}/nope」。"),
+    (["collect", "{t}", "-r", "{t}/r.csv", "-o", "{t}/o", "-p", "{t}"],
+     "--previous 指定的文件夹「{t}」就是本次收集的文件夹。请指定上一年度退回文件（或导出的 .json）所在的文件夹。"),
 ])
 def test_cli_collect_usage_errors(tmp_path, argv, message):
     write_roster(tmp_path / "r.csv", ROSTER[:1])

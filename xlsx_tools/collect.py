@@ -985,6 +985,27 @@ def index_previous(folder: Path, jobs: int = 1, limits: ArchiveLimits = DEFAULT_
     return out
 
 
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+
+
+def check_previous_year(prev_index: Mapping[str, Report], year: int, previous: Path) -> None:
+    """CollectError when the reports found for --previous are mostly of `year` or later: the
+    folder given is this year's (or the next), and every agency would get a PREV_OTHER_YEAR."""
+    years = Counter(r.year for r in {id(r): r for r in prev_index.values()}.values())
+    if not years:
+        return
+    found = max(years.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    if found < year:
+        return
+    what = "与本次收集的年度相同" if found == year else f"晚于本次收集的 {year} 年度"
+    raise CollectError(f"--previous 指定的文件夹「{previous}」中是 {found} 年度的报告，{what}。"
+                       f"请指定上一年度（{year - 1} 年度）退回文件（或导出的 .json）所在的文件夹。")
+
+
 def collect(
     root: str | Path,
     roster: str | Path | Sequence[RosterRow],
@@ -1029,21 +1050,27 @@ def collect(
         previous = Path(previous)
         if not previous.is_dir():
             raise CollectError(f"找不到上一年度的文件夹 {previous}。")
+        if _same_path(previous, root):
+            raise CollectError(f"--previous 指定的文件夹「{previous}」就是本次收集的文件夹。"
+                               "请指定上一年度退回文件（或导出的 .json）所在的文件夹。")
     jobs = max(1, jobs or os.cpu_count() or 1)
     if previous is not None:
         prev_index = index_previous(previous, jobs, limits)
+        if year is not None:
+            check_previous_year(prev_index, year, previous)
 
     _stale_staging(outdir)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=outdir))
     try:
-        return _run(root, roster_path, index, outdir, staging, spec=spec, year=year, prev_index=prev_index,
+        return _run(root, roster_path, index, outdir, staging, spec=spec, year=year, previous=previous,
+                    prev_index=prev_index,
                     jobs=jobs, docx=docx, blank_as_zero=blank_as_zero, progress=progress, limits=limits, now=now)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
 def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging: Path, *, spec: FormatSpec,
-         year: int | None, prev_index: dict[str, Report], jobs: int, docx: bool, blank_as_zero: bool,
+         year: int | None, previous: Path | None, prev_index: dict[str, Report], jobs: int, docx: bool, blank_as_zero: bool,
          progress: ProgressCallback | None, limits: ArchiveLimits, now: dt.datetime | None) -> Collection:
     exclude = [outdir / OUTPUT_XLSX, outdir / OUTPUT_JSON, outdir / DOCX_DIR, staging]
     exclude += list(outdir.glob(STAGING_PREFIX + "*"))
@@ -1076,6 +1103,12 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
     year_inferred = year is None
     if year is None:
         year = infer_year(records, index, spec.id)
+        if year is not None and previous is not None:
+            try:
+                check_previous_year(prev_index, year, previous)
+            except CollectError:
+                spill.close()
+                raise
     agencies = classify(records, index, year=year, format_id=spec.id)
 
     from .aggregate import Aggregator
