@@ -28,7 +28,7 @@ from xlsxwriter.worksheet import Worksheet
 from . import __version__, fsutil, meta
 from .report import Report
 from .roster import RosterRow
-from .spec import FormatSpec, Number, Rule, Table, Term, a1, col_letter, load_format
+from .spec import FormatSpec, Number, Rule, Table, Term, a1, col_letter, load_format, parse_a1
 
 LAYOUT_VERSION = "1"  # bump when the workbook layout changes (the reader keys on the fingerprint)
 
@@ -691,16 +691,20 @@ def _write_text(ws, row: int, col: int, text: str, cell_format) -> None:
         ws.write_blank(row, col, None, cell_format)
 
 
-def _write_info(wb, fmt, spec: FormatSpec, info: Mapping[str, Any], password: str) -> None:
-    ws = wb.add_sheet(spec.info_sheet)
-    fields = spec.info_fields
-    label_col = fields[0].col - 1
-    value_col = fields[0].col
-    ws.set_column(label_col, label_col, 14)
-    ws.set_column(value_col, value_col, 50)
-    ws.set_column(value_col + 1, value_col + 1, 62)
-    ws.merge_range(0, label_col, 0, value_col + 1, spec.info_title, fmt("title", 13))
+def _form_sheet(wb, fmt, name: str, title: str, value_col: int, widths: tuple[int, int, int]):
+    """A sheet of label | value | hint rows (基本信息, 文字部分) under a title row."""
+    ws = wb.add_sheet(name)
+    label_col = value_col - 1
+    for offset, width in enumerate(widths):
+        ws.set_column(label_col + offset, label_col + offset, width)
+    ws.merge_range(0, label_col, 0, value_col + 1, title, fmt("title", 13))
     ws.set_row(0, 26)
+    return ws, label_col
+
+
+def _write_info(wb, fmt, spec: FormatSpec, info: Mapping[str, Any], password: str) -> None:
+    fields = spec.info_fields
+    ws, label_col = _form_sheet(wb, fmt, spec.info_sheet, spec.info_title, fields[0].col, (14, 50, 62))
     for f in fields:
         ws.write_string(f.row, label_col, f.label, fmt("label", 11))
         value = info.get(f.key)
@@ -723,7 +727,7 @@ def _write_info(wb, fmt, spec: FormatSpec, info: Mapping[str, Any], password: st
         ws.set_row(f.row, max(22, _lines(text, 11, 50) * _line_height(11) + 6))
         wb.name_cell(f.name, f.sheet, f.row, f.col)
     _sheet_setup(ws, password)
-    ws.print_area(0, label_col, fields[-1].row, value_col)
+    ws.print_area(0, label_col, fields[-1].row, label_col + 1)
     ws.freeze_panes(fields[0].row, 0)
 
 
@@ -769,9 +773,9 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
     for key, ranges in tp.validation_ranges.items():
         vt = spec.types[key]
         first = ranges[0].split(":")[0]
-        r0, c0 = _rc(first)
+        r0, c0 = parse_a1(first)
         last = ranges[0].split(":")[-1]
-        r1, c1 = _rc(last)
+        r1, c1 = parse_a1(last)
         options = {
             "validate": "integer" if vt.kind == "integer" else "decimal",
             "criteria": ">=", "value": vt.minimum, "ignore_blank": True,
@@ -812,21 +816,10 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
         ws.freeze_panes(*tp.freeze)
 
 
-def _rc(ref: str) -> tuple[int, int]:
-    from .spec import parse_a1
-
-    return parse_a1(ref)
-
-
 def _write_narrative(wb, fmt, spec: FormatSpec, parts: Mapping[str, str], password: str) -> None:
-    ws = wb.add_sheet(spec.narrative_sheet)
     items = spec.narrative_parts
-    label_col, text_col = items[0].col - 1, items[0].col
-    ws.set_column(label_col, label_col, 16)
-    ws.set_column(text_col, text_col, 90)
-    ws.set_column(text_col + 1, text_col + 1, 34)
-    ws.merge_range(0, label_col, 0, text_col + 1, spec.narrative_title, fmt("title", 13))
-    ws.set_row(0, 26)
+    text_col = items[0].col
+    ws, label_col = _form_sheet(wb, fmt, spec.narrative_sheet, spec.narrative_title, text_col, (16, 90, 34))
     for p in items:
         text = parts.get(f"{p.section}.{p.key}", "") or ""
         ws.write_string(p.row, label_col, p.label, fmt("label", 11, valign="top"))
