@@ -7,8 +7,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .spec import Number
-
 ERROR = "error"
 WARNING = "warning"
 SEVERITY_LABELS = {ERROR: "错误", WARNING: "警告"}
@@ -78,5 +76,3 @@ def count(findings: Iterable[Finding]) -> tuple[int, int]:
 def sort_key(f: Finding) -> tuple:
     return (0 if f.is_error else 1, f.cells[:1], f.code)
 
-
-NumberMap = Mapping[str, Number | None]
