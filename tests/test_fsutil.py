@@ -57,3 +57,51 @@ def test_os_errors_read_in_chinese():
     assert os_error_text(PermissionError(errno.EACCES, "Permission denied")).startswith("没有权限")
     assert os_error_text(OSError(errno.ENOSPC, "No space left on device")) == "磁盘空间不足"
     assert os_error_text(OSError(errno.EXDEV, "Invalid cross-device link")) == "Invalid cross-device link"
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("CON", "CON_"),
+        ("con", "con_"),
+        ("Nul", "Nul_"),
+        ("AUX.局", "AUX_.局"),
+        ("aux .局", "aux_.局"),
+        ("COM1", "COM1_"),
+        ("lpt9.txt", "lpt9_.txt"),
+        ("COM¹", "COM¹_"),
+        ("  PRN . ", "PRN_"),
+        ("COM10", "COM10"),  # not a device
+        ("CONSOLE", "CONSOLE"),
+        ("教育局. . ", "教育局"),
+        ("a<b>c|d?e*f\\g", "a_b_c_d_e_f_g"),
+        ("局\x01名\x7f\t", "局_名__"),
+    ],
+)
+def test_safe_filename_is_a_valid_windows_name(name, safe):
+    assert safe_filename(name) == safe
+    assert safe_filename(safe) == safe  # idempotent
+
+
+def test_safe_filename_never_yields_a_device_or_illegal_name():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from xlsx_tools.fsutil import is_windows_device_name
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.sampled_from(list("CONPRAUXLTM123¹. 局<>:\"/\\|?*\x00\x1f")), max_size=12))
+    def check(name):
+        out = safe_filename(name)
+        assert out and not is_windows_device_name(out)
+        assert not any(c in '<>:"/\\|?*' or ord(c) < 32 for c in out)
+        assert not out.endswith((".", " ")) and len(out.encode("utf-8")) <= 180
+
+    check()
+
+
+def test_filename_key_finds_names_windows_would_merge():
+    from xlsx_tools.fsutil import filename_key
+
+    assert filename_key("ABC局") == filename_key("abc局") == filename_key("ＡＢＣ局")
+    assert filename_key("甲局") != filename_key("乙局")

@@ -8,6 +8,7 @@ import errno
 import hashlib
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,14 +59,44 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 MAX_NAME_BYTES = 180
 
 
+# Names Windows refuses as a file name whatever the extension or case ("AUX.局.docx" is the device
+# AUX); the superscript digits are reserved too.
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [f"{dev}{d}" for dev in ("COM", "LPT") for d in "123456789\u00b9\u00b2\u00b3"]
+)
+# Characters no Windows file name may hold (the office's files end up on Windows shares).
+_WINDOWS_BAD = frozenset('<>:"/\\|?*')
+
+
+def is_windows_device_name(name: str) -> bool:
+    """True when Windows would take `name` (with any extension, any case) for a device."""
+    stem = name.split(".", 1)[0].rstrip(" ")
+    return stem.upper() in _WINDOWS_DEVICES
+
+
 def safe_filename(name: str, default: str = "未命名", max_bytes: int = MAX_NAME_BYTES) -> str:
-    """A file name from an agency name: keep Chinese, drop characters no file system accepts,
-    and shorten it to `max_bytes` of UTF-8 (60 Chinese characters) so every file system takes it."""
-    bad = '<>:"/\\|?*\x00'
-    cleaned = "".join("_" if (c in bad or ord(c) < 32) else c for c in name).strip(" .")
+    """A file name from an agency name that Windows, macOS and Linux all accept: keep Chinese;
+    replace characters illegal on Windows and control characters with "_"; drop leading and
+    trailing dots and spaces; append "_" to a Windows device name (CON, NUL, AUX.局 → AUX_.局);
+    shorten to `max_bytes` of UTF-8 (60 Chinese characters). The caller appends the extension.
+    Two different names can give the same file name (and Windows ignores case): compare
+    `filename_key` of the results to find collisions."""
+    cleaned = "".join(
+        "_" if (c in _WINDOWS_BAD or ord(c) < 32 or ord(c) == 127) else c for c in name
+    ).strip(" .")
+    if is_windows_device_name(cleaned):
+        stem, dot, rest = cleaned.partition(".")
+        cleaned = stem.rstrip(" ") + "_" + dot + rest
     while len(cleaned.encode("utf-8")) > max_bytes:
         cleaned = cleaned[:-1]
     return cleaned.rstrip(" .") or default
+
+
+def filename_key(name: str) -> str:
+    """Two file names that are one file on Windows/macOS shares (case-only or full/half-width
+    differences) have the same key."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 _OS_ERRORS = {
