@@ -293,7 +293,7 @@ def test_export_into_an_existing_folder_writes_a_json_named_after_the_workbook(f
 def test_export_never_overwrites_the_workbook_itself(filled, tmp_path):
     before = fx.sha256(filled)
     res = runner.invoke(app, ["export", str(filled), "-o", str(filled)])
-    assert res.exit_code == 2 and f"输出文件不能是要导出的工作簿本身「{filled}」" in res.output.replace("\n", "")
+    assert res.exit_code == 2 and f"输出「{filled}」就是输入文件「{filled}」，写入会覆盖它。" in res.output.replace("\n", "")
     assert fx.sha256(filled) == before
 
 

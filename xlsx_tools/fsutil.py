@@ -9,7 +9,7 @@ import hashlib
 import os
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
@@ -97,6 +97,50 @@ def filename_key(name: str) -> str:
     """Two file names that are one file on Windows/macOS shares (case-only or full/half-width
     differences) have the same key."""
     return unicodedata.normalize("NFKC", name).casefold()
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)  # same inode: symlinks, hard links, any spelling
+    except OSError:
+        return False
+
+
+def is_within(child: Path, folder: Path) -> bool:
+    try:
+        c, f = child.resolve(), folder.resolve()
+    except (OSError, RuntimeError):
+        return False
+    if c == f or c.is_relative_to(f):
+        return True
+    # a case-insensitive or differently spelled folder: compare the existing ancestors by inode
+    return f.is_dir() and any(_same(parent, f) for parent in c.parents)
+
+
+def output_clash(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike]) -> str | None:
+    """The one guard of every command that writes: a Chinese message when writing any of
+    `outputs` would replace, or write into, one of the command's `inputs`; None when it is safe.
+
+    An output is a file we write or a folder we write and delete files in. It clashes with an
+    input when it is the same file (compared by inode, so a symlink, a hard link or another
+    spelling of the path is caught), when it already exists inside an input folder (it would be
+    read as an input and then replaced), or when it is a folder that holds the input."""
+    ins = [Path(i) for i in inputs if i is not None]
+    for out in (Path(o) for o in outputs if o is not None):
+        if not (out.exists() or out.is_symlink()):
+            continue
+        for inp in ins:
+            if not inp.exists():
+                continue
+            if _same(out, inp):
+                what = "文件夹" if inp.is_dir() else "文件"
+                return f"输出「{out}」就是输入{what}「{inp}」，写入会覆盖它。请用 -o 另选输出位置。"
+            if inp.is_dir() and is_within(out, inp):
+                return (f"输出「{out}」已存在于输入文件夹「{inp}」中，写入会覆盖这个输入文件。"
+                        "请用 -o 另选输出位置（不要放在输入文件夹中）。")
+            if out.is_dir() and is_within(inp, out):
+                return f"输入「{inp}」在输出文件夹「{out}」中，写入可能覆盖或删除它。请用 -o 另选输出位置。"
+    return None
 
 
 _OS_ERRORS = {

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..console import console, fail
-from ..fsutil import os_error_text
+from ..fsutil import os_error_text, output_clash
 
 
 def register(app: typer.Typer) -> None:
@@ -60,6 +60,8 @@ def register(app: typer.Typer) -> None:
             fail("请用 --agency 指定汇总报告的机关名称，如 --agency \"XX区（汇总）\"。")
         if year is None:
             fail("请用 --year 指定报告年度，如 --year 2025。")
+        if clash := output_clash([output], inputs):
+            fail(clash)
         spec = load_format()
         try:
             read = list(read_inputs(inputs, jobs=jobs or os.cpu_count() or 1))

@@ -18,7 +18,7 @@ from rich.table import Table as RichTable
 
 from ..console import console, err_console, fail
 from ..findings import SEVERITY_LABELS, Finding, count, sort_key
-from ..fsutil import os_error_text
+from ..fsutil import os_error_text, output_clash
 from ..reader import ReadResult, read_and_check
 from ..render import finding_location, ordered, render_result
 from ..report import Report
@@ -107,6 +107,8 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
         return EXIT_FINDINGS
 
     target = _target(source, output, report, spec)
+    if clash := output_clash([target], [source, narrative]):
+        fail(clash)
     try:
         docx_report.write_docx(report, target, spec=spec, signature=signature, date=date, strict=False)
     except OSError as e:

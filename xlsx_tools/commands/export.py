@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..console import console, err_console, fail
-from ..fsutil import os_error_text
+from ..fsutil import os_error_text, output_clash
 
 
 def register(app: typer.Typer) -> None:
@@ -36,8 +36,8 @@ def register(app: typer.Typer) -> None:
             fail(f"找不到文件「{file}」，请检查文件名和路径。")
         if output is not None and output.is_dir():
             output = output / f"{file.stem}.json"
-        if output is not None and output.exists() and output.resolve() == file.resolve():
-            fail(f"输出文件不能是要导出的工作簿本身「{file}」，请用 -o 指定一个 .json 文件。")
+        if output is not None and (clash := output_clash([output], [file])):
+            fail(clash)
         result = read_and_check(file, blank_as_zero=blank_as_zero)
         if result.report is None:
             render_result(err_console, result)

@@ -11,12 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from ..console import console, fail
-from ..fsutil import os_error_text
+from ..fsutil import os_error_text, output_clash
 from ..roster import RosterError, read_roster
 from ..spec import DEFAULT_FORMAT, FormatError, load_format
 from ..template import (
     MANIFEST_NAME,
     TemplateError,
+    batch_filenames,
     check_password,
     generate_password,
     single_target,
@@ -128,6 +129,9 @@ def _batch(roster, year, password, deadline, output, spec) -> None:
     outdir = Path(output) if output else Path(f"templates-{year}")
     if outdir.exists() and not outdir.is_dir():
         fail(f"批量生成时 -o 应为文件夹，但 {outdir} 是文件。")
+    targets = [outdir / MANIFEST_NAME] + [outdir / name for name in batch_filenames(rows)]
+    if clash := output_clash(targets, [roster]):
+        fail(clash)
     progress = Progress(
         TextColumn("生成模板"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         TextColumn("{task.description}"), console=console, transient=True,
