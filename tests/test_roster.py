@@ -149,7 +149,7 @@ def test_roster_unreadable_files(tmp_path, spec):
         read_roster(tmp_path, spec)
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"\xff\xfe\x00\xd8\x81")  # neither UTF-8 nor GB18030
-    with pytest.raises(RosterError, match="bad.csv 的编码无法识别：请在 Excel 或 WPS 中另存为“CSV UTF-8（逗号分隔）”后重试。"):
+    with pytest.raises(RosterError, match="bad.csv 的编码无法识别（UTF-16 内容不完整）。请在 Excel 或 WPS 中打开后另存为“CSV UTF-8（逗号分隔）”，再重试。"):
         read_roster(bad, spec)
 
 

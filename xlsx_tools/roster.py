@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,15 +49,76 @@ class Roster(list[RosterRow]):
         self.notes: list[str] = []
 
 
+_RESAVE = "请在 Excel 或 WPS 中打开后另存为“CSV UTF-8（逗号分隔）”，再重试。"
+_ENCODING_NAMES = {"utf-8": "UTF-8", "gb18030": "GBK"}
+
+
 def decode(data: bytes, name: str) -> str:
+    """The text of a roster in one encoding: UTF-8 (with or without BOM), GBK/GB18030 or UTF-16
+    with BOM. A file whose lines are in different encodings (a GBK header pasted above UTF-8
+    rows) is an error naming the first line that differs, never mojibake."""
     if data.startswith(WORKBOOK_MAGIC):
         raise RosterError(f"名单文件 {name} 是 Excel 或 WPS 工作簿，不是 CSV：请打开后“另存为”“CSV UTF-8（逗号分隔）”后重试。")
-    for encoding in ("utf-16",) if data.startswith(UTF16_BOMS) else ENCODINGS:
+    if data.startswith(UTF16_BOMS):
         try:
-            return data.decode(encoding)
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise RosterError(f"名单文件 {name} 的编码无法识别（UTF-16 内容不完整）。{_RESAVE}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    first: tuple[int, str] | None = None  # (line, encoding) of the first line that is not ASCII
+    for number, line in enumerate(data.removeprefix(codecs.BOM_UTF8).split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        encoding = _line_encoding(line)
+        if encoding is None:
+            raise RosterError(f"名单文件 {name} 第 {number} 行的编码无法识别（既不是 UTF-8，也不是 GBK）。{_RESAVE}")
+        if first is None:
+            first = (number, encoding)
+        elif encoding != first[1]:
+            was, now = _ENCODING_NAMES[first[1]], _ENCODING_NAMES[encoding]
+            raise RosterError(f"名单文件 {name} 的编码前后不一致：第 {first[0]} 行是 {was} 编码，第 {number} 行却是 {now} 编码"
+                              f"（可能是从不同文件复制拼接的）。{_RESAVE}")
+    return data.decode("gb18030")
+
+
+def _line_encoding(line: bytes) -> str | None:
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            line.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise RosterError(f"名单文件 {name} 的编码无法识别：请在 Excel 或 WPS 中另存为“CSV UTF-8（逗号分隔）”后重试。")
+        return encoding
+    return None
+
+
+# A text cell that a spreadsheet would run as a formula or command when the CSV is opened (OWASP
+# "CSV injection"): it is written after a single quote, which Excel shows as text and does not
+# print. Text that already starts with quotes before such a character gets one more, so reading
+# back (csv_text) gives exactly what was written.
+_LIVE = re.compile(r"'*[=+\-@\t\r]")
+_QUOTED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def csv_cell(text: str) -> str:
+    """`text` as a CSV cell no spreadsheet takes for a formula (`=HYPERLINK(…)` → `'=HYPERLINK(…)`)."""
+    return "'" + text if _LIVE.match(text) else text
+
+
+def csv_text(cell: str) -> str:
+    """The text that csv_cell wrote: undoes its quote."""
+    return cell[1:] if _QUOTED.match(cell) else cell
+
+
+def csv_bytes(rows: Iterable[Iterable[object]]) -> bytes:
+    """Rows as a CSV file for Excel (UTF-8 with BOM, CRLF), every text cell through csv_cell."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    for row in rows:
+        w.writerow([csv_cell(v) if isinstance(v, str) else v for v in row])
+    return buf.getvalue().encode("utf-8-sig")
 
 
 def read_roster(path: str | Path, spec: FormatSpec | None = None) -> Roster:
@@ -100,7 +162,7 @@ def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None
             line = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
-            values = {f.key: (cells[i].strip() if i < len(cells) else "") for i, f in columns.items()}
+            values = {f.key: (csv_text(cells[i].strip()) if i < len(cells) else "") for i, f in columns.items()}
             agency = values.pop("agency", "")
             code = values.pop("code", "")
             if not agency:
@@ -173,13 +235,10 @@ def write_roster(path: str | Path, rows: Iterable[RosterRow | tuple[str, str]], 
     spec = spec or load_format()
     rows = [r if isinstance(r, RosterRow) else RosterRow(agency=r[0], code=r[1] if len(r) > 1 else "") for r in rows]
     keys = ["agency", "code"] + sorted({k for r in rows for k in r.contact}, key=[f.key for f in spec.info_fields].index)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([_label(spec, k) for k in keys])
-    for r in rows:
-        w.writerow([r.agency, r.code] + [r.contact.get(k, "") for k in keys[2:]])
+    data = csv_bytes([[_label(spec, k) for k in keys]]
+                     + [[r.agency, r.code] + [r.contact.get(k, "") for k in keys[2:]] for r in rows])
     with fsutil.atomic_path(path) as tmp:
-        tmp.write_bytes(buf.getvalue().encode("utf-8-sig"))
+        tmp.write_bytes(data)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it 0600

@@ -8,9 +8,7 @@ computed once per spec and replayed for every agency, which keeps a batch of 1,0
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import math
 import os
 import secrets
@@ -27,7 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import __version__, fsutil, meta
 from .report import Report
-from .roster import RosterRow
+from .roster import RosterRow, csv_bytes
 from .spec import FormatSpec, Number, Rule, Table, Term, a1, col_letter, load_format, parse_a1
 
 LAYOUT_VERSION = "1"  # bump when the workbook layout changes (the reader keys on the fingerprint)
@@ -926,13 +924,10 @@ def write_batch(
 def write_manifest(path: str | Path, infos: Sequence[TemplateInfo], spec: FormatSpec | None = None) -> Path:
     spec = spec or load_format()
     labels = {f.key: f.label for f in spec.info_fields}
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([labels["agency"], labels["code"], *MANIFEST_EXTRA_COLUMNS])
-    for i in infos:
-        w.writerow([i.agency, i.code, i.path.name, i.sha256, i.fingerprint, i.password])
+    data = csv_bytes([[labels["agency"], labels["code"], *MANIFEST_EXTRA_COLUMNS]]
+                     + [[i.agency, i.code, i.path.name, i.sha256, i.fingerprint, i.password] for i in infos])
     with fsutil.atomic_path(path) as tmp:
-        tmp.write_bytes(buf.getvalue().encode("utf-8-sig"))
+        tmp.write_bytes(data)
         os.chmod(tmp, FILE_MODE)
     return Path(path)
 
