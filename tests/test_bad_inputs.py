@@ -167,7 +167,7 @@ CASES = [
     ("blank", _set({f"表三!{D12.cell}": None}), "BLANK", KIND_OK, ".xlsx"),
     ("negative", _set({f"表三!{D12.cell}": -3}), "NEGATIVE", KIND_OK, ".xlsx"),
     ("fraction", _set({f"表三!{D12.cell}": 2.5}), "NOT_INTEGER", KIND_OK, ".xlsx"),
-    ("too-many-decimals", _set({f"表二!{FEES.cell}": 1.23456}), "TOO_MANY_DECIMALS", KIND_OK, ".xlsx"),
+    ("too-many-decimals", _set({f"表二!{FEES.cell}": 1.2345678}), "TOO_MANY_DECIMALS", KIND_OK, ".xlsx"),
     ("broken-balance", _set({f"表三!{F('t3.received.natural_person').cell}": 999}), "T3_BALANCE", KIND_OK, ".xlsx"),
 ]
 

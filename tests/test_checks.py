@@ -77,10 +77,11 @@ def test_blank_or_invalid_inputs_skip_their_rules_and_are_reported_once():
     rep.figures["t3.received.natural_person"] = None
     rep.figures["t3.received.commercial"] = -1
     rep.figures["t3.received.research"] = Decimal("1.5")
-    rep.figures["t2.item8.fees.amount"] = Decimal("0.00001")
+    rep.figures["t2.item8.fees.amount"] = Decimal("0.0000001")  # finer than a 分
     found = check_report(rep)
     assert codes(found) == ["TOO_MANY_DECIMALS", "BLANK", "NEGATIVE", "NOT_INTEGER"]  # in table order
-    assert "最多保留 4 位小数" in found[0].message
+    assert found[0].message.endswith(
+        "填写了 0.0000001，单位为万元，最多保留 6 位小数（精确到分：1 分 = 0.000001 万元），请核对后改正（不要四舍五入成别的数）。")
     assert found[1].message == "表三 第4行「一、本年新收政府信息公开申请数量」自然人（D4）没有填写。没有发生的情况请填 0。"
     assert found[2].message.endswith("填写了负数 -1，件数不能为负数，请改正（没有的填 0）。")
     assert check_report(rep, values=False) == []  # the reader has said it already

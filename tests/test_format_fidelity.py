@@ -104,7 +104,7 @@ def test_input_and_computed_cells(spec):
     # §2.1: 6 + 3 integers and one decimal, all inputs
     assert len(t2.fields) == 10 and all(f.input for f in t2.fields)
     assert [f.type.kind for f in t2.fields].count("decimal") == 1
-    assert spec.field("t2.item8.fees.amount").type.decimals == 4
+    assert spec.field("t2.item8.fees.amount").type.decimals == 6  # to the 分 (FORMAT-2021.md §1.4)
     # §2.2: 25 rows × 7 columns; the 总计 column and the （七）总计 row are formulas
     assert len(t3.fields) == 175
     computed = {f.cell for f in t3.fields if not f.input}

@@ -3,7 +3,7 @@ as errors, §3.2 as warnings, cross-year ones when last year's report is given),
 sections, and numbers stated in the narrative against the tables. Small independent checks whose
 findings accumulate; nothing here knows a label or a cell by heart.
 
-Codes: BLANK, NEGATIVE, NOT_INTEGER, TOO_MANY_DECIMALS (value domains, for Reports that did not
+Codes: BLANK, NEGATIVE, TOO_LARGE, NOT_INTEGER, TOO_MANY_DECIMALS, TOO_MANY_DIGITS (value domains, for Reports that did not
 come through the reader, e.g. JSON); every rule code of the format file; NARRATIVE_EMPTY;
 every text-check code of the format file; PREV_OTHER_FORMAT, PREV_OTHER_YEAR, PREV_OTHER_AGENCY
 (warnings: last year's report does not fit, cross-year rules skipped).
@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from .findings import ERROR, WARNING, Finding
+from .numbers import NumberError
 from .report import Report
 from .spec import Field, FormatSpec, Number, Rule, TextCheck, fmt_number
 
@@ -36,17 +37,46 @@ def decimal_places(v: Decimal) -> int:
 def domain_problem(f: Field, v: Number) -> tuple[str, str] | None:
     """(code, message tail) when a number does not fit its field's type, else None."""
     t = f.type
+    noun = "件数" if t.kind == "integer" else "金额"
     if v < t.minimum:
-        noun = "件数" if t.kind == "integer" else "金额"
         return "NEGATIVE", f"填写了负数 {fmt_number(v)}，{noun}不能为负数，请改正（没有的填 0）。"
+    if v > t.maximum:
+        return too_large(f, fmt_number(v))
     if t.kind == "integer":
         if isinstance(v, Decimal) and v != v.to_integral_value():
-            return "NOT_INTEGER", f"填写了 {fmt_number(v)}，这里是{t.unit or ''}数，只能填整数，请改正。"
+            return not_integer(f, fmt_number(v))
     elif isinstance(v, Decimal) and decimal_places(v) > t.decimals:
-        return "TOO_MANY_DECIMALS", (
-            f"填写了 {fmt_number(v)}，单位为{t.unit}，最多保留 {t.decimals} 位小数，请改正（不要四舍五入成别的数）。"
-        )
+        return too_many_decimals(f, fmt_number(v))
     return None
+
+
+def too_large(f: Field, shown: str) -> tuple[str, str]:
+    t = f.type
+    noun = "件数" if t.kind == "integer" else "金额"
+    return "TOO_LARGE", f"填写了 {shown}，数字过大（{noun}上限为 {fmt_number(t.maximum)} {t.unit}），请核对。"
+
+
+def not_integer(f: Field, shown: str) -> tuple[str, str]:
+    return "NOT_INTEGER", f"填写了 {shown}，这里是{f.type.unit or ''}数，只能填整数，请改正。"
+
+
+def too_many_decimals(f: Field, shown: str) -> tuple[str, str]:
+    t = f.type
+    note = f"（{t.precision_note}）" if t.precision_note else ""
+    return "TOO_MANY_DECIMALS", (
+        f"填写了 {shown}，单位为{t.unit}，最多保留 {t.decimals} 位小数{note}，请核对后改正（不要四舍五入成别的数）。"
+    )
+
+
+def number_problem(f: Field, err: NumberError) -> tuple[str, str]:
+    """(code, message tail) for a numeric text refused before it became a number (numbers.py)."""
+    if err.kind == "large":
+        return too_large(f, err.shown)
+    if err.kind == "precise":
+        return not_integer(f, err.shown) if f.type.kind == "integer" else too_many_decimals(f, err.shown)
+    if err.kind == "long":
+        return "TOO_MANY_DIGITS", f"填写了 {err.shown}，数字位数过多，请核对（没有的填 0）。"
+    return "NOT_A_NUMBER", f"填写了“{err.shown}”，请改为数字（没有的填 0）。"
 
 
 def value_finding(code: str, severity: str, f: Field, tail: str, raw, *, sheet: str | None = None,

@@ -13,8 +13,8 @@ Finding codes (see also intake and checks):
   structure  SHEET_MISSING (error for a data sheet, warning otherwise), SHEET_RENAMED, SHEET_ADDED,
              NAME_MISSING, NAME_MOVED, PROTECTION_REMOVED (warnings), LABEL_CHANGED, ROWS_SHIFTED (errors)
   formulas   FORMULA_OVERWRITTEN, FORMULA_CHANGED (errors), CACHED_MISMATCH (warning)
-  values     BLANK (error; warning with blank_as_zero), NOT_A_NUMBER, NEGATIVE, NOT_INTEGER,
-             TOO_MANY_DECIMALS (errors), TEXT_NUMBER, INPUT_FORMULA (warnings)
+  values     BLANK (error; warning with blank_as_zero), NOT_A_NUMBER, NEGATIVE, TOO_LARGE, NOT_INTEGER,
+             TOO_MANY_DECIMALS, TOO_MANY_DIGITS (errors), TEXT_NUMBER, INPUT_FORMULA (warnings)
 
 ReadResult.kind: "ok" (a Report was read; it may still have findings), "unreadable" (not a
 workbook we can parse: intake refused it or its XML is broken; report is None), "foreign" (a
@@ -32,12 +32,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from . import meta
-from .checks import check_report, domain_problem, field_where, value_finding
+from .checks import check_report, domain_problem, field_where, number_problem, value_finding
 from .findings import ERROR, WARNING, Finding
 from .intake import (
     DEFAULT_LIMITS,
@@ -49,6 +49,7 @@ from .intake import (
     parse_part,
     unreadable,
 )
+from .numbers import NumberError, cell_number, text_number
 from .report import Agency, Provenance, Report, narrative_from_parts
 from .spec import Field, FormatError, FormatSpec, Number, a1, fmt_number, load_format
 
@@ -349,29 +350,20 @@ def _parse_props(data: bytes) -> dict[str, str]:
 
 
 def _exact(raw: str) -> Decimal | None:
-    """A number as written in the cell XML, kept exact; binary noise beyond the 15 significant
-    digits Excel shows ("26.550000000000001") is dropped."""
+    """A number as written in the cell XML, kept exact (binary noise beyond Excel's 15 digits
+    dropped); None when it is not a number or out of every bound (numbers.py)."""
     try:
-        d = Decimal(raw.strip())
-    except (InvalidOperation, ValueError):
+        return cell_number(raw)
+    except NumberError:
         return None
-    if not d.is_finite():
-        return None
-    if len(d.as_tuple().digits) > 15:
-        d = Decimal(format(float(d), ".15g"))
-    return d
-
-
-_TEXT_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d+)?|\.\d+|\d{1,3}(,\d{3})+(\.\d+)?)$")
 
 
 def parse_text_number(text: str) -> Decimal | None:
-    """A number typed as text that reads unambiguously: surrounding spaces, full-width digits
-    ("１２"), thousands separators ("1,234"). Anything else ("无", "5件", "1.2.3") is None."""
-    s = unicodedata.normalize("NFKC", text).strip().replace("\u2212", "-")
-    if not s or not _TEXT_NUMBER_RE.match(s):
+    """numbers.text_number, None for a number out of bounds as well."""
+    try:
+        return text_number(text)
+    except NumberError:
         return None
-    return _exact(s.replace(",", ""))
 
 
 def _excel_date(serial: Decimal) -> str:
@@ -1013,9 +1005,13 @@ class _Reader:
                 bad("NOT_A_NUMBER", f"填写的是公式“={cell.formula}”{('，结果为“' + shown + '”') if shown else '，文件中没有计算结果'}，"
                     "请直接填写数字（没有的填 0）。", cell.formula)
                 return None
-            d = _exact(raw)
-            if d is None:
-                bad("NOT_A_NUMBER", f"填写的公式“={cell.formula}”没有得到数字，请直接填写数字。", cell.formula)
+            try:
+                d = cell_number(raw)
+            except NumberError as e:
+                if e.kind == "syntax":
+                    bad("NOT_A_NUMBER", f"填写的公式“={cell.formula}”没有得到数字，请直接填写数字。", cell.formula)
+                else:
+                    bad(*number_problem(f, e), e.shown)
                 return None
             bad("INPUT_FORMULA", f"填写的是公式“={cell.formula}”，已按其结果 {fmt_number(d)} 读取；请直接填写数字。",
                 cell.formula, severity=WARNING, parsed=d)
@@ -1027,7 +1023,11 @@ class _Reader:
             bad("BLANK", "没有填写。官方表格中没有发生的情况填 0，请补填数字（没有的填 0）。", None)
             return None
         if kind in ("s", "str", "inlineStr"):
-            d = parse_text_number(raw)
+            try:
+                d = text_number(raw)
+            except NumberError as e:
+                bad(*number_problem(f, e), e.shown)
+                return None
             if d is None:
                 bad("NOT_A_NUMBER", f"填写了“{raw.strip()}”，请改为数字（没有的填 0）。", raw)
                 return None
@@ -1044,9 +1044,13 @@ class _Reader:
         if kind == "d":
             bad("NOT_A_NUMBER", f"填写的是日期（{raw}），请改为数字（没有的填 0）。", raw)
             return None
-        d = _exact(raw)
-        if d is None:
-            bad("NOT_A_NUMBER", f"的内容“{raw}”不是数字，请改为数字（没有的填 0）。", raw)
+        try:
+            d = cell_number(raw)
+        except NumberError as e:
+            if e.kind == "syntax":
+                bad("NOT_A_NUMBER", f"的内容“{e.shown}”不是数字，请改为数字（没有的填 0）。", e.shown)
+            else:
+                bad(*number_problem(f, e), e.shown)
             return None
         if cell is not None and cell.style in date_styles:
             bad("NOT_A_NUMBER", f"填写的是日期（{_excel_date(d)}），请改为数字（没有的填 0）。", raw)

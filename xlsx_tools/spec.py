@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
+from .numbers import plain
+
 DEFAULT_FORMAT = "gov-info-2021"
 
 Number = int | Decimal
@@ -86,6 +88,8 @@ class ValueType:
     prompt: str
     error_title: str
     error: str
+    maximum: int = 10**9  # every value is bounded before arithmetic (see xlsx_tools/numbers.py)
+    precision_note: str = ""  # what the last decimal place means ("精确到分：…")
 
 
 @dataclass(frozen=True)
@@ -442,11 +446,7 @@ def fmt_number(v: Number | None) -> str:
     """A figure as people write it: integers plain, decimals without float noise or trailing zeros."""
     if v is None:
         return "（空）"
-    if isinstance(v, Decimal):
-        if v == v.to_integral_value():
-            return str(v.quantize(Decimal(1)))
-        return format(v.normalize(), "f")
-    return str(v)
+    return plain(v)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -487,7 +487,8 @@ def _build(data: dict, fingerprint: str, source: str) -> FormatSpec:
     fmt = data["format"]
     types = {
         key: ValueType(
-            key=key, kind=t["kind"], minimum=t.get("minimum", 0), decimals=t.get("decimals", 0),
+            key=key, kind=t["kind"], minimum=t.get("minimum", 0), maximum=t.get("maximum", 10**9),
+            decimals=t.get("decimals", 0), precision_note=t.get("precision_note", ""),
             unit=t.get("unit", ""), prompt_title=t.get("prompt_title", ""), prompt=t.get("prompt", ""),
             error_title=t.get("error_title", ""), error=t.get("error", ""),
         )
