@@ -216,7 +216,8 @@ def test_every_input_cell_unlocked_with_validation(spec, wb):
         dv = _validation(ws, f.cell)
         assert dv is not None, f.where
         assert dv.type == ("whole" if f.type.kind == "integer" else "decimal")
-        assert (dv.operator, dv.formula1, dv.allow_blank) == ("greaterThanOrEqual", "0", True)
+        assert dv.operator in (None, "between")  # OOXML's default operator is between
+        assert (dv.formula1, dv.formula2, dv.allow_blank) == ("0", str(f.type.maximum), True)  # the format file's bounds
         assert (dv.promptTitle, dv.prompt) == (f.type.prompt_title, f.type.prompt)
         assert (dv.errorTitle, dv.error) == (f.type.error_title, f.type.error)
         assert dv.errorStyle in (None, "stop")  # absent means stop
@@ -381,7 +382,11 @@ def test_fonts_and_alignment(spec, wb):
     assert ws["D4"].alignment.horizontal == "center" and ws["J4"].alignment.horizontal == "center"
     assert ws["C8"].alignment.wrap_text
     assert wb["表二"]["A3"].font.sz == 10.5
-    assert ws["D4"].number_format == "0" and wb["表二"]["B14"].number_format == "0.00##"
+    # a fee shows the digits entered, unpadded; a whole amount without a decimal point
+    assert ws["D4"].number_format == "0" and wb["表二"]["B14"].number_format == "0.######"
+    rules = [r for cf in wb["表二"].conditional_formatting for r in cf.rules if "B14" in str(cf.sqref)]
+    assert [r.formula for r in rules] == [["AND(ISNUMBER(B14),INT(B14)=B14)"]]
+    assert rules[0].dxf.numFmt.formatCode == "0"
 
 
 # --------------------------------------------------------------------------- other sheets

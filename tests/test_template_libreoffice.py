@@ -165,7 +165,7 @@ def test_validations_kept(spec, lo):
         assert len(dvs) == 1, f.where
         dv = dvs[0]
         assert dv.type == ("whole" if f.type.kind == "integer" else "decimal"), f.where
-        assert dv.operator == "greaterThanOrEqual" and dv.formula1 == "0"
+        assert dv.operator in (None, "between") and (dv.formula1, dv.formula2) == ("0", str(f.type.maximum))
         assert (dv.promptTitle, dv.prompt, dv.error) == (f.type.prompt_title, f.type.prompt, f.type.error)
         for col in range(f.col, f.col + f.colspan):
             assert any(a1(f.row, col) in r for r in dv.sqref.ranges)

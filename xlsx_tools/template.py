@@ -463,7 +463,22 @@ def _num(v: Number) -> int | float:
 
 
 def _num_format(vtype) -> str:
-    return "0" if vtype.kind == "integer" else "0." + "0" * min(2, vtype.decimals) + "#" * max(0, vtype.decimals - 2)
+    """A fee shows exactly the digits entered, never padded (26.5, not 26.50; 24252.311082 in full):
+    "0.######", and a conditional format turns whole amounts to "0" so that 12 is not "12."
+    (see _whole_amounts). Excel's "General" is no option: it rounds to 11 characters."""
+    return "0" if vtype.kind == "integer" or vtype.decimals == 0 else "0." + "#" * vtype.decimals
+
+
+def _whole_amounts(wb, ws, fl) -> None:
+    """A decimal cell holding a whole number is shown without a decimal point (Excel, WPS and
+    LibreOffice all apply a conditional format's number format)."""
+    if fl.type.kind != "decimal":
+        return
+    ref = a1(fl.row, fl.col)
+    ws.conditional_format(fl.row, fl.col, fl.row, fl.col, {
+        "type": "formula", "criteria": f"=AND(ISNUMBER({ref}),INT({ref})={ref})",
+        "format": wb.add_format({"num_format": "0"}),
+    })
 
 
 def _clip(text: str, n: int) -> str:
@@ -768,6 +783,7 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
                 ws.merge_range(fl.row, fl.col, fl.row, fl.col + fl.colspan - 1, "", f)
             ws.write_formula(fl.row, fl.col, formula, f, _num(cached) if cached is not None else 0)
         wb.name_cell(fl.name, fl.sheet, fl.row, fl.col)
+        _whole_amounts(wb, ws, fl)
     for key, ranges in tp.validation_ranges.items():
         vt = spec.types[key]
         first = ranges[0].split(":")[0]
@@ -776,7 +792,7 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
         r1, c1 = parse_a1(last)
         options = {
             "validate": "integer" if vt.kind == "integer" else "decimal",
-            "criteria": ">=", "value": vt.minimum, "ignore_blank": True,
+            "criteria": "between", "minimum": vt.minimum, "maximum": vt.maximum, "ignore_blank": True,
             "input_title": _clip(vt.prompt_title, _TITLE_MAX), "input_message": _clip(vt.prompt, _MESSAGE_MAX),
             "error_title": _clip(vt.error_title, _TITLE_MAX), "error_message": _clip(vt.error, _MESSAGE_MAX),
             "error_type": "stop",
