@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
         (["template", "--year", "20x", "--agency", "某局"], "--year / -y 的值无效：应为整数。"),
         (["chek"], "没有命令「chek」。您要用的是不是「check」？"),
         (["check", "--jsn", "a.xlsx"], "没有选项 --jsn。您要用的是不是 --json？"),
-        (["docx"], "缺少必需的参数 source。"),
+        (["docx"], "缺少必需的参数「文件」。"),
         (["collect", ".", "--jobs", "0"], "--jobs / -j 的值无效：不能小于 1。"),
         (["template", "--year"], "选项 --year 后面需要一个值。"),
     ],

@@ -152,10 +152,10 @@ def test_pdf_without_libreoffice_keeps_the_docx(runner, sample_json):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["无此文件.json"], "错误：找不到文件：无此文件.json"),
+    (["无此文件.json"], "错误：找不到文件「无此文件.json」。"),
     (["{json}", "--date", "明天"], "错误：日期「明天」无法识别，请写成 2022年1月20日 或 2022-01-20 这样的格式。"),
     (["{json}", "-o", "报告.pdf"], "错误：输出文件应以 .docx 结尾：报告.pdf"),
-    (["{json}", "--narrative", "无.txt"], "错误：找不到文字材料文件：无.txt"),
+    (["{json}", "--narrative", "无.txt"], "错误：找不到文字材料文件「无.txt」。"),
     (["{json}", "--narrative", "{csv}"], "错误：文字材料「表.csv」的格式不支持"),
     (["{csv}"], "错误：不支持的文件类型「.csv」：请提供回收的填报表（.xlsx）或报告 JSON（.json）。"),
     (["{bad}"], "错误：无法读取报告 JSON「bad.json」："),

@@ -6,10 +6,13 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
+from . import __version__
+from .cli_help import ChineseGroup, use_chinese_help
 from .console import err_console
 
 try:  # typer >= 0.20 vendors its own copy of Click
@@ -23,6 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=ChineseGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -37,6 +41,21 @@ for _name in COMMAND_MODULES:
             raise
         continue
     _module.register(app)
+use_chinese_help(app)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"xlsx-tools {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", is_eager=True, callback=_show_version, help="显示版本号并退出。")] = False,
+) -> None:
+    """政府信息公开工作年度报告工具：生成锁定的 Excel 模板、回收校验、汇总统计、生成公文格式 Word 报告。"""
 
 
 # Click's usage errors are English; our users read Chinese. (pattern, Chinese) for the common ones.
@@ -63,8 +82,10 @@ def usage_message(e: clickx.UsageError) -> str:
     """A Click usage error in Chinese."""
     text = e.format_message() if not isinstance(e, clickx.BadParameter) else e.message
     if isinstance(e, clickx.MissingParameter) and e.param is not None:
-        hint = " / ".join(e.param.opts) if getattr(e.param, "opts", None) else e.param.name
-        return f"缺少必需的{'选项' if e.param.param_type_name == 'option' else '参数'} {hint}。"
+        if e.param.param_type_name == "option":
+            return f"缺少必需的选项 {' / '.join(e.param.opts)}。"
+        # an argument is named as --help shows it (its metavar), not by its Python name
+        return f"缺少必需的参数「{e.param.metavar or e.param.name}」。"
     if isinstance(e, clickx.BadParameter):
         hint = " / ".join(e.param.opts) if e.param is not None and getattr(e.param, "opts", None) else "参数"
         for rx, zh in _VALUE_MESSAGES:

@@ -15,21 +15,21 @@ def register(app: typer.Typer) -> None:
     @app.command("aggregate")
     def aggregate(
         inputs: Annotated[list[Path] | None, typer.Argument(
-            help="退回的模板（.xlsx）、导出的报告（.json），或它们所在的文件夹（含 .zip 压缩包），可以多个。",
+            metavar="文件或文件夹", help="退回的模板（.xlsx）、导出的报告（.json），或它们所在的文件夹（含 .zip 压缩包），可以多个。",
             show_default=False)] = None,
         output: Annotated[Path | None, typer.Option(
-            "--output", "-o", help="输出文件：.xlsx（官方表格格式的工作簿）、.json（报告 JSON）或 .docx（公文格式 Word 报告）。",
+            "--output", "-o", metavar="文件", help="输出文件：.xlsx（官方表格格式的工作簿）、.json（报告 JSON）或 .docx（公文格式 Word 报告）。",
             show_default=False)] = None,
-        agency: Annotated[str, typer.Option("--agency", "-a", help="汇总报告的机关名称，如“XX区（汇总）”。",
+        agency: Annotated[str, typer.Option("--agency", "-a", metavar="机关名称", help="汇总报告的机关名称，如“XX区（汇总）”。",
                                             show_default=False)] = "",
-        year: Annotated[int | None, typer.Option("--year", "-y", help="报告年度；其他年度的报告不计入。",
+        year: Annotated[int | None, typer.Option("--year", "-y", metavar="年度", help="报告年度；其他年度的报告不计入。",
                                                  show_default=False)] = None,
-        code: Annotated[str, typer.Option("--code", help="汇总报告的机关代码（可不填）。")] = "",
+        code: Annotated[str, typer.Option("--code", metavar="代码", help="汇总报告的机关代码（可不填）。")] = "",
         include_errors: Annotated[bool, typer.Option(
             "--include-errors", help="有错误的报告也计入汇总（默认不计入）。")] = False,
         password: Annotated[str | None, typer.Option(
-            "--password", help="输出 .xlsx 时的工作表保护密码（默认自动生成并显示）。")] = None,
-        jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="同时读取文件的进程数（默认：CPU 核数）。")] = None,
+            "--password", metavar="密码", help="输出 .xlsx 时的工作表保护密码（默认自动生成并显示）。")] = None,
+        jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="进程数", help="同时读取文件的进程数（默认：CPU 核数）。")] = None,
     ) -> None:
         """把多个机关的报告汇总成一份：各项数字逐项相加（收费金额按小数精确相加），合计项按格式规则重新计算。
         每个机关只计入最新的一份；有错误的报告默认不计入。

@@ -25,15 +25,15 @@ def existing_files(files: list[Path] | None) -> list[Path]:
 def register(app: typer.Typer) -> None:
     @app.command("check")
     def check(
-        files: Annotated[list[Path] | None, typer.Argument(help="回收的年报工作簿（.xlsx），可以多个。", show_default=False)] = None,
+        files: Annotated[list[Path] | None, typer.Argument(metavar="文件", help="回收的年报工作簿（.xlsx），可以多个。", show_default=False)] = None,
         previous: Annotated[
             Path | None,
-            typer.Option("--previous", "-p", help="上一年度的报告（.xlsx 工作簿或 export 导出的 .json），用于核对上年结转等跨年度关系。"),
+            typer.Option("--previous", "-p", metavar="文件", help="上一年度的报告（.xlsx 工作簿或 export 导出的 .json），用于核对上年结转等跨年度关系。"),
         ] = None,
         blank_as_zero: Annotated[
             bool, typer.Option("--blank-as-zero", help="空白的填写单元格按 0 处理（警告），不作为错误。")
         ] = False,
-        year: Annotated[int | None, typer.Option("--year", "-y", help="只接受该年度的报表（其他年度报错）。")] = None,
+        year: Annotated[int | None, typer.Option("--year", "-y", metavar="年度", help="只接受该年度的报表（其他年度报错）。")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="输出 JSON：一个文件为一个对象，多个文件为对象数组。")] = False,
     ) -> None:
         """校验回收的年报工作簿：文件格式与安全、模板标识、表格结构与公式、每个数字和全部勾稽规则。

@@ -10,6 +10,7 @@ import typer
 from ..charts import collection_charts
 from ..console import console, err_console, fail
 from ..fsutil import os_error_text
+from .paths import require_file
 
 MAX_LISTED = 20  # agencies with errors listed after the summary
 
@@ -18,21 +19,21 @@ def register(app: typer.Typer) -> None:
     @app.command("collect")
     def collect(
         folder: Annotated[Path | None, typer.Argument(
-            help="存放退回文件的文件夹（含子文件夹和 .zip 压缩包）。", show_default=False)] = None,
+            metavar="文件夹", help="存放退回文件的文件夹（含子文件夹和 .zip 压缩包）。", show_default=False)] = None,
         roster: Annotated[Path | None, typer.Option(
-            "--roster", "-r", help="机关名单（CSV，含“机关名称”列，可有“机关代码”），或批量生成模板时的 manifest.csv。",
+            "--roster", "-r", metavar="名单文件", help="机关名单（CSV，含“机关名称”列，可有“机关代码”），或批量生成模板时的 manifest.csv。",
             show_default=False)] = None,
         output: Annotated[Path | None, typer.Option(
-            "--output", "-o", help="输出文件夹：收集情况.xlsx、collect.json，以及 --docx 时的 Word 报告。",
+            "--output", "-o", metavar="文件夹", help="输出文件夹：收集情况.xlsx、collect.json，以及 --docx 时的 Word 报告。",
             show_default=False)] = None,
         previous: Annotated[Path | None, typer.Option(
-            "--previous", "-p", help="上一年度退回文件（.xlsx）或导出的 .json 所在的文件夹，用于核对上年结转等跨年度关系。")] = None,
+            "--previous", "-p", metavar="文件夹", help="上一年度退回文件（.xlsx）或导出的 .json 所在的文件夹，用于核对上年结转等跨年度关系。")] = None,
         jobs: Annotated[int | None, typer.Option(
-            "--jobs", "-j", min=1, help="同时读取文件的进程数（默认：CPU 核数）。")] = None,
+            "--jobs", "-j", min=1, metavar="进程数", help="同时读取文件的进程数（默认：CPU 核数）。")] = None,
         docx: Annotated[bool, typer.Option(
             "--docx", help="为每个合格（含有警告）的机关生成公文格式的 Word 年度报告，放在输出文件夹的“年度报告”中。")] = False,
         year: Annotated[int | None, typer.Option(
-            "--year", "-y", help="本次收集的报告年度（默认：按收到的文件推断）；其他年度的模板记为“非本次模板”。")] = None,
+            "--year", "-y", metavar="年度", help="本次收集的报告年度（默认：按收到的文件推断）；其他年度的模板记为“非本次模板”。")] = None,
         blank_as_zero: Annotated[bool, typer.Option(
             "--blank-as-zero", help="空白的填写单元格按 0 处理（警告），不作为错误。")] = False,
     ) -> None:
@@ -61,8 +62,7 @@ def register(app: typer.Typer) -> None:
             fail(f"找不到文件夹「{folder}」，请检查路径。")
         if not folder.is_dir():
             fail(f"「{folder}」不是文件夹。请指定存放退回文件的文件夹。")
-        if not roster.is_file():
-            fail(f"找不到名单文件「{roster}」。请指定机关名单 CSV 或生成模板时的 manifest.csv。")
+        require_file(roster, "名单文件", "manifest.csv 或 机关名单.csv")
         if previous is not None and not previous.is_dir():
             fail(f"找不到上一年度的文件夹「{previous}」。")
 

@@ -23,6 +23,7 @@ from ..reader import ReadResult, read_and_check
 from ..render import finding_location, ordered, render_result
 from ..report import Report
 from ..spec import FormatError, FormatSpec
+from .paths import require_file
 
 EXIT_FINDINGS = 1
 EXIT_PDF = 3
@@ -32,18 +33,18 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 def register(app: typer.Typer) -> None:
     @app.command("docx")
     def docx_command(
-        source: Annotated[Path, typer.Argument(metavar="FILE", help="回收的填报表（.xlsx）或报告 JSON（.json）。")],
+        source: Annotated[Path, typer.Argument(metavar="文件", help="回收的填报表（.xlsx）或报告 JSON（.json）。")],
         output: Annotated[
             Path | None,
-            typer.Option("--output", "-o", help="输出的 .docx 文件或文件夹（默认：输入文件旁）。"),
+            typer.Option("--output", "-o", metavar="文件或文件夹", help="输出的 .docx 文件或文件夹（默认：输入文件旁）。"),
         ] = None,
         narrative: Annotated[
             Path | None,
-            typer.Option("--narrative", help="文字材料 .docx/.md/.txt，替换同名部分的文字。"),
+            typer.Option("--narrative", metavar="文件", help="文字材料 .docx/.md/.txt，替换同名部分的文字。"),
         ] = None,
         signature: Annotated[bool, typer.Option("--signature", help="正文后加署名和成文日期。")] = False,
         date: Annotated[
-            str | None, typer.Option("--date", help="成文日期，如 2022年1月20日。")
+            str | None, typer.Option("--date", metavar="日期", help="成文日期，如 2022年1月20日。")
         ] = None,
         pdf: Annotated[bool, typer.Option("--pdf", help="同时用 LibreOffice 生成 PDF。")] = False,
         force: Annotated[bool, typer.Option("--force", help="有错误也生成（错误只列出）。")] = False,
@@ -69,8 +70,9 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
             docx_report.parse_date(date)
         except ValueError as e:
             fail(str(e))
-    if not source.is_file():
-        fail(f"找不到文件：{source}")
+    require_file(source, "文件", "某某局.xlsx 或 某某局.json")
+    if narrative is not None:
+        require_file(narrative, "文字材料文件", "文字材料.docx")
     report, findings, read = _load(source, out)
     if report is None:
         return EXIT_FINDINGS

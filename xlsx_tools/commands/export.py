@@ -14,8 +14,8 @@ from ..fsutil import os_error_text, output_clash
 def register(app: typer.Typer) -> None:
     @app.command("export")
     def export(
-        file: Annotated[Path | None, typer.Argument(help="年报工作簿（.xlsx）。", show_default=False)] = None,
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="输出的 JSON 文件；不指定则输出到屏幕。")] = None,
+        file: Annotated[Path | None, typer.Argument(metavar="文件", help="年报工作簿（.xlsx）。", show_default=False)] = None,
+        output: Annotated[Path | None, typer.Option("--output", "-o", metavar="文件", help="输出的 JSON 文件；不指定则输出到屏幕。")] = None,
         blank_as_zero: Annotated[
             bool, typer.Option("--blank-as-zero", help="空白的填写单元格按 0 处理（警告）。")
         ] = False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,9 @@ from ..template import (
 )
 
 MIN_YEAR, MAX_YEAR = 2008, 2100  # 条例 in force since 2008-05-01
+# 2026-01-31, 2026/1/31, 2026年1月31日 (spaces around the parts allowed)
+DEADLINE_RE = re.compile(r"(?P<y>\d{4})\s*(?:(?P<sep>[-/.])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<d>\d{1,2})"
+                         r"|年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日)")
 
 
 def check_year(year: int) -> None:
@@ -34,39 +38,45 @@ def check_year(year: int) -> None:
 
 
 def parse_deadline(text: str | None) -> str:
-    """"2026-01-31" -> "2026年1月31日" (GB/T 9704 date style); empty stays empty."""
-    if not text:
+    """"2026-01-31", "2026/1/31" or "2026年1月31日" -> "2026年1月31日" (GB/T 9704 date style);
+    empty stays empty; anything else is a usage error in Chinese."""
+    if not text or not text.strip():
         return ""
-    try:
-        d = dt.date.fromisoformat(text.strip())
-    except ValueError:
-        fail(f"截止日期格式应为 YYYY-MM-DD（如 2026-01-31），收到：{text}。")
+    m = DEADLINE_RE.fullmatch(text.strip())
+    d = None
+    if m:
+        try:
+            d = dt.date(int(m["y"]), int(m["m"] or m["m2"]), int(m["d"] or m["d2"]))
+        except ValueError:
+            d = None
+    if d is None:
+        fail(f"截止日期「{text}」无法识别：请写成 2026-01-31、2026/1/31 或 2026年1月31日（须是实际存在的日期）。")
     return f"{d.year}年{d.month}月{d.day}日"
 
 
 def register(app: typer.Typer) -> None:
     @app.command("template")
     def template(
-        year: Annotated[int, typer.Option("--year", "-y", help="报告年度，如 2025。")],
-        agency: Annotated[str | None, typer.Option("--agency", "-a", help="机关名称（生成单个模板）。")] = None,
+        year: Annotated[int, typer.Option("--year", "-y", metavar="年度", help="报告年度，如 2025。")],
+        agency: Annotated[str | None, typer.Option("--agency", "-a", metavar="机关名称", help="机关名称（生成单个模板）。")] = None,
         roster: Annotated[
-            Path | None, typer.Option("--roster", "-r", help="机关名单 CSV（批量生成； UTF-8 或 GBK； 须有“机关名称”列，列名上方可有标题）。")
+            Path | None, typer.Option("--roster", "-r", metavar="名单文件", help="机关名单 CSV（批量生成； UTF-8 或 GBK； 须有“机关名称”列，列名上方可有标题）。")
         ] = None,
-        code: Annotated[str, typer.Option("--code", help="机关代码（单个模板）。")] = "",
+        code: Annotated[str, typer.Option("--code", metavar="代码", help="机关代码（单个模板）。")] = "",
         password: Annotated[
-            str | None, typer.Option("--password", "-p", help="工作表保护密码； 不指定则自动生成（批量时整批共用一个）。")
+            str | None, typer.Option("--password", "-p", metavar="密码", help="工作表保护密码； 不指定则自动生成（批量时整批共用一个）。")
         ] = None,
         deadline: Annotated[
-            str | None, typer.Option("--deadline", help="填报截止日期，如 2026-01-31，写入“填报说明”。")
+            str | None, typer.Option("--deadline", metavar="日期", help="填报截止日期，如 2026-01-31、2026/1/31 或 2026年1月31日，写入“填报说明”。")
         ] = None,
         output: Annotated[
             str | None,
-            typer.Option("--output", "-o", help=(
+            typer.Option("--output", "-o", metavar="文件或文件夹", help=(
                 "单个模板（--agency）：.xlsx 文件名，缺少的上级文件夹自动创建； "
                 "或文件夹（已有的，或以 / 结尾时自动创建），文件名为“机关名称.xlsx”； "
                 "不指定时存到当前文件夹。 批量（--roster）：文件夹，默认 templates-年度。")),
         ] = None,
-        format_id: Annotated[str, typer.Option("--format", help="报告格式（templates/ 中的格式文件名）。")] = DEFAULT_FORMAT,
+        format_id: Annotated[str, typer.Option("--format", metavar="格式", help="报告格式（templates/ 中的格式文件名）。")] = DEFAULT_FORMAT,
     ) -> None:
         """生成锁定的 Excel 填报模板：单个机关（--agency）或按名单批量生成（--roster）。"""
         if (agency is None) == (roster is None):
