@@ -39,7 +39,7 @@ def test_help_and_the_shim():
     out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--help"], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
     for command in cli.COMMAND_MODULES:
-        assert command in out
+        assert command.rstrip("_") in out  # import_.py registers "import"
     assert "政府信息公开工作年度报告工具" in out
     run = subprocess.run([sys.executable, "-m", "xlsx_tools", "chek"], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 2 and "没有命令「chek」" in run.stderr

@@ -31,7 +31,7 @@ app = typer.Typer(
 )
 
 # In the order `--help` lists them: the yearly cycle.
-COMMAND_MODULES = ("demo", "template", "check", "export", "collect", "aggregate", "docx")
+COMMAND_MODULES = ("demo", "template", "check", "export", "collect", "aggregate", "docx", "import_")
 
 for _name in COMMAND_MODULES:
     try:

@@ -1,0 +1,142 @@
+"""Published-style reports generated in code from random figures, in every text style seen in real
+published pages (issue 12), for the import tests. Labels come from the format file."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from xlsx_tools.published.normalize import tolerance
+from xlsx_tools.report import Agency, Report
+from xlsx_tools.spec import FormatSpec, Table, fmt_number, load_format
+
+STYLES = ("pipes", "pipes-bare", "pipe-cells", "plain", "spaces", "padded")
+
+NARRATIVE = {
+    "overview": "本年度，本机关认真贯彻落实《中华人民共和国政府信息公开条例》。\n（一）主动公开。全年主动公开政府信息 120 条。\n（二）依申请公开。全年新收政府信息公开申请 {received} 件。",
+    "problems": "存在的主要问题是公开内容不够全面。\n下一步将加强培训。",
+    "other": "本年度未收取信息处理费。",
+}
+
+
+def random_figures(spec: FormatSpec, rng: random.Random, *, zero_share: float = 0.3) -> dict:
+    """Consistent random figures (inputs random, totals computed)."""
+    values = {}
+    for f in spec.input_fields:
+        if f.type.kind == "decimal":
+            values[f.id] = Decimal(rng.randint(0, 999999)) / Decimal(100) if rng.random() > zero_share else Decimal(0)
+        else:
+            values[f.id] = 0 if rng.random() < zero_share else rng.randint(1, 2500)
+    # keep the balance rule true: carry_forward = received + carried_over - results_total
+    figs = spec.compute(values)
+    for c in [k for k, _ in spec.table("t3").column_keys if k != "total"]:
+        figs[f"t3.received.{c}"] = figs[f"t3.results_total.{c}"] + rng.randint(0, 9)
+        figs[f"t3.carried_over.{c}"] = rng.randint(0, 5)
+        values[f"t3.received.{c}"] = figs[f"t3.received.{c}"]
+        values[f"t3.carried_over.{c}"] = figs[f"t3.carried_over.{c}"]
+        values[f"t3.carry_forward.{c}"] = figs[f"t3.received.{c}"] + figs[f"t3.carried_over.{c}"] - figs[f"t3.results_total.{c}"]
+    return spec.compute(values)
+
+
+def make_report(seed: int = 1, agency: str = "某某市某某局", year: int = 2022) -> Report:
+    spec = load_format()
+    rng = random.Random(seed)
+    figs = random_figures(spec, rng)
+    narrative = {k: v.format(received=figs["t3.received.total"]) for k, v in NARRATIVE.items()}
+    return Report(format=spec.id, agency=Agency(agency), year=year, figures=figs, narrative=narrative)
+
+
+@dataclass
+class GridCell:
+    row: int
+    col: int
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+    label: bool = True
+
+
+def grid(table: Table, shown: dict[str, str]) -> list[list[GridCell]]:
+    """The origin cells of every grid row of a table, in column order."""
+    rows: dict[int, list[GridCell]] = {}
+    for c in table.cells:
+        rows.setdefault(c.row, []).append(GridCell(c.row, c.col, c.text, c.rowspan, c.colspan))
+    for f in table.fields:
+        rows.setdefault(f.row, []).append(GridCell(f.row, f.col, shown.get(f.id, ""), 1, f.colspan, label=False))
+    return [sorted(v, key=lambda g: g.col) for _, v in sorted(rows.items())]
+
+
+def relabel(text: str, *, traditional: bool = False, drift: bool = False) -> str:
+    tol = tolerance()
+    if drift and text in tol.drift:
+        text = tol.drift[text][0]
+    if traditional:
+        back = {}
+        for s, t in ((v, k) for k, v in ((chr(k), v) for k, v in tol.traditional.items())):
+            back.setdefault(s, t)
+        text = "".join(back.get(ch, ch) for ch in text)
+    return text
+
+
+def _split(text: str, rng: random.Random) -> list[str]:
+    """A label broken over lines as narrow cells print it."""
+    if len(text) < 4:
+        return [text]
+    cut = rng.randint(2, len(text) - 2)
+    return [text[:cut], text[cut:]]
+
+
+def render_table(table: Table, shown: dict[str, str], style: str, rng: random.Random, *,
+                 traditional: bool = False, drift: bool = False) -> list[str]:
+    out: list[str] = []
+    width = table.grid_columns
+    for cells in grid(table, shown):
+        texts = [relabel(c.text, traditional=traditional, drift=drift) if c.label else c.text for c in cells]
+        if style in ("pipes", "pipes-bare"):
+            row = [""] * width
+            for c, t in zip(cells, texts, strict=True):
+                row[c.col] = t
+            line = " | ".join(row)
+            out.append(f"| {line} |" if style == "pipes" else line)
+        elif style == "pipe-cells":
+            out.extend(f"{t} |" for t in texts)
+        elif style == "plain":
+            for c, t in zip(cells, texts, strict=True):
+                if c.label:
+                    out.extend(_split(t, rng) if rng.random() < 0.3 else [t])
+                elif t:
+                    out.append(t)
+                out.append("")
+        elif style == "spaces":
+            out.append(" ".join(t for t in texts if t))
+        elif style == "padded":
+            labels = [t for c, t in zip(cells, texts, strict=True) if c.label]
+            nums = [t for c, t in zip(cells, texts, strict=True) if not c.label]
+            if labels and nums and len(labels[-1]) >= 8 and rng.random() < 0.5:
+                head, tail = _split(labels[-1], rng)
+                out.append("  ".join(labels[:-1] + [head]).ljust(40) + "".join(n.rjust(8) for n in nums))
+                out.append(" " * 4 + tail)
+            else:
+                out.append("  ".join(labels).ljust(40) + "".join(n.rjust(8) for n in nums))
+    return out
+
+
+def report_text(report: Report, style: str = "pipes", *, seed: int = 0, traditional: bool = False,
+                drift: bool = False, shown: dict[str, str] | None = None, title: bool = True) -> str:
+    """A whole published report as text in one style."""
+    spec = report.spec
+    rng = random.Random(seed)
+    shown = shown if shown is not None else {fid: fmt_number(v) for fid, v in report.figures.items()}
+    lines: list[str] = []
+    if title:
+        lines += [relabel(report.agency.name, traditional=traditional),
+                  relabel(spec.report_title.format(year=report.year), traditional=traditional), ""]
+    lines.append(f"本报告统计数据从 {report.year} 年 1 月 1 日至 12 月 31 日。")
+    for s in spec.sections:
+        lines += ["", relabel(s.heading, traditional=traditional), ""]
+        if s.kind == "narrative":
+            lines += (report.narrative.get(s.key) or "").split("\n")
+        else:
+            lines += render_table(spec.table(s.key), shown, style, rng, traditional=traditional, drift=drift)
+    return "\n".join(lines) + "\n"

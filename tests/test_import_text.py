@@ -1,0 +1,311 @@
+"""Issue 12, text: published reports as text (every style seen in real pages) back into data."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from import_fixtures import STYLES, make_report, render_table, report_text
+from typer.testing import CliRunner
+
+from xlsx_tools.cli import app
+from xlsx_tools.published import LAYOUT, NOT_FOUND, import_file
+from xlsx_tools.published.importer import import_document
+from xlsx_tools.published.normalize import key, tolerance
+from xlsx_tools.published.sources import read_bytes
+from xlsx_tools.report import Report
+from xlsx_tools.spec import fmt_number, load_format
+
+DATA = Path(__file__).resolve().parent / "data"
+SPEC = load_format()
+
+
+def run_text(text: str, name: str = "report.txt", **kw):
+    doc = read_bytes(text.encode("utf-8"), name)
+    return import_document(doc, spec=SPEC, source=name, sha256="", file_stem=Path(name).stem, **kw)
+
+
+def differences(expected: Report, got: Report) -> list[tuple[str, object, object]]:
+    return [(f.id, expected.figures[f.id], got.figures[f.id]) for f in SPEC.fields
+            if got.figures[f.id] != expected.figures[f.id]]
+
+
+# -- the sample report (text extracted from a published PDF)
+
+
+def test_sample_report_imports_all_figures_and_six_sections():
+    r = import_file(DATA / "sample-report-2021.txt")
+    assert r.report is not None
+    assert r.agency == "沙坡头区政务服务中心" and r.year == 2021
+    b = r.source_block
+    assert b["figures_found"] == b["figures_expected"] == len(SPEC.fields) == 200
+    assert all(v == 0 for v in r.report.figures.values())
+    assert all(b["sections"][s.number] is not None for s in SPEC.sections)
+    assert r.report.narrative["overview"].startswith("本年度，沙坡头区政务服务中心坚持")
+    assert "（五）健全监督保障机制" in r.report.narrative["overview"]
+    assert r.report.narrative["problems"].startswith("2021 年，沙坡头区政务服务中心在推进")
+    assert r.report.narrative["other"].endswith("诉求事项得到妥善处置。")
+    assert "mailto:" not in r.report.narrative["overview"]
+    # paragraphs rebuilt from the PDF's wrapped lines: one per sub-head
+    assert r.report.narrative["overview"].count("\n") == 5
+    assert not r.findings
+    # the JSON is exactly export's, plus findings and source
+    data = json.loads(r.to_json())
+    assert list(data)[:7] == ["format", "agency", "year", "contact", "narrative", "figures", "provenance"]
+    assert Report.from_dict(data).figures == r.report.figures
+    assert data["source"]["figures"]["t3.received.total"]["line"] > 0
+
+
+# -- every text style, random figures, traditional characters and label drift
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("traditional, drift", [(False, False), (True, False), (False, True), (True, True)])
+def test_every_style_gives_every_figure_back(style, traditional, drift):
+    rep = make_report(seed=len(style) * 7 + traditional * 3 + drift)
+    text = report_text(rep, style, seed=11, traditional=traditional, drift=drift)
+    joined = text.replace("\n", "")
+    if traditional:
+        assert "報告" in joined and "制發件" in joined
+    if drift and not traditional:
+        assert "规范性文件" in joined and "行政规范性文件" not in joined
+    r = run_text(text)
+    assert differences(rep, r.report) == []
+    assert r.agency == rep.agency.name and r.year == rep.year
+    assert r.source_block["figures_found"] == 200
+    assert r.report.narrative["problems"] == rep.narrative["problems"]
+    assert not [f for f in r.findings if f.is_error]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), style=st.sampled_from(STYLES))
+def test_random_figures_round_trip(seed, style):
+    rep = make_report(seed=seed)
+    r = run_text(report_text(rep, style, seed=seed))
+    assert differences(rep, r.report) == []
+
+
+def test_traditional_mapping_is_small_data_and_covers_every_label():
+    tol = tolerance()
+    assert tol.traditional[ord("發")] == "发" and key("撫遠市本年制發件數") == "抚远市本年制发件数"
+    # every drift entry names a real label of the format file
+    labels = {c.text for t in SPEC.tables for c in t.cells} | {s.heading for s in SPEC.sections}
+    assert set(tol.drift) <= labels
+
+
+def test_styles_are_named_in_the_source_block():
+    rep = make_report(seed=2)
+    seen = {style: run_text(report_text(rep, style)).source_block["text_style"] for style in STYLES}
+    assert seen == {"pipes": "pipes", "pipes-bare": "pipes", "pipe-cells": "pipe-cells", "plain": "plain",
+                    "spaces": "plain", "padded": "layout"}
+
+
+# -- blank, 0 and "/" are kept apart
+
+
+def test_blank_zero_and_not_applicable_stay_apart():
+    rep = make_report(seed=5)
+    shown = {fid: fmt_number(v) for fid, v in rep.figures.items()}
+    shown["t2.item1.rules.issued"] = ""
+    shown["t2.item1.rules.repealed"] = "/"
+    shown["t2.item1.rules.in_force"] = "0"
+    shown["t4.review.pending"] = "／"
+    r = run_text(report_text(rep, "pipes", shown=shown))
+    src = r.source_block["figures"]
+    assert src["t2.item1.rules.issued"]["state"] == "blank"
+    assert src["t2.item1.rules.repealed"] == {**src["t2.item1.rules.repealed"], "state": "not_applicable", "printed": "/"}
+    assert src["t2.item1.rules.in_force"]["state"] == "value" and r.report.figures["t2.item1.rules.in_force"] == 0
+    assert r.report.figures["t2.item1.rules.issued"] is None and r.report.figures["t2.item1.rules.repealed"] is None
+    assert src["t4.review.pending"]["state"] == "not_applicable"
+    blanks = {f.fields[0]: f for f in r.findings if f.code == "BLANK"}
+    assert set(blanks) == {"t2.item1.rules.issued", "t2.item1.rules.repealed", "t4.review.pending"}
+    assert "空白（不是 0）" in blanks["t2.item1.rules.issued"].message
+    assert "“/”（不适用）" in blanks["t2.item1.rules.repealed"].message
+    assert not blanks["t2.item1.rules.issued"].is_error
+    # the rule over a blank cell is not evaluated, so no false T4_TOTAL
+    assert not [f for f in r.findings if f.code == "T4_TOTAL"]
+
+
+def test_blank_organisation_columns_with_a_filled_total():
+    rep = make_report(seed=8)
+    shown = {fid: fmt_number(v) for fid, v in rep.figures.items()}
+    cols = [k for k, _ in SPEC.table("t3").column_keys if k != "total"]
+    for c in cols:
+        shown[f"t3.granted.{c}"] = ""
+    for style in ("pipes", "spaces"):
+        r = run_text(report_text(rep, style, shown=shown))
+        assert r.report.figures["t3.granted.total"] == rep.figures["t3.granted.total"], style
+        assert all(r.report.figures[f"t3.granted.{c}"] is None for c in cols)
+        assert all(r.source_block["figures"][f"t3.granted.{c}"]["state"] == "blank" for c in cols)
+        assert r.report.figures["t3.partial.total"] == rep.figures["t3.partial.total"]
+
+
+# -- what is not found, and tables not in the official layout
+
+
+def test_a_missing_row_names_the_label_looked_for():
+    rep = make_report(seed=9)
+    label = SPEC.field("t3.withheld.third_party.total").row_labels[-1]
+    text = "\n".join(ln for ln in report_text(rep, "spaces").split("\n") if not ln.startswith(label))
+    r = run_text(text)
+    missing = [f for f in r.findings if f.code == NOT_FOUND]
+    assert len(missing) == 7 and all(f.is_error for f in missing)
+    assert f"查找的行标签：「{label}」" in missing[0].message
+    assert r.report.figures["t3.withheld.third_party.natural_person"] is None
+    assert r.report.figures["t3.withheld.process_info.total"] == rep.figures["t3.withheld.process_info.total"]
+
+
+def test_a_row_with_too_few_figures_is_not_guessed():
+    rep = make_report(seed=10)
+    shown = {fid: fmt_number(v) for fid, v in rep.figures.items()}
+    shown["t3.granted.research"] = ""  # vanishes in text without separators
+    r = run_text(report_text(rep, "spaces", shown=shown))
+    bad = [f for f in r.findings if f.code == NOT_FOUND]
+    assert {f.fields[0] for f in bad} == {f"t3.granted.{c}" for c, _ in SPEC.table("t3").column_keys}
+    assert "印有 6 个数字" in bad[0].message
+    assert r.report.figures["t3.granted.total"] is None
+
+
+def _table2_2019() -> list[str]:
+    lab = tolerance().format2019_labels
+    t2 = SPEC.table("t2")
+    titles = [c.text for c in t2.cells if c.role == "title"]
+    return [titles[0], f"| 信息内容 | {lab[2]} | {lab[3]} | {lab[4]} |", "| 规章 | 1 | 2 | 3 |",
+            "| 规范性文件 | 4 | 5 | 6 |", titles[1], f"| 信息内容 | {lab[0]} | {lab[1]} | 处理决定数量 |",
+            "| 行政许可 | 716 | -417 | 298 |"]
+
+
+def test_a_2019_format_table_is_reported_not_misread():
+    rep = make_report(seed=12)
+    text = report_text(rep, "pipes")
+    lines = text.split("\n")
+    a = lines.index(SPEC.section("二").heading) + 1
+    b = lines.index(SPEC.section("三").heading)
+    lines[a:b] = _table2_2019()
+    r = run_text("\n".join(lines))
+    layout = [f for f in r.findings if f.code == LAYOUT]
+    assert len(layout) == 1 and "2019 年试行格式" in layout[0].message and "上一年项目数量" in layout[0].message
+    assert all(r.report.figures[f.id] is None for f in SPEC.table("t2").fields)  # never misread
+    assert not [f for f in r.findings if f.code == NOT_FOUND and f.fields[0].startswith("t2.")]
+    assert r.source_block["tables"]["二"]["layout"] == "2019"
+    assert differences(rep, r.report) == [(f.id, rep.figures[f.id], None) for f in SPEC.table("t2").fields]
+
+
+def test_a_2019_table_three_with_a_single_other_handling_row():
+    rep = make_report(seed=13)
+    t3 = SPEC.table("t3")
+    sub = [f for f in t3.fields if f.id.startswith("t3.other_handling.")]
+    parent = t3.node_labels["other_handling"]
+    lines = report_text(rep, "spaces").split("\n")
+    sub_labels = {f.row_labels[-1] for f in sub}
+    first = next(i for i, ln in enumerate(lines) if any(lab in ln for lab in sub_labels))
+    lines = [ln for ln in lines if not any(lab in ln for lab in sub_labels)]
+    lines.insert(first, parent + " 1 0 0 0 0 0 1")
+    r = run_text("\n".join(lines))
+    layout = [f for f in r.findings if f.code == LAYOUT]
+    assert len(layout) == 1 and parent in layout[0].message and "2019" in layout[0].message
+    assert r.report.figures["t3.granted.total"] == rep.figures["t3.granted.total"]
+    assert all(r.report.figures[f.id] is None for f in sub)
+
+
+def test_inconsistent_figures_give_the_rule_findings():
+    rep = make_report(seed=14)
+    rep.figures["t3.granted.total"] += 1
+    r = run_text(report_text(rep, "pipes"))
+    codes = {f.code for f in r.findings}
+    assert {"T3_ROW_TOTAL", "T3_RESULTS_TOTAL"} <= codes
+    assert r.has_errors
+
+
+def test_agency_and_year_from_opening_and_file_name_and_options():
+    rep = make_report(seed=15, agency="撫遠市自然資源局", year=2022)
+    body = report_text(rep, "pipes", title=False)
+    r = run_text(body, name="某某县交通运输局2023年政府信息公开工作年度报告.txt")
+    assert (r.agency, r.year) == ("某某县交通运输局", 2022)  # period in the text wins over the file name
+    r = run_text("现发布《撫遠市自然資源局 2022年政府信息公开年度报告》。\n" + body)
+    assert (r.agency, r.year) == ("撫遠市自然資源局", 2022)
+    r = run_text(body, agency="另一个局", year=2020)
+    assert (r.agency, r.year) == ("另一个局", 2020)
+    assert r.source_block["agency_from"] == "option"
+
+
+def test_no_agency_no_year_is_said():
+    rep = make_report(seed=16)
+    text = "\n".join(ln for ln in report_text(rep, "pipes", title=False).split("\n") if "统计数据" not in ln)
+    r = run_text(text, name="report.txt")
+    msgs = [f.message for f in r.findings if f.code == NOT_FOUND and not f.fields]
+    assert any("机关名称" in m and "--agency" in m for m in msgs)
+    assert any("报告年度" in m and "--year" in m for m in msgs)
+
+
+# -- the command
+
+
+def test_command_prints_like_check_and_writes_the_json(tmp_path):
+    src = tmp_path / "沙坡头区政务服务中心2021年报.txt"
+    shutil.copy(DATA / "sample-report-2021.txt", src)
+    out = tmp_path / "out.json"
+    res = CliRunner().invoke(app, ["import", str(src), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "沙坡头区政务服务中心" in res.output and "找到数字 200/200 个" in res.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["source"]["file"] == str(src) and len(data["source"]["sha256"]) == 64
+    assert Report.from_dict(data).year == 2021
+
+
+def test_command_exit_1_on_findings_and_json(tmp_path):
+    rep = make_report(seed=17)
+    rep.figures["t4.review.total"] += 3
+    src = tmp_path / "r.txt"
+    src.write_text(report_text(rep, "pipes"), encoding="utf-8")
+    res = CliRunner().invoke(app, ["import", str(src)])
+    assert res.exit_code == 1
+    assert "T4_TOTAL" not in res.output and "总计为" in res.output
+    res = CliRunner().invoke(app, ["import", str(src), "--json"])
+    data = json.loads(res.stdout)
+    assert any(f["code"] == "T4_TOTAL" for f in data["findings"])
+
+
+def test_bad_text_inputs_say_what_is_wrong(tmp_path):
+    rng = random.Random(1)
+    cases = {
+        "binary.txt": bytes(rng.randrange(256) for _ in range(5000)),
+        "empty.txt": b"",
+        "zeros.txt": b"\x00" * 100,
+    }
+    for name, data in cases.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        res = CliRunner().invoke(app, ["import", str(p)])
+        assert res.exit_code == 1, name
+        assert "Traceback" not in res.output
+    r = import_file(tmp_path / "binary.txt")
+    assert r.report is None and "不是文本文件" in r.findings[0].message
+    r = import_file(tmp_path / "empty.txt")
+    assert "空文件" in r.findings[0].message
+
+
+def test_gbk_text_is_read():
+    rep = make_report(seed=18)
+    doc = read_bytes(report_text(rep, "spaces").encode("gb18030"), "r.txt")
+    r = import_document(doc, spec=SPEC, source="r.txt", sha256="")
+    assert differences(rep, r.report) == []
+
+
+def test_amount_keeps_its_digits():
+    rep = make_report(seed=19)
+    rep.figures["t2.item8.fees.amount"] = Decimal("26.55")
+    r = run_text(report_text(rep, "plain"))
+    assert r.report.figures["t2.item8.fees.amount"] == Decimal("26.55")
+    assert '"value": 26.55' in r.to_json()
+
+
+def test_render_table_uses_the_format_labels():
+    rows = render_table(SPEC.table("t2"), {}, "spaces", random.Random(0))
+    assert rows[0] == SPEC.table("t2").cells[0].text

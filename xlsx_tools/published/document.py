@@ -1,0 +1,147 @@
+"""A published report reduced to lines and tokens, whatever it came from.
+
+Every input kind (text, Word, web page, PDF) becomes a list of `Line`s in reading order. A line is
+either plain text (cells unknown: words separated by spaces) or a row of delimited cells (a
+Markdown pipe row, a table row of a Word file, a web page or a PDF grid). Tokens are what the
+table finder works on: TEXT (a piece of a label), NUM (a number), NA ("/" and dashes printed for
+"not applicable") and EMPTY (a delimited cell with nothing in it).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .normalize import base_key
+
+TEXT, NUM, NA, EMPTY = "text", "num", "na", "empty"
+
+_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_NA_RE = re.compile(r"^(?:/|-+|—+|–+|－+|─+|\\)$")
+_SEPARATOR_ROW_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_PAGE_NUMBER_RE = re.compile(
+    r"^\s*(?:[-—–－~]\s*\d{1,4}\s*[-—–－~]|第\s*\d{1,4}\s*页(?:\s*[,，]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4})\s*$"
+)
+_LAYOUT_GAP_RE = re.compile(r"\S(?: {3,}|\t)\S")
+
+
+@dataclass
+class Line:
+    text: str  # as printed (for narrative and titles)
+    cells: list[str] | None = None  # delimited cells, or None for plain text
+    origin: dict[str, Any] = field(default_factory=dict)  # {"line": 12} / {"page": 2, "line": 7} / {"table": 1, "row": 3}
+    columns: list[int] | None = None  # grid column of each cell (structured sources)
+    in_table: bool = False  # a row of a real table (Word, web page, PDF grid)
+
+
+@dataclass
+class Token:
+    kind: str
+    raw: str
+    line: int  # index into the document's lines
+    cell: int | None = None  # index of the cell in a delimited line
+    value: Any = None  # int or Decimal for NUM
+    key: str = ""  # comparison form for TEXT
+
+    def origin(self, lines: list[Line]) -> dict[str, Any]:
+        line = lines[self.line]
+        out = dict(line.origin)
+        if self.cell is not None and line.columns is not None and self.cell < len(line.columns):
+            out["column"] = line.columns[self.cell] + 1
+        elif self.cell is not None and line.in_table:
+            out["cell"] = self.cell + 1
+        return out
+
+
+def number(text: str) -> int | Decimal | None:
+    """A printed number (full-width digits and thousands separators accepted), else None."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    if not _NUMBER_RE.match(t):
+        return None
+    t = t.replace(",", "")
+    try:
+        return Decimal(t) if "." in t else int(t)
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def is_not_applicable(text: str) -> bool:
+    return bool(_NA_RE.match(unicodedata.normalize("NFKC", text).strip()))
+
+
+def classify(text: str, line: int, cell: int | None) -> Token:
+    s = text.strip()
+    if not s:
+        return Token(EMPTY, "", line, cell)
+    v = number(s)
+    if v is not None:
+        return Token(NUM, s, line, cell, value=v)
+    if is_not_applicable(s):
+        return Token(NA, s, line, cell)
+    return Token(TEXT, s, line, cell, key=base_key(s))
+
+
+def split_pipes(text: str) -> list[str] | None:
+    """The cells of a Markdown-style row ("| a | b |", "a | b", "规章 |", "|||"), or None."""
+    s = text.strip()
+    if "|" not in s:
+        return None
+    if s.startswith("|"):
+        s = s[1:]
+    if s.endswith("|"):
+        s = s[:-1]
+    return [c.strip() for c in s.split("|")]
+
+
+def tokens_of(lines: list[Line]) -> list[Token]:
+    out: list[Token] = []
+    for i, line in enumerate(lines):
+        if line.cells is not None:
+            for j, cell in enumerate(line.cells):
+                out.append(classify(cell, i, j))
+        else:
+            for chunk in line.text.split():
+                tok = classify(chunk, i, None)
+                if tok.kind != EMPTY:
+                    out.append(tok)
+    return out
+
+
+def is_page_furniture(text: str) -> bool:
+    """A page number line ("— 3 —", "第 3 页 共 9 页", "3/9")."""
+    return bool(_PAGE_NUMBER_RE.match(text))
+
+
+def text_lines(text: str) -> tuple[list[Line], str]:
+    """Lines of a plain or Markdown text, and the text style seen:
+    "pipes" (one table row per line, cells between |), "pipe-cells" (one cell per line ending in |),
+    "layout" (cells padded with runs of spaces, as pdftotext -layout prints them) or "plain"."""
+    lines: list[Line] = []
+    styles: Counter[str] = Counter()
+    for n, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        raw = raw.replace("\f", "").rstrip()
+        if not raw.strip() or is_page_furniture(raw) or raw.lstrip().startswith("mailto:"):
+            continue
+        if _SEPARATOR_ROW_RE.match(raw):
+            styles["pipes"] += 1
+            continue
+        cells = split_pipes(raw)
+        if cells is not None:
+            styles["pipes" if len(cells) > 1 else "pipe-cells"] += 1
+            lines.append(Line(text=" ".join(c for c in cells if c), cells=cells, origin={"line": n}))
+            continue
+        if _LAYOUT_GAP_RE.search(raw):
+            styles["layout"] += 1
+        lines.append(Line(text=raw.strip(), origin={"line": n}))
+    style = "plain"
+    if styles["pipes"] >= 5 and styles["pipes"] >= styles["pipe-cells"]:
+        style = "pipes"
+    elif styles["pipe-cells"] >= 5:
+        style = "pipe-cells"
+    elif styles["layout"] >= 10:
+        style = "layout"
+    return lines, style

@@ -1,0 +1,164 @@
+"""Where things are in a published report: the section headings 一 to 六, the narrative of the
+text sections, and the agency and year (title, opening paragraph, file name)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ..spec import FormatSpec, Section
+from .document import Line
+from .normalize import key, label_keys, simplified
+
+_HEADING_MARKS = re.compile(r"^[#*>\s]+|[*：:\s]+$")
+_ORDINAL_SUBHEAD = re.compile(r"^(?:（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\))")
+_SENTENCE_END = "。！？；：!?;:”"
+
+
+@dataclass
+class Heading:
+    section: Section
+    line: int
+
+
+def _heading_key(text: str) -> str:
+    return key(_HEADING_MARKS.sub("", text))
+
+
+def is_heading(section: Section, text: str) -> bool:
+    """Whether a line is this section's heading: its number and (nearly) its words."""
+    k = _heading_key(text)
+    if not k.startswith(section.number + "、") or len(k) > 2 * len(key(section.heading)) + 4:
+        return False
+    for hk in label_keys(section.heading):
+        if k.startswith(hk):
+            return True
+        if difflib.SequenceMatcher(None, hk, k[: len(hk) + 4]).ratio() >= 0.75:
+            return True
+    return False
+
+
+def find_headings(spec: FormatSpec, lines: list[Line]) -> dict[str, Heading]:
+    """The heading line of every section found, in order (section number -> Heading)."""
+    out: dict[str, Heading] = {}
+    pos = 0
+    for s in spec.sections:
+        for i in range(pos, len(lines)):
+            if lines[i].cells is not None and len(lines[i].cells) > 1:
+                continue
+            if is_heading(s, lines[i].text):
+                out[s.number] = Heading(s, i)
+                pos = i + 1
+                break
+    return out
+
+
+def section_ranges(spec: FormatSpec, headings: dict[str, Heading], n_lines: int) -> dict[str, tuple[int, int]]:
+    """(first line after the heading, end) of every section found; a section ends where the next
+    found heading starts."""
+    found = sorted(headings.values(), key=lambda h: h.line)
+    out = {}
+    for i, h in enumerate(found):
+        end = found[i + 1].line if i + 1 < len(found) else n_lines
+        out[h.section.number] = (h.line + 1, end)
+    return out
+
+
+def paragraphs(lines: list[str], wrapped: bool) -> str:
+    """The text of a section: lines joined into paragraphs (one per line in the result). In a
+    wrapped text (a PDF's) a paragraph ends at a short line ending a sentence or before a
+    sub-heading （一）; otherwise every line is a paragraph."""
+    lines = [ln.strip() for ln in lines if ln.strip()]
+    if not wrapped:
+        return "\n".join(lines)
+    width = max((_width(ln) for ln in lines), default=0)
+    out: list[str] = []
+    prev = ""
+    for ln in lines:
+        starts_new = (
+            not out
+            or _ORDINAL_SUBHEAD.match(ln)
+            or (out[-1][-1:] in _SENTENCE_END and _width(prev) < width * 0.85)
+        )
+        if starts_new:
+            out.append(ln)
+        else:
+            out[-1] = _join(out[-1], ln)
+        prev = ln
+    return "\n".join(out)
+
+
+def _width(text: str) -> float:
+    return sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
+
+
+def _join(a: str, b: str) -> str:
+    """Join two pieces of a wrapped line: no space between Chinese characters."""
+    if a and b and a[-1].isascii() and b[0].isascii() and a[-1].isalnum() and b[0].isalnum():
+        return a + " " + b
+    return a + b
+
+
+def is_wrapped(lines: list[str]) -> bool:
+    """A text whose paragraphs are broken into lines (extracted from a PDF)."""
+    body = [ln.strip() for ln in lines if len(ln.strip()) > 8]
+    if len(body) < 4:
+        return False
+    open_ended = sum(1 for ln in body if ln[-1] not in _SENTENCE_END)
+    return open_ended / len(body) >= 0.3
+
+
+# -- agency and year
+
+_TITLE_RE = re.compile(r"^(?:关于)?(.{2,60}?)[(（]?(\d{4})年度?[)）]?(?:度)?政府信息公开(?:工作)?(?:年度)?报告")
+_QUOTED_RE = re.compile(r"《([^《》]{2,60}?)(\d{4})年度?政府信息公开(?:工作)?(?:年度)?报告》")
+_PERIOD_RE = re.compile(r"(\d{4})年1月1日(?:起)?(?:至|到|-|—|~)")
+_FILE_RE = re.compile(r"^(.*?)(20\d{2}|19\d{2})")
+
+
+def _compact(text: str) -> str:
+    """NFKC without whitespace, characters as printed (positions match simplified())."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def _match(rx: re.Pattern[str], text: str) -> tuple[str, int] | None:
+    printed = _compact(text)
+    m = rx.search(simplified(printed))
+    if not m:
+        return None
+    agency = printed[m.start(1):m.end(1)].strip("《》 ,，、:：")
+    return agency, int(m.group(2))
+
+
+def agency_and_year(lines: list[Line], first_heading: int | None, file_stem: str) -> dict[str, tuple[str, str | int]]:
+    """{"agency": (value, where), "year": (value, where)} for what could be found, where being
+    "title", "opening", "period" or "file_name"."""
+    out: dict[str, tuple[str, str | int]] = {}
+    end = first_heading if first_heading is not None else min(len(lines), 12)
+    head = [ln.text for ln in lines[:end]]
+    title_lines: list[str] = []
+    for text in head[:6]:
+        if _compact(text).startswith("根据") or "。" in text or "《" in text:
+            break
+        title_lines.append(text)
+    hit = _match(_TITLE_RE, "".join(title_lines))
+    if hit:
+        if hit[0]:
+            out["agency"] = (hit[0], "title")
+        out["year"] = (hit[1], "title")
+    opening = "".join(head)
+    hit = _match(_QUOTED_RE, opening)
+    if hit:
+        out.setdefault("agency", (hit[0], "opening"))
+        out.setdefault("year", (hit[1], "opening"))
+    m = _PERIOD_RE.search(_compact(opening))
+    if m:
+        out.setdefault("year", (int(m.group(1)), "period"))
+    m = _FILE_RE.search(_compact(file_stem))
+    if m:
+        if m.group(1).strip("_-— "):
+            out.setdefault("agency", (m.group(1).strip("_-— "), "file_name"))
+        out.setdefault("year", (int(m.group(2)), "file_name"))
+    return out

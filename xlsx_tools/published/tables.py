@@ -1,0 +1,249 @@
+"""Finding the three tables and every figure of a published report by its labels.
+
+The format file gives, for each table, its row labels (leaves of the row header tree) and how many
+figures each row holds. In the token stream of the table's section the row labels are searched in
+order, tolerantly (normalize.key); a row's figures are the number tokens that follow its label (and
+those printed between the pieces of a label broken over lines) up to the next piece of text. A table
+without row labels (表四) takes the figures after its last column label. Nothing here names a label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..spec import Field, Number, Table
+from .document import EMPTY, NA, NUM, TEXT, Line, Token
+from .normalize import equivalent, key, label_keys, tolerance
+
+# states of a figure in the source block
+VALUE, BLANK, NOT_APPLICABLE, MISSING = "value", "blank", "not_applicable", "missing"
+
+
+@dataclass
+class Cell:
+    """What the report prints for one figure."""
+
+    state: str
+    value: Number | None = None
+    raw: str = ""
+    origin: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # the row label looked for (for MISSING)
+    why: str = ""  # for MISSING: "label" (row label not found) | "count" (wrong number of figures)
+
+
+@dataclass
+class TableResult:
+    table: Table
+    cells: dict[str, Cell]
+    found: bool  # any row label (or the column header) was found
+    layout: str = ""  # "" = official layout; else why not ("2019", "rows", "heading_row")
+    layout_detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Stream:
+    """The keyed text of a run of tokens, with each character's token, for label search."""
+
+    def __init__(self, tokens: list[Token]):
+        self.tokens = tokens
+        chars: list[str] = []
+        owner: list[int] = []
+        for i, tok in enumerate(tokens):
+            if tok.kind == TEXT:
+                chars.append(tok.key)
+                owner.extend([i] * len(tok.key))
+        self.text = equivalent("".join(chars))
+        self.owner = owner
+
+    def find(self, label: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+        """(first, last) character position of the earliest printing of `label` (canonical form
+        preferred on a tie), or None."""
+        best: tuple[int, int] | None = None
+        for k in label_keys(label):
+            if not k:
+                continue
+            p = self.text.find(k, start, end)
+            if p >= 0 and (best is None or p < best[0]):
+                best = (p, p + len(k) - 1)
+        return best
+
+    def rfind(self, label: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+        best: tuple[int, int] | None = None
+        for k in label_keys(label):
+            p = self.text.rfind(k, start, end)
+            if p >= 0 and (best is None or p > best[0]):
+                best = (p, p + len(k) - 1)
+        return best
+
+    def token_span(self, span: tuple[int, int]) -> tuple[int, int]:
+        return self.owner[span[0]], self.owner[span[1]]
+
+
+def _rows(table: Table) -> list[list[Field]]:
+    """The table's fields grouped by row, in order."""
+    rows: dict[int, list[Field]] = {}
+    for f in table.fields:
+        rows.setdefault(f.row, []).append(f)
+    return [sorted(v, key=lambda f: f.col) for _, v in sorted(rows.items())]
+
+
+def _candidates(tokens: list[Token], lines: list[Line], first: int, last: int) -> list[Token]:
+    """Figures of a row whose label occupies tokens first..last: number-like tokens between the
+    label's pieces and after it, up to the next text. In a delimited row (a table row, a pipe
+    row) only the row's own cells count."""
+    out = [t for t in tokens[first:last + 1] if t.kind != TEXT]
+    i = last + 1
+    while i < len(tokens) and tokens[i].kind != TEXT:
+        out.append(tokens[i])
+        i += 1
+    label_lines = {t.line for t in tokens[first:last + 1]}
+    if any(lines[n].cells is not None and len(lines[n].cells) > 1 for n in label_lines):
+        lo, hi = min(label_lines), max(label_lines)
+        out = [t for t in out if lo <= t.line <= hi]
+    return out
+
+
+def _fit(cands: list[Token], k: int) -> list[Token] | None:
+    """Exactly k tokens for k figures: filler (empty cells) dropped from the front, then the
+    back; None when the row does not hold k figures."""
+    c = list(cands)
+    while len(c) > k and c[0].kind == EMPTY:
+        c.pop(0)
+    while len(c) > k and c[-1].kind == EMPTY:
+        c.pop()
+    if len(c) == k:
+        return c
+    return None
+
+
+def _cell(f: Field, tok: Token, lines: list[Line]) -> Cell:
+    origin = tok.origin(lines)
+    if tok.kind == NUM:
+        v = tok.value
+        if f.type.kind == "decimal" and isinstance(v, int):
+            v = Decimal(v)
+        return Cell(VALUE, v, tok.raw, origin)
+    if tok.kind == NA:
+        return Cell(NOT_APPLICABLE, None, tok.raw, origin)
+    return Cell(BLANK, None, "", origin)
+
+
+def _assign(row: list[Field], cands: list[Token], lines: list[Line], label: str,
+            cells: dict[str, Cell], delimited: bool) -> bool:
+    """Put a row's figures into `cells`; False when their number does not fit the row."""
+    fitted = _fit(cands, len(row))
+    if fitted is None and not delimited:
+        # text without cell separators loses blank cells: a row that prints only its total
+        # (blank organisation columns with a filled 总计) gives the one figure to the total
+        figures = [t for t in cands if t.kind in (NUM, NA)]
+        if len(figures) == 1 and len(row) > 1 and not row[-1].input:
+            for f in row[:-1]:
+                cells[f.id] = Cell(BLANK, None, "", figures[0].origin(lines))
+            cells[row[-1].id] = _cell(row[-1], figures[0], lines)
+            return True
+    if fitted is None:
+        n = sum(1 for t in cands if t.kind != EMPTY)
+        where = cands[0].origin(lines) if cands else {}
+        for f in row:
+            cells[f.id] = Cell(MISSING, label=label, why="count", origin=where,
+                               raw=str(n))
+        return False
+    for f, tok in zip(row, fitted, strict=True):
+        cells[f.id] = _cell(f, tok, lines)
+    return True
+
+
+def find_table(table: Table, tokens: list[Token], lines: list[Line]) -> TableResult:
+    """Every figure of `table` in the tokens of its section."""
+    stream = Stream(tokens)
+    cells: dict[str, Cell] = {}
+    rows = _rows(table)
+    result = TableResult(table, cells, found=False)
+    result.layout, result.layout_detail = _layout_2019(table, stream)
+    has_row_labels = any(f.row_labels for f in table.fields)
+    if not has_row_labels:
+        _find_by_header(table, rows, stream, tokens, lines, result)
+    else:
+        _find_by_rows(table, rows, stream, tokens, lines, result)
+    return result
+
+
+def _find_by_rows(table: Table, rows: list[list[Field]], stream: Stream, tokens: list[Token],
+                  lines: list[Line], result: TableResult) -> None:
+    pos = 0
+    found = 0
+    titles = {c.row: c.text for c in table.cells if c.role == "title"}
+    for row in rows:
+        # a block title (第二十条第（五）项) moves the search past the previous block
+        title_row = max((r for r in titles if r < row[0].row), default=None)
+        if title_row is not None:
+            hit = stream.find(titles[title_row], pos)
+            if hit is not None and hit[0] >= pos:
+                pos = hit[1] + 1
+        label = row[0].row_labels[-1]
+        hit = stream.find(label, pos)
+        if hit is None:
+            for f in row:
+                result.cells[f.id] = Cell(MISSING, label=label, why="label")
+            continue
+        found += 1
+        first, last = stream.token_span(hit)
+        pos = hit[1] + 1
+        cands = _candidates(tokens, lines, first, last)
+        delimited = any(lines[t.line].cells is not None for t in tokens[first:last + 1])
+        _assign(row, cands, lines, label, result.cells, delimited)
+    result.found = found > 0
+    if found and found < len(rows) / 2 and not result.layout:
+        result.layout, result.layout_detail = "rows", {"found": found, "expected": len(rows)}
+    if found and not result.layout:
+        heading = _heading_with_figures(table, stream, tokens, lines)
+        if heading:
+            result.layout, result.layout_detail = "heading_row", {"label": heading}
+
+
+def _find_by_header(table: Table, rows: list[list[Field]], stream: Stream, tokens: list[Token],
+                    lines: list[Line], result: TableResult) -> None:
+    row = rows[0]
+    leaves = [c for c in table.cells if c.role == "column"]
+    last_label = max(leaves, key=lambda c: (c.row + c.rowspan, c.col)).text
+    hit = stream.rfind(last_label)
+    if hit is None:
+        for f in row:
+            result.cells[f.id] = Cell(MISSING, label=last_label, why="label")
+        return
+    result.found = True
+    first, last = stream.token_span(hit)
+    cands = []
+    i = last + 1
+    while i < len(tokens) and tokens[i].kind != TEXT:
+        cands.append(tokens[i])
+        i += 1
+    delimited = any(lines[t.line].cells is not None for t in cands)
+    _assign(row, cands, lines, last_label, result.cells, delimited)
+
+
+def _layout_2019(table: Table, stream: Stream) -> tuple[str, dict[str, Any]]:
+    """("2019", {labels}) when the table prints a label only the 2019 format has."""
+    tol = tolerance()
+    seen = [label for label in tol.format2019_labels if key(label) and key(label) in stream.text]
+    if seen:
+        return "2019", {"labels": seen, "document": tol.format2019_document}
+    return "", {}
+
+
+def _heading_with_figures(table: Table, stream: Stream, tokens: list[Token], lines: list[Line]) -> str:
+    """A row heading of the official layout (（六）其他处理 has sub-rows since 2021) that the
+    report prints with figures of its own: a table in an older layout."""
+    leaf_labels = {f.row_labels[-1] for f in table.fields if f.row_labels}
+    headings = [c.text for c in table.cells if c.role == "row" and c.text not in leaf_labels]
+    width = max(len(r) for r in _rows(table))
+    for h in headings:
+        hit = stream.find(h)
+        if hit is None:
+            continue
+        first, last = stream.token_span(hit)
+        cands = [t for t in _candidates(tokens, lines, first, last) if t.kind in (NUM, NA)]
+        if len(cands) >= width and width > 1:
+            return h
+    return ""
