@@ -218,7 +218,7 @@ def test_summary_text(season):
     _, result, data, _ = season
     assert result.summary_lines()[0] == f"应交 9 家，已交 8 家：合格 4，有警告 1，有错误 3；未提交 1 家：{A[5]}。"
     assert result.summary_lines()[1] == ("共找到 19 个文件（其中压缩包内 5 个）：重复提交 1，无法读取 4，非本次模板 3，"
-                                         "压缩包 2，系统文件 3（已忽略）。")
+                                         "压缩包 2，系统文件 3（已忽略），无法对应到机关 5。")
     assert data["summary"]["text"] == result.summary_lines()
     assert data["summary"] | {"text": None} == {
         "expected": 9, "submitted": 8, "ok": 4, "warning": 1, "error": 3, "missing": 1, "files": 19,
@@ -256,12 +256,27 @@ def test_matching_by_identity_and_by_file_name(season):
     assert "Word 文档（.docx），不是 Excel 工作簿。" in files["年报说明.docx"]["note"]
 
 
+def test_files_of_nobody_are_listed_with_the_reason(season):
+    _, result, data, _ = season
+    unplaced = {u["path"]: u["reason"] for u in data["unattributed"]}
+    assert unplaced == {
+        "邮箱导出.zip!../逃逸.xlsx": "的路径指向压缩包之外（路径不安全），未读取。文件名中没有名单中的机关名称。",
+        "邮箱导出.zip!附件.zip!说明.txt": unplaced["邮箱导出.zip!附件.zip!说明.txt"],
+        "其他区民政局.xlsx": "是“其他区民政局”的模板，该机关不在本次名单中。",
+        "自制表格.xlsx": unplaced["自制表格.xlsx"],
+        "年报说明.docx": unplaced["年报说明.docx"],
+    }
+    assert unplaced["年报说明.docx"].endswith("文件名中没有名单中的机关名称。")
+    assert unplaced["自制表格.xlsx"].startswith("这不是政务公开办下发的年报模板") or "模板" in unplaced["自制表格.xlsx"]
+    assert [r.name for r in result.unattributed()] == list(unplaced)
+
+
 def test_agencies_that_sent_only_unusable_files_have_errors_with_the_reason(season):
     _, _, data, _ = season
     a6, a7 = data["agencies"][6], data["agencies"][7]
-    assert a6["note"] == (f"提交的文件“{A[6]}.xlsx”是 {YEAR - 1} 年度的模板，本次收集的是 {YEAR} 年度。"
+    assert a6["note"] == (f"提交的文件无法使用：“{A[6]}.xlsx”是 {YEAR - 1} 年度的模板，本次收集的是 {YEAR} 年度。"
                           "请用本年度下发的模板填写。")
-    assert a7["note"].startswith(f"提交的文件“{A[7]}.xlsx”是一个不完整的 Excel 文件")
+    assert a7["note"].startswith(f"提交的文件无法使用：“{A[7]}.xlsx”是一个不完整的 Excel 文件")
     assert a6["figures"] is None and a7["file"] == ""
 
 
@@ -315,7 +330,7 @@ def test_year_inferred_or_given(season, tmp_path):
     other = c.collect(base / "returns", base / "templates" / "manifest.csv", tmp_path / "y", year=YEAR - 1, jobs=1)
     # collecting last year: only A6's file is of that year
     assert [a.status for a in other.agencies] == [c.ERR] * 5 + [c.MISSING, c.OK, c.ERR, c.ERR]
-    assert other.agencies[0].note == f"提交的文件“{A[0]}.xlsx”是 {YEAR} 年度的模板，本次收集的是 {YEAR - 1} 年度。请用本年度下发的模板填写。"
+    assert other.agencies[0].note == f"提交的文件无法使用：“{A[0]}.xlsx”是 {YEAR} 年度的模板，本次收集的是 {YEAR - 1} 年度。请用本年度下发的模板填写。"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,7 +357,7 @@ def test_classify_other_format_and_duplicates_tie_break_by_path():
     assert [r.status for r in recs] == [c.OK, c.DUPLICATE, c.FOREIGN]
     assert agencies[0].file is recs[0]  # same save time: the later path wins, whatever the reading order
     assert recs[2].reason == f"是其他格式（gov-info-2099）的模板，本次收集使用 {SPEC.id}。"
-    assert agencies[1].status == c.ERR and agencies[1].note.startswith("提交的文件“x.xlsx”是其他格式")
+    assert agencies[1].status == c.ERR and agencies[1].note.startswith("提交的文件无法使用：“x.xlsx”是其他格式")
 
 
 def test_classify_a_file_without_save_time_is_the_oldest():
@@ -690,7 +705,7 @@ def test_a_workbook_not_ours_named_after_an_agency_gives_it_an_error(tmp_path):
     res = c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", jobs=1)
     assert res.files[0].status == c.FOREIGN and res.files[0].match == c.BY_NAME
     assert res.agencies[0].status == c.ERR
-    assert res.agencies[0].note.startswith(f"提交的文件“{A[0]}年报.xlsx”：这不是政务公开办下发的年报模板")
+    assert res.agencies[0].note.startswith(f"提交的文件无法使用：“{A[0]}年报.xlsx”：这不是政务公开办下发的年报模板")
 
 
 def test_staging_of_a_live_run_is_left_alone(tmp_path, monkeypatch):
@@ -714,7 +729,7 @@ def test_a_copy_of_earlier_outputs_in_the_folder_is_listed_not_attributed(tmp_pa
     c.collect(root, ROSTER[:2], root / "旧结果", docx=True, jobs=1)
     (root / "b.xlsx").unlink()  # B's return is withdrawn; its old .docx stays in 旧结果/年度报告/
     res = c.collect(root, ROSTER[:2], tmp_path / "out", jobs=1)
-    assert [(a.status, a.note) for a in res.agencies] == [(c.OK, ""), (c.MISSING, "")]
+    assert [(a.status, a.note) for a in res.agencies] == [(c.OK, ""), (c.MISSING, "未收到该机关的文件")]
     old = [r for r in res.files if r.name.startswith("旧结果/")]
     assert {r.name for r in old} == {"旧结果/collect.json", f"旧结果/年度报告/{A[0]}.docx",
                                       f"旧结果/年度报告/{A[1]}.docx", "旧结果/收集情况.xlsx"}
@@ -747,7 +762,7 @@ def test_system_files_are_listed_with_their_hash_but_ignored(tmp_path):
         p: (hashlib.sha256(v).hexdigest(), "system", "", "", 0) for p, v in expected.items()}
     assert {f["note"] for f in system.values()} == {
         "是操作系统或办公软件自动生成的文件（缩略图缓存、文件夹设置、打开中的文件的锁定文件等），不是机关退回的文件，已忽略。"}
-    assert [(a.status, a.note, a.files) for a in res.agencies[1:]] == [(c.MISSING, "", [])]
+    assert [(a.status, a.note, a.files) for a in res.agencies[1:]] == [(c.MISSING, "未收到该机关的文件", [])]
     assert res.summary_lines()[1] == "共找到 12 个文件（其中压缩包内 3 个）：压缩包 1，系统文件 10（已忽略）。"
     assert data["summary"]["files_by_status"]["unreadable"] == 0
     assert [(f["path"], f["status"]) for f in data["files"] if f["status"] != c.SYSTEM] == [

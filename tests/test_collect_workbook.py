@@ -28,7 +28,7 @@ def rows(ws, first: int = 1) -> list[tuple]:
 
 def test_sheets_in_order(book):
     wb, _, _ = book
-    assert wb.sheetnames == ["收集情况", "问题清单", "文件清单", "汇总", "图表", "全部数据"]
+    assert wb.sheetnames == ["收集情况", "问题清单", "文件清单", "无法对应到机关的文件", "汇总", "图表", "全部数据"]
 
 
 def test_status_sheet_one_row_per_roster_agency(book):
@@ -48,7 +48,7 @@ def test_status_sheet_one_row_per_roster_agency(book):
     assert body[0][:11] == (1, A[0], ROSTER[0].code, c.OK, 0, 0, None, a0["file"], c.BY_IDENTITY, a0["saved_at"],
                             a0["application"])
     assert body[0][11] == a0["figures"]["t3.received.total"]
-    assert body[5][3:8] == (c.MISSING, None, None, None, None)  # nothing from A5
+    assert body[5][3:8] == (c.MISSING, None, None, "未收到该机关的文件", None)  # nothing from A5
     assert ws.freeze_panes == "C7"
 
 
@@ -66,23 +66,34 @@ def test_problem_list_has_every_finding_and_every_unusable_file(book):
     ws = wb["问题清单"]
     header, *body = rows(ws)
     assert header == ("序号", "机关名称", "文件", "文件状态", "严重程度", "代码", "单元格", "位置", "问题说明")
-    findings = [(f["path"], x["code"], x["message"]) for f in data["files"] for x in f["findings"]]
+    # the adopted file of each agency only; an agency without one: the files it sent
+    adopted = {a["file"] for a in data["agencies"] if a["file"]}
+    sent = {f["path"] for a in data["agencies"] if not a["file"] for f in data["files"] if f["path"] in a["files"]}
+    findings = [(f["path"], x["code"], x["message"]) for f in data["files"] for x in f["findings"]
+                if f["path"] in adopted | sent]
     assert sorted((r[2], r[5], r[8]) for r in body if r[5] not in (c.FOREIGN, c.UNREADABLE)) == sorted(findings)
     own = {(r[2], r[8]) for r in body if r[5] in (c.FOREIGN, c.UNREADABLE)}
     assert own == {
-        ("其他区民政局.xlsx", "是“其他区民政局”的模板，该机关不在本次名单中。"),
         (f"{A[6]}.xlsx", f"是 {YEAR - 1} 年度的模板，本次收集的是 {YEAR} 年度。请用本年度下发的模板填写。"),
-        ("邮箱导出.zip!../逃逸.xlsx", "的路径指向压缩包之外（路径不安全），未读取。"),
     }
+    assert f"{A[3]}.xlsx" not in {r[2] for r in body}  # A3's superseded draft: in 文件清单 only
+    assert {r[2] for r in body} == adopted - {a["file"] for a in data["agencies"] if a["status"] == c.OK} | sent
     assert [r[0] for r in body] == list(range(1, len(body) + 1))
     balance = next(r for r in body if r[5] == "T3_BALANCE")
     cells = [SPEC.field(f"t3.{row}.natural_person").cell for row in ("received", "carried_over", "results_total",
                                                                       "carry_forward")]
     assert balance[1] == A[2] and balance[4] == "错误" and balance[6] == "、".join(f"表三!{x}" for x in cells)
     assert balance[7].startswith("表三 第4行「一、本年新收政府信息公开申请数量」自然人（D4）；")
-    # roster order first, then files of nobody
+    # roster order
     agencies = [r[1] for r in body]
-    assert agencies.index(A[2]) < agencies.index(A[3]) < agencies.index(None)
+    assert agencies == sorted(agencies, key=A.index)
+
+
+def test_unattributed_sheet(book):
+    wb, data, _ = book
+    header, *body = rows(wb["无法对应到机关的文件"])
+    assert header == ("序号", "文件", "状态", "原因", "可能的机关", "sha256")
+    assert [(r[1], r[3]) for r in body] == [(u["path"], u["reason"]) for u in data["unattributed"]]
 
 
 def test_file_list_has_every_file_with_sha256(book):
@@ -174,7 +185,7 @@ def test_long_sheets_continue_on_further_sheets(tmp_path, monkeypatch):
     wb = openpyxl.load_workbook(tmp_path / "out" / c.OUTPUT_XLSX, read_only=True)
     n = 3 * len(SPEC.fields)
     names = [f"全部数据{k}" if k > 1 else "全部数据" for k in range(1, -(-n // 250) + 1)]
-    assert wb.sheetnames[5:] == names
+    assert wb.sheetnames[6:] == names
     got = [r for name in names for r in wb[name].iter_rows(min_row=2, values_only=True)]
     assert len(got) == n
     assert [r[9] for r in got[:len(SPEC.fields)]] == [f.id for f in SPEC.fields]

@@ -36,6 +36,7 @@ from . import __version__, fsutil
 from .findings import Finding
 from .fsutil import os_error_text
 from .intake import DEFAULT_LIMITS, Limits, MiB
+from .matching import NO_MATCH, NameMatch, NameMatcher
 from .report import Agency, Report, dumps, loads
 from .roster import RosterError, RosterRow, read_roster
 from .spec import FormatSpec, Number, load_format
@@ -576,43 +577,31 @@ def _identity_keys(agency: str, code: str) -> list[str]:
 
 
 class RosterIndex:
-    """Finds a roster agency by the identity a workbook carries, or (fallback) by a file name."""
+    """Finds a roster agency by the identity a workbook carries, or (fallback) by a file name:
+    see matching.NameMatcher (short forms, no place prefix, roster aliases, case)."""
 
     def __init__(self, rows: Sequence[RosterRow]):
         self.rows = list(rows)
         self._code = {_norm(r.code): i for i, r in enumerate(self.rows) if r.code.strip()}
-        self._name = {_norm(r.agency): i for i, r in enumerate(self.rows)}
-        self._longest = max((len(k) for k in self._name), default=0)
+        self.names = NameMatcher([r.agency for r in self.rows], [r.aliases for r in self.rows])
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def by_identity(self, agency: str, code: str) -> int | None:
+    def identify(self, agency: str, code: str) -> NameMatch:
         if code and _norm(code) in self._code:
-            return self._code[_norm(code)]
-        if agency and _norm(agency) in self._name:
-            return self._name[_norm(agency)]
-        return None
+            return NameMatch(self._code[_norm(code)])
+        return self.names.identity(agency) if agency else NO_MATCH
+
+    def by_identity(self, agency: str, code: str) -> int | None:
+        return self.identify(agency, code).index
+
+    def match_file(self, display: str) -> NameMatch:
+        """The roster agency a file's path names (system files name nobody)."""
+        return self.names.filename(display, skip=system_file(display.rsplit("!", 1)[-1]))
 
     def by_filename(self, display: str) -> int | None:
-        """The roster agency whose name the file name contains; then the folder and archive
-        names, innermost first. A name inside a longer found name does not count (民政局 in
-        民政局社会救助站); two different agencies in one name match neither."""
-        parts = [p for chunk in display.split("!") for p in chunk.split("/") if p]
-        if not parts or system_file(display.rsplit("!", 1)[-1]):
-            return None
-        for i, part in enumerate(reversed(parts)):
-            stem = part.rsplit(".", 1)[0] if i == 0 and "." in part else part
-            found = self._contained(_norm(stem))
-            if found is not None:
-                return found
-        return None
-
-    def _contained(self, text: str) -> int | None:
-        found = {text[i:j] for i in range(len(text)) for j in range(i + 1, min(len(text), i + self._longest) + 1)
-                 if text[i:j] in self._name}
-        outer = {n for n in found if not any(n != m and n in m for m in found)}
-        return self._name[outer.pop()] if len(outer) == 1 else None
+        return self.match_file(display).index
 
 
 def load_roster(path: str | Path, spec: FormatSpec | None = None) -> list[RosterRow]:
@@ -650,6 +639,7 @@ class FileRecord:
     reason_in_findings: bool = False
     status: str = ""
     roster: int | None = None  # index of the roster agency it is attributed to
+    candidates: tuple[int, ...] = ()  # roster agencies its name may mean, when it is not attributed
     match: str = ""  # BY_IDENTITY | BY_NAME
     note: str = ""
 
@@ -725,8 +715,11 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
             rec.status, rec.note = SYSTEM, rec.reason
             continue
         if rec.has_report and (rec.agency or rec.code):
-            rec.roster = roster.by_identity(rec.agency, rec.code)
+            found = roster.identify(rec.agency, rec.code)
+            rec.roster, rec.candidates = found.index, found.candidates
             rec.match = BY_IDENTITY if rec.roster is not None else ""
+            if found.loose:
+                rec.note = f"模板中的机关名称“{rec.agency}”与名单不完全相同，按简称或别名对应"
             fmt, file_year = rec.identity.get("format", ""), rec.identity.get("year", "")
             if fmt != format_id:
                 rec.status = FOREIGN
@@ -734,6 +727,10 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
             elif year is not None and file_year != str(year):
                 rec.status = FOREIGN
                 rec.reason = f"是 {file_year or '未知'} 年度的模板，本次收集的是 {year} 年度。请用本年度下发的模板填写。"
+            elif rec.roster is None and found.ambiguous:
+                rec.status = FOREIGN
+                rec.reason = (f"是“{rec.agency}”的模板，名单中有几个机关与此名称相近（{_names(roster, found)}），"
+                              "无法确定是哪一个，未自动对应。")
             elif rec.roster is None:
                 rec.status = FOREIGN
                 shown = rec.agency or rec.code
@@ -744,20 +741,23 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
             rec.reason_in_findings = False
             rec.note = rec.reason
             continue
+        found = roster.match_file(rec.name)
+        rec.roster, rec.candidates = found.index, found.candidates
+        rec.match = BY_NAME if rec.roster is not None else ""
         if rec.has_report:  # a report without any identity: only its file name can place it
-            rec.roster = roster.by_filename(rec.name)
             if rec.roster is not None:
-                rec.match = BY_NAME
                 candidates.setdefault(rec.roster, []).append(rec)
                 continue
             rec.status = FOREIGN
-            rec.reason, rec.reason_in_findings = "文件中没有模板标识，文件名也对应不上名单中的机关。", False
+            rec.reason, rec.reason_in_findings = "文件中没有模板标识，" + _unplaced(roster, found), False
             rec.note = rec.reason
             continue
         rec.status = FOREIGN if rec.kind == "foreign" else UNREADABLE
         rec.note = rec.reason
-        rec.roster = roster.by_filename(rec.name)
-        rec.match = BY_NAME if rec.roster is not None else ""
+        if rec.roster is not None:
+            rec.note += f"（按文件名对应到“{roster.rows[rec.roster].agency}”）"
+        elif found.ambiguous:
+            rec.note += _unplaced(roster, found)
 
     for index, recs in candidates.items():
         recs.sort(key=lambda r: newest_key(r.saved_at, r.name), reverse=True)
@@ -770,6 +770,8 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
             rec.note = f"同一机关有较新的文件，已采用“{used.name}”" + ("（内容相同）" if rec.sha256 and rec.sha256 == used.sha256 else "")
         if used.match == BY_NAME:
             used.note = "文件中没有模板标识，按文件名对应到本机关"
+        elif used.note:
+            agencies[index].note = used.note
         if rest:
             agency.note = f"重复提交 {len(rest)} 个较旧的文件，已采用保存时间最新的一个"
 
@@ -786,10 +788,44 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
         if agency.files:  # only unusable files: the agency sent something, it must send again
             agency.status = ERR
             first = agency.files[0]
-            agency.note = "提交的文件" + quoted_reason(first.name, first.reason)
+            agency.note = "提交的文件无法使用：" + quoted_reason(first.name, first.reason)
+            if first.match == BY_NAME:
+                agency.note += "（按文件名对应到本机关）"
             if len(agency.files) > 1:
                 agency.note += f"（共 {len(agency.files)} 个文件，见文件清单）"
+    for rec in records:  # a file that may be one of several agencies': said where each is missing
+        for i in rec.candidates if rec.roster is None else ():
+            if agencies[i].status == MISSING:
+                hint = f"文件“{rec.name}”可能是本机关的（名称不能确定是哪个机关），请核对"
+                agencies[i].note = (agencies[i].note + "；" if agencies[i].note else "") + hint
+    for agency in agencies:
+        agency.note = explain(agency)
     return agencies
+
+
+def _names(roster: RosterIndex, found: NameMatch) -> str:
+    return "、".join(f"“{roster.rows[i].agency}”" for i in found.candidates)
+
+
+def _unplaced(roster: RosterIndex, found: NameMatch) -> str:
+    if found.ambiguous:
+        return f"文件名可能指名单中的 {_names(roster, found)}，无法确定是哪一个，未自动对应。"
+    return "文件名也对应不上名单中的机关。"
+
+
+def explain(agency: AgencyStatus) -> str:
+    """The 说明 of an agency: for every status but 合格 it says what is wrong and what to do."""
+    rec, note = agency.file, agency.note
+    if agency.status == MISSING:
+        head = "未收到该机关的文件"
+    elif agency.status in (ERR, WARN) and rec is not None:
+        counts = "、".join(x for x in (f"错误 {rec.errors} 处" if rec.errors else "",
+                                      f"警告 {rec.warnings} 处" if rec.warnings else "") if x)
+        what = "请修改后重新报送" if agency.status == ERR else "请核实，确有需要的修改后重新报送"
+        head = f"{counts}，{what}（见问题清单）"
+    else:
+        return note
+    return head + ("；" + note if note else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -885,6 +921,9 @@ class Collection:
         extra = [f"{s} {fc[s]}" for s in (DUPLICATE, UNREADABLE, FOREIGN, ARCHIVE) if fc[s]]
         if fc[SYSTEM]:
             extra.append(f"{SYSTEM} {fc[SYSTEM]}（已忽略）")
+        unplaced = len(self.unattributed())
+        if unplaced:
+            extra.append(f"无法对应到机关 {unplaced}")
         files += ("：" + "，".join(extra) + "。") if extra else "。"
         lines = [line, files]
         if self.year is not None:
@@ -896,8 +935,30 @@ class Collection:
     def ordered_files(self) -> list[FileRecord]:
         return sorted(self.files, key=lambda r: (r.roster if r.roster is not None else len(self.agencies), r.seq))
 
+    def unattributed(self) -> list[FileRecord]:
+        """Files that are returns of nobody on the roster (archives, system files and an earlier
+        run's outputs aside): "无法对应到机关的文件"."""
+        return [r for r in self.files if r.roster is None and r.status not in (ARCHIVE, SYSTEM) and r.kind != "output"]
+
+    def unattributed_reason(self, rec: FileRecord) -> str:
+        text = rec.note or rec.reason
+        agency = rec.identity.get("agency", "")
+        if rec.candidates or "不在本次名单中" in text or "对应不上" in text:
+            return text
+        if agency:
+            return text + f"模板中的机关“{agency}”不在名单中。"
+        return text + ("" if text.endswith("。") or not text else "。") + "文件名中没有名单中的机关名称。"
+
+    def problem_files(self) -> list[FileRecord]:
+        """The files 问题清单 is about, in roster order: each agency's adopted file, or (an agency
+        that sent only unusable files) those files. Superseded drafts are not among them."""
+        out: list[FileRecord] = []
+        for agency in self.agencies:
+            out += [agency.file] if agency.file is not None else agency.files
+        return out
+
     def iter_findings(self) -> Iterator[tuple[FileRecord, dict[str, Any]]]:
-        for rec in self.ordered_files():
+        for rec in self.problem_files():
             if self.spill is not None and (rec.errors or rec.warnings):
                 for f in self.spill.findings(rec):
                     yield rec, f
@@ -1272,6 +1333,11 @@ def write_collect_json(collection: Collection, path: Path) -> None:
             findings = spill.findings(rec) if (spill and (rec.errors or rec.warnings)) else []
             fh.write(("," if i else "") + "\n  " + dumps(_file_dict(rec, collection, findings), indent=None))
         fh.write("\n ],\n")
+        unplaced = [{"path": r.name, "sha256": r.sha256, "status": r.status, "status_code": STATUS_CODES[r.status],
+                     "reason": collection.unattributed_reason(r),
+                     "candidates": [collection.agencies[i].row.agency for i in r.candidates]}
+                    for r in collection.unattributed()]
+        fh.write(' "unattributed": ' + dumps(unplaced, indent=None) + ",\n")
         included = [a.row.agency for a in collection.agencies if a.status in ACCEPTED]
         total = {"agencies": collection.total_count, "included": included, "figures": collection.totals}
         fh.write(' "total": ' + dumps(total, indent=None) + ",\n")

@@ -56,6 +56,7 @@ FILES_SHEET = "文件清单"
 TOTAL_SHEET = "汇总"
 CHART_SHEET = "图表"
 DATA_SHEET = "全部数据"
+UNATTRIBUTED_SHEET = "无法对应到机关的文件"
 
 MAX_SHEET_ROWS = 1_000_000  # Excel allows 1,048,576 rows; a long sheet continues on 全部数据2 …
 
@@ -251,7 +252,8 @@ def write_collect_workbook(collection: Collection, path: str | Path) -> Path:
     wb.set_properties({"title": f"收集情况 {collection.year or ''}".strip(), "author": "xlsx-tools",
                        "comments": "xlsx-tools collect"})
     fmt = _Formats(wb)
-    longs = [_status_sheet(collection), _problems_sheet(collection), _files_sheet(collection)]
+    longs = [_status_sheet(collection), _problems_sheet(collection), _files_sheet(collection),
+             _unattributed_sheet(collection)]
     for ls in longs:
         _long_sheet_frame(wb, fmt, ls, ls.name, ls.count)
     _total_sheet(wb, fmt, collection)
@@ -375,12 +377,13 @@ def _problems_sheet(c: Collection) -> LongSheet:
         Column("序号", 6, "number"), Column(_label(c.spec, "agency"), 24), Column("文件", 36), Column("文件状态", 10),
         Column("严重程度", 8), Column("代码", 20), Column("单元格", 16), Column("位置", 44), Column("问题说明", 90),
     ]
-    count = sum(1 for r in c.files if _own_reason(r)) + sum(r.errors + r.warnings for r in c.files)
+    files = c.problem_files()  # the adopted file of each agency: superseded drafts are in 文件清单
+    count = sum(1 for r in files if _own_reason(r)) + sum(r.errors + r.warnings for r in files)
 
     def rows() -> Iterator[Sequence[Any]]:
         n = 0
         spill = c.spill
-        for rec in c.ordered_files():
+        for rec in files:
             agency = _file_agency(c, rec)
             if _own_reason(rec):
                 n += 1
@@ -413,6 +416,20 @@ def _files_sheet(c: Collection) -> LongSheet:
                    rec.warnings if rec.has_report or rec.warnings else None, rec.note]
 
     return LongSheet(FILES_SHEET, columns, len(c.files), rows, status_col=4)
+
+
+def _unattributed_sheet(c: Collection) -> LongSheet:
+    """Files nobody on the roster can be said to have sent, each with the reason."""
+    columns = [Column("序号", 6, "number"), Column("文件", 40), Column("状态", 10), Column("原因", 70),
+               Column("可能的机关", 30), Column("sha256", 20)]
+    files = c.unattributed()
+
+    def rows() -> Iterator[Sequence[Any]]:
+        for n, rec in enumerate(files, start=1):
+            yield [n, rec.name, rec.status, c.unattributed_reason(rec),
+                   "、".join(c.agencies[i].row.agency for i in rec.candidates), rec.sha256]
+
+    return LongSheet(UNATTRIBUTED_SHEET, columns, len(files), rows, status_col=2)
 
 
 def _data_sheet(c: Collection) -> LongSheet:

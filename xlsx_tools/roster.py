@@ -38,6 +38,15 @@ class RosterRow:
     code: str = ""
     contact: Mapping[str, str] = field(default_factory=dict)
     line: int = 0  # line of the roster file, for messages
+    # every other column of the roster, by its name as written (简称/别名, 填报截止日期, 序号, ...)
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def aliases(self) -> list[str]:
+        """The agency's own short names: a 简称/别名 column, several separated by 、 ; or ；."""
+        from .matching import name_data, split_aliases
+
+        return [a for col in name_data().alias_columns for a in split_aliases(self.extra.get(col, ""))]
 
 
 class Roster(list[RosterRow]):
@@ -47,6 +56,7 @@ class Roster(list[RosterRow]):
     def __init__(self, rows: Iterable[RosterRow] = ()):
         super().__init__(rows)
         self.notes: list[str] = []
+        self.columns: list[str] = []  # the column names as written, in order
 
 
 _RESAVE = "请在 Excel 或 WPS 中打开后另存为“CSV UTF-8（逗号分隔）”，再重试。"
@@ -153,7 +163,9 @@ def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None
                           f"列名行应在前 {HEADER_SEARCH_ROWS} 行内（标题、说明之下），其中须有“{agency_label}”。")
     by_label = {f.label: f for f in spec.info_fields}
     columns = {i: by_label[h] for i, h in enumerate(header) if h in by_label and (not by_label[h].locked or by_label[h].key in ("agency", "code"))}
+    others = {i: h for i, h in enumerate(header) if h and i not in columns and h not in header[:i]}
     rows = Roster()
+    rows.columns = [h for i, h in enumerate(header) if i in columns or i in others]
     if skipped:
         rows.notes.append(f"名单文件 {name} 的列名在第 {skipped + 1} 行，已跳过上方 {skipped} 行（标题或说明）。")
     empty: list[int] = []
@@ -168,7 +180,9 @@ def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None
             if not agency:
                 empty.append(line)
                 continue
-            rows.append(RosterRow(agency=agency, code=code, contact={k: v for k, v in values.items() if v}, line=line))
+            extra = {h: cells[i].strip() for i, h in others.items() if i < len(cells) and cells[i].strip()}
+            rows.append(RosterRow(agency=agency, code=code, contact={k: v for k, v in values.items() if v}, line=line,
+                                  extra=extra))
     except csv.Error as e:
         raise RosterError(f"名单文件 {name} 第 {reader.line_num} 行无法解析：{e}。") from None
     if empty:
