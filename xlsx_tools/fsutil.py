@@ -7,6 +7,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import stat
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -49,10 +50,88 @@ def atomic_write_text(target: str | Path, text: str, encoding: str = "utf-8") ->
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
+    ensure_regular(path)
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+class NotRegularFile(OSError):
+    """The path is a named pipe (FIFO), a device, a socket or a folder: reading it could block
+    forever or never end. `strerror` is Chinese ("「x」不是普通文件（是命名管道 FIFO）")."""
+
+    def __init__(self, path: str | Path, kind: str):
+        super().__init__(f"「{path}」不是普通文件（是{kind}）")
+        self.strerror = f"不是普通文件（是{kind}）"
+        self.filename = str(path)
+        self.kind = kind
+
+
+class FileTooLarge(OSError):
+    """A regular file bigger than the caller's cap (read_regular)."""
+
+    def __init__(self, path: str | Path, size: int, limit: int):
+        super().__init__(f"「{path}」过大")
+        self.strerror = f"文件过大（{size / (1 << 20):.1f} MB，上限 {limit / (1 << 20):.0f} MB）"
+        self.filename = str(path)
+        self.size = size
+        self.limit = limit
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "命名管道 FIFO"
+    if stat.S_ISDIR(mode):
+        return "文件夹"
+    if stat.S_ISSOCK(mode):
+        return "套接字"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "设备文件"
+    return "特殊文件"
+
+
+def regular_file_problem(path: str | Path) -> str | None:
+    """Why `path` is not a regular file we may open (Chinese, to follow the file's name), or None.
+    `stat` follows symbolic links and never blocks, unlike opening a FIFO."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # the caller's open() reports it
+    return None if stat.S_ISREG(mode) else f"不是普通文件（是{_kind(mode)}）"
+
+
+def ensure_regular(path: str | Path) -> None:
+    """NotRegularFile unless `path` is a regular file (or does not exist: the caller reports that)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise NotRegularFile(path, _kind(mode))
+
+
+def read_regular(path: str | Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file, opened so that it can never block: O_NONBLOCK (a FIFO with no
+    writer would otherwise wait forever), then fstat on the open descriptor (no race with a
+    rename) — anything but a regular file is NotRegularFile. More than `max_bytes`: FileTooLarge."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(path, _kind(st.st_mode))
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise FileTooLarge(path, st.st_size, max_bytes)
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            fd = -1
+            data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if max_bytes is not None and len(data) > max_bytes:  # grew while we read it
+        raise FileTooLarge(path, len(data), max_bytes)
+    return data
 
 
 # A file name's bytes: 255 on Linux and macOS; keep room for the temporary suffix atomic_path adds.

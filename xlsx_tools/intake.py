@@ -28,7 +28,8 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from .findings import ERROR, Finding
-from .fsutil import os_error_text
+from .fsutil import FileTooLarge, NotRegularFile, os_error_text, read_regular
+from .safezip import Budget, MemberTooLarge, duplicate_name, read_member
 
 MiB = 1 << 20
 
@@ -95,6 +96,8 @@ class Intake:
     zip: zipfile.ZipFile | None = None
     finding: Finding | None = None
     parts: dict[str, zipfile.ZipInfo] = field(default_factory=dict)  # part name -> entry
+    limits: Limits = DEFAULT_LIMITS
+    budget: Budget | None = None  # bytes all parts may still produce together
 
     @property
     def ok(self) -> bool:
@@ -104,10 +107,12 @@ class Intake:
         return part in self.parts
 
     def read(self, part: str) -> bytes:
-        """The bytes of a part (sizes were checked by the pre-scan; zipfile stops at the declared
-        size and verifies the CRC, so a lying header cannot inflate it)."""
+        """The bytes of a part, decompressed under a cap on the bytes actually produced (per part
+        and for all parts together), whatever the headers declare: MemberTooLarge beyond it."""
         assert self.zip is not None
-        return self.zip.read(self.parts[part])
+        if self.budget is None:
+            self.budget = Budget(self.limits.max_total_bytes)
+        return read_member(self.zip, self.parts[part], self.limits.max_entry_bytes, self.budget)
 
 
 class IntakeError(Exception):
@@ -150,11 +155,12 @@ def open_source(source: str | Path | bytes, name: str | None = None, *, limits: 
         path = Path(source)
         display = name or str(path)
         try:
-            size = path.stat().st_size
-            if size > limits.max_file_bytes:
-                return Intake(display, "", size, "too_large", finding=_too_large(display, size, limits))
-            with open(path, "rb") as fh:
-                data = fh.read(limits.max_file_bytes + 1)
+            data = read_regular(path, limits.max_file_bytes)
+        except FileTooLarge as e:
+            return Intake(display, "", e.size, "too_large", finding=_too_large(display, e.size, limits))
+        except NotRegularFile as e:
+            return Intake(display, "", 0, "not_regular", finding=_finding(
+                "UNREADABLE", display, f"{e.strerror}，未读取。请指定保存在磁盘上的 .xlsx 文件。", reason="not_regular"))
         except OSError as e:
             return Intake(display, "", 0, "unreadable", finding=unreadable(display, f"打开文件失败（{os_error_text(e)}）", "io"))
     sha = hashlib.sha256(data).hexdigest()
@@ -305,6 +311,7 @@ def _open_zip(data: bytes, name: str, sha: str, limits: Limits) -> Intake:
         return refuse("zip_bomb", _bomb(name, f"包含 {len(infos)} 个部件", entries=len(infos)))
     total = 0
     parts: dict[str, zipfile.ZipInfo] = {}
+    parts_folded: set[str] = set()  # part names of a package compare case-insensitively
     for info in infos:
         if _bad_path(info.filename):
             return refuse("unsafe", unsafe(name, f"压缩包内的路径“{info.filename[:80]}”指向文件夹之外", "path"))
@@ -315,6 +322,10 @@ def _open_zip(data: bytes, name: str, sha: str, limits: Limits) -> Intake:
             ))
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             return refuse("truncated", unreadable(name, f"使用了不支持的压缩方式（{info.compress_type}）", "zip"))
+        if info.filename.casefold() in parts_folded:
+            return refuse("unsafe", unsafe(
+                name, f"压缩包内有两个同名的部件“{info.filename[:80]}”，可能被篡改过", "duplicate"))
+        parts_folded.add(info.filename.casefold())
         size = info.file_size
         if size > limits.max_entry_bytes:
             return refuse("zip_bomb", _bomb(name, f"部件 {info.filename} 解压后达 {size / MiB:.0f} MB",
@@ -327,30 +338,43 @@ def _open_zip(data: bytes, name: str, sha: str, limits: Limits) -> Intake:
         if total > limits.max_total_bytes:
             return refuse("zip_bomb", _bomb(name, f"解压后总大小超过 {limits.max_total_bytes / MiB:.0f} MB", size=total))
         parts[info.filename] = info
-    kind = _classify_zip(zf, parts)
+    budget = Budget(limits.max_total_bytes)
+    try:
+        kind = _classify_zip(zf, parts, budget)
+    except MemberTooLarge as e:
+        return refuse("zip_bomb", _produced_bomb(name, e))
     if kind != "xlsx":
         return refuse(kind, not_xlsx(name, kind))
-    return Intake(name, sha, len(data), "xlsx", zip=zf, parts=parts)
+    return Intake(name, sha, len(data), "xlsx", zip=zf, parts=parts, limits=limits, budget=budget)
 
 
 def _bomb(name: str, why: str, **values: Any) -> Finding:
     return _finding("ZIP_BOMB", name, f"{why}，远超正常的年报工作簿（疑似“压缩炸弹”），已拒绝读取。{USE_TEMPLATE}", **values)
 
 
+def _produced_bomb(name: str, e: MemberTooLarge) -> Finding:
+    """A part (or all parts together) decompressed to more than the cap, whatever its header said."""
+    if e.total:
+        why = f"各部件解压后总大小超过 {e.limit / MiB:.0f} MB"
+    else:
+        why = f"部件 {e.name[:80]} 实际解压后超过 {e.limit / MiB:.0f} MB（文件头中声明的大小不实）"
+    return _bomb(name, why, entry=e.name, limit=e.limit, produced=True)
+
+
 _MACRO_MARKERS = (b"macroEnabled", b"vbaProject")
 
 
-def _classify_zip(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo]) -> str:
+def _classify_zip(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], budget: Budget) -> str:
     names = parts.keys()
     content_types = b""
     if "[Content_Types].xml" in parts and parts["[Content_Types].xml"].file_size < 4 * MiB:
         try:
-            content_types = zf.read(parts["[Content_Types].xml"])
+            content_types = read_member(zf, parts["[Content_Types].xml"], 4 * MiB, budget)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError):
             return "truncated"
     if "mimetype" in parts:
         try:
-            mimetype = zf.read(parts["mimetype"])[:200]
+            mimetype = read_member(zf, parts["mimetype"], 4096, budget)[:200]
         except (zipfile.BadZipFile, OSError, EOFError, ValueError):
             return "truncated"
         return "ods" if b"opendocument.spreadsheet" in mimetype else "odf"
@@ -379,6 +403,8 @@ def parse_part(intake: Intake, part: str, handler: Callable[[bytes], Any]) -> An
         data = intake.read(part)
     except KeyError:
         raise IntakeError(unreadable(intake.name, f"缺少部件 {part}", "zip")) from None
+    except MemberTooLarge as e:
+        raise IntakeError(_produced_bomb(intake.name, e)) from None
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError):
         raise IntakeError(unreadable(intake.name, f"部件 {part} 已损坏（校验失败）", "zip")) from None
     try:
@@ -387,11 +413,35 @@ def parse_part(intake: Intake, part: str, handler: Callable[[bytes], Any]) -> An
         raise IntakeError(unsafe(intake.name, f"部件 {part} 含有 XML 实体定义或外部引用", "xml_entities")) from None
     except ParseError as e:
         raise IntakeError(unreadable(intake.name, f"部件 {part} 的 XML 已损坏（{e}）", "xml")) from None
+    except TooMuchWork as e:
+        why = f"部件 {part} 中的 XML 元素超过 {e.limit} 个" if e.reason == "elements" else e.why
+        raise IntakeError(_finding(
+            "TOO_LARGE", intake.name,
+            f"{why}，远超正常的年报工作簿（可能被填充了大量内容），已停止读取。{USE_TEMPLATE}",
+            reason=e.reason, part=part, limit=e.limit)) from None
 
 
-def iterparse(data: bytes, events: tuple[str, ...] = ("end",)):
-    """defusedxml's streaming parser over bytes."""
-    return DET.iterparse(io.BytesIO(data), events=events)
+class TooMuchWork(Exception):
+    """Parsing a part would go past a bound on the work per part (elements, cells, rows, strings);
+    `why` is Chinese and names what and where, e.g. "工作表「表三」中的单元格超过 200000 个"."""
+
+    def __init__(self, why: str, reason: str, limit: int):
+        super().__init__(why)
+        self.why = why
+        self.reason = reason
+        self.limit = limit
+
+
+MAX_PART_ELEMENTS = 2_000_000  # XML elements in one part (a filled template has a few thousand)
+
+
+def iterparse(data: bytes, events: tuple[str, ...] = ("end",), max_elements: int = MAX_PART_ELEMENTS):
+    """defusedxml's streaming parser over bytes, stopping (TooMuchWork) after `max_elements`
+    events: a part cannot make its reader work or hold without bound."""
+    for n, item in enumerate(DET.iterparse(io.BytesIO(data), events=events)):
+        if n >= max_elements:
+            raise TooMuchWork(f"XML 元素超过 {max_elements} 个", "elements", max_elements)
+        yield item
 
 
 def fromstring(data: bytes):

@@ -44,12 +44,14 @@ from .intake import (
     Intake,
     IntakeError,
     Limits,
+    TooMuchWork,
     iterparse,
     open_source,
     parse_part,
     unreadable,
 )
 from .numbers import NumberError, cell_number, text_number
+from .ooxml import MAX_BOOK_CELLS, MAX_SHEET_CELLS, MAX_SHEET_ROWS, MAX_STRINGS, unescape
 from .report import Agency, Provenance, Report, narrative_from_parts
 from .spec import Field, FormatError, FormatSpec, Number, a1, fmt_number, load_format
 
@@ -138,6 +140,8 @@ def _parse_strings(data: bytes) -> list[str]:
     for _, el in iterparse(data):
         if _local(el.tag) != "si":
             continue
+        if len(out) >= MAX_STRINGS:
+            raise TooMuchWork(f"共享字符串表中的字符串超过 {MAX_STRINGS} 个", "strings", MAX_STRINGS)
         out.append(_rich_text(el))
         el.clear()
     return out
@@ -154,11 +158,17 @@ def _rich_text(el) -> str:
             for t in child:
                 if _local(t.tag) == "t":
                     parts.append(t.text or "")
-    return "".join(parts)
+    return unescape("".join(parts))
 
 
-def _parse_sheet(data: bytes, strings: list[str]) -> _Sheet:
+# children of <c> read when the cell ends; every other element is cleared as soon as it ends
+_CELL_PARTS = frozenset(("v", "f", "is", "r", "t"))
+
+
+def _parse_sheet(data: bytes, strings: list[str], sheet: str = "", max_cells: int = MAX_SHEET_CELLS) -> _Sheet:
+    """The cells of a worksheet; TooMuchWork past `max_cells` cells or MAX_SHEET_ROWS rows."""
     cells: dict[tuple[int, int], _Cell] = {}
+    ncells = nrows = 0
     protected = False
     masters: dict[str, tuple[int, int, str]] = {}  # shared formula si -> (row, col, text)
     pending: list[_Cell] = []  # cells without an r attribute, placed when their row ends
@@ -197,6 +207,10 @@ def _parse_sheet(data: bytes, strings: list[str]) -> _Sheet:
             except ValueError:
                 style = 0
             cell = _Cell(kind, value, formula, style, shared)
+            ncells += 1
+            if ncells > max_cells:
+                what = "单元格" if max_cells == MAX_SHEET_CELLS else "单元格（与其他工作表合计）"
+                raise TooMuchWork(f"工作表「{sheet}」中的{what}超过 {max_cells} 个", "cells", max_cells)
             ref = a.get("r")
             rc = _rc(ref) if ref else None
             if rc is None:
@@ -206,6 +220,9 @@ def _parse_sheet(data: bytes, strings: list[str]) -> _Sheet:
                 col_no = rc[1]
             el.clear()
         elif tag == "row":
+            nrows += 1
+            if nrows > MAX_SHEET_ROWS:
+                raise TooMuchWork(f"工作表「{sheet}」中的行超过 {MAX_SHEET_ROWS} 行", "rows", MAX_SHEET_ROWS)
             r = el.get("r")
             row_no = int(r) - 1 if r and r.isdigit() else row_no
             for cell in pending:
@@ -217,7 +234,7 @@ def _parse_sheet(data: bytes, strings: list[str]) -> _Sheet:
             el.clear()
         elif tag == "sheetProtection":
             protected = el.get("sheet", "0").lower() in ("1", "true")
-        elif tag == "sheetData":
+        elif tag not in _CELL_PARTS:
             el.clear()
     for (r, c), cell in cells.items():
         if cell.shared is not None and not cell.formula and cell.shared in masters:
@@ -269,26 +286,32 @@ def _parse_workbook(data: bytes, rels: dict[str, str]) -> _Book:
     return _Book(sheets, names)
 
 
+# A relationship whose target is outside the package (external, a URL, "../" past the root):
+# kept as OUTSIDE + the target as written, so that a sheet pointing there is reported, not read.
+OUTSIDE = "\x00outside:"
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
 def _parse_rels(data: bytes, base: str = "xl/") -> dict[str, str]:
     out = {}
     for _, el in iterparse(data):
         if _local(el.tag) == "Relationship":
-            target = el.get("Target", "")
-            if el.get("TargetMode") == "External":
+            written = target = el.get("Target", "")
+            if el.get("TargetMode") == "External" or _SCHEME_RE.match(target) or "\\" in target:
+                out[el.get("Id", "")] = OUTSIDE + written
                 continue
-            if target.startswith("/"):
-                target = target[1:]
-            else:
-                parts = (base + target).split("/")
-                norm: list[str] = []
-                for p in parts:
-                    if p == "..":
-                        if norm:
-                            norm.pop()
-                    elif p and p != ".":
-                        norm.append(p)
-                target = "/".join(norm)
-            out[el.get("Id", "")] = target
+            parts = (target[1:] if target.startswith("/") else base + target).split("/")
+            norm: list[str] = []
+            outside = False
+            for p in parts:
+                if p == "..":
+                    if not norm:
+                        outside = True
+                        break
+                    norm.pop()
+                elif p and p != ".":
+                    norm.append(p)
+            out[el.get("Id", "")] = OUTSIDE + written if outside else "/".join(norm)
     return out
 
 
@@ -619,6 +642,7 @@ class _Reader:
         self.blank_as_zero = blank_as_zero
         self.findings: list[Finding] = []
         self._sheet_cache: dict[str, _Sheet | None] = {}
+        self.cells_left = MAX_BOOK_CELLS  # cells all worksheets may still hold together
         self._strings: list[str] | None = None
         self._date_styles: set[int] | None = None
         self.unreliable: set[str] = set()  # sheets whose values are displaced (rows shifted, names not)
@@ -648,12 +672,29 @@ class _Reader:
             return None
         if name not in self._sheet_cache:
             part = self.sheet_parts.get(name)
-            if not part or not self.intake.has(part):
+            if name in self.sheet_parts and (not part or not self.intake.has(part)):
+                self._missing_part(name, part or "")
+            if not part:
                 self._sheet_cache[name] = None
             else:
                 strings = self.strings
-                self._sheet_cache[name] = self.part(part, lambda data: _parse_sheet(data, strings))
+                cap = min(MAX_SHEET_CELLS, self.cells_left)
+                sheet = self.part(part, lambda data: _parse_sheet(data, strings, name, cap))
+                self.cells_left -= len(sheet.cells)
+                self._sheet_cache[name] = sheet
         return self._sheet_cache[name]
+
+    def _missing_part(self, name: str, part: str) -> None:
+        """A sheet the workbook lists whose content is not in the file (its relationship points
+        outside the package, or to a part that is not there): the file is damaged."""
+        if part.startswith(OUTSIDE):
+            where = f"指向文件之外的“{part[len(OUTSIDE):][:80]}”"
+        elif part:
+            where = f"应在部件 {part[:80]}，但文件中没有"
+        else:
+            where = "找不到它的部件"
+        raise IntakeError(unreadable(
+            self.intake.name, f"工作表「{name}」的内容不在文件中（{where}），文件已损坏", "sheet_missing"))
 
     def add(self, code: str, severity: str, message: str, **kw: Any) -> None:
         self.findings.append(Finding(code=code, severity=severity, message=message, **kw))
