@@ -29,7 +29,7 @@ from defusedxml import DefusedXmlException
 
 from .findings import ERROR, Finding
 from .fsutil import FileTooLarge, NotRegularFile, os_error_text, read_regular
-from .safezip import Budget, MemberTooLarge, duplicate_name, read_member
+from .safezip import Budget, MemberTooLarge, read_member
 
 MiB = 1 << 20
 

@@ -51,7 +51,14 @@ from .intake import (
     unreadable,
 )
 from .numbers import NumberError, cell_number, text_number
-from .ooxml import MAX_BOOK_CELLS, MAX_SHEET_CELLS, MAX_SHEET_ROWS, MAX_STRINGS, unescape
+from .ooxml import (
+    MAX_BOOK_CELLS,
+    MAX_CELL_CHARS,
+    MAX_SHEET_CELLS,
+    MAX_SHEET_ROWS,
+    MAX_STRINGS,
+    unescape,
+)
 from .report import Agency, Provenance, Report, narrative_from_parts
 from .spec import Field, FormatError, FormatSpec, Number, a1, fmt_number, load_format
 
@@ -158,7 +165,10 @@ def _rich_text(el) -> str:
             for t in child:
                 if _local(t.tag) == "t":
                     parts.append(t.text or "")
-    return unescape("".join(parts))
+    text = unescape("".join(parts))
+    if len(text) > MAX_CELL_CHARS:
+        raise TooMuchWork(f"有单元格的文字超过 {MAX_CELL_CHARS} 个字符（Excel 单元格的上限）", "text", MAX_CELL_CHARS)
+    return text
 
 
 # children of <c> read when the cell ends; every other element is cleared as soon as it ends
