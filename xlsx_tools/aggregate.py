@@ -13,7 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from .fsutil import os_error_text
-from .report import Agency, Report, loads
+from .jsonio import read_json
+from .report import Agency, Report
 from .spec import FormatSpec, Number, load_format
 
 OUTPUT_SUFFIXES = (".xlsx", ".json", ".docx")
@@ -216,7 +217,7 @@ def _json_input(path: Path, name: str | None = None) -> Input:
     inp = Input(name=name)
     try:
         inp.sha256 = sha256_file(path)
-        data = loads(path.read_text(encoding="utf-8"))
+        data = read_json(path)
     except (OSError, UnicodeDecodeError, ValueError) as e:
         inp.reason = f"无法读取：{os_error_text(e) if isinstance(e, OSError) else e}。"
         return inp

@@ -6,15 +6,24 @@ The JSON form is a public interface (documented in README): top-level keys `form
 
 from __future__ import annotations
 
-import json
+import math
 import re
-import uuid
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .spec import FormatSpec, Number, load_format
+from .jsonio import (
+    JSON_MAX_DIGITS,
+    JSON_MAX_EXPONENT,
+    BadNumber,
+    JsonError,
+    dumps,
+    loads,
+    read_json,
+)
+from .numbers import NumberError, parse_number, plain, shown
+from .spec import Field, FormatSpec, Number, load_format
 
 JSON_KEYS = ("format", "agency", "year", "contact", "narrative", "figures")
 
@@ -103,27 +112,58 @@ class Report:
         return dumps(data, indent=indent)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Report:
+    def from_dict(cls, data: Any) -> Report:
+        """A Report from its JSON form; raises JsonError (a ValueError, in Chinese) naming the key
+        or the field that cannot be used."""
+        if not isinstance(data, dict):
+            raise JsonError("内容不是一个报告（应为 JSON 对象 {…}）")
         missing = [k for k in JSON_KEYS if k not in data]
         if missing:
-            raise ValueError(f"JSON 缺少键：{', '.join(missing)}")
-        spec = load_format(data["format"])
+            raise JsonError(f"JSON 缺少键：{', '.join(missing)}")
+        fmt = data["format"]
+        if not isinstance(fmt, str) or not _FORMAT_ID_RE.fullmatch(fmt):
+            raise JsonError(f"“format”的值 {_show(fmt)} 不是报告格式名称")
+        spec = load_format(fmt)
+        agency = data["agency"]
+        if not isinstance(agency, dict) or not all(isinstance(agency.get(k) or "", str) for k in ("name", "code")):
+            raise JsonError("“agency”应为 {\"name\": 机关名称, \"code\": 代码}")
+        year = data["year"]
+        if isinstance(year, str) and year.isascii() and year.isdigit() and len(year) == 4:
+            year = int(year)
+        if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 9999:
+            raise JsonError(f"“year”的值 {_show(year)} 不是年份")
+        items = data["figures"]
+        if not isinstance(items, list):
+            raise JsonError("“figures”应为数组")
         figures: dict[str, Number | None] = {f.id: None for f in spec.fields}
-        for item in data["figures"]:
+        for i, item in enumerate(items, 1):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise JsonError(f"“figures”第 {i} 项没有数据项 id")
             fid = item["id"]
             if not spec.has_field(fid):
-                raise ValueError(f"JSON 中的数据项 {fid} 不属于格式 {spec.id}")
-            figures[fid] = _number(item.get("value"))
-        prov = data.get("provenance") or {}
+                raise JsonError(f"JSON 中的数据项 {_show(fid)} 不属于格式 {spec.id}")
+            figures[fid] = field_value(spec.field(fid), item.get("value"))
+        texts = {}
+        for key in ("contact", "narrative"):
+            value = data.get(key)
+            value = {} if value is None else value
+            if not isinstance(value, dict):
+                raise JsonError(f"“{key}”应为 JSON 对象")
+            texts[key] = {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+        prov = data.get("provenance")
+        prov = {} if prov is None else prov
+        if not isinstance(prov, dict):
+            raise JsonError("“provenance”应为 JSON 对象")
         known = Provenance.__dataclass_fields__
         return cls(
             format=spec.id,
-            agency=Agency(data["agency"].get("name", ""), data["agency"].get("code", "") or ""),
-            year=int(data["year"]),
-            contact={k: str(v) for k, v in (data.get("contact") or {}).items()},
+            agency=Agency(agency.get("name") or "", agency.get("code") or ""),
+            year=year,
+            contact=texts["contact"],
             figures=figures,
-            narrative={k: str(v) for k, v in (data.get("narrative") or {}).items()},
-            provenance=Provenance(**{k: v for k, v in prov.items() if k in known}),
+            narrative=texts["narrative"],
+            provenance=Provenance(**{k: v if v is None or isinstance(v, str) else str(v)
+                                     for k, v in prov.items() if k in known}),
         )
 
     @classmethod
@@ -132,7 +172,56 @@ class Report:
 
     @classmethod
     def load(cls, path: str | Path) -> Report:
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        """A Report from a JSON file (size, nesting and numbers bounded: see jsonio)."""
+        return cls.from_dict(read_json(path))
+
+
+_FORMAT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def _show(v: Any) -> str:
+    """A JSON value as a message quotes it (clipped)."""
+    if isinstance(v, BadNumber | str):
+        return shown(str(v), 40)
+    return shown(dumps(v, indent=None), 40)
+
+
+def field_value(f: Field, v: Any) -> Number | None:
+    """A figure from JSON: a plain number or an exact decimal string ("24252.311082"), bounded
+    before anything is computed with it; a count is an int, a fee a Decimal with its own digits.
+    NaN, Infinity, a number beyond the bounds or a count with a fraction raise JsonError naming
+    the field. (A negative value, or a fee finer than its decimals, is a check finding instead.)"""
+    if v is None:
+        return None
+    where = f"数据项 {f.id}（{f.where}）"
+    if isinstance(v, BadNumber):
+        err = v.error
+    elif isinstance(v, bool) or not isinstance(v, int | float | Decimal | str):
+        raise JsonError(f"{where}的数值不正确：{_show(v)} 不是数字")
+    else:
+        if isinstance(v, int):
+            text = str(v) if v.bit_length() < 200 else "1E+999"
+        elif isinstance(v, float):
+            text = repr(v) if math.isfinite(v) else str(v)
+        else:
+            text = str(v)
+        try:
+            d = parse_number(text, max_digits=JSON_MAX_DIGITS, max_exponent=JSON_MAX_EXPONENT)
+            err = None
+        except NumberError as e:
+            err = e
+    if err is not None:
+        if err.kind == "large":
+            raise JsonError(f"{where}的数值不正确：{err.shown} 数字过大，请核对")
+        if err.kind in ("long", "precise"):
+            raise JsonError(f"{where}的数值不正确：{err.shown} 位数过多，请核对")
+        raise JsonError(f"{where}的数值不正确：“{err.shown}”不是数字"
+                        "（只能是普通数字或精确的小数字符串，如 24252.311082；NaN、Infinity 不能使用）")
+    if f.type.kind == "integer":
+        if d != d.to_integral_value():
+            raise JsonError(f"{where}的数值不正确：{plain(d)} 不是整数（{f.type.unit}数只能是整数）")
+        return int(d)
+    return d
 
 
 _ORDINAL_RE = re.compile(r"^（[一二三四五六七八九十]+）")
@@ -154,42 +243,5 @@ def narrative_from_parts(spec: FormatSpec, parts: dict[str, str]) -> dict[str, s
     return {k: "\n".join(v) for k, v in out.items()}
 
 
-def _number(v: Any) -> Number | None:
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        raise ValueError(f"数值不正确：{v!r}")
-    if isinstance(v, int | Decimal):
-        return v
-    if isinstance(v, float):
-        return Decimal(repr(v))
-    if isinstance(v, str):
-        return Decimal(v) if "." in v else int(v)
-    raise ValueError(f"数值不正确：{v!r}")
-
-
-# -- JSON with exact decimals: a Decimal is written as a JSON number with its own digits and read
-# back as a Decimal (parse_float=Decimal), so 26.55 万元 never becomes 26.550000000000001.
-
-_DEC_RE = re.compile(r'"@dec-([0-9a-f]{32}):(-?[0-9.]+)"')
-
-
-def _encode_decimals(obj: Any, mark: str) -> Any:
-    if isinstance(obj, Decimal):
-        return mark + format(obj, "f")
-    if isinstance(obj, dict):
-        return {k: _encode_decimals(v, mark) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_encode_decimals(v, mark) for v in obj]
-    return obj
-
-
-def dumps(data: Any, indent: int | None = 2) -> str:
-    # a fresh random marker per call, so no user text can be mistaken for a number
-    token = uuid.uuid4().hex
-    text = json.dumps(_encode_decimals(data, f"@dec-{token}:"), ensure_ascii=False, indent=indent)
-    return _DEC_RE.sub(lambda m: m.group(2) if m.group(1) == token else m.group(0), text)
-
-
-def loads(text: str) -> Any:
-    return json.loads(text, parse_float=Decimal)
+__all__ = ["JSON_KEYS", "Agency", "JsonError", "Provenance", "Report", "dumps", "field_value", "loads",
+           "narrative_from_parts"]
