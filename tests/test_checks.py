@@ -7,6 +7,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests import reader_fixtures as fx
@@ -66,10 +68,63 @@ def test_plausibility_warnings():
     rep = fx.report(4)
     f = rep.figures
     f["t2.item1.rules.issued"], f["t2.item1.rules.repealed"], f["t2.item1.rules.in_force"] = 5, 0, 1
+    found = check_report(rep.with_computed())
+    assert [(x.code, x.severity) for x in found] == [("T2_STOCK_PLAUSIBLE", "warning")]
+
+
+def test_more_carried_forward_than_received_is_one_balance_error_only():
+    """（七）总计 ≤ 一 + 二 and 四 ≤ 一 + 二 follow from the balance (counts ≥ 0): there are no
+    separate rules for them, the balance error of the column says it."""
+    assert not {r.code for r in S.rules} & {"T3_RESULTS_LE_INTAKE", "T3_CARRY_LE_INTAKE"}
+    rep = fx.report(4)
+    f = rep.figures
     f["t3.carry_forward.commercial"] = f["t3.received.commercial"] + f["t3.carried_over.commercial"] + 3
     found = check_report(rep.with_computed())
-    warnings = {x.code for x in found if x.severity == "warning"}
-    assert {"T2_STOCK_PLAUSIBLE", "T3_CARRY_LE_INTAKE"} <= warnings
+    assert [(x.code, x.severity) for x in found] == [("T3_BALANCE", "error")]
+    assert found[0].message.startswith("表三「商业企业」列不符合勾稽关系")
+
+
+def _balances(found):
+    return [x for x in found if x.code == "T3_BALANCE"]
+
+
+def test_one_wrong_cell_gives_one_balance_error_not_a_second_for_the_total_column():
+    rep = fx.report(6)
+    rep.figures["t3.received.natural_person"] += 1
+    found = check_report(rep.with_computed())
+    assert [(x.code, x.values["diff"]) for x in found] == [("T3_BALANCE", 1)]
+    assert "「自然人」列" in found[0].message and "「总计」列" not in found[0].message
+    assert "表三!J4" not in found[0].cells  # the 总计 column is not named
+
+
+def test_the_total_column_balance_is_reported_when_every_other_column_balances():
+    """A hand-edited 总计 (the template computes it; the reader says so too)."""
+    rep = fx.report(6).with_computed()
+    rep.figures["t3.received.total"] += 2
+    found = check_report(rep)
+    assert sorted(codes(found)) == ["T3_BALANCE", "T3_ROW_TOTAL"]
+    bal = _balances(found)[0]
+    assert bal.message.startswith("表三「总计」列不符合勾稽关系") and bal.values["diff"] == 2
+    rep.figures["t3.received.commercial"] += 1  # now another column is wrong too: only that one
+    found = check_report(rep)
+    assert ["「商业企业」列" in x.message for x in _balances(found)] == [True]
+
+
+def test_rule_instances_marked_implied_in_the_format_file():
+    assert [(r.code, r.label) for r in S.rules if r.implied] == [("T3_BALANCE", "总计")]
+
+
+T3_INPUTS = [f.id for f in S.input_fields if f.id.startswith("t3.")]
+
+
+@given(seed=st.integers(0, 10_000), field=st.sampled_from(T3_INPUTS), delta=st.integers(1, 50))
+@settings(max_examples=60, deadline=None)
+def test_property_any_one_wrong_table3_cell_is_one_balance_error(seed, field, delta):
+    rep = fx.report(seed)
+    rep.figures[field] += delta
+    balances = _balances(check_report(rep.with_computed()))
+    assert len(balances) == 1
+    assert balances[0].values["diff"] in (delta, -delta) and "「总计」列" not in balances[0].message
 
 
 def test_blank_or_invalid_inputs_skip_their_rules_and_are_reported_once():

@@ -151,13 +151,25 @@ def check_rules(spec: FormatSpec, figures: Mapping[str, Number | None],
     values = valid_values(spec, figures)
     prev = valid_values(spec, previous) if previous is not None else None
     out = []
+    unsettled: set[str] = set()  # codes with an instance that fails or cannot be evaluated
+    implied = []
     for rule in spec.rules:
         if rule.cross_year and prev is None:
             continue
         res = rule.evaluate(values, prev)
+        if rule.implied:
+            implied.append((rule, res))
+            continue
+        if res is None or not res.ok:
+            unsettled.add(rule.code)
         if res is None or res.ok:
             continue
         out.append(rule_finding(spec, rule, res.left, res.right, res.diff))
+    # An implied instance (the 总计 column's balance) is said only when every other instance of
+    # its rule holds: otherwise it repeats the finding of the column that is wrong.
+    for rule, res in implied:
+        if res is not None and not res.ok and rule.code not in unsettled:
+            out.append(rule_finding(spec, rule, res.left, res.right, res.diff))
     return out
 
 

@@ -269,6 +269,9 @@ class Rule:
     right: tuple[Term, ...]
     label: str  # what the for_each placeholder is bound to, in Chinese ("自然人")
     computes: bool = False
+    # this instance follows from the other instances of the same rule (the 总计 column's balance
+    # from the other columns'): checks report it only when all of those hold
+    implied: bool = False
 
     @property
     def cross_year(self) -> bool:
@@ -760,6 +763,9 @@ def _expand_rule(r: dict, tables: tuple[Table, ...], by_id: Mapping[str, Field])
     for_each = r.get("for_each", {})
     names = list(for_each)
     domains = [_domain(for_each[n], tables) for n in names]
+    implied = r.get("implied", {})
+    if not isinstance(implied, dict) or any(n not in names or not isinstance(v, list) for n, v in implied.items()):
+        raise FormatError(f"rule {r['code']}: implied must bind for_each placeholders to lists of fragments")
     out = []
     for combo in itertools.product(*domains) if names else [()]:
         binding = {n: frag for n, (frag, _) in zip(names, combo, strict=True)}
@@ -777,5 +783,6 @@ def _expand_rule(r: dict, tables: tuple[Table, ...], by_id: Mapping[str, Field])
             code=r["code"], severity=r["severity"], title=r["title"], message_template=r["message"],
             expr=f"{left_s.strip()} {m.group(2)} {right_s.strip()}", op=m.group(2), left=left, right=right,
             label=label, computes=computes,
+            implied=bool(implied) and all(binding[n] in frags for n, frags in implied.items()),
         ))
     return out
