@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
+from ..batch import existing_batch
 from ..console import console, fail
 from ..fsutil import os_error_text, output_clash
 from ..roster import RosterError, read_roster
@@ -77,10 +78,20 @@ def register(app: typer.Typer) -> None:
                 "不指定时存到当前文件夹。 批量（--roster）：文件夹，默认 templates-年度。")),
         ] = None,
         format_id: Annotated[str, typer.Option("--format", metavar="格式", help="报告格式（templates/ 中的格式文件名）。")] = DEFAULT_FORMAT,
+        add: Annotated[
+            Path | None, typer.Option("--add", metavar="名单文件", help=(
+                "向 -o 文件夹中已有的一批模板添加机关：为名单中的新机关生成模板，沿用清单 manifest.csv 中的保护密码"
+                "（和已发模板的截止日期，除非另给 --deadline），并追加到清单末尾；已在清单中的机关会被指出并拒绝。"))
+        ] = None,
+        force: Annotated[bool, typer.Option("--force", help=(
+            "-o 文件夹中已有一批模板（manifest.csv 或本工具生成的模板）时仍整批重新生成："
+            "会换用新的保护密码并覆盖同名模板和清单，已发出的模板将与清单不符。"))] = False,
     ) -> None:
-        """生成锁定的 Excel 填报模板：单个机关（--agency）或按名单批量生成（--roster）。"""
-        if (agency is None) == (roster is None):
-            fail("请指定 --agency（生成单个模板）或 --roster（按名单批量生成），二者选一。")
+        """生成锁定的 Excel 填报模板：单个机关（--agency）、按名单批量生成（--roster），或向已有的一批模板添加机关（--add）。
+
+        批量生成时，若输出文件夹中已有一批模板，程序会停下并提示（退出码 2），以免覆盖已发出的模板和密码；添加机关请用 --add，确需重新生成整批请加 --force。"""
+        if sum(x is not None for x in (agency, roster, add)) != 1:
+            fail("请指定 --agency（生成单个模板）、--roster（按名单批量生成）或 --add（向已有的一批模板添加机关），三者选一。")
         check_year(year)
         if password is not None:
             try:
@@ -94,8 +105,10 @@ def register(app: typer.Typer) -> None:
             fail(str(e))
         if agency is not None:
             _single(agency, year, code, password, when, output, spec)
+        elif roster is not None:
+            _batch(roster, year, password, when, output, spec, force=force)
         else:
-            _batch(roster, year, password, when, output, spec)
+            _add(add, year, password, when if deadline else None, output, spec)
 
 
 def _single(agency, year, code, password, deadline, output, spec) -> None:
@@ -127,25 +140,44 @@ def _single(agency, year, code, password, deadline, output, spec) -> None:
     console.print(table)
 
 
-def _batch(roster, year, password, deadline, output, spec) -> None:
+def _roster_rows(roster: Path, spec):
     try:
         rows = read_roster(roster, spec)
     except RosterError as e:
         fail(str(e))
     for note in rows.notes:
         console.print(f"[dim]说明：{note}[/]", soft_wrap=True)
-    generated = password is None
-    password = password or generate_password()
+    return rows
+
+
+def _batch_dir(output, year: int) -> Path:
     outdir = Path(output) if output else Path(f"templates-{year}")
     if outdir.exists() and not outdir.is_dir():
         fail(f"批量生成时 -o 应为文件夹，但 {outdir} 是文件。")
-    targets = [outdir / MANIFEST_NAME] + [outdir / name for name in batch_filenames(rows)]
-    if clash := output_clash(targets, [roster]):
-        fail(clash)
-    progress = Progress(
+    return outdir
+
+
+def _progress() -> Progress:
+    return Progress(
         TextColumn("生成模板"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         TextColumn("{task.description}"), console=console, transient=True,
     )
+
+
+def _batch(roster, year, password, deadline, output, spec, *, force: bool = False) -> None:
+    rows = _roster_rows(roster, spec)
+    generated = password is None
+    password = password or generate_password()
+    outdir = _batch_dir(output, year)
+    found = existing_batch(outdir)
+    if found and not force:
+        fail(f"输出文件夹「{outdir}」中已有一批模板（{found}）。重新生成会换用新的保护密码并覆盖已发出的模板和清单，"
+             f"已发出的模板将无法用清单中的密码解锁。要为新增的机关生成模板，请用 --add 新增名单.csv -o {outdir}；"
+             "确需整批重新生成，请加 --force；或用 -o 另选一个文件夹。")
+    targets = [outdir / MANIFEST_NAME] + [outdir / name for name in batch_filenames(rows)]
+    if clash := output_clash(targets, [roster]):
+        fail(clash)
+    progress = _progress()
     try:
         with progress:
             task = progress.add_task("", total=len(rows))
@@ -164,3 +196,37 @@ def _batch(roster, year, password, deadline, output, spec) -> None:
         console.print(f"保护密码：{password}（本批次自动生成、各模板共用，已写入清单，请妥善保存）")
     else:
         console.print("保护密码：由 --password 指定（已写入清单）")
+
+
+def _add(roster: Path, year, password, deadline, output, spec) -> None:
+    from ..batch import add_to_batch, read_manifest
+
+    if not output:
+        fail("请用 -o 指定已有的一批模板所在的文件夹（其中有 manifest.csv），例如 --add 新增名单.csv -o templates-2025。")
+    outdir = _batch_dir(output, year)
+    if not outdir.is_dir():
+        fail(f"找不到文件夹「{outdir}」：--add 只能向已有的一批模板中添加机关。")
+    rows = _roster_rows(roster, spec)
+    if clash := output_clash([outdir / MANIFEST_NAME], [roster]):
+        fail(clash)
+    try:
+        before = len(read_manifest(outdir).rows)
+    except TemplateError as e:
+        fail(str(e))
+    progress = _progress()
+    try:
+        with progress:
+            task = progress.add_task("", total=len(rows))
+
+            def step(info) -> None:
+                progress.update(task, advance=1, description=info.agency)
+
+            infos, _, used_deadline = add_to_batch(rows, year, outdir, password=password, deadline=deadline,
+                                                   progress=step, spec=spec)
+    except TemplateError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"无法写入 {outdir}：{os_error_text(e)}", code=1)
+    console.print(f"[bold green]已添加 {len(infos)} 个模板[/]，保存在 {outdir}：" + "、".join(i.path.name for i in infos))
+    console.print(f"清单：{outdir / MANIFEST_NAME}（原有 {before} 个机关不变，新增 {len(infos)} 个追加在末尾）")
+    console.print(f"保护密码：沿用本批次清单中的密码；截止日期：{used_deadline or '（按通知要求）'}")
