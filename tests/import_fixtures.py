@@ -28,6 +28,8 @@ def random_figures(spec: FormatSpec, rng: random.Random, *, zero_share: float = 
             values[f.id] = Decimal(rng.randint(0, 999999)) / Decimal(100) if rng.random() > zero_share else Decimal(0)
         else:
             values[f.id] = 0 if rng.random() < zero_share else rng.randint(1, 2500)
+    for r in ("rules", "normative"):  # stock plausible: in force >= issued - repealed
+        values[f"t2.item1.{r}.in_force"] = values[f"t2.item1.{r}.issued"] + rng.randint(0, 50)
     # keep the balance rule true: carry_forward = received + carried_over - results_total
     figs = spec.compute(values)
     for c in [k for k, _ in spec.table("t3").column_keys if k != "total"]:
@@ -140,3 +142,87 @@ def report_text(report: Report, style: str = "pipes", *, seed: int = 0, traditio
         else:
             lines += render_table(spec.table(s.key), shown, style, rng, traditional=traditional, drift=drift)
     return "\n".join(lines) + "\n"
+
+
+# -- Word and web page built the way other offices build them
+
+
+def published_docx(report: Report, path, *, seed: int = 0, title_table: bool = True) -> None:
+    """A published-style Word file made differently from ours: the title in a one-cell table,
+    tables with other widths, merged cells made with python-docx's merge (gridSpan + vMerge),
+    labels broken by line breaks inside cells."""
+    from docx import Document
+    from docx.shared import Cm
+
+    spec = report.spec
+    rng = random.Random(seed)
+    doc = Document()
+    title = spec.report_title.format(year=report.year)
+    if title_table:
+        t = doc.add_table(rows=1, cols=1)
+        t.cell(0, 0).text = f"{report.agency.name}\n{title}"
+    else:
+        doc.add_paragraph(report.agency.name)
+        doc.add_paragraph(title)
+    doc.add_paragraph(f"本报告统计数据从 {report.year} 年 1 月 1 日至 12 月 31 日。")
+    shown = {fid: fmt_number(v) for fid, v in report.figures.items()}
+    for s in spec.sections:
+        doc.add_paragraph(s.heading)
+        if s.kind == "narrative":
+            for para in (report.narrative.get(s.key) or "").split("\n"):
+                doc.add_paragraph(para)
+            continue
+        table = spec.table(s.key)
+        rows = grid(table, shown)
+        top = table.origin_row
+        t = doc.add_table(rows=table.grid_rows, cols=table.grid_columns)
+        t.style = "Table Grid"
+        for cells in rows:
+            for g in cells:
+                a = t.cell(g.row - top, g.col)
+                if g.rowspan > 1 or g.colspan > 1:
+                    a = a.merge(t.cell(g.row - top + g.rowspan - 1, g.col + g.colspan - 1))
+                text = g.text
+                if g.label and len(text) > 6 and rng.random() < 0.4:
+                    cut = rng.randint(2, len(text) - 2)
+                    text = text[:cut] + "\n" + text[cut:]
+                a.text = text
+        for col in t.columns:
+            w = Cm(rng.choice((1.2, 1.6, 2.4)))
+            for c in col.cells:
+                c.width = w
+    doc.save(str(path))
+
+
+def published_html(report: Report, *, encoding: str = "utf-8", seed: int = 0) -> bytes:
+    """A report page as agency websites publish it: site furniture, <p> paragraphs, tables with
+    colspan/rowspan, &nbsp; and <br> inside cells."""
+    import html
+
+    spec = report.spec
+    rng = random.Random(seed)
+    shown = {fid: fmt_number(v) for fid, v in report.figures.items()}
+    out = [f'<html><head><meta charset="{encoding}"><title>{html.escape(report.agency.name)}</title>',
+           "<style>td{border:1px solid}</style><script>var x = '一、总体情况 0 0';</script></head><body>",
+           '<div class="nav"><a href="/">首页</a> &gt; <a href="#">政府信息公开年报</a></div>',
+           f"<h1>{html.escape(report.agency.name)}<br/>{spec.report_title.format(year=report.year)}</h1>",
+           f"<p>本报告统计数据从 {report.year} 年 1 月 1 日至 12 月 31 日。</p>"]
+    for s in spec.sections:
+        out.append(f"<p><strong>{s.heading}</strong></p>")
+        if s.kind == "narrative":
+            out += [f"<p>&nbsp;&nbsp;{html.escape(p)}</p>" for p in (report.narrative.get(s.key) or "").split("\n")]
+            continue
+        out.append('<table border="1" cellspacing="0"><tbody>')
+        for cells in grid(spec.table(s.key), shown):
+            out.append("<tr>")
+            for g in cells:
+                text = html.escape(g.text)
+                if g.label and len(g.text) > 6 and rng.random() < 0.4:
+                    cut = rng.randint(2, len(g.text) - 2)
+                    text = html.escape(g.text[:cut]) + "<br>" + html.escape(g.text[cut:])
+                attrs = (f' colspan="{g.colspan}"' if g.colspan > 1 else "") + (f' rowspan="{g.rowspan}"' if g.rowspan > 1 else "")
+                out.append(f"<td{attrs}><p><span>{text or '&nbsp;'}</span></p></td>")
+            out.append("</tr>")
+        out.append("</tbody></table>")
+    out.append('<div class="footer">主办单位：某某市人民政府办公室</div></body></html>')
+    return "\n".join(out).encode(encoding)

@@ -21,7 +21,14 @@ from ..report import Agency, Provenance, Report
 from ..spec import Field, FormatSpec, load_format
 from . import tables as T
 from .document import tokens_of
-from .locate import agency_and_year, find_headings, is_wrapped, paragraphs, section_ranges
+from .locate import (
+    agency_and_year,
+    find_headings,
+    is_wrapped,
+    paragraphs,
+    section_ranges,
+    strip_tail,
+)
 from .sources import DEFAULT_LIMITS, Document, Limits, SourceError, read_document
 
 NOT_FOUND = "IMPORT_NOT_FOUND"
@@ -91,6 +98,9 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
     # narrative
     texts = {s.key: [ln.text for ln in lines[slice(*ranges[s.number])]]
              for s in spec.narrative_sections if s.number in ranges}
+    last = max((s for s in spec.narrative_sections if s.key in texts), key=lambda s: ranges[s.number][0], default=None)
+    if last is not None:
+        texts[last.key] = strip_tail(texts[last.key], agency_name or "")
     wrapped = doc.wrapped if doc.wrapped is not None else is_wrapped([t for v in texts.values() for t in v])
     narrative = {k: paragraphs(v, wrapped) for k, v in texts.items()}
     narrative = {k: v for k, v in narrative.items() if v}

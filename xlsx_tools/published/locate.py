@@ -66,6 +66,25 @@ def section_ranges(spec: FormatSpec, headings: dict[str, Heading], n_lines: int)
     return out
 
 
+_FURNITURE_RE = re.compile(
+    r"^(?:主办单位|承办单位|主办：|版权所有|网站标识码|技术支持|联系我们|网站地图|打印本页|关闭窗口|【打印】|【关闭】|分享到"
+    r"|.{0,4}ICP备|.{0,6}公网安备|扫一扫在手机)"
+)
+_DATE_RE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+
+
+def strip_tail(lines: list[str], agency: str) -> list[str]:
+    """The last section's lines without what follows the report: a web page's footer (主办单位,
+    ICP备 ...) and the signature (agency name and date)."""
+    for i, ln in enumerate(lines):
+        if _FURNITURE_RE.match(ln.strip()):
+            lines = lines[:i]
+            break
+    while lines and (_DATE_RE.match(lines[-1].strip()) or (agency and key(lines[-1]) == key(agency))):
+        lines = lines[:-1]
+    return lines
+
+
 def paragraphs(lines: list[str], wrapped: bool) -> str:
     """The text of a section: lines joined into paragraphs (one per line in the result). In a
     wrapped text (a PDF's) a paragraph ends at a short line ending a sentence or before a
@@ -138,12 +157,18 @@ def agency_and_year(lines: list[Line], first_heading: int | None, file_stem: str
     out: dict[str, tuple[str, str | int]] = {}
     end = first_heading if first_heading is not None else min(len(lines), 12)
     head = [ln.text for ln in lines[:end]]
-    title_lines: list[str] = []
-    for text in head[:6]:
-        if _compact(text).startswith("根据") or "。" in text or "《" in text:
+    hit = None
+    for i, text in enumerate(head[:15]):
+        if _compact(text).startswith("根据"):
             break
-        title_lines.append(text)
-    hit = _match(_TITLE_RE, "".join(title_lines))
+        for window in (head[i:i + 1], head[i:i + 2]):
+            if any("。" in t or "《" in t for t in window):
+                continue
+            hit = _match(_TITLE_RE, "".join(window))
+            if hit:
+                break
+        if hit:
+            break
     if hit:
         if hit[0]:
             out["agency"] = (hit[0], "title")

@@ -79,6 +79,68 @@ class Stream:
     def token_span(self, span: tuple[int, int]) -> tuple[int, int]:
         return self.owner[span[0]], self.owner[span[1]]
 
+    def find_pieces(self, label: str, start_token: int = 0) -> tuple[int, int] | None:
+        """(first, last) token of a label printed in pieces with other text between them, as a
+        narrow merged cell's lines interleave with its neighbours' in extracted PDF text
+        ("4.保护第 / 三方合法 / （三）不 / 权益"): up to MAX_SKIP foreign pieces are passed over;
+        figures between the pieces are passed over too. Used where find() fails."""
+        tokens = self.tokens
+        for k in label_keys(label):
+            if len(k) < 2:
+                continue
+            for i in range(start_token, len(tokens)):
+                t = tokens[i]
+                if t.kind != TEXT:
+                    continue
+                end = _match_from(tokens, i, k)
+                if end is not None:
+                    return i, end
+        return None
+
+    def char_of(self, token: int) -> int:
+        """The first character position of a token (or of the next text token)."""
+        for p, owner in enumerate(self.owner):
+            if owner >= token:
+                return p
+        return len(self.text)
+
+
+MAX_SKIP = 2
+MIN_FIRST_PIECE = 2
+
+
+def _match_from(tokens: list[Token], i: int, k: str) -> int | None:
+    """The last token of label key `k` starting in token i, pieces allowed (see find_pieces)."""
+    first = equivalent(tokens[i].key)
+    rest = None
+    for s in range(len(first)):
+        piece = first[s:]
+        if k.startswith(piece) and len(piece) >= min(MIN_FIRST_PIECE, len(k)):
+            rest = k[len(piece):]
+            break
+        if piece.startswith(k):
+            return i
+    if rest is None:
+        return None
+    if not rest:
+        return i
+    skips = 0
+    j = i + 1
+    while j < len(tokens) and rest:
+        t = tokens[j]
+        if t.kind == TEXT:
+            piece = equivalent(t.key)
+            if rest.startswith(piece):
+                rest = rest[len(piece):]
+            elif piece.startswith(rest):
+                rest = ""
+            else:
+                skips += 1
+                if skips > MAX_SKIP:
+                    return None
+        j += 1
+    return j - 1 if not rest else None
+
 
 def _rows(table: Table) -> list[list[Field]]:
     """The table's fields grouped by row, in order."""
@@ -130,27 +192,78 @@ def _cell(f: Field, tok: Token, lines: list[Line]) -> Cell:
 
 
 def _assign(row: list[Field], cands: list[Token], lines: list[Line], label: str,
-            cells: dict[str, Cell], delimited: bool) -> bool:
-    """Put a row's figures into `cells`; False when their number does not fit the row."""
+            cells: dict[str, Cell], delimited: bool, labelled: bool = True) -> list[Token]:
+    """Put a row's figures into `cells`; the tokens used (none when their number does not fit
+    the row)."""
     fitted = _fit(cands, len(row))
+    if fitted is None and not delimited and len(cands) >= 2 * len(row) and _consistent(row, cands[:len(row)]):
+        # extracted PDF text that prints a block of rows' figures after the first row's label:
+        # the first row takes the first figures (when its totals add up), the rest are given
+        # out by order (_by_order)
+        fitted = cands[:len(row)]
     if fitted is None and not delimited:
         # text without cell separators loses blank cells: a row that prints only its total
         # (blank organisation columns with a filled 总计) gives the one figure to the total
         figures = [t for t in cands if t.kind in (NUM, NA)]
-        if len(figures) == 1 and len(row) > 1 and not row[-1].input:
+        if labelled and len(figures) == 1 and len(row) > 1 and not row[-1].input:
             for f in row[:-1]:
                 cells[f.id] = Cell(BLANK, None, "", figures[0].origin(lines))
             cells[row[-1].id] = _cell(row[-1], figures[0], lines)
-            return True
+            return figures
     if fitted is None:
         n = sum(1 for t in cands if t.kind != EMPTY)
         where = cands[0].origin(lines) if cands else {}
         for f in row:
             cells[f.id] = Cell(MISSING, label=label, why="count", origin=where,
                                raw=str(n))
-        return False
+        return []
     for f, tok in zip(row, fitted, strict=True):
         cells[f.id] = _cell(f, tok, lines)
+    return fitted
+
+
+def _by_order(rows: list[list[Field]], tokens: list[Token], lines: list[Line], consumed: set[int],
+              result: TableResult) -> None:
+    """Text extracted from a PDF column by column prints a block of figures apart from their
+    labels. When the figures no row took are exactly as many as the rows without figures hold,
+    they are given to those rows in order (the source block says "by": "order"); otherwise
+    nothing is guessed."""
+    empty_rows = [r for r in rows if all(result.cells.get(f.id) is None or result.cells[f.id].state == MISSING
+                                         for f in r)]
+    if not empty_rows:
+        return
+    left = [t for t in tokens if t.kind in (NUM, NA) and id(t) not in consumed]
+    if not left or len(left) != sum(len(r) for r in empty_rows):
+        return
+    if any(lines[t.line].cells is not None for t in left):
+        return
+    it = iter(left)
+    plan = [(r, [next(it) for _ in r]) for r in empty_rows]
+    if not all(_consistent(r, toks) for r, toks in plan):
+        return  # figures that do not add up were not read in their rows' order: guess nothing
+    for r, toks in plan:
+        for f, tok in zip(r, toks, strict=True):
+            cell = _cell(f, tok, lines)
+            cell.origin["by"] = "order"
+            result.cells[f.id] = cell
+
+
+def _consistent(row: list[Field], toks: list[Token]) -> bool:
+    """Whether figures taken by order can be trusted: the row has totals (computed fields) and
+    each equals the sum of the figures before it since the previous total (表三 rows, 表四's
+    three groups). A row without a total cannot be verified, so it is never read by order."""
+    if all(f.input for f in row) or len(toks) != len(row):
+        return False
+    run = 0
+    for f, t in zip(row, toks, strict=True):
+        if t.kind != NUM:
+            return False
+        if f.input:
+            run += t.value
+        else:
+            if t.value != run:
+                return False
+            run = 0
     return True
 
 
@@ -173,6 +286,7 @@ def _find_by_rows(table: Table, rows: list[list[Field]], stream: Stream, tokens:
                   lines: list[Line], result: TableResult) -> None:
     pos = 0
     found = 0
+    consumed: set[int] = set()
     titles = {c.row: c.text for c in table.cells if c.role == "title"}
     for row in rows:
         # a block title (第二十条第（五）项) moves the search past the previous block
@@ -183,16 +297,23 @@ def _find_by_rows(table: Table, rows: list[list[Field]], stream: Stream, tokens:
                 pos = hit[1] + 1
         label = row[0].row_labels[-1]
         hit = stream.find(label, pos)
-        if hit is None:
-            for f in row:
-                result.cells[f.id] = Cell(MISSING, label=label, why="label")
-            continue
+        if hit is not None:
+            first, last = stream.token_span(hit)
+            pos = hit[1] + 1
+        else:
+            span = stream.find_pieces(label, stream.owner[pos] if pos < len(stream.owner) else len(tokens))
+            if span is None:
+                for f in row:
+                    result.cells[f.id] = Cell(MISSING, label=label, why="label")
+                continue
+            first, last = span
+            pos = stream.char_of(last + 1)
         found += 1
-        first, last = stream.token_span(hit)
-        pos = hit[1] + 1
         cands = _candidates(tokens, lines, first, last)
         delimited = any(lines[t.line].cells is not None for t in tokens[first:last + 1])
-        _assign(row, cands, lines, label, result.cells, delimited)
+        used = _assign(row, cands, lines, label, result.cells, delimited)
+        consumed.update(id(t) for t in used)
+    _by_order(rows, tokens, lines, consumed, result)
     result.found = found > 0
     if found and found < len(rows) / 2 and not result.layout:
         result.layout, result.layout_detail = "rows", {"found": found, "expected": len(rows)}
@@ -220,7 +341,14 @@ def _find_by_header(table: Table, rows: list[list[Field]], stream: Stream, token
         cands.append(tokens[i])
         i += 1
     delimited = any(lines[t.line].cells is not None for t in cands)
-    _assign(row, cands, lines, last_label, result.cells, delimited)
+    if not _assign(row, cands, lines, last_label, result.cells, delimited, labelled=False):
+        # figures interleaved with the header (PDF text column by column): all the figures of
+        # the section, when they are exactly as many as the row holds
+        left = [t for t in tokens if t.kind in (NUM, NA)]
+        if len(left) == len(row) and not delimited and _consistent(row, left):
+            for f, tok in zip(row, left, strict=True):
+                result.cells[f.id] = _cell(f, tok, lines)
+                result.cells[f.id].origin["by"] = "order"
 
 
 def _layout_2019(table: Table, stream: Stream) -> tuple[str, dict[str, Any]]:
