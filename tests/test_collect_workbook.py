@@ -204,7 +204,7 @@ def test_empty_season_still_writes_a_workbook(tmp_path):
 def test_cell_xml_escapes_and_drops_forbidden_characters():
     assert cw._cell_xml("A2", "a<b>&c\x07", "") == \
         '<c r="A2" t="inlineStr"><is><t xml:space="preserve">a&lt;b&gt;&amp;c?</t></is></c>'
-    assert cw._cell_xml("B2", Decimal("26.5500"), ' s="3"') == '<c r="B2" s="3"><v>26.5500</v></c>'
+    assert cw._cell_xml("B2", Decimal("26.5500"), ' s="3"') == '<c r="B2" s="3"><v>26.55</v></c>'  # its own digits
     assert cw._cell_xml("C2", None, "") == "" and cw._cell_xml("C2", "", "") == ""
     assert cw._cell_xml("D2", 7, "") == '<c r="D2"><v>7</v></c>'
 

@@ -226,13 +226,19 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text or "") if s.strip()]
 
 
+MAX_STATED_DIGITS = 12
+
+
 def stated_counts(tc: TextCheck, text: str) -> Iterable[tuple[str, int]]:
     """(sentence, number) for every statement of this check's count in `text`."""
     for sentence in sentences(text):
         found = False
         for m in tc.pattern.finditer(sentence):
             try:
-                yield sentence, int(m.group(1))
+                digits = m.group(1)
+                if len(digits) > MAX_STATED_DIGITS:  # no count is that long: not compared, never converted
+                    continue
+                yield sentence, int(digits)
             except (IndexError, ValueError, TypeError):
                 continue
             found = True

@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
+from .checks import decimal_places
 from .collect import (
     ARCHIVE,
     DUPLICATE,
@@ -47,6 +48,7 @@ from .collect import (
     FileRecord,
 )
 from .findings import SEVERITY_LABELS
+from .numbers import plain
 from .spec import Field, FormatSpec, Number, Table
 
 # Sheet names and column headers (UI text; labels of the format come from the spec).
@@ -74,6 +76,7 @@ STATUS_COLOURS = {  # fill, font
 CHART_COLOURS = {OK: "#70AD47", WARN: "#FFC000", ERR: "#C00000", MISSING: "#A5A5A5"}
 
 FONT = "宋体"
+AMOUNT_FORMAT = "0.######"  # with a conditional "0" for whole numbers: the digits entered, no padding
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -99,7 +102,7 @@ def _cell_value(v: Number | None) -> int | float | None:
 class Column:
     header: str
     width: float
-    kind: str = "text"  # "text" | "number"
+    kind: str = "text"  # "text" | "number" | "amount" (a number shown with its own digits)
 
 
 @dataclass
@@ -119,7 +122,7 @@ class LongSheet:
 
 def _number_text(value: int | float | Decimal) -> str:
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return plain(value)
     return repr(value) if isinstance(value, float) else str(value)
 
 
@@ -224,6 +227,11 @@ class _Formats:
         self.text = wb.add_format({**base})
         self.wrap = wb.add_format({**base, "text_wrap": True})
         self.number = wb.add_format({**base, "num_format": "General"})
+        # amounts show exactly the digits entered (see _amount_column); Excel's General would round
+        # 24252.311082 to 11 characters
+        self.amount = wb.add_format({**base, "num_format": AMOUNT_FORMAT})
+        self.whole = wb.add_format({"num_format": "0"})
+        self.grid_amount = {}
         self.grid_label = {}
         self.grid_value = {}
         self.status = {s: wb.add_format({"bg_color": fill, "font_color": font}) for s, (fill, font) in STATUS_COLOURS.items()}
@@ -236,6 +244,15 @@ class _Formats:
             self.grid_label[key] = self._wb.add_format({**self._base, "font_size": size, "border": 1, "text_wrap": True,
                                                         "align": "center", "bold": bold})
         return self.grid_label[key]
+
+    def amount_value(self, size: float, decimals: int):
+        """A grid cell of an amount with exactly `decimals` decimals (as entered, never padded)."""
+        key = (size, decimals)
+        if key not in self.grid_amount:
+            self.grid_amount[key] = self._wb.add_format({
+                **self._base, "font_size": size, "border": 1, "align": "center",
+                "num_format": "0." + "0" * decimals if decimals else "0"})
+        return self.grid_amount[key]
 
     def value(self, size: float):
         if size not in self.grid_value:
@@ -289,12 +306,23 @@ def _long_sheet_frame(wb: Workbook, fmt: _Formats, ls: LongSheet, name: str, cou
     last_col = len(ls.columns) - 1
     if count:
         for i, col in enumerate(ls.columns):
-            ws.write_blank(top + 1, i, None, fmt.number if col.kind == "number" else fmt.text)
+            style = {"number": fmt.number, "amount": fmt.amount}.get(col.kind, fmt.text)
+            ws.write_blank(top + 1, i, None, style)
+            if col.kind == "amount":
+                _amount_column(ws, fmt, top + 1, i, top + count)
         ws.autofilter(top, 0, top + count, last_col)
         if ls.status_col is not None:
             _colour_status(ws, fmt, top + 1, ls.status_col, top + count)
     else:
         ws.autofilter(top, 0, top, last_col)
+
+
+def _amount_column(ws, fmt: _Formats, first_row: int, col: int, last_row: int) -> None:
+    """A column of amounts (and counts) shows each value with its own digits: "0.######", and "0"
+    for a whole number, so that 12 is not "12." (the template's fee cell does the same)."""
+    ref = xl_rowcol_to_cell(first_row, col, row_abs=False, col_abs=True)
+    ws.conditional_format(first_row, col, last_row, col, {
+        "type": "formula", "criteria": f"=AND(ISNUMBER({ref}),INT({ref})={ref})", "format": fmt.whole})
 
 
 def _colour_status(ws, fmt: _Formats, first_row: int, col: int, last_row: int) -> None:
@@ -328,7 +356,7 @@ def _status_sheet(c: Collection) -> LongSheet:
         Column("序号", 6, "number"), Column(_label(spec, "agency"), 28), Column(_label(spec, "code"), 14),
         Column("状态", 9), Column("错误数", 7, "number"), Column("警告数", 7, "number"), Column("说明", 48),
         Column("采用的文件", 36), Column("对应方式", 10), Column("保存时间", 20), Column("保存软件", 16),
-    ] + [Column(key_header(f), 14, "number") for f in keys] \
+    ] + [Column(key_header(f), 14, "amount" if f.type.kind == "decimal" else "number") for f in keys] \
         + [Column(_label(spec, k), 14) for k in contact_keys] + [Column("Word 报告", 30)]
     lines = c.summary_lines()
     top = len(lines) + 2
@@ -437,7 +465,7 @@ def _data_sheet(c: Collection) -> LongSheet:
     fields = spec.fields
     columns = [
         Column(_label(spec, "agency"), 24), Column(_label(spec, "code"), 12), Column("状态", 8), Column("表", 6),
-        Column("行", 48), Column("列", 30), Column("数值", 10, "number"), Column("单位", 6), Column("类型", 6),
+        Column("行", 48), Column("列", 30), Column("数值", 14, "amount"), Column("单位", 6), Column("类型", 6),
         Column("数据项编号", 40),
     ]
     middle = [[f.sheet, " / ".join(f.row_labels), " / ".join(f.column_labels)] for f in fields]
@@ -529,13 +557,17 @@ def _write_grid(ws, fmt: _Formats, table: Table, top: int, figures: dict[str, Nu
             ws.write_string(r, cell.col, clean(cell.text), label)
     for f in table.fields:
         r = f.row + shift
-        v = _cell_value(figures.get(f.id))
+        exact = figures.get(f.id)
+        v = _cell_value(exact)
+        style = value
+        if isinstance(exact, Decimal) and exact.is_finite():
+            style = fmt.amount_value(size, decimal_places(exact))
         if f.colspan > 1:
-            ws.merge_range(r, f.col, r, f.col + f.colspan - 1, "" if v is None else v, value)
+            ws.merge_range(r, f.col, r, f.col + f.colspan - 1, "" if v is None else v, style)
         elif v is None:
-            ws.write_blank(r, f.col, None, value)
+            ws.write_blank(r, f.col, None, style)
         else:
-            ws.write_number(r, f.col, v, value)
+            ws.write_number(r, f.col, v, style)
     for r, n in lines.items():
         ws.set_row(r, max(18.0, math.ceil(n) * (size * 1.35 + 1) + 4))
     return top + table.grid_rows
