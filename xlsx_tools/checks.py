@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from .findings import ERROR, WARNING, Finding
+from .identity import same_agency
 from .numbers import NumberError
 from .report import Report
 from .spec import Field, FormatSpec, Number, Rule, TextCheck, fmt_number
@@ -187,8 +188,7 @@ def previous_problem(report: Report, previous: Report) -> Finding | None:
             f"用于比对的报告是 {previous.year} 年度的，不是上一年度（{report.year - 1} 年），未做跨年度核对。",
             values={"previous_year": previous.year, "expected": report.year - 1},
         )
-    same_code = bool(report.agency.code) and previous.agency.code == report.agency.code
-    if not same_code and previous.agency.name.strip() != report.agency.name.strip():
+    if not same_agency(report.agency.name, report.agency.code, previous.agency.name, previous.agency.code):
         return Finding(
             "PREV_OTHER_AGENCY", WARNING,
             f"用于比对的上一年度报告属于「{previous.agency.name}」，不是「{report.agency.name}」，未做跨年度核对。",

@@ -24,7 +24,6 @@ import signal
 import stat
 import tempfile
 import time
-import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -563,17 +562,16 @@ def read_items(items: Iterable[Item], options: ReadOptions, jobs: int = 1) -> It
 # The roster
 
 
-def _norm(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text or "").split()).casefold()
+def _norm(code: str) -> str:
+    from .identity import code_key
+
+    return code_key(code)
 
 
 def _identity_keys(agency: str, code: str) -> list[str]:
-    keys = []
-    if (code or "").strip():
-        keys.append("code:" + _norm(code))
-    if (agency or "").strip():
-        keys.append("name:" + _norm(agency))
-    return keys
+    from .identity import identity_keys
+
+    return identity_keys(agency, code)
 
 
 class RosterIndex:

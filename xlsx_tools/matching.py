@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from .identity import agency_key
+
 MAX_VARIANTS = 64  # variants of one name (a few abbreviation groups apply to any one name)
 MIN_FORM = 2  # characters: a one-character form would match anything
 
@@ -57,7 +59,7 @@ def name_data() -> NameData:
 
 def norm(text: str, fold: bool = False) -> str:
     """Full/half width alike (NFKC), no spaces; case-insensitive with `fold`."""
-    out = "".join(unicodedata.normalize("NFKC", text or "").split())
+    out = agency_key(text)
     return out.casefold() if fold else out
 
 

@@ -39,6 +39,7 @@ from typing import Any
 from . import meta
 from .checks import check_report, domain_problem, field_where, number_problem, value_finding
 from .findings import ERROR, WARNING, Finding
+from .identity import agency_key, code_key, same_agency
 from .intake import (
     DEFAULT_LIMITS,
     Intake,
@@ -570,6 +571,15 @@ def _name_target(text: str) -> tuple[str, int, int] | None:
     return (sheet, rc[0], rc[1]) if rc else None
 
 
+def _same_identity(key: str, a: str, b: str) -> bool:
+    """Whether two records of one identity key (agency, code, year, ...) agree."""
+    if key == "agency":
+        return agency_key(a) == agency_key(b)
+    if key == "code":
+        return code_key(a) == code_key(b)
+    return a.strip() == b.strip()
+
+
 def _norm_label(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
@@ -749,7 +759,7 @@ class _Reader:
                      f"这是「{agency}」{year} 年度的报表，不是本次收集的 {expected_year} 年度。"
                      f"请使用 {expected_year} 年度的模板填写后重新提交。",
                      values={"year": year, "expected": expected_year})
-        if expected_agency is not None and expected_agency.strip() not in (agency.strip(), code.strip()):
+        if expected_agency is not None and not same_agency(agency, code, expected_agency, expected_agency):
             kind = KIND_FOREIGN
             self.add("OTHER_AGENCY", ERROR,
                      f"这是「{agency}」的报表，不是「{expected_agency}」的。请确认是否发错文件，或使用本机关的模板填写。",
@@ -809,7 +819,7 @@ class _Reader:
                         value = _cell_text(sheet.cells.get((r, 1)), set())
                         if value:
                             identity[key] = value
-                            if key in IDENTITY_KEYS and properties.get(key, value).strip() != value.strip():
+                            if key in IDENTITY_KEYS and not _same_identity(key, properties.get(key, value), value):
                                 self.conflicts[key] = (value, properties[key])
         return identity
 

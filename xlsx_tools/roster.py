@@ -11,13 +11,13 @@ import csv
 import io
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fsutil
 from .fsutil import os_error_text
+from .identity import agency_key
 from .spec import FormatSpec, load_format
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK and GB2312
@@ -197,13 +197,6 @@ def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None
         text = "；".join(_duplicate_text(group) for group in dups)
         raise RosterError(f"名单文件 {name} 中{agency_label}重复：{text}。每个机关只能出现一次。")
     return rows
-
-
-def agency_key(name: str) -> str:
-    """What two spellings of one agency have in common: full-width and half-width forms are the
-    same (NFKC: （体育局） = (体育局), ＡＢ１ = AB1) and spaces do not count. Only for comparing;
-    the name is written as the user typed it."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", name) if not ch.isspace())
 
 
 def _duplicate_text(group: list[RosterRow]) -> str:
