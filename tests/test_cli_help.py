@@ -12,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import typer.main
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
@@ -20,7 +21,7 @@ from xlsx_tools.cli import app
 from xlsx_tools.cli_help import render_help, wrap
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = [c for c in cli.COMMAND_MODULES]
+COMMANDS = list(typer.main.get_command(app).commands)  # every registered command, by its name
 
 # English words that may appear in Chinese help: product and format names, and file names.
 ALLOWED_WORDS = {

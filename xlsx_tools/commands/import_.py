@@ -38,15 +38,15 @@ def register(app: typer.Typer) -> None:
     def import_command(
         files: Annotated[
             list[Path] | None,
-            typer.Argument(metavar="FILE_OR_DIR...", help="已发布的年度报告：.pdf、.docx、.html/.htm、.txt/.md（.doc/.wps 需 LibreOffice），或包含它们的文件夹。", show_default=False),
+            typer.Argument(metavar="文件或文件夹", help="已发布的年度报告：.pdf、.docx、.html/.htm、.txt/.md（.doc/.wps 需 LibreOffice），或包含它们的文件夹。", show_default=False),
         ] = None,
         output: Annotated[
             Path | None,
-            typer.Option("--output", "-o", help="输出：一个报告时为 .json 文件；多个报告或文件夹时为输出文件夹（每个报告一个 .json，外加 审核结果.xlsx）。"),
+            typer.Option("--output", "-o", metavar="文件或文件夹", help="输出：一个报告时为 .json 文件；多个报告或文件夹时为输出文件夹（每个报告一个 .json，外加 审核结果.xlsx）。"),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="在屏幕上输出 JSON（一个报告为一个对象，多个为数组）。")] = False,
-        year: Annotated[int | None, typer.Option("--year", "-y", help="报告年度（覆盖从标题、开头一段、文件名中识别的年度）。")] = None,
-        agency: Annotated[str | None, typer.Option("--agency", help="机关名称（覆盖从标题、开头一段、文件名中识别的名称）。")] = None,
+        year: Annotated[int | None, typer.Option("--year", "-y", metavar="年度", help="报告年度（覆盖从标题、开头一段、文件名中识别的年度）。")] = None,
+        agency: Annotated[str | None, typer.Option("--agency", metavar="机关名称", help="机关名称（覆盖从标题、开头一段、文件名中识别的名称）。")] = None,
     ) -> None:
         """导入已发布的年度报告（PDF、Word、网页或复制的文字），按格式文件的标签找出全部数字和各部分文字，
         输出与 export 相同的 JSON，并做全部校验（年报审核）。
