@@ -320,7 +320,7 @@ def test_a_second_run_gives_the_same_result(season, tmp_path):
 
 def test_outputs_only_and_no_leftovers(season):
     base, _, _, _ = season
-    assert sorted(p.name for p in (base / "out").iterdir()) == sorted([c.OUTPUT_XLSX, c.OUTPUT_JSON])
+    assert sorted(p.name for p in (base / "out").iterdir()) == sorted([c.OUTPUT_XLSX, c.OUTPUT_JSON, c.NOTICE_DIR])
 
 
 def test_year_inferred_or_given(season, tmp_path):
@@ -789,3 +789,21 @@ def test_no_system_files_no_mention_in_the_summary(tmp_path):
 ])
 def test_system_file_names(path, system):
     assert c.system_file(path) is system
+
+
+def test_a_notice_for_every_agency_with_errors_or_warnings(season):
+    base, result, data, _ = season
+    want = [a for a in data["agencies"] if a["status"] in (c.ERR, c.WARN)]
+    assert [a["agency"] for a in want] == [A[1], A[2], A[6], A[7]]
+    assert data["notices"] == [f"{c.NOTICE_DIR}/{a['agency']}_问题通知.docx" for a in want]
+    assert [a["notice"] for a in want] == data["notices"]
+    assert all(not a["notice"] for a in data["agencies"] if a not in want)
+    on_disk = sorted(p.name for p in (base / "out" / c.NOTICE_DIR).iterdir())
+    assert on_disk == sorted(n.split("/")[1] for n in data["notices"])
+    import docx
+
+    doc = docx.Document(str(base / "out" / data["notices"][2]))  # A6 sent last year's template
+    text = "\n".join(p.text for p in doc.paragraphs) + "\n".join(cell.text for t in doc.tables for r in t.rows
+                                                                  for cell in r.cells)
+    assert f"{A[6]}：" in text and f"{A[6]}.xlsx" in text
+    assert f"是 {YEAR - 1} 年度的模板，本次收集的是 {YEAR} 年度。" in text

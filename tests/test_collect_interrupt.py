@@ -83,7 +83,7 @@ def in_staging(out: Path, name: str, min_size: int = 0) -> Callable[[], bool]:
 
 def assert_only_complete_outputs(out: Path) -> None:
     visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-    assert set(visible) <= {c.OUTPUT_XLSX, c.OUTPUT_JSON}, visible
+    assert set(visible) <= {c.OUTPUT_XLSX, c.OUTPUT_JSON, c.NOTICE_DIR}, visible
     hidden = [p for p in out.iterdir() if p.name.startswith(".")]
     assert all(p.name.startswith(c.STAGING_PREFIX) and p.is_dir() for p in hidden), hidden
     if (out / c.OUTPUT_XLSX).exists():

@@ -57,6 +57,7 @@ BY_IDENTITY, BY_NAME = "模板标识", "文件名"
 OUTPUT_XLSX = "收集情况.xlsx"
 OUTPUT_JSON = "collect.json"
 DOCX_DIR = "年度报告"
+NOTICE_DIR = "问题通知"  # notice.NOTICE_DIR
 STAGING_PREFIX = ".xlsx-tools-collect-"
 
 # The figures the status sheet shows per agency (stable field ids; skipped when a format lacks one).
@@ -229,7 +230,7 @@ class _Walker:
                 if entry.is_symlink():
                     yield self._next(name=rel, path=entry.path, problem="是符号链接（快捷方式），未读取。", hashable=False)
                 elif entry.is_dir(follow_symlinks=False):
-                    yield from self._dir(root, Path(entry.path), ours and entry.name == DOCX_DIR,
+                    yield from self._dir(root, Path(entry.path), ours and entry.name in (DOCX_DIR, NOTICE_DIR),
                                          system or entry.name.casefold() == _JUNK_FOLDER)
                 elif entry.is_file(follow_symlinks=False) and (system or system_file(entry.name)):
                     yield self._next(name=rel, path=entry.path, size=entry.stat().st_size, problem=_SYSTEM_NOTE,
@@ -659,6 +660,7 @@ class AgencyStatus:
     files: list[FileRecord] = field(default_factory=list)  # every file attributed to it
     note: str = ""
     docx: str = ""  # relative path of the written .docx
+    notice: str = ""  # relative path of its 问题通知
 
 
 def newest_key(saved_at: str, name: str) -> tuple[float, str]:
@@ -880,6 +882,7 @@ class Collection:
     outdir: Path
     docx: list[str] = field(default_factory=list)
     files_found: int = 0
+    notices: list[str] = field(default_factory=list)
 
     # -- counts and the summary
 
@@ -1079,6 +1082,10 @@ def collect(
     progress: ProgressCallback | None = None,
     limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
     now: dt.datetime | None = None,
+    notices: bool = True,
+    office: str = "",
+    contact: str = "",
+    deadline: str = "",
 ) -> Collection:
     """Collect the returns under `root` against `roster` into `outdir`. Raises CollectError for
     usage problems; everything about the files themselves is in the outputs."""
@@ -1124,7 +1131,8 @@ def collect(
     try:
         return _run(root, roster_path, index, outdir, staging, spec=spec, year=year, previous=previous,
                     prev_index=prev_index,
-                    jobs=jobs, docx=docx, blank_as_zero=blank_as_zero, progress=progress, limits=limits, now=now)
+                    jobs=jobs, docx=docx, blank_as_zero=blank_as_zero, progress=progress, limits=limits, now=now,
+                    notices={"office": office, "contact": contact, "deadline": deadline} if notices else None)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -1146,8 +1154,9 @@ def _refuse_overwrite(outdir: Path, root: Path, roster: str, previous: Path | No
 
 def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging: Path, *, spec: FormatSpec,
          year: int | None, previous: Path | None, prev_index: dict[str, Report], jobs: int, docx: bool, blank_as_zero: bool,
-         progress: ProgressCallback | None, limits: ArchiveLimits, now: dt.datetime | None) -> Collection:
-    exclude = [outdir / OUTPUT_XLSX, outdir / OUTPUT_JSON, outdir / DOCX_DIR, staging]
+         progress: ProgressCallback | None, limits: ArchiveLimits, now: dt.datetime | None,
+         notices: dict[str, str] | None = None) -> Collection:
+    exclude = [outdir / OUTPUT_XLSX, outdir / OUTPUT_JSON, outdir / DOCX_DIR, outdir / NOTICE_DIR, staging]
     exclude += list(outdir.glob(STAGING_PREFIX + "*"))
     if roster_path:
         exclude.append(Path(roster_path))
@@ -1201,6 +1210,10 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
     try:
         if docx:
             _place_docx(collection, staging)
+        if notices is not None:
+            from .notice import stage_notices
+
+            collection.notices = stage_notices(collection, staging, **notices)
         from .collect_workbook import write_collect_workbook
 
         xlsx_tmp = staging / OUTPUT_XLSX
@@ -1209,6 +1222,10 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
         write_collect_json(collection, json_tmp)
         os.replace(xlsx_tmp, outdir / OUTPUT_XLSX)
         os.replace(json_tmp, outdir / OUTPUT_JSON)
+        if notices is not None:
+            from .notice import move_notices
+
+            move_notices(outdir, staging, collection.notices)
     finally:
         spill.close()
         collection.spill = None
@@ -1292,6 +1309,7 @@ def _agency_dict(agency: AgencyStatus, figures: Mapping[str, Number | None] | No
         "files": [r.name for r in agency.files],
         "note": agency.note,
         "docx": agency.docx,
+        "notice": agency.notice,
         "figures": figures,
     }
 
@@ -1339,7 +1357,8 @@ def write_collect_json(collection: Collection, path: Path) -> None:
         included = [a.row.agency for a in collection.agencies if a.status in ACCEPTED]
         total = {"agencies": collection.total_count, "included": included, "figures": collection.totals}
         fh.write(' "total": ' + dumps(total, indent=None) + ",\n")
-        fh.write(' "docx": ' + dumps(collection.docx, indent=None) + "\n}\n")
+        fh.write(' "docx": ' + dumps(collection.docx, indent=None) + ",\n")
+        fh.write(' "notices": ' + dumps(collection.notices, indent=None) + "\n}\n")
 
 
 __all__ = [

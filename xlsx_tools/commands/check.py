@@ -35,6 +35,12 @@ def register(app: typer.Typer) -> None:
         ] = False,
         year: Annotated[int | None, typer.Option("--year", "-y", metavar="年度", help="只接受该年度的报表（其他年度报错）。")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="输出 JSON：一个文件为一个对象，多个文件为对象数组。")] = False,
+        notice: Annotated[Path | None, typer.Option(
+            "--notice", metavar="文件夹", help="为有错误或警告的文件生成问题通知（Word，可直接发给机关），写入此文件夹。")] = None,
+        office: Annotated[str, typer.Option("--office", metavar="单位名称", help="问题通知的落款单位。")] = "",
+        contact: Annotated[str, typer.Option("--contact", metavar="联系方式", help="问题通知中写明的联系人和电话。")] = "",
+        deadline: Annotated[str | None, typer.Option(
+            "--deadline", metavar="日期", help="问题通知中的报送截止日期，如 2026-01-31。")] = None,
     ) -> None:
         """校验回收的年报工作簿：文件格式与安全、模板标识、表格结构与公式、每个数字和全部勾稽规则。
 
@@ -43,6 +49,11 @@ def register(app: typer.Typer) -> None:
         from ..render import render_result, results_json, summary_line
 
         paths = existing_files(files)
+        if notice is not None and notice.exists() and not notice.is_dir():
+            fail(f"--notice 应为文件夹，「{notice}」是文件。")
+        from .template import parse_deadline
+
+        deadline = parse_deadline(deadline)
         last_year = None
         if previous is not None:
             try:
@@ -59,4 +70,17 @@ def register(app: typer.Typer) -> None:
             for result in results:
                 render_result(console, result)
             console.print(summary_line(results))
+        if notice is not None:
+            from ..fsutil import os_error_text
+            from ..notice import check_notices
+
+            try:
+                written = check_notices(results, notice, office=office, contact=contact, deadline=deadline)
+            except OSError as e:
+                fail(f"写入问题通知失败（{notice}）：{os_error_text(e)}。", code=1)
+            if not as_json:
+                for path in written:
+                    console.print(f"已写入问题通知：{path}", markup=False)
+                if not written:
+                    console.print("没有发现问题，未生成问题通知。")
         raise typer.Exit(1 if any(r.has_errors for r in results) else 0)

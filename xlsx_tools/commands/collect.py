@@ -36,6 +36,14 @@ def register(app: typer.Typer) -> None:
             "--year", "-y", metavar="年度", help="本次收集的报告年度（默认：按收到的文件推断）；其他年度的模板记为“非本次模板”。")] = None,
         blank_as_zero: Annotated[bool, typer.Option(
             "--blank-as-zero", help="空白的填写单元格按 0 处理（警告），不作为错误。")] = False,
+        notice: Annotated[bool, typer.Option(
+            "--notice/--no-notice", help="为每个有错误或有警告的机关生成一份问题通知（Word），放在输出文件夹的“问题通知”中（默认生成）。")] = True,
+        office: Annotated[str, typer.Option(
+            "--office", metavar="单位名称", help="问题通知的落款单位，如“青山区人民政府办公室（政务公开办）”。")] = "",
+        contact: Annotated[str, typer.Option(
+            "--contact", metavar="联系方式", help="问题通知中写明的联系人和电话，如“王五，电话 0955-7012345”。")] = "",
+        deadline: Annotated[str | None, typer.Option(
+            "--deadline", metavar="日期", help="问题通知中的报送截止日期，如 2026-01-31（默认取名单或 manifest.csv 的“填报截止日期”列）。")] = None,
     ) -> None:
         """按名单收集退回的年报：逐个读取、校验文件夹中的全部文件（含 .zip 压缩包），统计合格、有警告、有错误、未提交的机关，
         生成收集情况表（收集情况.xlsx：状态、问题清单、文件清单、汇总、图表、全部数据）和 collect.json。
@@ -49,8 +57,11 @@ def register(app: typer.Typer) -> None:
             TimeElapsedColumn,
         )
 
-        from ..collect import ERR, OUTPUT_JSON, OUTPUT_XLSX, CollectError
+        from ..collect import ERR, NOTICE_DIR, OUTPUT_JSON, OUTPUT_XLSX, CollectError
         from ..collect import collect as run
+        from .template import parse_deadline
+
+        deadline = parse_deadline(deadline)
 
         if folder is None:
             fail("请指定存放退回文件的文件夹，例如：xlsx-tools collect 回收/ --roster manifest.csv -o 收集结果/")
@@ -75,7 +86,8 @@ def register(app: typer.Typer) -> None:
 
             try:
                 result = run(folder, roster, output, year=year, previous=previous, jobs=jobs, docx=docx,
-                             blank_as_zero=blank_as_zero, progress=progress)
+                             blank_as_zero=blank_as_zero, progress=progress, notices=notice, office=office,
+                             contact=contact, deadline=deadline)
             except CollectError as e:
                 bar.stop()
                 fail(str(e))
@@ -90,11 +102,18 @@ def register(app: typer.Typer) -> None:
         if errors:
             console.print("[bold]有错误的机关：[/]")
             for a in errors[:MAX_LISTED]:
-                what = f"错误 {a.file.errors} 处" if a.file is not None else ""
-                console.print(f"  {a.row.agency}：" + "；".join(x for x in (what, a.note) if x))
+                console.print(f"  {a.row.agency}：{a.note}", markup=False)
             if len(errors) > MAX_LISTED:
                 console.print(f"  ……共 {len(errors)} 家，详见 {OUTPUT_XLSX}「收集情况」和「问题清单」。")
+        unplaced = result.unattributed()
+        if unplaced:
+            console.print(f"[bold]无法对应到机关的文件（{len(unplaced)} 个）：[/]")
+            for rec in unplaced[:MAX_LISTED]:
+                console.print(f"  {rec.name}：{result.unattributed_reason(rec)}", markup=False)
+            if len(unplaced) > MAX_LISTED:
+                console.print(f"  ……共 {len(unplaced)} 个，详见 {OUTPUT_XLSX}「无法对应到机关的文件」。")
         written = [output / OUTPUT_XLSX, output / OUTPUT_JSON]
         console.print("已写入：" + "、".join(str(p) for p in written)
-                      + (f"，以及 {len(result.docx)} 份 Word 报告" if docx else "") + "。")
+                      + (f"，以及 {len(result.docx)} 份 Word 报告" if docx else "")
+                      + (f"，{len(result.notices)} 份问题通知（{output / NOTICE_DIR}）" if result.notices else "") + "。")
         raise typer.Exit(0 if result.ok else 1)
