@@ -986,7 +986,7 @@ class _Reader:
             self.add("NAME_MISSING", WARNING,
                      f"工作表「{sheet}」中有 {len(cells)} 个单元格的定义名称丢失，已按官方表格位置读取。"
                      "如该表的行列有改动，读取结果可能不准确，建议使用原模板重新填写。",
-                     cells=tuple(cells[:50]), values={"count": len(cells)})
+                     cells=tuple(cells), values={"count": len(cells)})
         return out
 
     def _labels(self, table, actual: str | None) -> tuple[tuple | None, list[tuple]]:
