@@ -32,12 +32,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import __version__, fsutil
-from .findings import Finding
+from .collect_archive import ARCHIVES
+from .findings import ERROR, WARNING, Finding
 from .fsutil import os_error_text
 from .intake import DEFAULT_LIMITS, Limits, MiB
 from .matching import NO_MATCH, NameMatch, NameMatcher
-from .report import Agency, Report, dumps, loads
+from .report import Agency, Provenance, Report, dumps, loads
 from .roster import RosterError, RosterRow, read_roster
+from .safezip import MemberTooLarge, duplicate_name, read_member
 from .spec import FormatSpec, Number, load_format
 
 # -- statuses (user-facing text)
@@ -157,29 +159,12 @@ def _member_problem(info: zipfile.ZipInfo, name: str, limits: ArchiveLimits) -> 
     return None, True
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
-    """A member's bytes, never more than `cap` (zipfile also stops at the declared size)."""
-    out = io.BytesIO()
-    with zf.open(info) as fh:
-        while block := fh.read(1 << 20):
-            out.write(block)
-            if out.tell() > cap:
-                raise ValueError("member larger than declared")
-    return out.getvalue()
-
-
 def _open_chain(path: str, members: Sequence[int], limits: ArchiveLimits) -> bytes:
-    """The bytes of a (nested) archive member; raises on anything unexpected."""
-    with open(path, "rb") as fh:
-        zf = zipfile.ZipFile(fh)
-        for depth, index in enumerate(members):
-            info = zf.infolist()[index]
-            last = depth == len(members) - 1
-            data = _read_member(zf, info, limits.member.max_file_bytes if last else limits.max_nested_bytes)
-            if last:
-                return data
-            zf = zipfile.ZipFile(io.BytesIO(data))
-    raise ValueError("empty member chain")
+    """The bytes of a (nested) archive member; raises on anything unexpected (MemberTooLarge when
+    it decompresses to more than the cap, whatever its header says). The archives stay open in
+    this process between calls: reading each of 10,000 members must not parse the central
+    directory 10,000 times."""
+    return ARCHIVES.member(path, members, limits.member.max_file_bytes, limits.max_nested_bytes)
 
 
 class _Walker:
@@ -198,7 +183,7 @@ class _Walker:
         for root in self.roots:
             # names relative to the one folder collected, or else starting with the path as given
             self._prefix = "" if self.relative else root.as_posix().rstrip("/") + "/"
-            if root.is_dir() and not root.is_symlink():
+            if root.is_dir():  # a folder reached through a symbolic link is followed (only the root)
                 yield from self._dir(root, root)
             else:
                 yield from self._file(root, _printable(root.as_posix() if self._prefix else root.name))
@@ -228,7 +213,7 @@ class _Walker:
             rel = _printable(self._prefix + Path(entry.path).relative_to(root).as_posix())
             try:
                 if entry.is_symlink():
-                    yield self._next(name=rel, path=entry.path, problem="是符号链接（快捷方式），未读取。", hashable=False)
+                    yield self._next(name=rel, path=entry.path, problem=_symlink_note(entry.path), hashable=False)
                 elif entry.is_dir(follow_symlinks=False):
                     yield from self._dir(root, Path(entry.path), ours and entry.name in (DOCX_DIR, NOTICE_DIR),
                                          system or entry.name.casefold() == _JUNK_FOLDER)
@@ -252,6 +237,10 @@ class _Walker:
         except OSError as e:
             yield self._next(name=rel, path=str(path), problem=f"无法读取：{os_error_text(e)}。", hashable=False)
             return
+        problem = fsutil.regular_file_problem(path)
+        if problem is not None:  # a FIFO given as the root: opening it would wait forever
+            yield self._next(name=rel, path=str(path), problem=f"{problem}，未读取。", hashable=False)
+            return
         if not _is_zip_name(rel):
             yield self._next(name=rel, path=str(path), size=size)
             return
@@ -268,6 +257,12 @@ class _Walker:
         files = [(i, info) for i, info in enumerate(infos) if not info.is_dir()]
         total = sum(info.file_size for _, info in files)
         limits = self.limits
+        twice = duplicate_name(info.filename for info in infos)
+        if twice is not None:
+            yield self._next(name=rel, path=path, members=chain, size=size,
+                             problem=f"中有两个同名的文件“{_printable(_member_name(zf.getinfo(twice)))[:80]}”"
+                                     "（同一名称出现两次，可能被篡改过），未展开。请重新打包后提交，或直接发送其中的 .xlsx 文件。")
+            return
         if len(files) > limits.max_members:
             yield self._next(name=rel, path=path, members=chain, size=size,
                              problem=f"是含 {len(files)} 个文件的压缩包，超过上限 {limits.max_members} 个，未展开。")
@@ -294,8 +289,10 @@ class _Walker:
                                          f" {limits.max_nested_bytes / MiB:.0f} MB，未展开。"), False
                 else:
                     try:
-                        data = _read_member(zf, info, limits.max_nested_bytes)
+                        data = read_member(zf, info, limits.max_nested_bytes)
                         inner = zipfile.ZipFile(io.BytesIO(data))
+                    except MemberTooLarge as e:
+                        problem, hashable = _bomb_note(e), False
                     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError) as e:
                         problem = _broken_archive(e)
                     else:
@@ -324,12 +321,30 @@ def system_file(path: str) -> bool:
 
 def _collect_output(folder: Path) -> bool:
     """Whether `folder` holds the outputs of a collect run (its collect.json says so)."""
+    path = folder / OUTPUT_JSON
     try:
-        with open(folder / OUTPUT_JSON, "rb") as fh:
+        if fsutil.regular_file_problem(path) is not None:
+            return False  # a FIFO named collect.json must not stop the walk
+        with open(path, "rb") as fh:
             head = fh.read(200)
     except OSError:
         return False
     return b'"tool": "xlsx-tools collect"' in head
+
+
+def _symlink_note(path: str) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = ""
+    shown = f"（指向“{_printable(target)[:120]}”）" if target else ""
+    return (f"是符号链接（快捷方式）{shown}，未读取：文件夹内的链接不跟随，以免重复或循环。"
+            "如需收集其指向的文件，请把文件本身复制到此文件夹。")
+
+
+def _bomb_note(e: MemberTooLarge) -> str:
+    return (f"解压后实际超过 {e.limit / MiB:.0f} MB（文件头声明的大小不实，疑似“压缩炸弹”），未读取。"
+            "请直接发送填好的 .xlsx 文件。")
 
 
 def _broken_archive(e: BaseException) -> str:
@@ -413,8 +428,25 @@ def _hash_limits(limits: ArchiveLimits) -> ArchiveLimits:
                          max_nested_bytes=limits.max_nested_bytes, max_depth=limits.max_depth)
 
 
+INTERNAL_NOTE = ("处理此文件时出现内部错误（是本工具的问题，不是文件的问题），此文件未能检查，其他文件照常处理。"
+                 "请把此文件发给工具的维护人员。")
+
+
 def process_item(item: Item, options: ReadOptions) -> FileResult:
-    """Read and check one file. Never raises for bad content."""
+    """Read and check one file. Never raises: whatever goes wrong with one file (a bug of ours
+    included) becomes that file's result, and the season goes on with the others."""
+    try:
+        return _process_item(item, options)
+    except Exception:
+        out = FileResult(seq=item.seq, name=item.name, size=item.size, kind="unreadable", reason=INTERNAL_NOTE)
+        try:
+            out.sha256 = _hash_chain(item, options.limits)
+        except Exception:
+            out.sha256 = ""
+        return out
+
+
+def _process_item(item: Item, options: ReadOptions) -> FileResult:
     out = FileResult(seq=item.seq, name=item.name, size=item.size)
     if item.archive is not None or item.problem is not None:
         out.kind = ("archive" if item.problem is None else "output" if item.output else "system" if item.system
@@ -425,6 +457,12 @@ def process_item(item: Item, options: ReadOptions) -> FileResult:
         return out
     try:
         source: str | bytes = item.path if not item.members else _open_chain(item.path, item.members, options.limits)
+    except MemberTooLarge as e:
+        out.kind = "unreadable"
+        finding = Finding(code="ZIP_BOMB", severity=ERROR, message=f"「{item.name}」{_bomb_note(e)}",
+                          values={"limit": e.limit, "produced": True})
+        out.findings, out.errors, out.reason = [finding.to_dict()], 1, _bomb_note(e)
+        return out
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError, IndexError) as e:
         out.kind = "refused"
         out.reason = "无法从压缩包中取出：" + (os_error_text(e) if isinstance(e, OSError) else "压缩包已损坏或格式无法识别") + "。"
@@ -462,7 +500,10 @@ def _fill_result(out: FileResult, result: Any, options: ReadOptions) -> None:
     out.application = str(result.application or "")
     findings: list[Finding] = list(result.findings or [])
     if report is not None and options.previous:
-        findings += _cross_year(report, options)
+        try:
+            findings += _cross_year(report, options)
+        except Exception:  # last year's report is broken in a way nobody foresaw: say so, go on
+            findings.append(_cross_year_failed(report, options))
     out.errors = sum(1 for f in findings if f.is_error)
     out.warnings = len(findings) - out.errors
     out.findings = [f.to_dict() for f in findings]
@@ -518,6 +559,20 @@ def _cross_year(report: Report, options: ReadOptions) -> list[Finding]:
     return [f for f in checks.check_rules(spec, report.figures, previous.figures) if f.code in codes]
 
 
+def _cross_year_failed(report: Report, options: ReadOptions) -> Finding:
+    previous = next((options.previous[k] for k in _identity_keys(report.agency.name, report.agency.code)
+                     if k in options.previous), None)
+    source = previous.provenance.source if previous is not None and previous.provenance else ""
+    named = f"（{source}）" if source else ""
+    return Finding(
+        code="PREV_CHECK_FAILED", severity=WARNING,
+        message=f"与「{report.agency.name}」上一年度报告{named}的跨年度核对未能完成：上一年度报告中的数据无法使用"
+                "（如导出的 JSON 被改动、含有非数字的值）。本年度报告的其他检查不受影响。"
+                "请核对上一年度的文件，必要时重新导出；如问题仍在，请把该文件发给工具的维护人员。",
+        values={"previous": source},
+    )
+
+
 def _stage_docx(out: FileResult, report: Report, options: ReadOptions) -> None:
     from .docx_report import write_docx
 
@@ -547,8 +602,11 @@ def read_items(items: Iterable[Item], options: ReadOptions, jobs: int = 1) -> It
     """Results of process_item over `items`, in completion order. With jobs > 1 a pool of
     processes reads them; the items are consumed lazily by the pool's feeder."""
     if jobs <= 1:
-        for item in items:
-            yield process_item(item, options)
+        try:
+            for item in items:
+                yield process_item(item, options)
+        finally:
+            ARCHIVES.close()
         return
     pool = _pool_context().Pool(jobs, initializer=_init_worker, initargs=(options,))
     try:
@@ -1028,18 +1086,22 @@ def index_previous(folder: Path, jobs: int = 1, limits: ArchiveLimits = DEFAULT_
         if res.figures is None or not ident.get("year", "").isdigit():
             continue
         report = Report(format=ident.get("format", ""), agency=Agency(ident.get("agency", ""), ident.get("code", "")),
-                        year=int(ident["year"]), figures=res.figures)
+                        year=int(ident["year"]), figures=res.figures, provenance=Provenance(source=res.name))
         found.append((newest_key(res.saved_at, res.name), report))
-    for item in files:
-        if item.name.lower().endswith(".json"):
-            try:
-                data = _open_chain(item.path, item.members, limits) if item.members else Path(item.path).read_bytes()
-                report = Report.from_json(data.decode("utf-8-sig"))
-            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError,
-                    zipfile.BadZipFile, EOFError, RuntimeError, IndexError):
-                continue
-            report.narrative, report.contact = {}, {}
-            found.append((newest_key(report.provenance.saved_at or "", item.name), report))
+    try:
+        for item in files:
+            if item.name.lower().endswith(".json"):
+                try:
+                    data = (_open_chain(item.path, item.members, limits) if item.members
+                            else fsutil.read_regular(item.path, limits.member.max_file_bytes))
+                    report = Report.from_json(data.decode("utf-8-sig"))
+                    report.narrative, report.contact = {}, {}
+                    report.provenance.source = item.name
+                    found.append((newest_key(report.provenance.saved_at or "", item.name), report))
+                except Exception:  # not one of our reports, or broken: last year's folder is only a help
+                    continue
+    finally:
+        ARCHIVES.close()
     out: dict[str, Report] = {}
     for _, report in sorted(found, key=lambda t: t[0]):  # oldest first: the newest overwrites
         for key in _identity_keys(report.agency.name, report.agency.code):

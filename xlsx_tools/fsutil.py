@@ -79,7 +79,8 @@ class FileTooLarge(OSError):
         self.limit = limit
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in Chinese ("命名管道 FIFO", "文件夹", ...)."""
     if stat.S_ISFIFO(mode):
         return "命名管道 FIFO"
     if stat.S_ISDIR(mode):
@@ -98,7 +99,7 @@ def regular_file_problem(path: str | Path) -> str | None:
         mode = os.stat(path).st_mode
     except OSError:
         return None  # the caller's open() reports it
-    return None if stat.S_ISREG(mode) else f"不是普通文件（是{_kind(mode)}）"
+    return None if stat.S_ISREG(mode) else f"不是普通文件（是{file_kind(mode)}）"
 
 
 def ensure_regular(path: str | Path) -> None:
@@ -108,7 +109,7 @@ def ensure_regular(path: str | Path) -> None:
     except OSError:
         return
     if not stat.S_ISREG(mode):
-        raise NotRegularFile(path, _kind(mode))
+        raise NotRegularFile(path, file_kind(mode))
 
 
 def read_regular(path: str | Path, max_bytes: int | None = None) -> bytes:
@@ -120,7 +121,7 @@ def read_regular(path: str | Path, max_bytes: int | None = None) -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise NotRegularFile(path, _kind(st.st_mode))
+            raise NotRegularFile(path, file_kind(st.st_mode))
         if max_bytes is not None and st.st_size > max_bytes:
             raise FileTooLarge(path, st.st_size, max_bytes)
         with os.fdopen(fd, "rb", closefd=True) as fh:
