@@ -282,3 +282,31 @@ def test_select_two_aggregates_of_the_same_agency_count_once():
         "b.json": "与汇总报告“a.json”含有相同的机关（丙），未计入，以免重复。",
         "c.xlsx": "的数字已计入汇总报告“a.json”，未重复计入。",
     }
+
+
+def test_include_errors_says_which_blanks_were_summed_as_zero(tmp_path):
+    """--include-errors sums a report's blank cells as 0: the console and the JSON say how many,
+    per agency."""
+    blank_json = clean_report(21, 0)
+    for fid in ("t3.granted.natural_person", "t3.received.commercial", "t2.item1.rules.issued"):
+        blank_json.figures[fid] = None
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.json").write_text(blank_json.to_json(), encoding="utf-8")
+    blank_book = clean_report(22, 1)
+    blank_book.figures["t4.review.upheld"] = None
+    write_return(tmp_path / "in" / "b.xlsx", blank_book)
+    write_return(tmp_path / "in" / "c.xlsx", clean_report(23, 2))
+    out = tmp_path / "汇总.json"
+    argv = ["aggregate", str(tmp_path / "in"), "-o", str(out), "--agency", "汇总", "--year", str(YEAR), "-j", "1"]
+    res = runner.invoke(app, argv)
+    assert res.exit_code == 0 and "空白" not in res.output  # without --include-errors they are left out
+    res = runner.invoke(app, [*argv, "--include-errors"])
+    assert res.exit_code == 0, res.output
+    text = squash(res.output)
+    assert squash("注意：2 份报告有空白（未填写）的单元格，共 4 处，已按 0 计入汇总：") in text
+    assert squash(f"「{ROSTER[0].agency}」3 处（{tmp_path / 'in' / 'a.json'}）") in text
+    assert squash(f"「{ROSTER[1].agency}」1 处（{tmp_path / 'in' / 'b.xlsx'}）") in text
+    data = json.loads(out.read_text(encoding="utf-8"))["aggregate"]
+    assert data["blanks"] == 4
+    assert sorted((s["agency"], s["blanks"]) for s in data["sources"]) == sorted(
+        [(ROSTER[0].agency, 3), (ROSTER[1].agency, 1), (ROSTER[2].agency, 0)])

@@ -35,14 +35,18 @@ class Aggregator:
         self.count = 0
         self.blanks: dict[str, int] = {}  # field id -> reports that left it blank (counted as 0)
 
-    def add(self, figures: Mapping[str, Number | None]) -> None:
+    def add(self, figures: Mapping[str, Number | None]) -> int:
+        """Add one report's inputs; returns how many of them were blank (counted as 0)."""
+        blank = 0
         for fid in self._sums:
             v = figures.get(fid)
             if v is None:
                 self.blanks[fid] = self.blanks.get(fid, 0) + 1
+                blank += 1
                 continue
             self._sums[fid] += v
         self.count += 1
+        return blank
 
     def figures(self) -> dict[str, Number | None]:
         """Every field: the summed inputs and the computed fields recomputed from them."""
@@ -87,6 +91,7 @@ class Input:
     used: bool = False
     reason: str = ""  # why not used (Chinese)
     sources: tuple[tuple[str, str], ...] = ()  # (agency, code) summed in it, for an aggregate JSON
+    blanks: int = 0  # blank input cells summed as 0 (only a report with errors, --include-errors)
     figures: dict[str, Number | None] | None = field(default=None, repr=False)
 
 
@@ -275,7 +280,9 @@ def write_aggregate(report: Report, out: str | Path, *, password: str | None = N
         extra = {"aggregate": {
             "count": len(sources),
             "generated_at": dt.datetime.now().astimezone().replace(microsecond=0).isoformat(),
-            "sources": [{"file": s.name, "sha256": s.sha256, "agency": s.agency, "code": s.code} for s in sources],
+            "sources": [{"file": s.name, "sha256": s.sha256, "agency": s.agency, "code": s.code, "blanks": s.blanks}
+                        for s in sources],
+            "blanks": sum(s.blanks for s in sources),
         }}
         atomic_write_text(out, report.to_json(extra=extra) + "\n")
         return out
@@ -299,4 +306,16 @@ def describe(selection: Selection) -> list[str]:
     lines = [f"计入汇总 {len(selection.used)} 份报告。"]
     for s in sorted(selection.skipped, key=lambda i: i.name):
         lines.append("未计入：" + quoted_reason(s.name, s.reason))
+    return lines
+
+
+def describe_blanks(used: Sequence[Input]) -> list[str]:
+    """Chinese lines naming every report whose blank cells were summed as 0 (after Aggregator.add
+    set Input.blanks): a total that silently counts a blank as 0 is a wrong total nobody sees."""
+    with_blanks = [i for i in used if i.blanks]
+    if not with_blanks:
+        return []
+    lines = [f"注意：{len(with_blanks)} 份报告有空白（未填写）的单元格，共 {sum(i.blanks for i in with_blanks)} 处，已按 0 计入汇总："]
+    for i in sorted(with_blanks, key=lambda i: i.name):
+        lines.append(f"  「{i.agency or i.name}」{i.blanks} 处（{i.name}）")
     return lines

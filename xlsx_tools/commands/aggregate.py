@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ..console import console, fail
 from ..fsutil import os_error_text, output_clash
@@ -42,6 +43,7 @@ def register(app: typer.Typer) -> None:
             AggregateError,
             Aggregator,
             describe,
+            describe_blanks,
             read_inputs,
             select,
             write_aggregate,
@@ -75,7 +77,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         totals = Aggregator(spec)
         for inp in selection.used:
-            totals.add(inp.figures or {})
+            inp.blanks = totals.add(inp.figures or {})
+        for line in describe_blanks(selection.used):
+            console.print(escape(line), soft_wrap=True)
         report = totals.report(agency.strip(), year, code.strip())
         for f in check_rules(spec, report.figures):
             console.print(f"[yellow]注意：[/]汇总数据不符合规则：{f.message}")
