@@ -47,10 +47,13 @@ def test_parse_number_reads_plain_numbers_exactly(text, value):
     (".", "syntax"), ("1.2.3", "syntax"), ("0x10", "syntax"), ("٣", "syntax"), ("1e", "syntax"), ("e5", "syntax"),
 ])
 def test_parse_number_refuses_from_the_digits(text, kind):
-    start = time.perf_counter()
-    with pytest.raises(NumberError) as err:
-        parse_number(text)
-    assert time.perf_counter() - start < 0.05
+    took = []
+    for _ in range(3):  # the fastest of three: a busy shared machine is not a slow path
+        start = time.perf_counter()
+        with pytest.raises(NumberError) as err:
+            parse_number(text)
+        took.append(time.perf_counter() - start)
+    assert min(took) < 0.05
     assert err.value.kind == kind
     assert len(err.value.shown) < 50  # a message quotes a clipped text, never 5,000 digits
 
@@ -169,6 +172,10 @@ any_text = numeric_text | st.text(max_size=200) | st.sampled_from(HOSTILE + ["In
 @given(text=any_text, kind=st.sampled_from(["n", "inlineStr", "str"]), field=st.sampled_from([COUNT, FEE]))
 def test_any_text_in_any_input_cell_never_raises_and_is_quick(text, kind, field):
     value, findings, took = _value_of(kind, text, field)
+    for _ in range(3):  # a slow path is slow every time; a busy shared machine is not
+        if took < 0.05:
+            break
+        took = min(took, _value_of(kind, text, field)[2])
     assert took < 0.05, (text[:40], took)
     assert value is None or findings or isinstance(value, int | Decimal)
     if value is None:
