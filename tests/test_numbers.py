@@ -169,7 +169,7 @@ any_text = numeric_text | st.text(max_size=200) | st.sampled_from(HOSTILE + ["In
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=any_text, kind=st.sampled_from(["n", "inlineStr", "str"]), field=st.sampled_from([COUNT, FEE]))
+@given(text=any_text, kind=st.sampled_from(["n", "inlineStr", "str"]), field=st.sampled_from(SPEC.input_fields))
 def test_any_text_in_any_input_cell_never_raises_and_is_quick(text, kind, field):
     value, findings, took = _value_of(kind, text, field)
     for _ in range(3):  # a slow path is slow every time; a busy shared machine is not
@@ -199,3 +199,23 @@ def test_valid_fees_with_six_decimals_are_read_exactly(fee):
         assert value == fee, (text, findings)
         assert plain(value) == plain(fee)
         assert not [f for f in findings if f.is_error]
+
+
+_XML_OK = st.characters(blacklist_categories=("Cs", "Cc"))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(text=numeric_text | st.text(_XML_OK, max_size=60), inline=st.booleans(),
+       field=st.sampled_from(SPEC.input_fields))
+def test_any_text_in_a_returned_workbook_is_a_finding_on_its_cell(base, tmp_path, text, inline, field):
+    from xml.sax.saxutils import escape
+
+    path = _with_value(base, tmp_path / "h.xlsx", field, escape(text), inline=inline)
+    result = read_and_check(path)
+    assert result.report is not None
+    value = result.report.figures[field.id]
+    mine = [f for f in result.findings if f.fields == (field.id,) and f.is_error]
+    if value is None:
+        assert mine and mine[0].message.startswith(f"{field.sheet} 第{field.row + 1}行"), text
+    else:
+        assert field.type.minimum <= value <= field.type.maximum
