@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -673,6 +674,35 @@ def test_previous_index_takes_the_newest_of_last_years_files(tmp_path):
     assert index[f"code:{ROSTER[0].code.casefold()}"] is newest and index[f"name:{A[1]}"] is from_json
     assert (newest.agency.name, newest.year, newest.figures) == (A[0], YEAR - 1, new.figures)
     assert (from_json.agency.name, from_json.figures) == (A[1], clean_report(3, 1, year=YEAR - 1).figures)
+
+
+def test_previous_file_used_is_recorded_and_a_blank_template_never_wins(tmp_path):
+    filled = clean_report(5, 0, year=YEAR - 1)
+    write_return(tmp_path / "last" / "a填好的.xlsx", filled, day=1)
+    blank = clean_report(6, 0, year=YEAR - 1)
+    blank.figures = {k: None for k in blank.figures}
+    write_return(tmp_path / "last" / "z空白模板.xlsx", blank, day=20)  # newer, but blank
+    write_return(tmp_path / "last" / "b只有空白.xlsx", blank_of(1))
+    write_return(tmp_path / "in" / "a.xlsx", clean_report(0, 0))
+    write_return(tmp_path / "in" / "b.xlsx", clean_report(1, 1))
+    write_return(tmp_path / "in" / "c.xlsx", clean_report(2, 2))
+    res = c.collect(tmp_path / "in", ROSTER[:3], tmp_path / "out", previous=tmp_path / "last", jobs=1)
+    data = json.loads((tmp_path / "out" / c.OUTPUT_JSON).read_text(encoding="utf-8"))
+    prev = [a["previous"] for a in data["agencies"]]
+    assert prev[0] == {"file": "a填好的.xlsx", "note": ""}
+    assert prev[1] == {"file": "b只有空白.xlsx", "note": "上一年度的“b只有空白.xlsx”是未填写的空白模板，未做跨年度核对。"}
+    assert prev[2] == {"file": "", "note": "上一年度的文件夹中没有本机关的报告，未做跨年度核对。"}
+    assert res.agencies[1].note.endswith("上一年度的“b只有空白.xlsx”是未填写的空白模板，未做跨年度核对。")
+    assert res.agencies[2].status == c.OK and res.agencies[2].note == prev[2]["note"]
+    wb = openpyxl.load_workbook(tmp_path / "out" / c.OUTPUT_XLSX, read_only=True)
+    header, *body = list(wb["文件清单"].iter_rows(values_only=True))
+    assert header[-1] == "上一年度报告（跨年度核对）" and body[0][-1] == "a填好的.xlsx"
+
+
+def blank_of(index: int) -> Report:
+    r = clean_report(7, index, year=YEAR - 1)
+    r.figures = {k: None for k in r.figures}
+    return r
 
 
 def test_previous_year_returns_inside_a_zip_are_used(tmp_path):

@@ -385,6 +385,8 @@ class FileResult:
     docx: str = ""  # staged .docx, for a report without errors
     docx_problem: str = ""
     reason_in_findings: bool = False  # the reason is the message of one of the findings
+    previous_file: str = ""  # --previous: last year's report compared with (its path there)
+    previous_note: str = ""  # --previous: why the cross-year rules did not run, if they did not
 
 
 @dataclass(frozen=True)
@@ -501,9 +503,11 @@ def _fill_result(out: FileResult, result: Any, options: ReadOptions) -> None:
     findings: list[Finding] = list(result.findings or [])
     if report is not None and options.previous:
         try:
-            findings += _cross_year(report, options)
+            findings += _cross_year(report, options, out)
         except Exception:  # last year's report is broken in a way nobody foresaw: say so, go on
-            findings.append(_cross_year_failed(report, options))
+            failed = _cross_year_failed(report, options)
+            out.previous_note = failed.message
+            findings.append(failed)
     out.errors = sum(1 for f in findings if f.is_error)
     out.warnings = len(findings) - out.errors
     out.findings = [f.to_dict() for f in findings]
@@ -543,16 +547,23 @@ def _iso(value: Any) -> str:
     return str(value)
 
 
-def _cross_year(report: Report, options: ReadOptions) -> list[Finding]:
-    """Cross-year rules against last year's report of the same agency, if the folder has one."""
+def _cross_year(report: Report, options: ReadOptions, out: FileResult) -> list[Finding]:
+    """Cross-year rules against last year's report of the same agency, if the folder has one;
+    `out` records which file that was, or why the rules did not run."""
     from . import checks
 
     previous = next((options.previous[k] for k in _identity_keys(report.agency.name, report.agency.code)
                      if k in options.previous), None)
     if previous is None:
+        out.previous_note = "上一年度的文件夹中没有本机关的报告，未做跨年度核对。"
+        return []
+    out.previous_file = previous.provenance.source or ""
+    if is_blank(previous.figures):
+        out.previous_note = f"上一年度的“{out.previous_file}”是未填写的空白模板，未做跨年度核对。"
         return []
     problem = checks.previous_problem(report, previous)
     if problem is not None:
+        out.previous_note = problem.message
         return [problem]
     spec = report.spec
     codes = {r.code for r in spec.rules if r.cross_year}
@@ -571,6 +582,11 @@ def _cross_year_failed(report: Report, options: ReadOptions) -> Finding:
                 "请核对上一年度的文件，必要时重新导出；如问题仍在，请把该文件发给工具的维护人员。",
         values={"previous": source},
     )
+
+
+def is_blank(figures: Mapping[str, Number | None]) -> bool:
+    """A template sent back (or kept) without a single figure typed in."""
+    return all(v is None for v in figures.values())
 
 
 def _stage_docx(out: FileResult, report: Report, options: ReadOptions) -> None:
@@ -694,6 +710,8 @@ class FileRecord:
     docx: str = ""
     docx_problem: str = ""
     reason_in_findings: bool = False
+    previous_file: str = ""
+    previous_note: str = ""
     status: str = ""
     roster: int | None = None  # index of the roster agency it is attributed to
     candidates: tuple[int, ...] = ()  # roster agencies its name may mean, when it is not attributed
@@ -837,6 +855,8 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
         if rec.roster is not None:
             agencies[rec.roster].files.append(rec)
     for agency in agencies:
+        if agency.file is not None and agency.file.previous_note:
+            agency.note = (agency.note + "；" if agency.note else "") + agency.file.previous_note
         if agency.file is not None:
             others = [r for r in agency.files if r.status in (UNREADABLE, FOREIGN)]
             if others:
@@ -1103,7 +1123,8 @@ def index_previous(folder: Path, jobs: int = 1, limits: ArchiveLimits = DEFAULT_
     finally:
         ARCHIVES.close()
     out: dict[str, Report] = {}
-    for _, report in sorted(found, key=lambda t: t[0]):  # oldest first: the newest overwrites
+    # oldest first, the newest overwrites; a blank template never wins over a filled report
+    for _, report in sorted(found, key=lambda t: (not is_blank(t[1].figures), t[0])):
         for key in _identity_keys(report.agency.name, report.agency.code):
             out[key] = report
     return out
@@ -1238,6 +1259,7 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
             identity=res.identity, saved_at=res.saved_at, application=res.application, errors=res.errors,
             warnings=res.warnings, archive=res.archive, has_report=res.figures is not None, offset=offset,
             docx=res.docx, docx_problem=res.docx_problem, reason_in_findings=res.reason_in_findings,
+            previous_file=res.previous_file, previous_note=res.previous_note,
         ))
         done += 1
         if progress is not None:
@@ -1372,6 +1394,7 @@ def _agency_dict(agency: AgencyStatus, figures: Mapping[str, Number | None] | No
         "note": agency.note,
         "docx": agency.docx,
         "notice": agency.notice,
+        "previous": {"file": rec.previous_file, "note": rec.previous_note} if rec and (rec.previous_file or rec.previous_note) else None,
         "figures": figures,
     }
 

@@ -434,6 +434,9 @@ def _files_sheet(c: Collection) -> LongSheet:
         Column(f"模板中的{_label(spec, 'year')}", 10), Column("保存时间", 20), Column("保存软件", 16),
         Column("错误数", 7, "number"), Column("警告数", 7, "number"), Column("说明", 60),
     ]
+    previous = any(r.previous_file or r.previous_note for r in c.files)  # collect --previous
+    if previous:
+        columns.append(Column("上一年度报告（跨年度核对）", 40))
 
     def rows() -> Iterator[Sequence[Any]]:
         for rec in c.files:
@@ -441,9 +444,17 @@ def _files_sheet(c: Collection) -> LongSheet:
             yield [rec.seq + 1, rec.name, rec.size, rec.sha256, rec.status, _file_agency(c, rec), rec.match,
                    rec.identity.get("agency", ""), int(year) if year.isdigit() else year, rec.saved_at,
                    rec.application, rec.errors if rec.has_report or rec.errors else None,
-                   rec.warnings if rec.has_report or rec.warnings else None, rec.note]
+                   rec.warnings if rec.has_report or rec.warnings else None, rec.note] + (
+                [previous_text(rec)] if previous else [])
 
     return LongSheet(FILES_SHEET, columns, len(c.files), rows, status_col=4)
+
+
+def previous_text(rec: FileRecord) -> str:
+    """Which last-year report a file was compared with, and why not where it was not."""
+    if rec.previous_file and not rec.previous_note:
+        return rec.previous_file
+    return "；".join(x for x in (rec.previous_file, rec.previous_note) if x)
 
 
 def _unattributed_sheet(c: Collection) -> LongSheet:
