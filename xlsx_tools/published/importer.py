@@ -102,7 +102,11 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
     if last is not None:
         texts[last.key] = strip_tail(texts[last.key], agency_name or "")
     wrapped = doc.wrapped if doc.wrapped is not None else is_wrapped([t for v in texts.values() for t in v])
-    narrative = {k: paragraphs(v, wrapped) for k, v in texts.items()}
+    layout = {s.key: [(bool(ln.origin.get("indent")), bool(ln.origin.get("short")))
+                      for ln in lines[slice(*ranges[s.number])]]
+              for s in spec.narrative_sections if s.number in ranges}
+    narrative = {k: paragraphs(v, wrapped, layout[k][:len(v)] if doc.kind == "pdf" else None)
+                 for k, v in texts.items()}
     narrative = {k: v for k, v in narrative.items() if v}
 
     # tables

@@ -85,10 +85,23 @@ def strip_tail(lines: list[str], agency: str) -> list[str]:
     return lines
 
 
-def paragraphs(lines: list[str], wrapped: bool) -> str:
+def paragraphs(lines: list[str], wrapped: bool, layout: list[tuple[bool, bool]] | None = None) -> str:
     """The text of a section: lines joined into paragraphs (one per line in the result). In a
-    wrapped text (a PDF's) a paragraph ends at a short line ending a sentence or before a
-    sub-heading （一）; otherwise every line is a paragraph."""
+    wrapped text (a PDF's) a paragraph starts at an indented line or after a line that ends
+    short of the right margin where the layout (indent, short) is known, else after a short line
+    ending a sentence or at a sub-heading （一）; otherwise every line is a paragraph."""
+    if layout is not None:
+        out: list[str] = []
+        short_before = True
+        for ln, (indent, short) in zip(lines, layout, strict=True):
+            if not ln.strip():
+                continue
+            if indent or short_before or _ORDINAL_SUBHEAD.match(ln.strip()):
+                out.append(ln.strip())
+            else:
+                out[-1] = _join(out[-1], ln.strip())
+            short_before = short
+        return "\n".join(out)
     lines = [ln.strip() for ln in lines if ln.strip()]
     if not wrapped:
         return "\n".join(lines)

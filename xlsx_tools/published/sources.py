@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .document import Line, text_lines
+from .document import Line, is_page_furniture, text_lines
 
 MiB = 1 << 20
 
@@ -280,6 +280,7 @@ def _docx_table(tbl, lines: list[Line], counter: dict[str, int], limits: Limits,
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "section", "article", "header",
           "footer", "blockquote", "pre", "ul", "ol", "dd", "dt", "center", "title", "form"}
 _SKIP = {"script", "style", "noscript", "template", "head", "iframe", "object", "svg", "select", "button"}
+BREAK = "\u2028"
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
 
 
@@ -332,11 +333,13 @@ class _HtmlWalker:
         self.name = name
 
     def flush(self) -> None:
-        text = re.sub(r"[ \t\r\f\v\u00a0\u3000]+", " ", "".join(self.buf)).strip()
+        # newlines in the page source are spaces; <br> was recorded as BREAK
+        text = re.sub(r"[ \t\r\n\f\v\u00a0\u3000]+", " ", "".join(self.buf)).strip()
         self.buf = []
-        for piece in text.split("\n"):
-            if piece.strip():
-                self.lines.append(Line(piece.strip(), origin={"block": len(self.lines) + 1}))
+        for piece in text.split(BREAK):
+            piece = piece.strip()
+            if piece and not is_page_furniture(piece):
+                self.lines.append(Line(piece, origin={"block": len(self.lines) + 1}))
 
     def walk(self, el) -> None:
         tag = el.tag if isinstance(el.tag, str) else None
@@ -350,8 +353,10 @@ class _HtmlWalker:
             self.table(el)
             return
         if tag == "br":
-            self.buf.append("\n")
+            self.buf.append(BREAK)
             return
+        if (el.get("title") or "").lower() in ("header", "footer") or "footer" in (el.get("class") or "").lower():
+            return  # LibreOffice's page header/footer (page numbers), a site's footer
         if tag in _BLOCK:
             self.flush()
         if el.text:

@@ -1,0 +1,134 @@
+"""Issue 12 round trips through a real LibreOffice: our own `docx` output for random figures ->
+PDF, HTML (StarWriter) -> import gives every figure back; the same through pdftotext -layout.
+Conversions run once per module (the machine is shared)."""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from import_fixtures import make_report, report_text
+
+from xlsx_tools import office
+from xlsx_tools.docx_report import write_docx
+from xlsx_tools.published import import_file
+from xlsx_tools.report import Report
+from xlsx_tools.spec import load_format
+
+pytestmark = [
+    pytest.mark.libreoffice,
+    pytest.mark.skipif(office.find_soffice() is None, reason="LibreOffice (soffice) 未安装，跳过真实办公软件测试"),
+    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) 未安装"),
+]
+pytest.importorskip("pdfplumber")
+
+SPEC = load_format()
+
+
+@dataclass
+class Converted:
+    report: Report
+    docx: Path
+    pdf: Path
+    html: Path
+    text_pdf: Path  # a PDF without table rules (a text file printed by Writer)
+    text_report: Report
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory) -> Converted:
+    out = tmp_path_factory.mktemp("lo")
+    rep = make_report(seed=random.Random(7).randint(0, 10**6), agency="某某市某某区人民政府办公室", year=2023)
+    rep.figures["t2.item8.fees.amount"] = Decimal("24252.3111")
+    docx = write_docx(rep, out / "报告.docx", signature=True, date="2024年1月16日")
+    pdf = office.convert(docx, "pdf", out)
+    html = office.convert(docx, "html:HTML (StarWriter)", out)
+    text_rep = make_report(seed=99, agency="某某县统计局", year=2021)
+    txt = out / "文本.txt"
+    txt.write_text(report_text(text_rep, "spaces"), encoding="utf-8")
+    text_pdf = office.convert(txt, "pdf", out)
+    return Converted(rep, docx, pdf, html, text_pdf, text_rep)
+
+
+def wrong(expected: Report, r) -> list:
+    assert r.report is not None, r.findings
+    return [(f.id, expected.figures[f.id], r.report.figures[f.id]) for f in SPEC.fields
+            if r.report.figures[f.id] != expected.figures[f.id]]
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_docx_to_pdf_gives_every_figure_back(converted):
+    r = import_file(converted.pdf)
+    assert wrong(converted.report, r) == []
+    assert (r.agency, r.year) == ("某某市某某区人民政府办公室", 2023)
+    assert r.source_block["kind"] == "pdf" and r.source_block["pages"] >= 3
+    assert r.source_block["figures_found"] == 200
+    origin = r.source_block["figures"]["t3.granted.natural_person"]
+    assert origin["page"] >= 1 and origin["row"] >= 1 and origin["column"] == 4
+    for k, v in converted.report.narrative.items():  # paragraphs as written, line breaks of the PDF undone
+        assert squash(r.report.narrative[k]) == squash(v)
+        assert r.report.narrative[k].count("\n") == v.count("\n")
+    assert not r.has_errors, r.findings
+
+
+def test_docx_to_html_gives_every_figure_back(converted):
+    r = import_file(converted.html)
+    assert wrong(converted.report, r) == []
+    assert (r.agency, r.year) == ("某某市某某区人民政府办公室", 2023)
+    assert r.report.narrative == converted.report.narrative
+    assert not r.has_errors
+
+
+def test_pdftotext_layout_gives_every_figure_back(converted, tmp_path):
+    txt = tmp_path / "layout.txt"
+    subprocess.run(["pdftotext", "-layout", str(converted.pdf), str(txt)], check=True)
+    r = import_file(txt)
+    assert r.source_block["text_style"] == "layout"
+    assert wrong(converted.report, r) == []
+    assert (r.agency, r.year) == ("某某市某某区人民政府办公室", 2023)
+
+
+def test_pdftotext_plain_never_misreads(converted, tmp_path):
+    """pdftotext without -layout prints tables column by column, figures apart from their labels.
+    What cannot be placed with certainty is reported as not found, never guessed."""
+    txt = tmp_path / "plain.txt"
+    subprocess.run(["pdftotext", str(converted.pdf), str(txt)], check=True)
+    r = import_file(txt)
+    misread = [w for w in wrong(converted.report, r) if w[2] is not None]
+    assert misread == []
+    missing = {f.fields[0] for f in r.findings if f.code == "IMPORT_NOT_FOUND" and f.fields}
+    assert missing == {w[0] for w in wrong(converted.report, r)} - {
+        fid for fid, o in r.source_block["figures"].items() if o["state"] in ("blank", "not_applicable")}
+
+
+def test_a_pdf_without_table_rules(converted):
+    r = import_file(converted.text_pdf)
+    assert wrong(converted.text_report, r) == []
+    assert (r.agency, r.year) == ("某某县统计局", 2021)
+
+
+def test_pdf_import_time_against_the_library(converted):
+    """The import of a 4-page report costs about what pdfplumber's own text extraction costs
+    (the figures are printed by benchmarks/bench_import.py)."""
+    import time
+
+    import pdfplumber
+
+    t = time.perf_counter()
+    with pdfplumber.open(converted.pdf) as pdf:
+        for page in pdf.pages:
+            page.extract_text()
+    lib = time.perf_counter() - t
+    t = time.perf_counter()
+    import_file(converted.pdf)
+    ours = time.perf_counter() - t
+    assert ours < 10 * lib + 2.0
