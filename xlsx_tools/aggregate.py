@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from .fsutil import os_error_text
 from .jsonio import read_json
@@ -268,9 +269,12 @@ def _result_input(res) -> Input:
 
 
 def write_aggregate(report: Report, out: str | Path, *, password: str | None = None,
-                    sources: Sequence[Input] = (), spec: FormatSpec | None = None) -> Path:
+                    sources: Sequence[Input] = (), spec: FormatSpec | None = None,
+                    title: str | None = None, extra_fields: Mapping[str, Any] | None = None) -> Path:
     """Write the combined Report as .xlsx (the official workbook, pre-filled), .json (the Report
-    JSON, as `export` writes it) or .docx (the official document)."""
+    JSON, as `export` writes it) or .docx (the official document). `title` replaces the report's
+    title (agency name + "2025年政府信息公开工作年度报告"); `extra_fields` go into the JSON's
+    "aggregate" object (e.g. the roster's included and left-out agencies)."""
     out = Path(out)
     suffix = out.suffix.lower()
     spec = spec or report.spec
@@ -284,18 +288,21 @@ def write_aggregate(report: Report, out: str | Path, *, password: str | None = N
                         for s in sources],
             "blanks": sum(s.blanks for s in sources),
         }}
+        if title:
+            extra["aggregate"]["title"] = title
+        extra["aggregate"].update(extra_fields or {})
         atomic_write_text(out, report.to_json(extra=extra) + "\n")
         return out
     if suffix == ".xlsx":
         from .template import generate_password, write_template
 
         write_template(out, agency=report.agency.name, code=report.agency.code, year=report.year,
-                       password=password or generate_password(), report=report, spec=spec)
+                       password=password or generate_password(), report=report, spec=spec, title=title or "")
         return out
     if suffix == ".docx":
         from .docx_report import write_docx
 
-        return write_docx(report, out, spec=spec, strict=False)
+        return write_docx(report, out, spec=spec, strict=False, title=title)
     raise AggregateError(f"输出文件 {out.name} 的扩展名应为 .xlsx、.json 或 .docx。")
 
 

@@ -124,13 +124,14 @@ def stage_collect(ctx: Any) -> None:
     totals = Aggregator(ctx.spec)
     for inp in selection.used:
         totals.add(inp.figures or {})
-    district = samples.SAMPLE_ROSTER[0][0].removesuffix("政务服务中心") + "（汇总）"
+    district = samples.SAMPLE_ROSTER[0][0].removesuffix("政务服务中心")
+    title = f"{district}{ctx.spec.report_title.format(year=ctx.year)}（汇总）"
     combined = totals.report(district, ctx.year)
     combined.narrative = narrative(combined.figures, ctx.year)
     ctx.results["aggregate"] = combined
     for suffix, what in ((".xlsx", "官方表格格式的工作簿"), (".json", "报告 JSON"), (".docx", "公文格式 Word")):
         path = write_aggregate(combined, base / f"汇总{suffix}", password=ctx.password, sources=selection.used,
-                               spec=ctx.spec)
+                               spec=ctx.spec, title=title)
         ctx.wrote(path, f"{len(selection.used)} 个机关的汇总（{what}）")
 
     for line in result.summary_lines():

@@ -131,12 +131,13 @@ class IncompleteReport(ValueError):
 
 
 def build_document(report: Report, *, spec: FormatSpec | None = None, signature: bool = False,
-                   date: str | dt.date | None = None, strict: bool = True) -> Document:
+                   date: str | dt.date | None = None, strict: bool = True, title: str | None = None) -> Document:
     """The report as a python-docx Document in 公文 format.
 
     `signature` adds the agency name and date under the text (GB/T 9704-2012 7.3.5.2); the date
     is `date`, else the report's 成文日期 (contact["report_date"]), else today. With `strict`
-    (the default) a required section without text raises IncompleteReport.
+    (the default) a required section without text raises IncompleteReport. `title` replaces
+    the title (agency name + report title), e.g. for a district's aggregate.
     """
     spec = spec or report.spec
     if strict:
@@ -152,7 +153,7 @@ def build_document(report: Report, *, spec: FormatSpec | None = None, signature:
     body = doc.element.body
     for p in body.findall(qn("w:p")):
         body.remove(p)
-    _title(doc, report, spec)
+    _title(doc, report, spec, title)
     _paragraph(doc, opening_paragraph(report, spec), BODY)
     for section in spec.sections:
         _paragraph(doc, section.heading, HEADING1)
@@ -167,7 +168,7 @@ def build_document(report: Report, *, spec: FormatSpec | None = None, signature:
                 _narrative_paragraph(doc, text)
     if signature:
         _signature(doc, report, date)
-    _core_properties(doc, report, spec)
+    _core_properties(doc, report, spec, title)
     return doc
 
 
@@ -399,10 +400,10 @@ def _ppr(style: BaseStyle):
     return style.element.get_or_add_pPr()
 
 
-def _core_properties(doc: Document, report: Report, spec: FormatSpec) -> None:
+def _core_properties(doc: Document, report: Report, spec: FormatSpec, title: str | None = None) -> None:
     """File properties as Word shows them (python-docx's template says "python-docx", 2013)."""
     props = doc.core_properties
-    props.title = report.agency.name + spec.report_title.format(year=report.year)
+    props.title = title or report.agency.name + spec.report_title.format(year=report.year)
     props.author = props.last_modified_by = report.agency.name
     props.language = "zh-CN"
     props.comments = f"{spec.title}（{spec.document}）"
@@ -443,10 +444,12 @@ def _paragraph(doc: Document, text: str, sd: StyleDef) -> Paragraph:
     return Paragraph(p, doc._body)
 
 
-def _title(doc: Document, report: Report, spec: FormatSpec) -> None:
+def _title(doc: Document, report: Report, spec: FormatSpec, title: str | None = None) -> None:
     """7.3.1: 2号小标宋, centred, agency name and report title on two lines of one title; an
-    agency name longer than a line is itself broken into balanced lines (title_lines)."""
-    lines = [*title_lines(report.agency.name), spec.report_title.format(year=report.year)]
+    agency name longer than a line is itself broken into balanced lines (title_lines). A given
+    `title` is laid out in balanced lines of its own."""
+    lines = (title_lines(title) if title else
+             [*title_lines(report.agency.name), spec.report_title.format(year=report.year)])
     p = _paragraph(doc, lines[0], TITLE)
     for line in lines[1:]:
         p.add_run().add_break()

@@ -537,11 +537,13 @@ def write_template(
     spec: FormatSpec | None = None,
     narrative_parts: Mapping[str, str] | None = None,
     created: datetime | None = None,
+    title: str = "",
 ) -> TemplateInfo:
     """Write the locked template of one agency to `path` (atomically) and describe it.
 
     `report` pre-fills the inputs (figures, contact, narrative) and the cached formula results;
-    `contact` overrides the report's contact details."""
+    `contact` overrides the report's contact details; `title` replaces the workbook's title
+    (agency name + report title)."""
     agency = (agency or "").strip()
     if not agency:
         raise TemplateError("机关名称不能为空。")
@@ -559,7 +561,7 @@ def write_template(
 
     path = Path(path)
     with fsutil.atomic_path(path) as tmp:
-        _write(tmp, plan, info_values, figures, narrative_parts or {}, password, deadline, created)
+        _write(tmp, plan, info_values, figures, narrative_parts or {}, password, deadline, created, title)
         os.chmod(tmp, FILE_MODE)
     return TemplateInfo(
         path=path, agency=agency, code=code or "", year=year, sha256=fsutil.sha256_file(path),
@@ -568,13 +570,13 @@ def write_template(
 
 
 def _write(target: Path, plan: _Plan, info: Mapping[str, Any], figures: Mapping[str, Number | None],
-           parts: Mapping[str, str], password: str, deadline: str, created: datetime) -> None:
+           parts: Mapping[str, str], password: str, deadline: str, created: datetime, title: str = "") -> None:
     spec = plan.spec
     wb = _Workbook(str(target), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     wb.structure_password_hash = _password_hash(password)
     fmt = _formats(wb)
     agency, year = info["agency"], info["year"]
-    title = f"{agency} {spec.report_title.format(year=year)}"
+    title = title or f"{agency} {spec.report_title.format(year=year)}"
     wb.set_properties({"title": title, "subject": spec.title, "author": meta.GENERATOR,
                        "company": agency, "comments": spec.document, "created": created.replace(tzinfo=None)})
 

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from ..console import console, fail
 from ..fsutil import os_error_text, output_clash
+from .paths import require_file, require_not_folder
 
 
 def register(app: typer.Typer) -> None:
@@ -21,8 +22,15 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option(
             "--output", "-o", metavar="文件", help="输出文件：.xlsx（官方表格格式的工作簿）、.json（报告 JSON）或 .docx（公文格式 Word 报告）。",
             show_default=False)] = None,
-        agency: Annotated[str, typer.Option("--agency", "-a", metavar="机关名称", help="汇总报告的机关名称，如“XX区（汇总）”。",
+        agency: Annotated[str, typer.Option("--agency", "-a", metavar="机关名称", help="汇总报告的机关名称，如“XX区人民政府办公室”（写入基本信息和开头一段）。",
                                             show_default=False)] = "",
+        title: Annotated[str, typer.Option("--title", "-t", metavar="标题", help=(
+            "汇总报告的标题，如“XX区2025年政府信息公开工作年度报告（汇总）”；不指定时为“机关名称 + 2025年政府信息公开工作年度报告”。"),
+            show_default=False)] = "",
+        roster: Annotated[Path | None, typer.Option(
+            "--roster", "-r", metavar="名单文件", help=(
+                "机关名单（CSV）或生成模板时的 manifest.csv：只汇总名单中的机关，并列出计入和未计入的机关（未计入的说明原因）。"),
+            show_default=False)] = None,
         year: Annotated[int | None, typer.Option("--year", "-y", metavar="年度", help="报告年度；其他年度的报告不计入。",
                                                  show_default=False)] = None,
         code: Annotated[str, typer.Option("--code", metavar="代码", help="汇总报告的机关代码（可不填）。")] = "",
@@ -53,24 +61,42 @@ def register(app: typer.Typer) -> None:
         from ..template import TemplateError, generate_password
 
         if not inputs:
-            fail("请指定要汇总的文件或文件夹，例如：xlsx-tools aggregate 回收/ -o 汇总.xlsx --agency \"XX区（汇总）\" --year 2025")
+            fail("请指定要汇总的文件或文件夹，例如：xlsx-tools aggregate 回收/ -o 汇总.xlsx --agency XX区 --year 2025")
         if output is None:
             fail("请用 -o 指定输出文件（.xlsx、.json 或 .docx）。")
+        require_not_folder(output, "输出文件（.xlsx、.json 或 .docx）", "汇总.xlsx")
         if output.suffix.lower() not in OUTPUT_SUFFIXES:
             fail(f"输出文件「{output.name}」的扩展名应为 .xlsx、.json 或 .docx。")
         if not agency.strip():
-            fail("请用 --agency 指定汇总报告的机关名称，如 --agency \"XX区（汇总）\"。")
+            fail("请用 --agency 指定汇总报告的机关名称，如 --agency XX区人民政府办公室；报告标题另用 --title 指定。")
         if year is None:
             fail("请用 --year 指定报告年度，如 --year 2025。")
-        if clash := output_clash([output], inputs):
+        if roster is not None:
+            require_file(roster, "名单文件", "manifest.csv 或 机关名单.csv")
+        if clash := output_clash([output], [*inputs, *([roster] if roster else [])]):
             fail(clash)
         spec = load_format()
+        rows = None
+        if roster is not None:
+            from ..roster import RosterError, read_roster
+
+            try:
+                rows = read_roster(roster, spec)
+            except RosterError as e:
+                fail(str(e))
         try:
             read = list(read_inputs(inputs, jobs=jobs or os.cpu_count() or 1))
         except AggregateError as e:
             fail(str(e))
         selection = select(read, year=year, format_id=spec.id, include_errors=include_errors)
+        scope = None
+        if rows is not None:
+            from ..aggregate_scope import limit_to_roster
+
+            scope = limit_to_roster(selection, rows, roster.name)
         for line in describe(selection):
+            console.print(line)
+        for line in scope.lines() if scope is not None else ():
             console.print(line)
         if not selection.used:
             console.print("[bold red]没有可汇总的报告[/]：请检查年度（--year）和文件；有错误的报告需加 --include-errors 才计入。")
@@ -86,7 +112,8 @@ def register(app: typer.Typer) -> None:
         if output.suffix.lower() == ".xlsx" and password is None:
             password = generate_password()
         try:
-            write_aggregate(report, output, password=password, sources=selection.used, spec=spec)
+            write_aggregate(report, output, password=password, sources=selection.used, spec=spec,
+                            title=title.strip() or None, extra_fields=scope.as_json() if scope is not None else None)
         except (AggregateError, TemplateError) as e:
             fail(str(e))
         except OSError as e:
