@@ -96,7 +96,7 @@ def test_huge_number_in_a_cell_is_an_error_naming_the_cell(base, tmp_path, field
     result = read_and_check(path)
     assert result.report is not None
     mine = [f for f in result.findings if f.fields == (field.id,)]
-    assert [f.code for f in mine] == ["TOO_LARGE"]
+    assert [f.code for f in mine] == ["NUMBER_TOO_LARGE"]
     where = f"{field.sheet} 第{field.row + 1}行{field.label}（{field.cell}）"
     assert mine[0].message.startswith(where + "填写了 ")
     assert "数字过大" in mine[0].message and "请核对" in mine[0].message
@@ -120,7 +120,7 @@ def test_tiny_and_long_numbers_are_errors_too(base, tmp_path):
 def test_huge_number_typed_as_text_is_named_too(base, tmp_path):
     path = _with_value(base, tmp_path / "x.xlsx", COUNT, "1" * 5000, inline=True)
     mine = [f for f in read_and_check(path).findings if f.fields == (COUNT.id,)]
-    assert [f.code for f in mine] == ["TOO_LARGE"]
+    assert [f.code for f in mine] == ["NUMBER_TOO_LARGE"]
     assert "（共 5000 个字符）" in mine[0].message
 
 
@@ -128,10 +128,10 @@ def test_maximum_comes_from_the_format_file(base, tmp_path):
     assert COUNT.type.maximum == 10**9 and FEE.type.maximum == 10**8
     for field, ok, over in ((COUNT, "1000000000", "1000000001"), (FEE, "100000000", "100000000.000001")):
         assert not [f for f in read_and_check(_with_value(base, tmp_path / "a.xlsx", field, ok)).findings
-                    if f.fields == (field.id,) and f.code == "TOO_LARGE"]
+                    if f.fields == (field.id,) and f.code == "NUMBER_TOO_LARGE"]
         mine = [f for f in read_and_check(_with_value(base, tmp_path / "b.xlsx", field, over)).findings
                 if f.fields == (field.id,)]
-        assert [f.code for f in mine] == ["TOO_LARGE"]
+        assert [f.code for f in mine] == ["NUMBER_TOO_LARGE"]
         assert f"上限为 {field.type.maximum} {field.type.unit}" in mine[0].message
 
 
@@ -139,7 +139,7 @@ def test_a_report_built_in_code_with_a_huge_value_is_a_finding_not_a_crash():
     rep = fx.report(3)
     rep.figures[FEE.id] = Decimal("1E+30")
     rep.figures[COUNT.id] = Decimal("1E+5000")
-    found = [f for f in check_report(rep) if f.severity == ERROR and f.code == "TOO_LARGE"]
+    found = [f for f in check_report(rep) if f.severity == ERROR and f.code == "NUMBER_TOO_LARGE"]
     assert {f.fields for f in found} == {(FEE.id,), (COUNT.id,)}
 
 

@@ -3,8 +3,8 @@ as errors, §3.2 as warnings, cross-year ones when last year's report is given),
 sections, and numbers stated in the narrative against the tables. Small independent checks whose
 findings accumulate; nothing here knows a label or a cell by heart.
 
-Codes: BLANK, NEGATIVE, TOO_LARGE, NOT_INTEGER, TOO_MANY_DECIMALS, TOO_MANY_DIGITS (value domains, for Reports that did not
-come through the reader, e.g. JSON); every rule code of the format file; NARRATIVE_EMPTY;
+Codes: BLANK, NEGATIVE, NUMBER_TOO_LARGE, NOT_INTEGER, TOO_MANY_DECIMALS, TOO_MANY_DIGITS (value
+domains, for Reports that did not come through the reader, e.g. JSON); every rule code of the format file; NARRATIVE_EMPTY;
 every text-check code of the format file; PREV_OTHER_FORMAT, PREV_OTHER_YEAR, PREV_OTHER_AGENCY
 (warnings: last year's report does not fit, cross-year rules skipped).
 """
@@ -54,7 +54,7 @@ def domain_problem(f: Field, v: Number) -> tuple[str, str] | None:
 def too_large(f: Field, shown: str) -> tuple[str, str]:
     t = f.type
     noun = "件数" if t.kind == "integer" else "金额"
-    return "TOO_LARGE", f"填写了 {shown}，数字过大（{noun}上限为 {fmt_number(t.maximum)} {t.unit}），请核对。"
+    return "NUMBER_TOO_LARGE", f"填写了 {shown}，数字过大（{noun}上限为 {fmt_number(t.maximum)} {t.unit}），请核对。"
 
 
 def not_integer(f: Field, shown: str) -> tuple[str, str]:

@@ -77,7 +77,7 @@ def check_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
             depth += 1
             if depth > max_depth:
                 line = text.count("\n", 0, m.start()) + 1
-                raise JsonError(f"嵌套层数超过 {max_depth} 层（第 {line} 行），不是本工具导出的 JSON")
+                raise JsonError(f"嵌套层数超过 {max_depth} 层（第 {line} 行）")
         elif c in "]}":
             depth -= 1
 
@@ -93,7 +93,7 @@ def loads(text: str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) 
     except json.JSONDecodeError as e:
         raise JsonError(f"不是有效的 JSON（第 {e.lineno} 行第 {e.colno} 列）") from None
     except RecursionError:  # a depth check above makes this unreachable; kept as a last guard
-        raise JsonError("嵌套层数过多，不是本工具导出的 JSON") from None
+        raise JsonError("嵌套层数过多") from None
 
 
 def read_json(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Any:

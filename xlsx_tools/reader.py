@@ -13,7 +13,7 @@ Finding codes (see also intake and checks):
   structure  SHEET_MISSING (error for a data sheet, warning otherwise), SHEET_RENAMED, SHEET_ADDED,
              NAME_MISSING, NAME_MOVED, PROTECTION_REMOVED (warnings), LABEL_CHANGED, ROWS_SHIFTED (errors)
   formulas   FORMULA_OVERWRITTEN, FORMULA_CHANGED (errors), CACHED_MISMATCH (warning)
-  values     BLANK (error; warning with blank_as_zero), NOT_A_NUMBER, NEGATIVE, TOO_LARGE, NOT_INTEGER,
+  values     BLANK (error; warning with blank_as_zero), NOT_A_NUMBER, NEGATIVE, NUMBER_TOO_LARGE, NOT_INTEGER,
              TOO_MANY_DECIMALS, TOO_MANY_DIGITS (errors), TEXT_NUMBER, INPUT_FORMULA (warnings)
 
 ReadResult.kind: "ok" (a Report was read; it may still have findings), "unreadable" (not a
