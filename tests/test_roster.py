@@ -225,11 +225,17 @@ def test_write_batch_and_manifest(tmp_path, spec):
     raw = (tmp_path / "out" / MANIFEST_NAME).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 CSV correctly only with a BOM
     lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert lines[0] == ["机关名称", "机关代码", "文件名", "sha256", "模板指纹", "保护密码"]
-    assert lines[4][:3] == ["沙坡头区司法局/二处", "", "沙坡头区司法局_二处.xlsx"]
+    # every roster column is kept, so that the manifest is a full roster for collect
+    assert lines[0] == ["机关名称", "机关代码", "联系人", "联系电话", "电子邮箱", "文件名", "sha256", "模板指纹", "保护密码",
+                        "填报截止日期"]
+    assert lines[4][:6] == ["沙坡头区司法局/二处", "", "", "", "", "沙坡头区司法局_二处.xlsx"]
+    assert lines[1][2:5] == ["王五", "0955-1234567", "jyj@example.cn"] and lines[3][2] == "赵六"
     for info, line in zip(infos, lines[1:], strict=True):
-        assert line == [info.agency, info.code, info.path.name, sha256_file(info.path), template_fingerprint(spec),
-                        "batch-pw"]
+        assert line[:2] + line[5:] == [info.agency, info.code, info.path.name, sha256_file(info.path),
+                                       template_fingerprint(spec), "batch-pw", "2026年1月31日"]
+    as_roster = read_roster(tmp_path / "out" / MANIFEST_NAME, spec)
+    assert as_roster[0].contact == {"contact_person": "王五", "phone": "0955-1234567", "email": "jyj@example.cn"}
+    assert as_roster[0].extra["填报截止日期"] == "2026年1月31日"
     wb = openpyxl.load_workbook(infos[0].path)
     assert wb["表三"].protection.password == hash_password("batch-pw")
     info_sheet = wb[spec.info_sheet]

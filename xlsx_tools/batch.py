@@ -199,6 +199,7 @@ def add_to_batch(
         values.update({labels[k]: v for k, v in row.contact.items() if k in labels})
         values.update(getattr(row, "extra", None) or {})
         values.update(zip(MANIFEST_EXTRA_COLUMNS, (name, info.sha256, info.fingerprint, info.password), strict=True))
+        values[DEADLINE_LABEL] = deadline or ""
         lines.append([values.get(h, "") for h in manifest.header])
         if progress is not None:
             progress(info)

@@ -935,15 +935,30 @@ def write_batch(
         infos.append(info)
         if progress is not None:
             progress(info)
-    write_manifest(outdir / MANIFEST_NAME, infos, spec)
+    write_manifest(outdir / MANIFEST_NAME, infos, spec, rows=rows, deadline=deadline,
+                   columns=getattr(roster_rows, "columns", None))
     return infos
 
 
-def write_manifest(path: str | Path, infos: Sequence[TemplateInfo], spec: FormatSpec | None = None) -> Path:
+def write_manifest(path: str | Path, infos: Sequence[TemplateInfo], spec: FormatSpec | None = None, *,
+                   rows: Sequence[RosterRow] = (), deadline: str = "", columns: Sequence[str] | None = None) -> Path:
+    """manifest.csv: 机关名称, 机关代码, every other column of the roster (联系人, 联系电话, 简称, ...
+    in the roster's order, so that the manifest can be the roster of `collect`), 文件名, sha256,
+    模板指纹, 保护密码, and 填报截止日期 when there is one."""
     spec = spec or load_format()
     labels = {f.key: f.label for f in spec.info_fields}
-    data = csv_bytes([[labels["agency"], labels["code"], *MANIFEST_EXTRA_COLUMNS]]
-                     + [[i.agency, i.code, i.path.name, i.sha256, i.fingerprint, i.password] for i in infos])
+    own = [labels["agency"], labels["code"], *MANIFEST_EXTRA_COLUMNS, DEADLINE_LABEL]
+    values = [{**{labels[k]: v for k, v in r.contact.items() if k in labels}, **dict(r.extra)} for r in rows]
+    middle = [c for c in (columns or []) if c not in own]
+    for v in values:
+        middle += [c for c in v if c not in own and c not in middle]
+    header = [labels["agency"], labels["code"], *middle, *MANIFEST_EXTRA_COLUMNS] + ([DEADLINE_LABEL] if deadline else [])
+    body = []
+    for n, i in enumerate(infos):
+        extra = values[n] if n < len(values) else {}
+        body.append([i.agency, i.code, *(extra.get(c, "") for c in middle), i.path.name, i.sha256, i.fingerprint,
+                     i.password] + ([deadline] if deadline else []))
+    data = csv_bytes([header] + body)
     with fsutil.atomic_path(path) as tmp:
         tmp.write_bytes(data)
         os.chmod(tmp, FILE_MODE)
