@@ -151,7 +151,7 @@ def test_an_exception_in_a_worker_becomes_that_files_result(tmp_path, monkeypatc
     monkeypatch.setattr(c, "_fill_result", broken_fill)
     res = c.collect(root, ROSTER[:2], tmp_path / "out", jobs=1)
     files = files_by_name(tmp_path / "out")
-    assert files["a.xlsx"]["status"] == c.UNREADABLE
+    assert files["a.xlsx"]["status"] == c.INTERNAL
     assert files["a.xlsx"]["note"] == c.INTERNAL_NOTE and "ZeroDivisionError" not in files["a.xlsx"]["note"]
     assert files["a.xlsx"]["sha256"]  # still identified
     assert [a.status for a in res.agencies] == [c.MISSING, c.OK]  # its file is listed, not attributed

@@ -93,6 +93,7 @@ class Input:
     reason: str = ""  # why not used (Chinese)
     sources: tuple[tuple[str, str], ...] = ()  # (agency, code) summed in it, for an aggregate JSON
     blanks: int = 0  # blank input cells summed as 0 (only a report with errors, --include-errors)
+    internal: bool = False  # a bug of ours kept this file from being read (exit status 4)
     figures: dict[str, Number | None] | None = field(default=None, repr=False)
 
 
@@ -257,6 +258,7 @@ def _result_input(res) -> Input:
         inp.year = int(ident.get("year", ""))
     except ValueError:
         inp.year = None
+    inp.internal = res.kind == "internal"
     if res.figures is None:
         inp.reason = res.reason or "无法读取。"
         return inp

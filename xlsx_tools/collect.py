@@ -47,12 +47,14 @@ from .spec import FormatSpec, Number, load_format
 OK, WARN, ERR, MISSING = "合格", "有警告", "有错误", "未提交"
 DUPLICATE, UNREADABLE, FOREIGN, ARCHIVE = "重复提交", "无法读取", "非本次模板", "压缩包"
 SYSTEM = "系统文件"  # Thumbs.db, ~$ lock files, __MACOSX/…: listed, never read nor attributed
+INTERNAL = "内部错误"  # a bug of ours stopped this file's check: not the agency's fault, sent to maintainers
 AGENCY_STATUSES = (OK, WARN, ERR, MISSING)
-FILE_STATUSES = (OK, WARN, ERR, DUPLICATE, UNREADABLE, FOREIGN, ARCHIVE, SYSTEM)
+FILE_STATUSES = (OK, WARN, ERR, DUPLICATE, UNREADABLE, INTERNAL, FOREIGN, ARCHIVE, SYSTEM)
 ACCEPTED = (OK, WARN)
 STATUS_CODES = {
     OK: "ok", WARN: "warning", ERR: "error", MISSING: "missing",
     DUPLICATE: "duplicate", UNREADABLE: "unreadable", FOREIGN: "foreign", ARCHIVE: "archive", SYSTEM: "system",
+    INTERNAL: "internal",
 }
 BY_IDENTITY, BY_NAME = "模板标识", "文件名"
 
@@ -431,7 +433,7 @@ def _hash_limits(limits: ArchiveLimits) -> ArchiveLimits:
 
 
 INTERNAL_NOTE = ("处理此文件时出现内部错误（是本工具的问题，不是文件的问题），此文件未能检查，其他文件照常处理。"
-                 "请把此文件发给工具的维护人员。")
+                 "请把此文件发给维护人员。")
 
 
 def process_item(item: Item, options: ReadOptions) -> FileResult:
@@ -440,7 +442,7 @@ def process_item(item: Item, options: ReadOptions) -> FileResult:
     try:
         return _process_item(item, options)
     except Exception:
-        out = FileResult(seq=item.seq, name=item.name, size=item.size, kind="unreadable", reason=INTERNAL_NOTE)
+        out = FileResult(seq=item.seq, name=item.name, size=item.size, kind="internal", reason=INTERNAL_NOTE)
         try:
             out.sha256 = _hash_chain(item, options.limits)
         except Exception:
@@ -471,9 +473,9 @@ def _process_item(item: Item, options: ReadOptions) -> FileResult:
         return out
     try:
         result = _read(source, item.name, options)
-    except Exception as e:  # a reader bug must not lose the file: report it as unreadable
-        out.kind = "unreadable"
-        out.reason = f"读取时出现内部错误（{type(e).__name__}），请把此文件发给工具的维护人员。"
+    except Exception:  # a reader bug must not lose the file, nor be blamed on it
+        out.kind = "internal"
+        out.reason = INTERNAL_NOTE
         out.sha256 = hashlib.sha256(source).hexdigest() if isinstance(source, bytes) else _hash_chain(item, options.limits)
         return out
     _fill_result(out, result, options)
@@ -828,7 +830,7 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
             rec.reason, rec.reason_in_findings = "文件中没有模板标识，" + _unplaced(roster, found), False
             rec.note = rec.reason
             continue
-        rec.status = FOREIGN if rec.kind == "foreign" else UNREADABLE
+        rec.status = {"foreign": FOREIGN, "internal": INTERNAL}.get(rec.kind, UNREADABLE)
         rec.note = rec.reason
         if rec.roster is not None:
             rec.note += f"（按文件名对应到“{roster.rows[rec.roster].agency}”）"
@@ -858,7 +860,7 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
         if agency.file is not None and agency.file.previous_note:
             agency.note = (agency.note + "；" if agency.note else "") + agency.file.previous_note
         if agency.file is not None:
-            others = [r for r in agency.files if r.status in (UNREADABLE, FOREIGN)]
+            others = [r for r in agency.files if r.status in (UNREADABLE, INTERNAL, FOREIGN)]
             if others:
                 extra = "；另有不能使用的文件：" + "、".join(f"“{r.name}”" for r in others)
                 agency.note = (agency.note + extra) if agency.note else extra.lstrip("；")
@@ -866,7 +868,10 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
         if agency.files:  # only unusable files: the agency sent something, it must send again
             agency.status = ERR
             first = agency.files[0]
-            agency.note = "提交的文件无法使用：" + quoted_reason(first.name, first.reason)
+            if first.status == INTERNAL:  # not the agency's fault: it need not send again
+                agency.note = "提交的文件未能检查（本工具内部出错，不是文件的问题）：" + quoted_reason(first.name, first.reason)
+            else:
+                agency.note = "提交的文件无法使用：" + quoted_reason(first.name, first.reason)
             if first.match == BY_NAME:
                 agency.note += "（按文件名对应到本机关）"
             if len(agency.files) > 1:
@@ -979,7 +984,12 @@ class Collection:
     @property
     def ok(self) -> bool:
         """Every roster agency submitted, and nothing submitted has errors (exit status 0)."""
-        return all(a.status in ACCEPTED for a in self.agencies)
+        return all(a.status in ACCEPTED for a in self.agencies) and not self.internal
+
+    @property
+    def internal(self) -> list[FileRecord]:
+        """Files a bug of ours kept from being checked (exit status 4)."""
+        return [r for r in self.files if r.status == INTERNAL]
 
     def summary_lines(self, max_names: int | None = 20) -> list[str]:
         c = self.counts()
@@ -997,7 +1007,7 @@ class Collection:
         fc = self.file_counts()
         inside = sum(1 for r in self.files if "!" in r.name)
         files = f"共找到 {len(self.files)} 个文件" + (f"（其中压缩包内 {inside} 个）" if inside else "")
-        extra = [f"{s} {fc[s]}" for s in (DUPLICATE, UNREADABLE, FOREIGN, ARCHIVE) if fc[s]]
+        extra = [f"{s} {fc[s]}" for s in (DUPLICATE, UNREADABLE, INTERNAL, FOREIGN, ARCHIVE) if fc[s]]
         if fc[SYSTEM]:
             extra.append(f"{SYSTEM} {fc[SYSTEM]}（已忽略）")
         unplaced = len(self.unattributed())
@@ -1450,6 +1460,6 @@ __all__ = [
     "ACCEPTED", "AGENCY_STATUSES", "ARCHIVE", "ArchiveLimits", "BY_IDENTITY", "BY_NAME", "CollectError",
     "Collection", "DUPLICATE", "ERR", "FILE_STATUSES", "FOREIGN", "FileRecord", "FileResult", "Item",
     "KEY_FIGURES", "MISSING", "OK", "OUTPUT_JSON", "OUTPUT_XLSX", "ReadOptions", "RosterIndex", "SYSTEM",
-    "UNREADABLE", "WARN", "classify", "collect", "index_previous", "infer_year", "load_roster", "newest_key", "process_item",
+    "INTERNAL", "UNREADABLE", "WARN", "classify", "collect", "index_previous", "infer_year", "load_roster", "newest_key", "process_item",
     "quoted_reason", "read_items", "system_file", "walk", "write_collect_json",
 ]

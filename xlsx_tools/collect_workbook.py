@@ -38,6 +38,7 @@ from .collect import (
     DUPLICATE,
     ERR,
     FOREIGN,
+    INTERNAL,
     KEY_FIGURES,
     MISSING,
     OK,
@@ -69,6 +70,7 @@ STATUS_COLOURS = {  # fill, font
     MISSING: ("#D9D9D9", "#404040"),
     DUPLICATE: ("#DDEBF7", "#1F4E78"),
     UNREADABLE: ("#FFC7CE", "#9C0006"),
+    INTERNAL: ("#FFC7CE", "#9C0006"),
     FOREIGN: ("#FCE4D6", "#843C0C"),
     ARCHIVE: ("#EDEDED", "#404040"),
     SYSTEM: ("#F2F2F2", "#7F7F7F"),
@@ -397,7 +399,7 @@ def _file_agency(c: Collection, rec: FileRecord) -> str:
 
 def _own_reason(rec: FileRecord) -> bool:
     """Whether a file's status needs its own line in 问题清单 (no finding says it already)."""
-    return rec.status in (UNREADABLE, FOREIGN) and bool(rec.reason) and not rec.reason_in_findings
+    return rec.status in (UNREADABLE, INTERNAL, FOREIGN) and bool(rec.reason) and not rec.reason_in_findings
 
 
 def _problems_sheet(c: Collection) -> LongSheet:

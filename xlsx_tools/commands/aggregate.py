@@ -8,9 +8,17 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from ..console import console, fail
+from ..console import EXIT_INTERNAL, console, fail
 from ..fsutil import os_error_text, output_clash
 from .paths import require_file, require_not_folder
+
+
+def _exit_if_internal(read) -> None:
+    internal = [i for i in read if i.internal]
+    if internal:
+        console.print(f"[bold red]内部错误：[/]{len(internal)} 个文件因本工具内部出错未能读取（不是文件的问题），未计入汇总；"
+                      "请把这些文件发给维护人员：" + "、".join(escape(i.name) for i in internal) + "。", soft_wrap=True)
+        raise typer.Exit(EXIT_INTERNAL)
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +51,7 @@ def register(app: typer.Typer) -> None:
         """把多个机关的报告汇总成一份：各项数字逐项相加（收费金额按小数精确相加），合计项按格式规则重新计算。
         每个机关只计入最新的一份；有错误的报告默认不计入。
 
-        退出码：0 = 已写出汇总；1 = 没有可汇总的报告；2 = 用法错误。"""
+        退出码：0 = 已写出汇总；1 = 没有可汇总的报告；2 = 用法错误；4 = 有文件因本工具内部出错未能读取（其余照常汇总，请把这些文件发给维护人员）。"""
         import os
 
         from ..aggregate import (
@@ -99,6 +107,7 @@ def register(app: typer.Typer) -> None:
         for line in scope.lines() if scope is not None else ():
             console.print(line)
         if not selection.used:
+            _exit_if_internal(read)
             console.print("[bold red]没有可汇总的报告[/]：请检查年度（--year）和文件；有错误的报告需加 --include-errors 才计入。")
             raise typer.Exit(1)
         totals = Aggregator(spec)
@@ -123,4 +132,5 @@ def register(app: typer.Typer) -> None:
             console.print(f"工作表保护密码：{password}")
         if output.suffix.lower() == ".docx":
             console.print("汇总报告的文字部分（第一、五、六部分）为空，请在 Word 中补写。")
+        _exit_if_internal(read)
         raise typer.Exit(0)

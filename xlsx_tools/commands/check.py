@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..console import console, fail
+from ..console import EXIT_INTERNAL, console, fail
 
 
 def existing_files(files: list[Path] | None) -> list[Path]:
@@ -44,8 +44,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """校验回收的年报工作簿：文件格式与安全、模板标识、表格结构与公式、每个数字和全部勾稽规则。
 
-        有错误时退出码为 1，只有警告或没有问题时为 0，用法错误为 2。"""
-        from ..reader import PreviousError, load_previous, read_and_check
+        有错误时退出码为 1，只有警告或没有问题时为 0，用法错误为 2，本工具内部出错（请把文件发给维护人员）为 4。"""
+        from ..reader import KIND_INTERNAL, PreviousError, load_previous, read_and_check
         from ..render import render_result, results_json, summary_line
 
         paths = existing_files(files)
@@ -83,4 +83,6 @@ def register(app: typer.Typer) -> None:
                     console.print(f"已写入问题通知：{path}", markup=False)
                 if not written:
                     console.print("没有发现问题，未生成问题通知。")
+        if any(r.kind == KIND_INTERNAL for r in results):
+            raise typer.Exit(EXIT_INTERNAL)
         raise typer.Exit(1 if any(r.has_errors for r in results) else 0)

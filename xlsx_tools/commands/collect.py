@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ..charts import collection_charts
-from ..console import console, err_console, fail
+from ..console import EXIT_INTERNAL, console, err_console, fail
 from ..fsutil import os_error_text
 from .paths import require_file
 
@@ -48,7 +49,7 @@ def register(app: typer.Typer) -> None:
         """按名单收集退回的年报：逐个读取、校验文件夹中的全部文件（含 .zip 压缩包），统计合格、有警告、有错误、未提交的机关，
         生成收集情况表（收集情况.xlsx：状态、问题清单、文件清单、汇总、图表、全部数据）和 collect.json。
 
-        退出码：0 = 名单中的机关全部提交且都没有错误；1 = 有机关未提交或有错误；2 = 用法错误。"""
+        退出码：0 = 名单中的机关全部提交且都没有错误；1 = 有机关未提交或有错误；2 = 用法错误；4 = 有文件因本工具内部出错未能检查（其余照常写出，请把这些文件发给维护人员）。"""
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -116,4 +117,8 @@ def register(app: typer.Typer) -> None:
         console.print("已写入：" + "、".join(str(p) for p in written)
                       + (f"，以及 {len(result.docx)} 份 Word 报告" if docx else "")
                       + (f"，{len(result.notices)} 份问题通知（{output / NOTICE_DIR}）" if result.notices else "") + "。")
+        if result.internal:
+            console.print(f"[bold red]内部错误：[/]{len(result.internal)} 个文件因本工具内部出错未能检查（不是文件的问题），"
+                          "请把这些文件发给维护人员：" + "、".join(escape(r.name) for r in result.internal) + "。", soft_wrap=True)
+            raise typer.Exit(EXIT_INTERNAL)
         raise typer.Exit(0 if result.ok else 1)

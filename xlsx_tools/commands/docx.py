@@ -1,7 +1,8 @@
 """`xlsx-tools docx`: a returned workbook (or a Report JSON) as the published Word report.
 
 Exit status: 0 written; 1 the report has errors (nothing written unless --force) or the workbook
-cannot be read; 2 bad input or options; 3 the .docx was written but the PDF could not be made.
+cannot be read; 2 bad input or options; 3 the .docx was written but the PDF could not be made;
+4 a bug of ours kept the workbook from being read (console.EXIT_INTERNAL).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from ..console import console, err_console, fail
+from ..console import EXIT_INTERNAL, console, err_console, fail
 from ..findings import SEVERITY_LABELS, Finding, count, sort_key
 from ..fsutil import os_error_text, output_clash
-from ..reader import ReadResult, read_and_check
+from ..reader import KIND_INTERNAL, ReadResult, read_and_check
 from ..render import finding_location, ordered, render_result
 from ..report import Report
 from ..spec import FormatError, FormatSpec
@@ -75,7 +76,7 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
         require_file(narrative, "文字材料文件", "文字材料.docx")
     report, findings, read = _load(source, out)
     if report is None:
-        return EXIT_FINDINGS
+        return EXIT_INTERNAL if read is not None and read.kind == KIND_INTERNAL else EXIT_FINDINGS
     spec = report.spec
 
     if narrative is not None:

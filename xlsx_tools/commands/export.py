@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..console import console, err_console, fail
+from ..console import EXIT_INTERNAL, console, err_console, fail
 from ..fsutil import os_error_text, output_clash
 
 
@@ -22,10 +22,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """把年报工作簿导出为 JSON（机关、年度、联系方式、文字部分、全部数字及其表头），附校验发现的问题（findings）。
 
-        文件无法读取或不是本模板时退出码为 1；用法错误为 2。"""
+        文件无法读取或不是本模板时退出码为 1；用法错误为 2；本工具内部出错（请把文件发给维护人员）为 4。"""
         from ..findings import count
         from ..fsutil import atomic_write_text
-        from ..reader import read_and_check
+        from ..reader import KIND_INTERNAL, read_and_check
         from ..render import finding_dict, ordered, render_result
 
         if file is None:
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         result = read_and_check(file, blank_as_zero=blank_as_zero)
         if result.report is None:
             render_result(err_console, result)
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_INTERNAL if result.kind == KIND_INTERNAL else 1)
         text = result.report.to_json(extra={"findings": [finding_dict(f) for f in ordered(result.findings)]})
         if output is None:
             typer.echo(text)
