@@ -13,6 +13,7 @@ from tests.test_collect import ROSTER, SPEC, YEAR, A, clean_report, season, with
 from xlsx_tools import collect as c
 from xlsx_tools import collect_workbook as cw
 from xlsx_tools.spec import a1_range
+from xlsx_tools.timefmt import display_time
 
 
 @pytest.fixture(scope="module")
@@ -37,18 +38,22 @@ def test_status_sheet_one_row_per_roster_agency(book):
     assert ws["A1"].value == f"{YEAR} 年度政府信息公开工作年度报告收集情况"
     assert [ws.cell(r, 1).value for r in (2, 3, 4)] == data["summary"]["text"]
     header = [ws.cell(6, col).value for col in range(1, ws.max_column + 1)]
-    assert header[:11] == ["序号", "机关名称", "机关代码", "状态", "错误数", "警告数", "说明", "采用的文件", "对应方式",
-                           "保存时间", "保存软件"]
-    assert header[11] == "表三「一、本年新收政府信息公开申请数量」总计"
+    # the printed block first (11 columns without --docx), then the details
+    assert header[:8] == ["序号", "机关名称", "状态", "错误数", "警告数", "说明", "采用的文件", "保存时间"]
+    assert header[8:11] == [cw.key_header(SPEC.field(f)) for f in cw.PRINTED_FIGURES]
+    assert header[8] == "表三「一、本年新收政府信息公开申请数量」总计"
+    assert header[11:14] == ["机关代码", "对应方式", "保存软件"]
     assert header[-1] == "Word 报告"
+    assert ws.print_area == "'收集情况'!$A$1:$K$15"
+    assert ws.print_title_rows == "$1:$6"
     assert ws.auto_filter.ref == f"A6:{ws.cell(6, len(header)).column_letter}15"
     body = rows(ws, 7)
-    assert [(r[1], r[3]) for r in body] == [(a["agency"], a["status"]) for a in data["agencies"]]
+    assert [(r[1], r[2]) for r in body] == [(a["agency"], a["status"]) for a in data["agencies"]]
     a0 = data["agencies"][0]
-    assert body[0][:11] == (1, A[0], ROSTER[0].code, c.OK, 0, 0, None, a0["file"], c.BY_IDENTITY, a0["saved_at"],
-                            a0["application"])
-    assert body[0][11] == a0["figures"]["t3.received.total"]
-    assert body[5][3:8] == (c.MISSING, None, None, "未收到该机关的文件", None)  # nothing from A5
+    assert body[0][:8] == (1, A[0], c.OK, 0, 0, None, a0["file"], display_time(a0["saved_at"]))
+    assert body[0][8] == a0["figures"]["t3.received.total"]
+    assert body[0][11:14] == (ROSTER[0].code, c.BY_IDENTITY, a0["application"])
+    assert body[5][2:7] == (c.MISSING, None, None, "未收到该机关的文件", None)  # nothing from A5
     assert ws.freeze_panes == "C7"
 
 
@@ -58,7 +63,7 @@ def test_status_colours_are_conditional_formats(book):
         sheet = z.read("xl/worksheets/sheet1.xml").decode()
     for status in c.AGENCY_STATUSES:
         assert f"<formula>\"{status}\"</formula>" in sheet
-    assert 'sqref="D7:D15"' in sheet
+    assert 'sqref="C7:C15"' in sheet
 
 
 def test_problem_list_has_every_finding_and_every_unusable_file(book):
@@ -140,20 +145,41 @@ def test_total_sheet_has_the_official_tables(book):
     assert ws["A1"].value == f"{YEAR} 年度汇总"
     assert ws["A2"].value == "计入汇总：5 家（合格、有警告）；未计入：有错误 3 家，未提交 1 家。"
     merged = {str(r) for r in ws.merged_cells.ranges}
+    widths, spans, own = cw.total_layout(SPEC)
     top = 4
-    for table in SPEC.tables:
+
+    def place(span, col, colspan):  # a table's columns -> the sheet's (first, count)
+        first = span[col][0]
+        return first, span[col + colspan - 1][0] + span[col + colspan - 1][1] - first
+
+    for table, span in zip(SPEC.tables, spans, strict=True):
         assert ws.cell(top, 1).value == table.heading
         shift = top - table.origin_row  # 0-based sheet row of the table's first grid row
         for cell in table.cells:
-            assert ws.cell(cell.row + shift + 1, cell.col + 1).value == cell.text
-            if cell.merged:
-                assert a1_range(cell.row + shift, cell.col, cell.rowspan, cell.colspan) in merged
+            first, count = place(span, cell.col, cell.colspan)
+            assert ws.cell(cell.row + shift + 1, first + 1).value == cell.text
+            if cell.rowspan > 1 or count > 1:
+                assert a1_range(cell.row + shift, first, cell.rowspan, count) in merged
         for f in table.fields:
-            value = ws.cell(f.row + shift + 1, f.col + 1).value
+            first, count = place(span, f.col, f.colspan)
+            value = ws.cell(f.row + shift + 1, first + 1).value
             assert Decimal(str(value)) == data["total"]["figures"][f.id], f.id
-            if f.colspan > 1:
-                assert a1_range(f.row + shift, f.col, 1, f.colspan) in merged
+            if count > 1:
+                assert a1_range(f.row + shift, first, 1, count) in merged
         top += table.grid_rows + 2  # the heading row, the grid, a blank row
+    assert ws.row_breaks.count == len(SPEC.tables) - 1  # each table on its own page
+
+
+def test_each_table_on_the_total_sheet_has_its_own_column_widths():
+    widths, spans, own = cw.total_layout(SPEC)
+    for span, mine in zip(spans, own, strict=True):
+        got = [sum(widths[first:first + n]) for first, n in span]
+        assert got == pytest.approx(mine, abs=1.01)  # edges snap to another table's within 1 unit
+    t2, t3 = SPEC.tables[0], SPEC.tables[1]
+    repealed, in_force = own[0][2], own[0][3]
+    assert t2.cells[3].text == "本年废止件数" and abs(repealed - in_force) < 0.5  # no longer wide vs cramped
+    assert max(own[1][3:]) - min(own[1][3:]) < 0.5  # 表三's seven figure columns alike
+    assert len(own[1]) == t3.grid_columns
 
 
 def test_charts_are_native_excel_charts_of_the_data(book):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -50,7 +49,9 @@ from .collect import (
 )
 from .findings import SEVERITY_LABELS
 from .numbers import plain
+from .sheet_print import lines_needed, scale_to, setup_page, shared_columns, text_units
 from .spec import Field, FormatSpec, Number, Table
+from .timefmt import display_time
 
 # Sheet names and column headers (UI text; labels of the format come from the spec).
 STATUS_SHEET = "收集情况"
@@ -105,6 +106,7 @@ class Column:
     header: str
     width: float
     kind: str = "text"  # "text" | "number" | "amount" (a number shown with its own digits)
+    wrap: bool = False  # wrapped text (the row grows when the office suite lays it out)
 
 
 @dataclass
@@ -120,6 +122,9 @@ class LongSheet:
     top: int = 0  # 0-based row of the header; rows above it are written by before()
     before: Callable[[Any, _Formats], None] | None = None
     freeze_cols: int = 0
+    print_cols: int | None = None  # columns printed (the first n); None = all
+    print_rows: bool = True  # False: only the rows down to the header are printed
+    note: str = ""  # page header when printed (default: the sheet's name)
 
 
 def _number_text(value: int | float | Decimal) -> str:
@@ -191,6 +196,7 @@ def _splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) 
             else:
                 head, tail = xml, ""
             col_styles = [styles.get(L, "") for L in letters]
+            wrapped = [(i, col.width) for i, col in enumerate(ls.columns) if col.wrap]
             key = ls.name.rstrip("0123456789")  # 全部数据2 … continue the rows of 全部数据
             rows = iterators.get(key)
             if rows is None:
@@ -206,12 +212,25 @@ def _splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) 
                         continue
                     values = next(rows)
                     cells = "".join(_cell_xml(f"{L}{n}", v, s) for L, v, s in zip(letters, values, col_styles, strict=False))
-                    buf.append(f'<row r="{n}">{cells}</row>')
+                    buf.append(f'<row r="{n}"{_row_height(values, wrapped)}>{cells}</row>')
                     if len(buf) >= 2000:
                         fh.write("".join(buf).encode("utf-8"))
                         buf.clear()
                 fh.write("".join(buf).encode("utf-8"))
                 fh.write(tail.encode("utf-8"))
+
+
+LINE_PT = 14.0  # one line of 10 pt text in a row
+
+
+def _row_height(values: Sequence[Any], wrapped: Sequence[tuple[int, float]]) -> str:
+    """The row's height attributes when its wrapped cells need more than one line: office suites
+    do not lay out the rows of a file they open, so the height is set here."""
+    lines = 1
+    for i, width in wrapped:
+        if i < len(values) and values[i] not in (None, ""):
+            lines = max(lines, lines_needed(str(values[i]), width, 10))
+    return f' ht="{lines * LINE_PT + 2:g}" customHeight="1"' if lines > 1 else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,6 +242,7 @@ class _Formats:
         base = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
         self.title = wb.add_format({**base, "bold": True, "font_size": 14})
         self.note = wb.add_format({**base, "font_color": "#595959"})
+        self.note_wrap = wb.add_format({**base, "font_color": "#595959", "text_wrap": True})
         self.header = wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True,
                                      "align": "center"})
         self.heading = wb.add_format({**base, "bold": True, "font_size": 12})
@@ -267,7 +287,11 @@ def write_collect_workbook(collection: Collection, path: str | Path) -> Path:
     """Write 收集情况.xlsx to `path` (the caller moves it into place)."""
     path = Path(path)
     raw = path.with_name(path.name + ".raw")
-    wb = Workbook(str(raw), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+    wb = Workbook(str(raw), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+                             # column widths are in digits of the default font: Arial (Liberation Sans
+                             # in LibreOffice, same metrics) prints at the same scale in every office
+                             # suite, where Calibri falls back to a wider font without Office
+                             "default_format_properties": {"font_name": "Arial", "font_size": 10}})
     wb.set_properties({"title": f"收集情况 {collection.year or ''}".strip(), "author": "xlsx-tools",
                        "comments": "xlsx-tools collect"})
     fmt = _Formats(wb)
@@ -284,7 +308,8 @@ def write_collect_workbook(collection: Collection, path: str | Path) -> Path:
         name = DATA_SHEET if k == 0 else f"{DATA_SHEET}{k + 1}"
         count = min(MAX_SHEET_ROWS, data.count - k * MAX_SHEET_ROWS)
         _long_sheet_frame(wb, fmt, data, name, count)
-        parts.append((LongSheet(name, data.columns, count, data.rows, data.status_col), k * MAX_SHEET_ROWS, count))
+        parts.append((LongSheet(name, data.columns, count, data.rows, data.status_col, print_rows=False,
+                                note=data.note), k * MAX_SHEET_ROWS, count))
     wb.get_worksheet_by_name(STATUS_SHEET).activate()
     wb.close()
     try:
@@ -304,11 +329,19 @@ def _long_sheet_frame(wb: Workbook, fmt: _Formats, ls: LongSheet, name: str, cou
     for i, col in enumerate(ls.columns):
         ws.set_column(i, i, col.width)
         ws.write_string(top, i, col.header, fmt.header)
+    # the header wraps: as many lines as its longest label needs in its column
+    lines = max(lines_needed(col.header, col.width, 10) for col in ls.columns)
+    ws.set_row(top, max(15.0, lines * 13.5 + 3))
     ws.freeze_panes(top + 1, ls.freeze_cols)
     last_col = len(ls.columns) - 1
+    printed = last_col if ls.print_cols is None else min(last_col, ls.print_cols - 1)
+    setup_page(ws, repeat_to=top, header=ls.note)
+    ws.print_area(0, 0, top + (count if ls.print_rows else 0), printed)
+    if not ls.print_rows:
+        ws.fit_to_pages(1, 1)
     if count:
         for i, col in enumerate(ls.columns):
-            style = {"number": fmt.number, "amount": fmt.amount}.get(col.kind, fmt.text)
+            style = {"number": fmt.number, "amount": fmt.amount}.get(col.kind, fmt.wrap if col.wrap else fmt.text)
             ws.write_blank(top + 1, i, None, style)
             if col.kind == "amount":
                 _amount_column(ws, fmt, top + 1, i, top + count)
@@ -349,45 +382,69 @@ def key_header(f: Field) -> str:
     return f"{f.sheet}{f.label}"
 
 
+def _figure_kind(f: Field) -> str:
+    return "amount" if f.type.kind == "decimal" else "number"
+
+
+# The key figures printed on 收集情况 (the others follow, outside the print area).
+PRINTED_FIGURES = ("t3.received.total", "t3.results_total.total", "t4.review.total")
+
+
 def _status_sheet(c: Collection) -> LongSheet:
+    """One row per roster agency. The printed block (landscape A4, one page wide, at most 12
+    columns so that it prints at 9 pt or more) comes first; the details an office filters on
+    but does not print for its leaders (code, how the file was matched, the saving software, the
+    other key figures, contacts) follow outside the print area."""
     spec = c.spec
     contact_keys = [f.key for f in spec.info_fields
                     if not f.locked and any(f.key in a.row.contact for a in c.agencies)]
     keys = key_fields(spec)
+    printed_keys = [f for f in keys if f.id in PRINTED_FIGURES]
+    other_keys = [f for f in keys if f.id not in PRINTED_FIGURES]
+    with_docx = bool(c.docx) or any(a.docx for a in c.agencies)
+    # widths (about 136 units) print at 94 % or more of 10 pt on landscape A4
     columns = [
-        Column("序号", 6, "number"), Column(_label(spec, "agency"), 28), Column(_label(spec, "code"), 14),
-        Column("状态", 9), Column("错误数", 7, "number"), Column("警告数", 7, "number"), Column("说明", 48),
-        Column("采用的文件", 36), Column("对应方式", 10), Column("保存时间", 20), Column("保存软件", 16),
-    ] + [Column(key_header(f), 14, "amount" if f.type.kind == "decimal" else "number") for f in keys] \
-        + [Column(_label(spec, k), 14) for k in contact_keys] + [Column("Word 报告", 30)]
+        Column("序号", 4, "number"), Column(_label(spec, "agency"), 19, wrap=True), Column("状态", 6.5),
+        Column("错误数", 4.5, "number"), Column("警告数", 4.5, "number"), Column("说明", 30 if with_docx else 38, wrap=True),
+        Column("采用的文件", 19, wrap=True), Column("保存时间", 14.5),
+    ] + [Column(key_header(f), 8.5, _figure_kind(f)) for f in printed_keys]
+    if with_docx:
+        columns.append(Column("Word 报告", 12, wrap=True))
+    print_cols = len(columns)
+    columns += [Column(_label(spec, "code"), 14), Column("对应方式", 10), Column("保存软件", 16)] \
+        + [Column(key_header(f), 14, _figure_kind(f)) for f in other_keys] \
+        + [Column(_label(spec, k), 14) for k in contact_keys]
+    if not with_docx:
+        columns.append(Column("Word 报告", 14))
     lines = c.summary_lines()
     top = len(lines) + 2
 
     def before(ws, fmt: _Formats) -> None:
         ws.write_string(0, 0, f"{c.year or ''} 年度政府信息公开工作年度报告收集情况".lstrip(), fmt.title)
         ws.set_row(0, 24)
+        width = sum(col.width for col in columns[:print_cols])
         for i, line in enumerate(lines, start=1):
-            ws.write_string(i, 0, clean(line), fmt.note)
-        ws.set_row(top, 45)
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(top)
+            # across the printed columns, wrapped: a long list of missing agencies stays on the page
+            ws.merge_range(i, 0, i, print_cols - 1, clean(line), fmt.note_wrap)
+            ws.set_row(i, lines_needed(line, width, 10) * 13.5 + 2)
 
     def rows() -> Iterator[Sequence[Any]]:
         spill = c.spill
         for agency in c.agencies:
             rec = agency.file
             figures = spill.figures(rec) if (spill and rec and rec.has_report) else {}
-            yield ([agency.index + 1, agency.row.agency, agency.row.code, agency.status,
-                    rec.errors if rec else None, rec.warnings if rec else None, agency.note,
-                    rec.name if rec else (agency.files[0].name if agency.files else ""), rec.match if rec else "",
-                    rec.saved_at if rec else "", rec.application if rec else ""]
-                   + [figures.get(f.id) for f in keys]
-                   + [agency.row.contact.get(k, "") for k in contact_keys] + [agency.docx])
+            printed = ([agency.index + 1, agency.row.agency, agency.status,
+                        rec.errors if rec else None, rec.warnings if rec else None, agency.note,
+                        rec.name if rec else (agency.files[0].name if agency.files else ""),
+                        display_time(rec.saved_at) if rec else ""]
+                       + [figures.get(f.id) for f in printed_keys])
+            details = ([agency.row.code, rec.match if rec else "", rec.application if rec else ""]
+                       + [figures.get(f.id) for f in other_keys]
+                       + [agency.row.contact.get(k, "") for k in contact_keys])
+            yield printed + [agency.docx] + details if with_docx else printed + details + [agency.docx]
 
-    return LongSheet(STATUS_SHEET, columns, len(c.agencies), rows, status_col=3, top=top, before=before,
-                     freeze_cols=2)
+    return LongSheet(STATUS_SHEET, columns, len(c.agencies), rows, status_col=2, top=top, before=before,
+                     freeze_cols=2, print_cols=print_cols)
 
 
 # -- 问题清单, 文件清单, 全部数据
@@ -404,8 +461,9 @@ def _own_reason(rec: FileRecord) -> bool:
 
 def _problems_sheet(c: Collection) -> LongSheet:
     columns = [
-        Column("序号", 6, "number"), Column(_label(c.spec, "agency"), 24), Column("文件", 36), Column("文件状态", 10),
-        Column("严重程度", 8), Column("代码", 20), Column("单元格", 16), Column("位置", 44), Column("问题说明", 90),
+        Column("序号", 5, "number"), Column(_label(c.spec, "agency"), 16, wrap=True), Column("文件", 18, wrap=True),
+        Column("文件状态", 7, wrap=True), Column("严重程度", 6), Column("代码", 14, wrap=True),
+        Column("单元格", 11, wrap=True), Column("位置", 28, wrap=True), Column("问题说明", 46, wrap=True),
     ]
     files = c.problem_files()  # the adopted file of each agency: superseded drafts are in 文件清单
     count = sum(1 for r in files if _own_reason(r)) + sum(r.errors + r.warnings for r in files)
@@ -431,20 +489,22 @@ def _problems_sheet(c: Collection) -> LongSheet:
 def _files_sheet(c: Collection) -> LongSheet:
     spec = c.spec
     columns = [
-        Column("序号", 6, "number"), Column("文件", 40), Column("大小（字节）", 12, "number"), Column("sha256", 20),
-        Column("状态", 10), Column("对应机关", 24), Column("对应方式", 10), Column(f"模板中的{_label(spec, 'agency')}", 24),
-        Column(f"模板中的{_label(spec, 'year')}", 10), Column("保存时间", 20), Column("保存软件", 16),
-        Column("错误数", 7, "number"), Column("警告数", 7, "number"), Column("说明", 60),
+        Column("序号", 5, "number"), Column("文件", 22, wrap=True), Column("大小（字节）", 8, "number"),
+        Column("sha256", 24, wrap=True), Column("状态", 7, wrap=True), Column("对应机关", 15, wrap=True),
+        Column("对应方式", 7, wrap=True), Column(f"模板中的{_label(spec, 'agency')}", 15, wrap=True),
+        Column(f"模板中的{_label(spec, 'year')}", 7), Column("保存时间", 14.5),
+        Column("保存软件", 10, wrap=True), Column("错误数", 5, "number"), Column("警告数", 5, "number"),
+        Column("说明", 26, wrap=True),
     ]
     previous = any(r.previous_file or r.previous_note for r in c.files)  # collect --previous
     if previous:
-        columns.append(Column("上一年度报告（跨年度核对）", 40))
+        columns.append(Column("上一年度报告（跨年度核对）", 30, wrap=True))
 
     def rows() -> Iterator[Sequence[Any]]:
         for rec in c.files:
             year = rec.identity.get("year", "")
             yield [rec.seq + 1, rec.name, rec.size, rec.sha256, rec.status, _file_agency(c, rec), rec.match,
-                   rec.identity.get("agency", ""), int(year) if year.isdigit() else year, rec.saved_at,
+                   rec.identity.get("agency", ""), int(year) if year.isdigit() else year, display_time(rec.saved_at),
                    rec.application, rec.errors if rec.has_report or rec.errors else None,
                    rec.warnings if rec.has_report or rec.warnings else None, rec.note] + (
                 [previous_text(rec)] if previous else [])
@@ -510,14 +570,35 @@ def _data_sheet(c: Collection) -> LongSheet:
                 v = figures.get(f.id)
                 yield head + mid + ("" if v is None else value_cell.format(_number_text(v))) + end
 
-    return LongSheet(DATA_SHEET, columns, count, rows, status_col=2, templates=templates)
+    note = (f"{DATA_SHEET}：每个机关每个数据项一行（共 {count} 行），供筛选和数据透视使用；"
+            "默认只打印表头，如需打印全部，请先取消打印区域。")
+    return LongSheet(DATA_SHEET, columns, count, rows, status_col=2, templates=templates, print_rows=False,
+                     note=note)
 
 
-# -- 汇总: the official tables, stacked
+# -- 汇总: the official tables, stacked, each with its own column widths
+
+TOTAL_WIDTH = 140.0  # column-width units of every table on 汇总 (landscape A4 at full size)
 
 
-def _units(text: str) -> float:
-    return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.05 for ch in text)
+def _natural_widths(table: Table) -> list[float]:
+    """Column widths a table's labels and figures need (before stretching to TOTAL_WIDTH)."""
+    widths = [0.0] * table.grid_columns
+    for cell in table.cells:
+        if cell.colspan == 1 and cell.role in ("row", "corner") and cell.rowspan < 4:
+            widths[cell.col] = max(widths[cell.col], min(30.0, text_units(cell.text, table.font_size) + 2))
+    for f in table.fields:
+        if f.colspan == 1:
+            widths[f.col] = max(widths[f.col], 9.0)
+    return [max(w, 6.0) for w in widths]
+
+
+def total_layout(spec: FormatSpec) -> tuple[list[float], list[list[tuple[int, int]]], list[list[float]]]:
+    """汇总's columns: (sheet column widths, per table per column (first sheet column, span),
+    per table its own column widths)."""
+    own = [scale_to(_natural_widths(t), TOTAL_WIDTH) for t in spec.tables]
+    sheet, spans = shared_columns(own)
+    return sheet, spans, own
 
 
 def _total_sheet(wb: Workbook, fmt: _Formats, c: Collection) -> None:
@@ -527,47 +608,48 @@ def _total_sheet(wb: Workbook, fmt: _Formats, c: Collection) -> None:
     ws.write_string(0, 0, f"{c.year or ''} 年度汇总".lstrip(), fmt.title)
     ws.write_string(1, 0, (f"计入汇总：{c.total_count} 家（{OK}、{WARN}）；未计入：{ERR} {counts[ERR]} 家，"
                            f"{MISSING} {counts[MISSING]} 家。"), fmt.note)
-    widths = _grid_widths(spec.tables)
-    for col, w in widths.items():
+    sheet_widths, spans, own = total_layout(spec)
+    for col, w in enumerate(sheet_widths):
         ws.set_column(col, col, w)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    setup_page(ws)
     row = 3
-    for table in spec.tables:
-        ws.merge_range(row, 0, row, table.grid_columns - 1, table.heading or table.sheet, fmt.heading)
+    breaks = []
+    for table, span, widths in zip(spec.tables, spans, own, strict=True):
+        if row > 3:
+            breaks.append(row)  # each table starts a page
+        last = span[-1][0] + span[-1][1] - 1
+        ws.merge_range(row, 0, row, last, table.heading or table.sheet, fmt.heading)
         ws.set_row(row, 22)
         row += 1
-        row = _write_grid(ws, fmt, table, row, c.totals, widths) + 1
-
-
-def _grid_widths(tables: Sequence[Table]) -> dict[int, float]:
-    widths: dict[int, float] = {}
-    for t in tables:
-        for cell in t.cells:
-            if cell.colspan == 1 and cell.role in ("row", "corner") and cell.rowspan < 4:
-                widths[cell.col] = max(widths.get(cell.col, 0), min(30.0, _units(cell.text) * t.font_size / 11 + 2))
-        for f in t.fields:
-            widths[f.col] = max(widths.get(f.col, 0), 9.0)
-    return {col: max(w, 6.0) for col, w in widths.items()}
+        row = _write_grid(ws, fmt, table, row, c.totals, span, widths) + 1
+    ws.set_h_pagebreaks(breaks)
+    ws.print_area(0, 0, row - 1, len(sheet_widths) - 1)
 
 
 def _write_grid(ws, fmt: _Formats, table: Table, top: int, figures: dict[str, Number | None],
-                widths: dict[int, float]) -> int:
-    """The table at sheet row `top`; returns the row after it."""
+                span: list[tuple[int, int]], widths: list[float]) -> int:
+    """The table at sheet row `top`, its column j over the sheet columns span[j]; returns the row
+    after it."""
     shift = top - table.origin_row
     size = table.font_size
     label, value = fmt.label(size), fmt.value(size)
     lines: dict[int, float] = {}
+
+    def place(col: int, colspan: int) -> tuple[int, int]:
+        first = span[col][0]
+        last = span[col + colspan - 1][0] + span[col + colspan - 1][1] - 1
+        return first, last
+
     for cell in table.cells:
         r = cell.row + shift
-        width = sum(widths.get(cell.col + i, 8.43) for i in range(cell.colspan))
-        need = math.ceil(_units(cell.text) * size / 11 / max(1.0, width - 1)) / cell.rowspan
+        width = sum(widths[cell.col:cell.col + cell.colspan])
+        need = math.ceil(text_units(cell.text, size) / max(1.0, width - 1)) / cell.rowspan
         lines[r] = max(lines.get(r, 1), need)
-        if cell.merged:
-            ws.merge_range(r, cell.col, r + cell.rowspan - 1, cell.col + cell.colspan - 1, clean(cell.text), label)
+        first, last = place(cell.col, cell.colspan)
+        if cell.rowspan > 1 or last > first:
+            ws.merge_range(r, first, r + cell.rowspan - 1, last, clean(cell.text), label)
         else:
-            ws.write_string(r, cell.col, clean(cell.text), label)
+            ws.write_string(r, first, clean(cell.text), label)
     for f in table.fields:
         r = f.row + shift
         exact = figures.get(f.id)
@@ -575,12 +657,13 @@ def _write_grid(ws, fmt: _Formats, table: Table, top: int, figures: dict[str, Nu
         style = value
         if isinstance(exact, Decimal) and exact.is_finite():
             style = fmt.amount_value(size, decimal_places(exact))
-        if f.colspan > 1:
-            ws.merge_range(r, f.col, r, f.col + f.colspan - 1, "" if v is None else v, style)
+        first, last = place(f.col, f.colspan)
+        if last > first:
+            ws.merge_range(r, first, r, last, "" if v is None else v, style)
         elif v is None:
-            ws.write_blank(r, f.col, None, style)
+            ws.write_blank(r, first, None, style)
         else:
-            ws.write_number(r, f.col, v, style)
+            ws.write_number(r, first, v, style)
     for r, n in lines.items():
         ws.set_row(r, max(18.0, math.ceil(n) * (size * 1.35 + 1) + 4))
     return top + table.grid_rows
@@ -653,9 +736,9 @@ def _chart_sheet(wb: Workbook, fmt: _Formats, c: Collection) -> None:
     pie_row = len(groups[2]) + 22 if groups else 6
     ws.insert_chart(pie_row, 0, pie)
     # print both charts on A4: the print area must reach past the wider bar chart (720 px)
-    ws.set_paper(9)
+    setup_page(ws, landscape=False)
     ws.print_area(0, 0, pie_row + 19, 7)
-    ws.fit_to_pages(1, 0)
 
 
-__all__ = ["Column", "LongSheet", "clean", "key_fields", "key_header", "result_groups", "write_collect_workbook"]
+__all__ = ["Column", "LongSheet", "clean", "key_fields", "key_header", "result_groups", "total_layout",
+           "write_collect_workbook"]

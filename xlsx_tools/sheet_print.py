@@ -1,0 +1,107 @@
+"""Printing the sheets of 收集情况.xlsx on A4: page setup and column widths.
+
+Column widths are in Excel's units (the width of a digit of the workbook's default font, Calibri
+11: about 7 px or 5.25 pt). `text_units` estimates how many of those units a text at 11 pt takes
+(a CJK character about two); sizes scale it.
+
+Several tables stacked on one sheet share its columns. `shared_columns` gives each table its own
+column widths anyway: the sheet's columns are the union of every table's column boundaries, and
+a table's column spans the sheet columns between its own boundaries (merged cells).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Sequence
+
+A4 = 9  # xlsxwriter paper code
+# A4 landscape: 297 mm wide; margins 12 mm left and right leave 273 mm = 774 pt.
+MARGIN_SIDE_IN = 0.47
+MARGIN_TOP_IN = 0.6
+MARGIN_BOTTOM_IN = 0.6
+PT_PER_UNIT = 5.25  # one column-width unit at the default font (7 px at 96 dpi, plus padding)
+LANDSCAPE_WIDTH_PT = (297 / 25.4 - 2 * MARGIN_SIDE_IN) * 72
+
+
+def text_units(text: str, size: float = 11) -> float:
+    """Column-width units `text` needs on one line at `size` pt."""
+    units = sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.05 for ch in text)
+    return units * size / 11
+
+
+def lines_needed(text: str, width: float, size: float = 11) -> int:
+    """Lines `text` wraps to in a column `width` units wide (at least 1)."""
+    if not text:
+        return 1
+    room = max(1.0, width - 1)
+    return max(1, sum(math.ceil(text_units(part, size) / room) or 1 for part in text.split("\n")))
+
+
+def print_scale(widths: Sequence[float], page_width_pt: float = LANDSCAPE_WIDTH_PT) -> float:
+    """The scale "fit to one page wide" prints columns of these widths at (at most 1)."""
+    total = sum(widths) * PT_PER_UNIT + 5  # the grid lines and the cell padding of the last column
+    return min(1.0, page_width_pt / total)
+
+
+def setup_page(ws, *, landscape: bool = True, repeat_to: int | None = None, fit_width: bool = True,
+               header: str = "", footer_pages: bool = True) -> None:
+    """A4 page setup of a worksheet: orientation, margins, rows 0..repeat_to printed on every
+    page, fit to one page wide (any number of pages tall), a page header (sheet name unless
+    given) and a page-number footer."""
+    ws.set_paper(A4)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_margins(left=MARGIN_SIDE_IN, right=MARGIN_SIDE_IN, top=MARGIN_TOP_IN, bottom=MARGIN_BOTTOM_IN)
+    if repeat_to is not None:
+        ws.repeat_rows(0, repeat_to)
+    if fit_width:
+        ws.fit_to_pages(1, 0)
+    head = header or "&A"
+    ws.set_header(f"&C&\"宋体\"&9{_escape(head) if header else head}", {"margin": 0.25})
+    if footer_pages:
+        ws.set_footer("&C&\"宋体\"&9第 &P 页，共 &N 页", {"margin": 0.25})
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+def shared_columns(tables: Sequence[Sequence[float]], snap: float = 1.0) -> tuple[list[float], list[list[tuple[int, int]]]]:
+    """Sheet column widths for tables stacked on one sheet, each with its own column widths.
+
+    `tables` holds each table's column widths (any totals). A column edge within `snap` units of
+    an edge of an earlier table moves onto it (no sliver columns). Returns the sheet's column
+    widths and, for each table, for each of its columns, (first sheet column, number of sheet
+    columns)."""
+    cuts: list[float] = []
+    edges_per_table: list[list[float]] = []
+    for widths in tables:
+        edges = [0.0]
+        x = 0.0
+        for w in widths:
+            x += w
+            near = min(cuts, key=lambda c: abs(c - x), default=None)
+            edge = near if near is not None and abs(near - x) <= snap and near > edges[-1] else round(x, 2)
+            edges.append(edge)
+        edges_per_table.append(edges)
+        cuts.extend(e for e in edges if e not in cuts)
+    grid = sorted(cuts)
+    index = {x: i for i, x in enumerate(grid)}
+    sheet = [b - a for a, b in zip(grid, grid[1:], strict=False)]
+    spans = []
+    for edges in edges_per_table:
+        spans.append([(index[a], index[b] - index[a]) for a, b in zip(edges, edges[1:], strict=False)])
+    return sheet, spans
+
+
+def scale_to(widths: Sequence[float], total: float) -> list[float]:
+    """The widths stretched (or shrunk) proportionally to sum to `total`."""
+    s = sum(widths)
+    return [w * total / s for w in widths] if s else list(widths)
+
+
+__all__ = ["A4", "LANDSCAPE_WIDTH_PT", "lines_needed", "print_scale", "scale_to", "setup_page", "shared_columns",
+           "text_units"]
