@@ -26,7 +26,18 @@ from xlsxwriter.worksheet import Worksheet
 from . import __version__, fsutil, meta
 from .report import Report
 from .roster import RosterRow, csv_bytes
-from .spec import FormatSpec, Number, Rule, Table, Term, a1, col_letter, load_format, parse_a1
+from .spec import FormatSpec, Number, Table, a1, col_letter, load_format, parse_a1
+from .template_checks import (
+    HIGHLIGHT,
+    MARK_BAD,
+    MARK_BLANK,  # noqa: F401  (re-exported: the marks are part of the template)
+    MARK_OK,
+    CheckArea,
+    compact_ranges,
+    compact_rects,
+    plan_checks,
+    side_formula,
+)
 
 LAYOUT_VERSION = "1"  # bump when the workbook layout changes (the reader keys on the fingerprint)
 
@@ -34,11 +45,11 @@ LAYOUT_VERSION = "1"  # bump when the workbook layout changes (the reader keys o
 INSTRUCTIONS_SHEET = "填报说明"
 DEADLINE_LABEL = "填报截止日期"
 NO_DEADLINE = "（按通知要求）"
-CHECK_HEADER = ("检查", "规则（实时检查：✓ 符合，✗ 不符合，请修改至全部为 ✓）")
+CHECK_ROW_NOTE = "结果在左侧各列下方"
+CHECK_HEADER = ("检查", "规则（实时检查：✓ 符合，✗ 不符合，未填写 = 相关单元格都还没有填；不符合规则时，涉及的填写单元格变红）")
 RULES_HEADING = "填报规则"
 RULE_KINDS = {"error": "必须符合", "warning": "请核实"}
 CROSS_YEAR_NOTE = "（回收时与上一年度报告比对）"
-MARK_OK, MARK_BAD = "✓", "✗"
 PAGE_FOOTER = "&C第 &P 页 共 &N 页"
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_EXTRA_COLUMNS = ("文件名", "sha256", "模板指纹", "保护密码")
@@ -101,22 +112,13 @@ class TemplateInfo:
 # The spec-derived plan
 
 
-@dataclass(frozen=True)
-class _Check:
-    rule: Rule
-    row: int
-    formula: str
-    text: str
-
-
 @dataclass
 class _TablePlan:
     table: Table
     col_widths: list[float]
     row_heights: dict[int, float]
     formulas: dict[str, str]  # computed field id -> formula
-    checks: list[_Check]
-    check_col: int
+    checks: CheckArea
     validation_ranges: dict[str, list[str]]  # value type key -> A1 ranges of its input cells
     freeze: tuple[int, int]
     landscape: bool
@@ -176,7 +178,7 @@ def _build_plan(spec: FormatSpec) -> _Plan:
         rule_lines.append((r.severity, r.title, r.cross_year))
     plan = _Plan(spec=spec, fingerprint=template_fingerprint(spec), tables=tables, rule_lines=rule_lines)
     for tp in tables:
-        plan.check_cells[tp.table.sheet] = [(a1(c.row, tp.check_col), c.rule.expr) for c in tp.checks]
+        plan.check_cells[tp.table.sheet] = [(c.cell, c.rule.expr) for c in tp.checks.checks]
     return plan
 
 
@@ -221,20 +223,7 @@ def _plan_table(spec: FormatSpec, t: Table) -> _TablePlan:
         if not f.input:
             rule = spec.computing_rule(f.id)
             if rule is not None:
-                formulas[f.id] = "=" + _side_formula(spec, rule.right, t.sheet)
-
-    check_col = t.origin_col + t.grid_columns + 1
-    sheet_fields = {f.id for f in t.fields}
-    checks = []
-    row = t.origin_row + 1
-    for r in spec.rules:
-        if r.cross_year or not r.fields or spec.field(r.fields[0]).sheet != t.sheet:
-            continue
-        if not all(fid in sheet_fields or spec.has_field(fid) for fid in r.fields):
-            continue
-        text = f"{r.title}（{r.label}）" if r.label else r.title
-        checks.append(_Check(rule=r, row=row, formula=_check_formula(spec, r, t.sheet), text=text))
-        row += 1
+                formulas[f.id] = "=" + side_formula(spec, rule.right, t.sheet)
 
     ranges: dict[str, list[str]] = {}
     by_type: dict[str, list] = {}
@@ -242,7 +231,7 @@ def _plan_table(spec: FormatSpec, t: Table) -> _TablePlan:
         if f.input:
             by_type.setdefault(f.type.key, []).append(f)
     for key, fields in by_type.items():
-        ranges[key] = _compact_ranges([(f.row, f.col, f.colspan) for f in fields])
+        ranges[key] = compact_ranges([(f.row, f.col, f.colspan) for f in fields])
 
     header_bottom = max(t.header_rows) + 1 if t.header_rows else t.origin_row
     freeze = (header_bottom, first_data_col)
@@ -252,100 +241,9 @@ def _plan_table(spec: FormatSpec, t: Table) -> _TablePlan:
     landscape = portrait_scale < 0.85
     scale = min(1.0, (10.69 if landscape else 7.27) * 96 / table_px)
     return _TablePlan(
-        table=t, col_widths=col_widths, row_heights=heights, formulas=formulas, checks=checks,
-        check_col=check_col, validation_ranges=ranges, freeze=freeze, landscape=landscape, scale=scale,
+        table=t, col_widths=col_widths, row_heights=heights, formulas=formulas, checks=plan_checks(spec, t),
+        validation_ranges=ranges, freeze=freeze, landscape=landscape, scale=scale,
     )
-
-
-def _compact_ranges(cells: Iterable[tuple[int, int, int]]) -> list[str]:
-    """A1 ranges covering the given (row, col, colspan) cells: runs along a row, then identical
-    runs on consecutive rows merged into rectangles."""
-    by_row: dict[int, list[tuple[int, int]]] = {}
-    for row, col, span in sorted(cells):
-        runs = by_row.setdefault(row, [])
-        if runs and runs[-1][1] + 1 == col:
-            runs[-1] = (runs[-1][0], col + span - 1)
-        else:
-            runs.append((col, col + span - 1))
-    rects: list[list[int]] = []  # [r1, c1, r2, c2]
-    open_rects: dict[tuple[int, int], list[int]] = {}
-    for row in sorted(by_row):
-        nxt = {}
-        for c1, c2 in by_row[row]:
-            rect = open_rects.get((c1, c2))
-            if rect is not None and rect[2] == row - 1:
-                rect[2] = row
-            else:
-                rect = [row, c1, row, c2]
-                rects.append(rect)
-            nxt[(c1, c2)] = rect
-        open_rects = nxt
-    out = []
-    for r1, c1, r2, c2 in rects:
-        out.append(a1(r1, c1) if (r1, c1) == (r2, c2) else f"{a1(r1, c1)}:{a1(r2, c2)}")
-    return out
-
-
-def _ref(spec: FormatSpec, field_id: str, sheet: str) -> tuple[str, int, int, str]:
-    f = spec.field(field_id)
-    return f.sheet, f.row, f.col, (a1(f.row, f.col) if f.sheet == sheet else f"'{f.sheet}'!{a1(f.row, f.col)}")
-
-
-def _side_formula(spec: FormatSpec, terms: Sequence[Term], sheet: str) -> str:
-    """Excel text of one side of a rule: runs of adjacent cells become SUM(D6:D26)."""
-    items: list[tuple[int, str]] = []  # (sign, text)
-    run: list[tuple[str, int, int, int]] = []  # cells of the current run: (sheet, row, col, span)
-
-    def flush() -> None:
-        if not run:
-            return
-        s, r0, c0, _ = run[0]
-        _, r1, c1, _ = run[-1]
-        prefix = "" if s == sheet else f"'{s}'!"
-        text = prefix + a1(r0, c0) if len(run) == 1 else f"{prefix}{a1(r0, c0)}:{a1(r1, c1)}"
-        items.append((1, text if len(run) == 1 else f"SUM({text})"))
-        run.clear()
-
-    for t in terms:
-        if t.field is None:
-            flush()
-            items.append((t.sign, str(t.constant)))
-            continue
-        f = spec.field(t.field)
-        if t.sign < 0:
-            flush()
-            items.append((-1, _ref(spec, t.field, sheet)[3]))
-            continue
-        if run:
-            s, r, c, span = run[-1]
-            direction = (run[-1][1] - run[0][1], run[-1][2] - run[0][2])
-            along_row = f.sheet == s and f.row == r and f.col == c + span and direction[0] == 0
-            along_col = f.sheet == s and f.col == c and f.row == r + 1 and direction[1] == 0
-            if not (along_row or along_col):
-                flush()
-        run.append((f.sheet, f.row, f.col, f.colspan))
-    flush()
-    if all(sign > 0 for sign, _ in items) and len(items) > 1:
-        parts = [text[4:-1] if text.startswith("SUM(") else text for _, text in items]
-        return f"SUM({','.join(parts)})"
-    out = ""
-    for i, (sign, text) in enumerate(items):
-        if sign < 0:
-            out += f"-{text}"
-        else:
-            out += text if i == 0 else f"+{text}"
-    return out or "0"
-
-
-def _check_formula(spec: FormatSpec, rule: Rule, sheet: str) -> str:
-    left = _side_formula(spec, rule.left, sheet)
-    right = _side_formula(spec, rule.right, sheet)
-    decimals = [spec.field(f).type.decimals for f in rule.fields if spec.field(f).type.kind == "decimal"]
-    if decimals:
-        test = f"ROUND({left}-({right}),{max(decimals) + 2}){rule.op}0"
-    else:
-        test = f"{left}{rule.op}{right}"
-    return f'=IF({test},"{MARK_OK}","{MARK_BAD}")'
 
 
 def check_cells(spec: FormatSpec | None = None) -> dict[str, list[tuple[str, str]]]:
@@ -666,7 +564,7 @@ def _write_instructions(wb, fmt, plan: _Plan, info: Mapping[str, Any], deadline:
         f"黄色单元格是填写区域，其余单元格已锁定。请按顺序填写「{spec.info_sheet}」、{table_sheets}和「{spec.narrative_sheet}」。",
         f"「{spec.info_sheet}」：机关名称、机关代码和报告年度已由政务公开办填好，请填写联系人、联系电话等信息。",
         f"{table_sheets}与官方格式（{spec.document}）完全一致，行号即官方表格的行号。件数填非负整数，没有发生的填 0，不要留空或填“无”；收费金额以万元为单位。",
-        "灰色的总计单元格由公式自动计算，无需填写。每张表右侧的“检查”区实时显示各项规则是否满足：✓ 符合，✗ 不符合，请核对至全部为 ✓。",
+        "灰色的总计单元格由公式自动计算，无需填写。“检查”实时显示各项规则是否满足：逐行检查的结果在表格右侧该行，逐列检查的结果在表格下方该列；✓ 符合，✗ 不符合（涉及的填写单元格同时变红），“未填写”表示相关单元格都还没有填。请核对至全部为 ✓。",
         f"「{spec.narrative_sheet}」：填写报告第一、五、六部分的文字。单元格内换行：Excel、WPS 按 Alt+Enter，LibreOffice 按 Ctrl+Enter。",
         "请勿修改工作表名称、增删行列或从其他文件复制粘贴整张表格；填好后保存为 .xlsx 格式，在截止日期前报送。",
     ]
@@ -803,26 +701,7 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
             options["multi_range"] = " ".join(ranges)
         ws.data_validation(r0, c0, r1, c1, options)
 
-    # the live check area, right of the table after one empty column
-    cc = tp.check_col
-    ws.set_column(cc - 1, cc - 1, 2)
-    ws.set_column(cc, cc, 5)
-    ws.set_column(cc + 1, cc + 1, 60)
-    if tp.checks:
-        ws.write_string(t.origin_row, cc, CHECK_HEADER[0], fmt("header", 9, bold=True))
-        ws.write_string(t.origin_row, cc + 1, CHECK_HEADER[1], fmt("header", 9, bold=True, align="left"))
-        evaluated = dict(computed)
-        for ch in tp.checks:
-            res = ch.rule.evaluate(evaluated)
-            cached = MARK_OK if res is None or res.ok else MARK_BAD
-            ws.write_formula(ch.row, cc, ch.formula, fmt("mark", 10), cached)
-            ws.write_string(ch.row, cc + 1, ch.text, fmt("check_text", 9))
-        first, last = tp.checks[0].row, tp.checks[-1].row
-        ok = wb.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"})
-        bad = wb.add_format({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
-        ws.conditional_format(first, cc, last, cc, {"type": "cell", "criteria": "==", "value": f'"{MARK_OK}"', "format": ok})
-        ws.conditional_format(first, cc, last, cc, {"type": "cell", "criteria": "==", "value": f'"{MARK_BAD}"', "format": bad})
-
+    _write_checks(wb, ws, fmt, tp, values, computed)
     _sheet_setup(ws, password, landscape=tp.landscape, header=t.heading)
     ws.print_black_and_white()  # the printed table looks like the official one: no input fill
     ws.print_area(t.origin_row, t.origin_col, t.origin_row + t.grid_rows - 1, t.origin_col + t.grid_columns - 1)
@@ -830,6 +709,40 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
         ws.repeat_rows(min(t.header_rows), max(t.header_rows))
     if any(tp.freeze):
         ws.freeze_panes(*tp.freeze)
+
+
+def _write_checks(wb, ws, fmt, tp: _TablePlan, values: Mapping[str, Number | None],
+                  computed: Mapping[str, Number | None]) -> None:
+    """The live check area (template_checks): the check column right of the table after one
+    empty column, the check rows below it, the marks' colours and the highlighted inputs."""
+    t, area = tp.table, tp.checks
+    cc = area.check_col
+    ws.set_column(cc - 1, cc - 1, 2)
+    ws.set_column(cc, cc, 8)
+    ws.set_column(cc + 1, cc + 1, 60)
+    if not area.checks:
+        return
+    ws.write_string(t.origin_row, cc, CHECK_HEADER[0], fmt("header", 9, bold=True))
+    ws.write_string(t.origin_row, cc + 1, CHECK_HEADER[1], fmt("header", 9, bold=True, align="left", text_wrap=True))
+    marks = {(ch.row, ch.col) for ch in area.checks}
+    for row, title in area.check_rows:
+        ws.set_row(row, 18.0)
+        if (row, t.origin_col) not in marks:  # no merged cells: the table's merges stay the official ones
+            ws.write_string(row, t.origin_col, CHECK_HEADER[0], fmt("header", 9, bold=True))
+        ws.write_string(row, cc + 1, f"{title}（{CHECK_ROW_NOTE}）", fmt("check_text", 9))
+    below = {row for row, _ in area.check_rows}
+    for ch in area.checks:
+        ws.write_formula(ch.row, ch.col, ch.formula, fmt("mark", 9), ch.cached(values, computed))
+        if ch.row not in below and ch.col == cc:
+            ws.write_string(ch.row, cc + 1, ch.text, fmt("check_text", 9))
+    ok = wb.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"})
+    bad = wb.add_format({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
+    for rect in compact_rects((ch.row, ch.col, 1) for ch in area.checks):
+        for mark, f in ((MARK_OK, ok), (MARK_BAD, bad)):
+            ws.conditional_format(*rect, {"type": "cell", "criteria": "==", "value": f'"{mark}"', "format": f})
+    highlight = wb.add_format(HIGHLIGHT)
+    for rect, formula in area.highlights:
+        ws.conditional_format(*rect, {"type": "formula", "criteria": formula, "format": highlight})
 
 
 def _write_narrative(wb, fmt, spec: FormatSpec, parts: Mapping[str, str], password: str) -> None:

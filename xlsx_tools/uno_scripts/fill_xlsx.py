@@ -5,7 +5,8 @@
 actions.json is a list of ``{"sheet": "表三", "cell": "B3", "value": 5, "mode": "dispatch"}``.
 Modes: ``dispatch`` types the value into the selected cell through the dispatch framework
 (.uno:EnterString), so sheet protection applies exactly as for a user; ``setvalue``,
-``setstring`` and ``setformula`` call the cell API, which ignores protection. A ``dispatch`` with
+``setstring`` and ``setformula`` call the cell API, which ignores protection; ``read`` changes
+nothing and only reports the cell. A ``dispatch`` with
 value null presses Delete on the cell (.uno:ClearContents). The workbook is recalculated before it
 is saved.
 
@@ -80,6 +81,8 @@ def apply(action, doc, dispatcher):
         cell.setString("" if value is None else str(value))
     elif mode == "setformula":
         cell.setFormula(str(value))
+    elif mode == "read":
+        pass  # only reported: the cell as LibreOffice computed it
     else:
         raise ValueError(f"unknown mode {mode!r}")
 
