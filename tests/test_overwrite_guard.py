@@ -149,6 +149,8 @@ def test_template_batch_does_not_replace_its_roster(tmp_path):
     write_roster(roster, ROSTER[:2])
     before = digest(roster)
     res = runner.invoke(app, ["template", "--roster", str(roster), "-o", str(out), "--year", str(YEAR)])
+    assert res.exit_code == 2 and "已有一批模板" in res.output  # a batch is there: refused without --force
+    res = runner.invoke(app, ["template", "--roster", str(roster), "-o", str(out), "--year", str(YEAR), "--force"])
     assert res.exit_code == 2, res.output
     assert squash(f"输出「{roster}」就是输入文件「{roster}」，写入会覆盖它。") in squash(res.output)
     assert digest(roster) == before and sorted(p.name for p in out.iterdir()) == ["manifest.csv"]
@@ -210,3 +212,22 @@ def test_collect_rerun_into_its_own_folder_is_allowed(tmp_path):
     assert first.exit_code == 0, first.output
     again = _collect(root, tmp_path / "r.csv", root)  # its own earlier outputs are replaced, nothing else
     assert again.exit_code == 0, again.output
+
+
+def test_check_notice_folder_holding_the_checked_files(inputs):
+    base, a, b, _ = inputs
+    before = digest(a)
+    res = runner.invoke(app, ["check", str(a), str(b), "--notice", str(base / "in")])
+    assert res.exit_code == 2, res.output
+    assert squash(f"输入「{a}」在输出文件夹「{base / 'in'}」中，写入可能覆盖或删除它。请用 --notice 另选输出位置。") in squash(res.output)
+    assert digest(a) == before and sorted(p.name for p in (base / "in").iterdir()) == ["a.xlsx", "b.xlsx"]
+
+
+def test_collect_folder_inside_the_notice_folder(tmp_path):
+    out = tmp_path / "o"
+    root = out / "问题通知" / "回收"
+    write_return(root / "a.xlsx", clean_report(1, 0))
+    write_roster(tmp_path / "r.csv", ROSTER[:1])
+    res = _collect(root, tmp_path / "r.csv", out)
+    assert res.exit_code == 2, res.output
+    assert squash(f"输入「{root}」在输出文件夹「{out / '问题通知'}」中") in squash(res.output)

@@ -1212,7 +1212,7 @@ def collect(
         if _same_path(previous, root):
             raise CollectError(f"--previous 指定的文件夹「{previous}」就是本次收集的文件夹。"
                                "请指定上一年度退回文件（或导出的 .json）所在的文件夹。")
-    _refuse_overwrite(outdir, root, roster_path, previous, docx)
+    _refuse_overwrite(outdir, root, roster_path, previous, docx=docx, notices=notices)
     jobs = max(1, jobs or os.cpu_count() or 1)
     if previous is not None:
         prev_index = index_previous(previous, jobs, limits)
@@ -1230,19 +1230,21 @@ def collect(
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _refuse_overwrite(outdir: Path, root: Path, roster: str, previous: Path | None, docx: bool) -> None:
+def _refuse_overwrite(outdir: Path, root: Path, roster: str, previous: Path | None, *, docx: bool,
+                      notices: bool) -> None:
     """CollectError when an output would replace an input: the roster, a file of last year's
     folder, a return in the collected folder (unless it is an earlier run's output there)."""
     inputs: list[Path] = [p for p in (Path(roster) if roster else None, previous) if p is not None]
     if not _collect_output(outdir):
         inputs.append(root)
     files = [outdir / OUTPUT_XLSX, outdir / OUTPUT_JSON]
-    folders = [outdir / DOCX_DIR] if docx else []
+    folders = [outdir / d for d, on in ((DOCX_DIR, docx), (NOTICE_DIR, notices)) if on]
     if clash := fsutil.output_clash(files + folders, inputs):
         raise CollectError(clash)
-    if folders and folders[0].exists() and fsutil.is_within(root, folders[0]):
-        raise CollectError(f"本次收集的文件夹「{root}」在输出的“{DOCX_DIR}”文件夹中，写入 Word 报告会覆盖或删除其中的文件。"
-                           "请用 -o 另选输出文件夹。")
+    for folder in folders:
+        if folder.exists() and fsutil.is_within(root, folder):
+            raise CollectError(f"本次收集的文件夹「{root}」在输出的“{folder.name}”文件夹中，写入 Word 文件会覆盖或删除其中的文件。"
+                               "请用 -o 另选输出文件夹。")
 
 
 def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging: Path, *, spec: FormatSpec,

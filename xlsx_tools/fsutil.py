@@ -197,7 +197,8 @@ def is_within(child: Path, folder: Path) -> bool:
     return f.is_dir() and any(_same(parent, f) for parent in c.parents)
 
 
-def output_clash(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike]) -> str | None:
+def output_clash(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike], *,
+                 option: str = "-o") -> str | None:
     """The one guard of every command that writes: a Chinese message when writing any of
     `outputs` would replace, or write into, one of the command's `inputs`; None when it is safe.
 
@@ -214,12 +215,12 @@ def output_clash(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os
                 continue
             if _same(out, inp):
                 what = "文件夹" if inp.is_dir() else "文件"
-                return f"输出「{out}」就是输入{what}「{inp}」，写入会覆盖它。请用 -o 另选输出位置。"
+                return f"输出「{out}」就是输入{what}「{inp}」，写入会覆盖它。请用 {option} 另选输出位置。"
             if inp.is_dir() and is_within(out, inp):
                 return (f"输出「{out}」已存在于输入文件夹「{inp}」中，写入会覆盖这个输入文件。"
-                        "请用 -o 另选输出位置（不要放在输入文件夹中）。")
+                        f"请用 {option} 另选输出位置（不要放在输入文件夹中）。")
             if out.is_dir() and is_within(inp, out):
-                return f"输入「{inp}」在输出文件夹「{out}」中，写入可能覆盖或删除它。请用 -o 另选输出位置。"
+                return f"输入「{inp}」在输出文件夹「{out}」中，写入可能覆盖或删除它。请用 {option} 另选输出位置。"
     return None
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..console import EXIT_INTERNAL, console, fail
+from ..fsutil import output_clash
 
 
 def existing_files(files: list[Path] | None) -> list[Path]:
@@ -51,6 +52,8 @@ def register(app: typer.Typer) -> None:
         paths = existing_files(files)
         if notice is not None and notice.exists() and not notice.is_dir():
             fail(f"--notice 应为文件夹，「{notice}」是文件。")
+        if notice is not None and (clash := output_clash([notice], [*paths, previous], option="--notice")):
+            fail(clash)
         from .template import parse_deadline
 
         deadline = parse_deadline(deadline)
