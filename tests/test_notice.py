@@ -79,7 +79,7 @@ def test_many_blanks_of_one_sheet_are_one_row():
     findings.append(Finding("T3_BALANCE", "error", "不符合勾稽关系。", cells=("表三!D4", "表三!D5"),
                             labels=("表三 第4行（D4）", "表三 第5行（D5）")).to_dict())
     out = rows(Notice(agency="a", file="a.xlsx", findings=findings))
-    assert out[0] == ("错误", "「表三」D4、E4、F4、G4、H4", "同类问题共 5 处，例如：表三 D4 没有填写。")
+    assert out[0] == ("错误", "表三：D4、\u200bE4、\u200bF4、\u200bG4、\u200bH4", "同类问题共 5 处，例如：表三 D4 没有填写。")
     assert out[1] == ("错误", "表三 第4行（D4） 等 2 处", "不符合勾稽关系。")
 
 

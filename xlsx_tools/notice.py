@@ -93,8 +93,9 @@ def rows(notice: Notice) -> list[tuple[str, str, str]]:
             done.update(id(g) for g in group)
             sheet = f.cells[0].split("!")[0]
             cells = [g.cells[0].split("!")[1] for g in group]
-            named = "、".join(cells[:GROUP_LIST]) + (f" 等 {len(cells)} 处" if len(cells) > GROUP_LIST else "")
-            out.append((level, f"「{sheet}」{named}", f"同类问题共 {len(cells)} 处，例如：{f.message}"))
+            # a zero-width space after each 、 lets a long list of cells wrap between cells
+            named = "、\u200b".join(cells[:GROUP_LIST]) + (f" 等 {len(cells)} 处" if len(cells) > GROUP_LIST else "")
+            out.append((level, f"{sheet}：{named}", f"同类问题共 {len(cells)} 处，例如：{f.message}"))
             continue
         done.add(id(f))
         out.append((level, location(f), f.message))
