@@ -132,3 +132,11 @@ def test_pdf_import_time_against_the_library(converted):
     import_file(converted.pdf)
     ours = time.perf_counter() - t
     assert ours < 10 * lib + 2.0
+
+
+def test_an_old_word_file_goes_through_libreoffice(converted, tmp_path):
+    doc = office.convert(converted.docx, "doc:MS Word 97", tmp_path)
+    r = import_file(doc)
+    assert r.source_block["kind"] == "doc"
+    assert wrong(converted.report, r) == []
+    assert not r.has_errors

@@ -309,3 +309,62 @@ def test_amount_keeps_its_digits():
 def test_render_table_uses_the_format_labels():
     rows = render_table(SPEC.table("t2"), {}, "spaces", random.Random(0))
     assert rows[0] == SPEC.table("t2").cells[0].text
+
+
+# -- the JSON works wherever export's does
+
+
+def test_imported_json_serves_previous_docx_and_aggregate(tmp_path):
+    from xlsx_tools.checks import check_report
+    from xlsx_tools.reader import load_previous
+
+    last = make_report(seed=70, agency="某某县财政局", year=2021)
+    src = tmp_path / "2021.txt"
+    src.write_text(report_text(last, "spaces"), encoding="utf-8")
+    out = tmp_path / "2021.json"
+    assert CliRunner().invoke(app, ["import", str(src), "-o", str(out)]).exit_code == 0
+    # as --previous: the cross-year rules run against the imported figures
+    previous = load_previous(out)
+    this = make_report(seed=71, agency="某某县财政局", year=2022)
+    codes = {f.code for f in check_report(this, previous=previous)}
+    assert "PREV_CARRY_OVER" in codes and not codes & {"PREV_OTHER_FORMAT", "PREV_OTHER_YEAR", "PREV_OTHER_AGENCY"}
+    # re-typeset in official format by `docx`, and that Word file imports to the same figures
+    docx = tmp_path / "重排.docx"
+    res = CliRunner().invoke(app, ["docx", str(out), "-o", str(docx)])
+    assert res.exit_code == 0, res.output
+    again = import_file(docx)
+    assert differences(last, again.report) == []
+    # and as input to aggregate
+    other = tmp_path / "other.json"
+    src2 = tmp_path / "b.txt"
+    src2.write_text(report_text(make_report(seed=72, agency="某某县税务局", year=2021), "pipes"), encoding="utf-8")
+    assert CliRunner().invoke(app, ["import", str(src2), "-o", str(other)]).exit_code == 0
+    res = CliRunner().invoke(app, ["aggregate", str(out), str(other), "-o", str(tmp_path / "sum.json"),
+                                   "--agency", "某某县人民政府办公室", "--year", "2021"])
+    assert res.exit_code == 0, res.output
+    total = Report.load(tmp_path / "sum.json")
+    assert total.figures["t3.received.total"] == last.figures["t3.received.total"] + Report.load(other).figures["t3.received.total"]
+
+
+def test_a_large_text_of_label_fragments_is_linear(tmp_path):
+    """1 MB of label pieces and numbers (no headings, so every table searches all of it) is read
+    in seconds; the 2 MB text cap keeps the worst case bounded."""
+    import time
+
+    labels = [c.text for t in SPEC.tables for c in t.cells]
+    rng = random.Random(3)
+    parts, size = [], 0
+    while size < 1 << 20:
+        x = rng.choice(labels)[: rng.randint(1, 6)] + f" {rng.randint(0, 99)}" + ("\n" if rng.random() < 0.2 else " ")
+        parts.append(x)
+        size += len(x.encode())
+    p = tmp_path / "big.txt"
+    p.write_text("".join(parts), encoding="utf-8")
+    t = time.perf_counter()
+    r = import_file(p)
+    assert time.perf_counter() - t < 30
+    assert r.report is not None and r.has_errors
+    big = tmp_path / "huge.txt"
+    big.write_text("规章 0 " * 400_000, encoding="utf-8")
+    r = import_file(big)
+    assert r.report is None and "过大" in r.findings[0].message

@@ -9,6 +9,7 @@ Blank cells and "/" are kept apart from 0: the figure is null and the source blo
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,12 +115,12 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
     origins: dict[str, dict[str, Any]] = {}
     tables_block: dict[str, Any] = {}
     n_lines = len(lines)
+    all_tokens = tokens_of(lines)
+    starts = [tok.line for tok in all_tokens]
     for t in spec.tables:
         sec = next((s for s in spec.sections if s.kind == "table" and s.key == t.key), None)
         lo, hi = _table_lines(spec, t.key, sec.number if sec else None, ranges, n_lines)
-        tokens = tokens_of(lines[lo:hi])
-        for tok in tokens:
-            tok.line += lo
+        tokens = all_tokens[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, hi)]
         res = T.find_table(t, tokens, lines)
         tables_block[t.name] = {
             "heading_found": bool(sec and sec.number in headings),

@@ -29,6 +29,8 @@ def _heading_key(text: str) -> str:
 
 def is_heading(section: Section, text: str) -> bool:
     """Whether a line is this section's heading: its number and (nearly) its words."""
+    if text.lstrip("#*> \t\u3000")[:1] != section.number:
+        return False
     k = _heading_key(text)
     if not k.startswith(section.number + "、") or len(k) > 2 * len(key(section.heading)) + 4:
         return False

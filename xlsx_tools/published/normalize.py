@@ -56,6 +56,7 @@ def simplified(text: str) -> str:
     return text.translate(tolerance().traditional)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def base_key(text: str) -> str:
     """key() without the word equivalences (for text that is joined before comparing)."""
     t = unicodedata.normalize("NFKC", text)

@@ -19,7 +19,7 @@ MiB = 1 << 20
 
 @dataclass(frozen=True)
 class Limits:
-    max_text_bytes: int = 5 * MiB  # a published report's text is ~30 KB
+    max_text_bytes: int = 2 * MiB  # a published report's text is 30-100 KB
     max_html_bytes: int = 10 * MiB  # a report page with its site's markup is well under 2 MB
     max_docx_bytes: int = 30 * MiB
     max_pdf_bytes: int = 50 * MiB

@@ -85,10 +85,11 @@ class Stream:
         ("4.保护第 / 三方合法 / （三）不 / 权益"): up to MAX_SKIP foreign pieces are passed over;
         figures between the pieces are passed over too. Used where find() fails."""
         tokens = self.tokens
+        stop = min(len(tokens), start_token + PIECES_WINDOW)
         for k in label_keys(label):
             if len(k) < 2:
                 continue
-            for i in range(start_token, len(tokens)):
+            for i in range(start_token, stop):
                 t = tokens[i]
                 if t.kind != TEXT:
                     continue
@@ -106,6 +107,7 @@ class Stream:
 
 
 MAX_SKIP = 2
+PIECES_WINDOW = 3000  # tokens after the previous row's label searched for a label in pieces
 MIN_FIRST_PIECE = 2
 
 
@@ -239,9 +241,11 @@ def _by_order(rows: list[list[Field]], tokens: list[Token], lines: list[Line], c
         return
     it = iter(left)
     plan = [(r, [next(it) for _ in r]) for r in empty_rows]
-    if not all(_consistent(r, toks) for r, toks in plan):
-        return  # figures that do not add up were not read in their rows' order: guess nothing
+    # rows are given their figures in order while each row adds up; from the first that does
+    # not (two rows printed interleaved), nothing more is guessed
     for r, toks in plan:
+        if not _consistent(r, toks):
+            break
         for f, tok in zip(r, toks, strict=True):
             cell = _cell(f, tok, lines)
             cell.origin["by"] = "order"
