@@ -231,3 +231,15 @@ def test_collect_folder_inside_the_notice_folder(tmp_path):
     res = _collect(root, tmp_path / "r.csv", out)
     assert res.exit_code == 2, res.output
     assert squash(f"输入「{root}」在输出文件夹「{out / '问题通知'}」中") in squash(res.output)
+
+
+def test_import_onto_the_report_it_reads(tmp_path):
+    src = tmp_path / "某局2021年报.txt"
+    src.write_text("某局2021年政府信息公开工作年度报告\n一、总体情况\n", encoding="utf-8")
+    link = tmp_path / "out.json"
+    link.symlink_to(src)
+    before = digest(src)
+    res = runner.invoke(app, ["import", str(src), "-o", str(link)])
+    assert res.exit_code == 2, res.output
+    assert squash(f"输出「{link}」就是输入文件「{src}」，写入会覆盖它。") in squash(res.output)
+    assert digest(src) == before

@@ -64,8 +64,14 @@ def register(app: typer.Typer) -> None:
             fail(f"导入多个报告时 -o 应为文件夹，「{output}」是一个文件。")
         if not batch and output is not None and output.is_dir():
             output = output / f"{paths[0].stem}.json"
-        if output is not None and any(output.resolve() == p.resolve() for p in paths):
-            fail(f"输出文件不能是要导入的报告本身「{output}」。")
+        if output is not None:
+            from ..fsutil import output_clash, safe_filename
+            from .import_batch import REVIEW_WORKBOOK
+
+            targets = ([output / REVIEW_WORKBOOK] + [output / f"{safe_filename(p.stem)}.json" for p in paths]
+                       if batch else [output])
+            if clash := output_clash(targets, paths):
+                fail(clash)
 
         if batch:
             from .import_batch import run_batch
