@@ -32,11 +32,15 @@ def wrong(expected, got) -> list:
 @given(seed=st.integers(0, 10**6))
 def test_our_docx_output_imports_every_figure_back(tmp_path, seed):
     rep = make_report(seed=seed, agency="某某县市场监督管理局", year=2023)
+    rep.contact = {"website_name": "某某县人民政府网站", "website": "http://www.example.gov.cn/",
+                   "contact_org": "某某县市场监督管理局办公室", "address": "某某县人民路1号", "postcode": "755000",
+                   "phone": "0955-1234567", "email": "gk@example.gov.cn"}
     path = write_docx(rep, tmp_path / f"r{seed}.docx", signature=True, date="2024年1月20日")
     r = import_file(path)
     assert wrong(rep, r) == []
     assert (r.agency, r.year) == ("某某县市场监督管理局", 2023)
     assert r.report.narrative == rep.narrative  # the signature is not part of section 六
+    assert r.report.contact == rep.contact  # from the opening paragraph
     assert r.source_block["kind"] == "docx" and r.source_block["figures_found"] == 200
     origin = r.source_block["figures"]["t3.granted.natural_person"]
     assert origin["table"] >= 1 and origin["row"] >= 1 and origin["column"] == 4  # grid column D

@@ -55,6 +55,10 @@ def test_sample_report_imports_all_figures_and_six_sections():
     # paragraphs rebuilt from the PDF's wrapped lines: one per sub-head
     assert r.report.narrative["overview"].count("\n") == 5
     assert not r.findings
+    assert r.report.contact == {
+        "website_name": "中卫市沙坡头区人民政府网站", "website": "http://www.spt.gov.cn/",
+        "contact_org": "中卫市沙坡头区政务服务中心", "address": "中卫市沙坡头区丰安东路9号中卫市政务服务中心4楼西",
+        "postcode": "755000", "phone": "0955-8597620", "email": "sptqzwzx@163.com"}
     # the JSON is exactly export's, plus findings and source
     data = json.loads(r.to_json())
     assert list(data)[:7] == ["format", "agency", "year", "contact", "narrative", "figures", "provenance"]

@@ -24,6 +24,7 @@ from . import tables as T
 from .document import tokens_of
 from .locate import (
     agency_and_year,
+    contact_details,
     find_headings,
     is_wrapped,
     paragraphs,
@@ -140,8 +141,9 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
             figures[f.id] = cell.value
             findings.extend(_cell_findings(f, cell))
 
+    contact = contact_details(lines, first, {f.key for f in spec.info_fields if not f.locked})
     report = Report(
-        format=spec.id, agency=Agency(agency_name or ""), year=int(year_value or 0), contact={},
+        format=spec.id, agency=Agency(agency_name or ""), year=int(year_value or 0), contact=contact,
         figures=figures, narrative=narrative,
         provenance=Provenance(source=source, sha256=sha256, application=f"published:{doc.kind}"),
     )

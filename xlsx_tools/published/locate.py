@@ -202,3 +202,30 @@ def agency_and_year(lines: list[Line], first_heading: int | None, file_stem: str
             out.setdefault("agency", (m.group(1).strip("_-— "), "file_name"))
         out.setdefault("year", (int(m.group(2)), "file_name"))
     return out
+
+
+# -- contact details from the opening paragraph (the customary wording, FORMAT-2021.md §1.4)
+
+_CONTACT_RES = {
+    "website_name": re.compile(r"电子版可(?:从|在)(.{2,40}?)[（(](?:https?://|www\.)"),
+    "website": re.compile(r"电子版可(?:从|在).{0,40}?[（(]((?:https?://|www\.)[^）)\s]{3,200})[）)]"),
+    "contact_org": re.compile(r"请与(.{2,60}?)联系"),
+    "address": re.compile(r"(?:地址|通讯地址)[:：](.{2,80}?)[；;，,）)]"),
+    "postcode": re.compile(r"(?:邮编|邮政编码)[:：]?(\d{6})"),
+    "phone": re.compile(r"(?:联系电话|电话)[:：]([0-9][0-9\-－—()（） ]{5,30}[0-9])"),
+    "email": re.compile(r"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})"),
+}
+
+
+def contact_details(lines: list[Line], first_heading: int | None, keys: set[str]) -> dict[str, str]:
+    """基本信息 contact fields stated in the opening paragraph (only keys the format has)."""
+    end = first_heading if first_heading is not None else min(len(lines), 12)
+    opening = _compact("".join(ln.text for ln in lines[:end] if not ln.text.lstrip().startswith("mailto:")))
+    out = {}
+    for k, rx in _CONTACT_RES.items():
+        if k not in keys:
+            continue
+        m = rx.search(opening)
+        if m:
+            out[k] = m.group(1).strip()
+    return out
