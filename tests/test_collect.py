@@ -277,7 +277,7 @@ def test_agencies_that_sent_only_unusable_files_have_errors_with_the_reason(seas
     a6, a7 = data["agencies"][6], data["agencies"][7]
     assert a6["note"] == (f"提交的文件无法使用：“{A[6]}.xlsx”是 {YEAR - 1} 年度的模板，本次收集的是 {YEAR} 年度。"
                           "请用本年度下发的模板填写。")
-    assert a7["note"].startswith(f"提交的文件无法使用：“{A[7]}.xlsx”是一个不完整的 Excel 文件")
+    assert a7["note"].startswith(f"提交的文件无法使用（按文件名对应到本机关）：“{A[7]}.xlsx”是一个不完整的 Excel 文件")
     assert a6["figures"] is None and a7["file"] == ""
 
 
@@ -738,7 +738,7 @@ def test_a_workbook_not_ours_named_after_an_agency_gives_it_an_error(tmp_path):
     res = c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", jobs=1)
     assert res.files[0].status == c.FOREIGN and res.files[0].match == c.BY_NAME
     assert res.agencies[0].status == c.ERR
-    assert res.agencies[0].note.startswith(f"提交的文件无法使用：“{A[0]}年报.xlsx”：这不是政务公开办下发的年报模板")
+    assert res.agencies[0].note.startswith(f"提交的文件无法使用（按文件名对应到本机关）：“{A[0]}年报.xlsx”：这不是政务公开办下发的年报模板")
 
 
 def test_staging_of_a_live_run_is_left_alone(tmp_path, monkeypatch):

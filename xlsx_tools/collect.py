@@ -871,9 +871,8 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
             if first.status == INTERNAL:  # not the agency's fault: it need not send again
                 agency.note = "提交的文件未能检查（本工具内部出错，不是文件的问题）：" + quoted_reason(first.name, first.reason)
             else:
-                agency.note = "提交的文件无法使用：" + quoted_reason(first.name, first.reason)
-            if first.match == BY_NAME:
-                agency.note += "（按文件名对应到本机关）"
+                by_name = "（按文件名对应到本机关）" if first.match == BY_NAME else ""
+            agency.note = f"提交的文件无法使用{by_name}：" + quoted_reason(first.name, first.reason)
             if len(agency.files) > 1:
                 agency.note += f"（共 {len(agency.files)} 个文件，见文件清单）"
     for rec in records:  # a file that may be one of several agencies': said where each is missing
@@ -892,7 +891,7 @@ def _names(roster: RosterIndex, found: NameMatch) -> str:
 
 def _unplaced(roster: RosterIndex, found: NameMatch) -> str:
     if found.ambiguous:
-        return f"文件名可能指名单中的 {_names(roster, found)}，无法确定是哪一个，未自动对应。"
+        return f"文件名可能指名单中的{_names(roster, found)}，无法确定是哪一个，未自动对应。"
     return "文件名也对应不上名单中的机关。"
 
 
