@@ -98,7 +98,7 @@ def test_huge_number_in_a_cell_is_an_error_naming_the_cell(base, tmp_path, field
     mine = [f for f in result.findings if f.fields == (field.id,)]
     assert [f.code for f in mine] == ["NUMBER_TOO_LARGE"]
     where = f"{field.sheet} 第{field.row + 1}行{field.label}（{field.cell}）"
-    assert mine[0].message.startswith(where + "填写了 ")
+    assert mine[0].message.startswith(where + "填写了 " + text[:24])  # as written, not as rounded
     assert "数字过大" in mine[0].message and "请核对" in mine[0].message
     assert mine[0].cells == (f"{field.sheet}!{field.cell}",)
     assert result.report.figures[field.id] is None

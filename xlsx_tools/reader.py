@@ -43,7 +43,14 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 
 from . import meta
-from .checks import check_report, domain_problem, field_where, number_problem, value_finding
+from .checks import (
+    check_report,
+    domain_problem,
+    field_where,
+    number_problem,
+    too_large,
+    value_finding,
+)
 from .findings import ERROR, WARNING, Finding
 from .fsutil import os_error_text
 from .identity import agency_key, code_key, same_agency
@@ -59,6 +66,7 @@ from .intake import (
     unreadable,
 )
 from .numbers import NumberError, cell_number, text_number
+from .numbers import shown as clipped
 from .ooxml import (
     MAX_BOOK_CELLS,
     MAX_CELL_CHARS,
@@ -1104,7 +1112,7 @@ class _Reader:
                 return None
             bad("TEXT_NUMBER", f"填写的“{raw}”是文本格式的数字，已按 {fmt_number(d)} 读取。请删除空格、全角字符或千位分隔符，直接输入数字。",
                 raw, severity=WARNING, parsed=d)
-            return self._checked(f, d, bad)
+            return self._checked(f, d, bad, raw)
         if kind == "b":
             shown = "TRUE" if raw == "1" else "FALSE"
             bad("NOT_A_NUMBER", f"填写了逻辑值“{shown}”，请改为数字（没有的填 0）。", shown)
@@ -1126,11 +1134,13 @@ class _Reader:
         if cell is not None and cell.style in date_styles:
             bad("NOT_A_NUMBER", f"填写的是日期（{_excel_date(d)}），请改为数字（没有的填 0）。", raw)
             return None
-        return self._checked(f, d, bad)
+        return self._checked(f, d, bad, raw)
 
     @staticmethod
-    def _checked(f: Field, d: Decimal, bad) -> Number | None:
+    def _checked(f: Field, d: Decimal, bad, raw: str | None = None) -> Number | None:
         problem = domain_problem(f, d)
+        if problem and problem[0] == "NUMBER_TOO_LARGE" and raw:
+            problem = too_large(f, clipped(raw))  # as written ("1E+30", 17 digits), not as read
         if problem:
             bad(problem[0], problem[1], d)
             return None
