@@ -213,3 +213,65 @@ def test_five_digit_figures_in_table_four_stay_on_one_line(tmp_path):
     bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     words = [w.text or "" for w in ET.fromstring(bbox).iter(f"{XHTML}word")]
     assert (words.count("12345"), words.count("49380")) == (12, 3)  # a wrapped one would be two words
+
+
+def test_a_long_signature_prints_centred_over_the_date_4_characters_from_the_right(tmp_path):
+    """GB/T 9704-2012 7.3.5: the date on one line, its right end 4 characters from the text's
+    right edge; each line of a long 署名 centred over the date and inside the text block; the
+    signature on the page of the text's last lines."""
+    report = samples.sample_report()
+    report.agency.name = "青山区人民政府国有资产监督管理委员会办公室（青山区国有资本投资运营服务中心）"
+    pdf = office.convert(dr.write_docx(report, tmp_path / "署名.docx", signature=True, date="2025年12月31日"),
+                         "pdf", tmp_path)
+    root = ET.fromstring(subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                                        check=True).stdout)
+    pages = list(root.iter(f"{XHTML}page"))
+    width = float(pages[-1].get("width"))
+    words = [Word(len(pages), *(float(w.get(k)) for k in ("xMin", "yMin", "xMax", "yMax")), w.text or "")
+             for w in pages[-1].iter(f"{XHTML}word")]
+    rows: dict[int, list[Word]] = defaultdict(list)
+    for w in words:
+        rows[round(w.y0)].append(w)
+    lines = [sorted(r, key=lambda w: w.x0) for _, r in sorted(rows.items())]
+    texts = ["".join(w.text for w in line) for line in lines]
+    at = texts.index("2025年12月31日")  # the date on one line
+    date = lines[at]
+    right_edge = width - dr.MARGIN_RIGHT_MM * PT_PER_MM
+    assert date[-1].x1 == pytest.approx(right_edge - 4 * dr.BODY_PT, abs=2)
+    centre = (date[0].x0 + date[-1].x1) / 2
+    name_lines = []
+    for line, text in zip(lines[:at][::-1], texts[:at][::-1], strict=True):
+        if not text:
+            break
+        name_lines.insert(0, (line, text))
+        if "".join(t for _, t in name_lines) == report.agency.name:
+            break
+    assert "".join(t for _, t in name_lines) == report.agency.name
+    for line, _ in name_lines:
+        assert LEFT - 1 <= line[0].x0 and line[-1].x1 <= right_edge + 1
+        assert (line[0].x0 + line[-1].x1) / 2 == pytest.approx(centre, abs=dr.BODY_PT / 2 + 1)
+    # the last lines of the text share the page with the signature
+    assert any(len(t) > 10 for t in texts[:at - len(name_lines)])
+
+
+def test_pdf_uses_the_simplified_chinese_glyphs(tmp_path):
+    """Noto CJK ships one collection for every language (pdffonts names its shared outlines
+    "NotoSerifCJKjp" whatever face is used), so the face is told by a glyph: 户 has a dot on top
+    in Simplified Chinese, a horizontal stroke in Japanese. Rendered large, the topmost ink of 户
+    is narrow."""
+    report = samples.sample_report()
+    report.agency.name = "户"
+    report.narrative = {k: "户" for k in report.narrative}
+    doc = dr.build_document(report, strict=False)
+    pdf_src = tmp_path / "户.docx"
+    doc.save(str(pdf_src))
+    pdf = office.convert(pdf_src, "pdf", tmp_path)
+    subprocess.run(["pdftoppm", "-r", "300", "-gray", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
+    w, h, px = _read_pgm(next(tmp_path.glob("p-*.pgm")))
+    # the title's 户 (2号, 22 pt = 92 px at 300 dpi): the first ink rows of the page
+    ink = [(y, [x for x in range(w) if px[y * w + x] < 128]) for y in range(h)]
+    rows_with_ink = [(y, xs) for y, xs in ink if xs]
+    top_y, top_xs = rows_with_ink[0]
+    glyph = [xs for y, xs in rows_with_ink if y < top_y + 92]
+    glyph_width = max(max(xs) for xs in glyph) - min(min(xs) for xs in glyph)
+    assert max(top_xs) - min(top_xs) < 0.35 * glyph_width, "户 is drawn with the Japanese glyph"

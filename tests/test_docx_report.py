@@ -455,7 +455,16 @@ def test_opening_paragraph_drops_clauses_without_data():
     assert dr.opening_paragraph(report).endswith("请与某办公室联系。")
     report.contact = {}
     text = dr.opening_paragraph(report)
-    assert text.endswith("12 月 31日。") and "联系" not in text
+    assert text.endswith("12月31日。") and "联系" not in text
+
+
+def test_opening_paragraph_dates_have_no_stray_spaces():
+    report = samples.sample_report()
+    report.year = 2025
+    text = dr.opening_paragraph(report)
+    assert "《沙坡头区政务服务中心2025年政府信息公开年度报告》" in text
+    assert "本报告统计数据从2025年1月1日至12月31日。" in text
+    assert not re.search(r"\d\s+[年月日]|[年月日至从]\s+\d", text)
 
 
 def test_opening_paragraph_matches_the_sample():
@@ -508,24 +517,55 @@ def signature_lines(document):
     return [(p.style.name, p.text, val(p._p.pPr.find(w("ind")), "rightChars")) for p in paras[-3:]]
 
 
-def test_signature_and_date_per_gbt9704_7352():
+def test_signature_date_right_4_and_the_name_centred_over_it():
+    """GB/T 9704-2012 7.3.5: 成文日期右空四字; 署名以成文日期为准居中: the name's paragraph is a
+    block centred on the date's centre (4 + date + 4 characters wide, flush with the right edge)."""
     document = dr.build_document(samples.sample_report(), signature=True, date="2022年1月20日")
     blank, name, date = signature_lines(document)
     assert blank[1] == ""  # 下空一行
-    # 署名右空二字; the date (6.5 characters wide: digits are half width) starts two characters
-    # right of the signature's first character: 2 + 10 - 2 - 6.5 = 3.5 characters from the right.
-    assert name == (dr.SIGNATURE.name, "沙坡头区政务服务中心", "200")
-    assert date == (dr.SIGNATURE.name, "2022年1月20日", "350")
+    assert date == (dr.SIGNATURE.name, "2022年1月20日", "400")
+    assert name == (dr.SIGNATURE.name, "沙坡头区政务服务中心", "0")
+    ppr = document.paragraphs[-2]._p.pPr
+    assert val(ppr.find(w("jc")), "val") == "center"
+    # date 6.5 characters wide (digits are half width) + 5 quarter-character spaces where digits
+    # meet Chinese: block 7.75 + 8, left indent 28 - 15.75
+    assert dr.printed_width("2022年1月20日") == 7.75
+    assert val(ppr.find(w("ind")), "leftChars") == "1225"
+    block_centre = (1225 + 2800) / 2
+    date_centre = 2800 - 400 - 775 / 2
+    assert block_centre == date_centre
 
 
-def test_date_longer_than_signature_moves_the_signature_left():
+@pytest.mark.parametrize("agency", [
+    "某局", "沙坡头区政务服务中心", "青山区人民政府国有资产监督管理委员会办公室（青山区国有资本投资运营服务中心）",
+    "青山区人民政府国有资产监督管理委员会办公室青山区国有资本投资运营服务中心青山区某某某某某某某某中心",
+])
+def test_signature_of_any_length_stays_within_the_block(agency):
     report = samples.sample_report()
-    report.agency.name = "某局"
-    document = dr.build_document(report, signature=True, date=dt.date(2022, 12, 31))
-    _, name, date = signature_lines(document)
-    # date 2022年12月31日 is 7 wide: 右空二字; signature starts 2 characters left of it
-    assert date[1:] == ("2022年12月31日", "200")
-    assert name[1:] == ("某局", str(round((2 + 7 + 2 - 2) * 100)))
+    report.agency.name = agency
+    document = dr.build_document(report, signature=True, date=dt.date(2025, 12, 31))
+    name_p, date_p = document.paragraphs[-2], document.paragraphs[-1]
+    assert date_p.text == "2025年12月31日" and val(date_p._p.pPr.find(w("ind")), "rightChars") == "400"
+    lines = name_p.text.split("\n")
+    assert "".join(lines) == agency
+    block = 7 + 1.25 + 8  # 2025年12月31日 is 7 characters wide, +5 quarter spaces
+    assert val(name_p._p.pPr.find(w("ind")), "leftChars") == str(round((28 - block) * 100))
+    assert all(dr.text_width(line) <= block for line in lines)
+    if dr.text_width(agency) > block:
+        assert len(lines) >= 2
+        assert not any(line.startswith(("）", "心）")) for line in lines)
+    if "（" in agency and len(lines) == 2:
+        assert lines[1].startswith("（")  # broken at the natural boundary
+
+
+def test_signature_keeps_with_the_last_lines_of_the_text():
+    document = dr.build_document(samples.sample_report(), signature=True, date="2022年1月20日")
+    last_text, blank, name, date = document.paragraphs[-4:]
+    assert last_text.text and not blank.text
+    for p in (last_text, blank, name):
+        assert p._p.pPr.find(w("keepNext")) is not None, p.text
+    for p in (name, date):
+        assert p._p.pPr.find(w("keepLines")) is not None
 
 
 def test_signature_date_from_contact_or_today():

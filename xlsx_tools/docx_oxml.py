@@ -219,6 +219,11 @@ def set_keep_next(pPr: etree._Element) -> None:
     child(pPr, "w:keepNext", PPR_ORDER)
 
 
+def set_keep_lines(pPr: etree._Element) -> None:
+    """w:keepLines: the paragraph is never split over two pages."""
+    child(pPr, "w:keepLines", PPR_ORDER)
+
+
 def set_outline_level(pPr: etree._Element, level: int) -> None:
     """w:outlineLvl (0 = level 1): headings show in Word's navigation pane and in a PDF outline."""
     _set(child(pPr, "w:outlineLvl", PPR_ORDER), val=level)

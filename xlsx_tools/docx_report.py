@@ -505,28 +505,67 @@ def text_width(text: str) -> float:
     return sum(1 if _CJK_WIDE.match(c) else 0.5 for c in text)
 
 
-def _signature(doc: Document, report: Report, date: str | dt.date | None) -> None:
-    """GB/T 9704-2012 7.3.5.2: 正文下空一行右空二字编排发文机关署名，署名下一行编排成文日期，
-    首字比署名首字右移二字；日期长于署名时日期右空二字，并相应增加署名右空字数。"""
+SIGNATURE_DATE_RIGHT = 4  # 成文日期右空四字
+AUTOSPACE = 0.25  # office suites put a quarter character between Chinese and digits ("2025 年")
+
+
+def printed_width(text: str) -> float:
+    """text_width plus the space Word and LibreOffice add where Chinese meets digits or Latin."""
+    changes = sum(1 for a, b in itertools.pairwise(text) if bool(_CJK_WIDE.match(a)) != bool(_CJK_WIDE.match(b)))
+    return text_width(text) + AUTOSPACE * changes
+
+
+def signature_layout(name: str, date_text: str) -> tuple[list[str], float]:
+    """The 署名 lines and the width (in characters) of the block they are centred in.
+
+    GB/T 9704-2012 7.3.5.1: 成文日期右空四字; 发文机关署名以成文日期为准居中. The block is
+    centred on the date and reaches the right edge of the text, so it is 4 + date + 4 characters
+    wide: a name that is longer is broken into balanced lines at natural boundaries (as titles
+    are), each centred over the date."""
+    block = min(float(CHARS_PER_LINE), printed_width(date_text) + 2 * SIGNATURE_DATE_RIGHT)
+    return title_lines(name, per_line=block), block
+
+
+def signature_date(report: Report, date: str | dt.date | None) -> str:
+    """The 成文日期: `date`, else the report's 成文日期 (contact["report_date"]), else today."""
     if isinstance(date, dt.date):
-        when = date
-    elif date:
-        when = parse_date(date)
-    elif (report.contact.get("report_date") or "").strip():
+        return format_date(date)
+    if date:
+        return format_date(parse_date(date))
+    if (report.contact.get("report_date") or "").strip():
         try:
-            when = parse_date(report.contact["report_date"])
+            return format_date(parse_date(report.contact["report_date"]))
         except ValueError as e:
             raise ValueError(f"基本信息中的成文日期：{e}也可以用 --date 指定成文日期。") from None
-    else:
-        when = dt.date.today()
-    name, date_text = report.agency.name, format_date(when)
-    name_w, date_w = text_width(name), text_width(date_text)
-    date_right = max(2.0, name_w - date_w)
-    name_right = date_right + date_w + 2 - name_w
-    _paragraph(doc, "", BODY)
-    for text, right in ((name, name_right), (date_text, date_right)):
-        p = _paragraph(doc, text, SIGNATURE)
-        ox.set_indent(p._p.get_or_add_pPr(), right_chars=round(right * 100))
+    return format_date(dt.date.today())
+
+
+def _signature(doc: Document, report: Report, date: str | dt.date | None) -> None:
+    """正文下空一行编排发文机关署名, 下一行成文日期 (GB/T 9704-2012 7.3.5.1): the date right
+    aligned 4 characters from the right edge; the name centred over the date (a long name in
+    balanced lines within the block). The blank line, the name and the date stay together and
+    with the last lines of the text: no date alone on a new page."""
+    date_text = signature_date(report, date)
+    lines, block = signature_layout(report.agency.name, date_text)
+    body = doc.element.body
+    last = body.findall(qn("w:p"))
+    if last:  # the text's last lines go with the signature
+        ox.set_keep_next(last[-1].get_or_add_pPr())
+    blank = _paragraph(doc, "", BODY)
+    ox.set_keep_next(blank._p.get_or_add_pPr())
+    name = _paragraph(doc, lines[0], SIGNATURE)
+    for line in lines[1:]:
+        name.add_run().add_break()
+        name.add_run(line)
+    ppr = name._p.get_or_add_pPr()
+    ox.set_jc(ppr, "center")
+    ox.set_indent(ppr, left_chars=round((CHARS_PER_LINE - block) * 100), right_chars=0)
+    ox.set_keep_next(ppr)
+    ox.set_keep_lines(ppr)
+    when = _paragraph(doc, date_text, SIGNATURE)
+    ppr = when._p.get_or_add_pPr()
+    ox.set_indent(ppr, right_chars=SIGNATURE_DATE_RIGHT * 100)
+    ox.set_keep_lines(ppr)
 
 
 # ------------------------------------------------------------------------------------------ tables
