@@ -521,8 +521,8 @@ def previous_text(rec: FileRecord) -> str:
 
 def _unattributed_sheet(c: Collection) -> LongSheet:
     """Files nobody on the roster can be said to have sent, each with the reason."""
-    columns = [Column("序号", 6, "number"), Column("文件", 40), Column("状态", 10), Column("原因", 70),
-               Column("可能的机关", 30), Column("sha256", 20)]
+    columns = [Column("序号", 5, "number"), Column("文件", 26, wrap=True), Column("状态", 8, wrap=True),
+               Column("原因", 62, wrap=True), Column("可能的机关", 22, wrap=True), Column("sha256", 24, wrap=True)]
     files = c.unattributed()
 
     def rows() -> Iterator[Sequence[Any]]:
