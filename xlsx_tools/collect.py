@@ -33,11 +33,12 @@ from typing import Any
 
 from . import __version__, fsutil
 from .collect_archive import ARCHIVES
-from .findings import ERROR, WARNING, Finding
+from .findings import ERROR, Finding
 from .fsutil import os_error_text
 from .intake import DEFAULT_LIMITS, Limits, MiB
 from .matching import NO_MATCH, NameMatch, NameMatcher
 from .report import Agency, Provenance, Report, dumps, loads
+from .resilience import cross_year_failed
 from .roster import RosterError, RosterRow, read_roster
 from .safezip import MemberTooLarge, duplicate_name, read_member
 from .spec import FormatSpec, Number, load_format
@@ -576,14 +577,7 @@ def _cross_year_failed(report: Report, options: ReadOptions) -> Finding:
     previous = next((options.previous[k] for k in _identity_keys(report.agency.name, report.agency.code)
                      if k in options.previous), None)
     source = previous.provenance.source if previous is not None and previous.provenance else ""
-    named = f"（{source}）" if source else ""
-    return Finding(
-        code="PREV_CHECK_FAILED", severity=WARNING,
-        message=f"与「{report.agency.name}」上一年度报告{named}的跨年度核对未能完成：上一年度报告中的数据无法使用"
-                "（如导出的 JSON 被改动、含有非数字的值）。本年度报告的其他检查不受影响。"
-                "请核对上一年度的文件，必要时重新导出；如问题仍在，请把该文件发给工具的维护人员。",
-        values={"previous": source},
-    )
+    return cross_year_failed(report.agency.name, source or "")
 
 
 def is_blank(figures: Mapping[str, Number | None]) -> bool:

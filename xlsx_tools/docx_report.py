@@ -20,6 +20,7 @@ import docx
 from docx.document import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
+from docx.oxml.parser import OxmlElement
 from docx.shared import Mm, Twips
 from docx.styles.style import BaseStyle
 from docx.text.paragraph import Paragraph
@@ -436,8 +437,19 @@ def _setup_page(doc: Document) -> None:
 
 
 def _paragraph(doc: Document, text: str, sd: StyleDef) -> Paragraph:
-    # straight to the XML: python-docx's add_paragraph(style=...) looks the style up by name
-    p = doc.element.body.add_p()
+    # straight to the XML: python-docx's add_paragraph(style=...) looks the style up by name, and
+    # its body.add_p() searches the body for w:sectPr on every call (quadratic in paragraphs):
+    # the section properties are the body's last child, found from the end
+    body = doc.element.body
+    p = OxmlElement("w:p")
+    try:
+        last = body[-1]
+    except IndexError:
+        last = None
+    if last is not None and last.tag == qn("w:sectPr"):
+        last.addprevious(p)
+    else:
+        body.append(p)
     p.style = sd.id
     if text:
         p.add_r().text = text

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .fsutil import read_regular
 from .numbers import NumberError, parse_number, plain
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -102,7 +103,7 @@ def read_json(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Any:
     size = path.stat().st_size
     if size > max_bytes:
         raise JsonError(f"文件过大（{size // 1048576} MB，上限 {max_bytes // 1048576} MB）")
-    data = path.read_bytes()
+    data = read_regular(path, max_bytes)  # never blocks on a FIFO
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -8,13 +8,24 @@ A stand-alone sub-heading "（一）依法主动公开" is joined to the paragra
 
 from __future__ import annotations
 
+import io
 import re
+import struct
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
+import defusedxml.ElementTree as DET
+from defusedxml import DefusedXmlException
+
+from .fsutil import FileTooLarge, os_error_text, read_regular, regular_file_problem
+from .safezip import MemberTooLarge, duplicate_name, read_member
 from .spec import FormatSpec, load_format
+
+MAX_FILE_BYTES = 20 << 20  # a narrative file (the .docx as stored, or the text)
+MAX_PART_BYTES = 64 << 20  # the .docx's word/document.xml, decompressed
 
 SUFFIXES = (".docx", ".md", ".markdown", ".txt")
 
@@ -49,14 +60,34 @@ def read_narrative(path: str | Path, *, spec: FormatSpec | None = None) -> Narra
             f"文字材料「{path.name}」的格式不支持：请另存为 Word 文档（.docx）、Markdown（.md）"
             "或纯文本（.txt）后重试。"
         )
+    problem = regular_file_problem(path)
+    if problem is not None:  # a FIFO: reading it would wait forever
+        raise NarrativeError(f"文字材料「{path.name}」{problem}，无法读取。请指定保存在磁盘上的 .docx、.md 或 .txt 文件。")
     if not path.is_file():
         raise NarrativeError(f"找不到文字材料文件：{path}")
+    try:
+        data = read_regular(path, MAX_FILE_BYTES)
+    except FileTooLarge as e:
+        raise NarrativeError(f"文字材料「{path.name}」{e.strerror}，不像是年报的文字部分。请只保留报告正文后重试。") from None
+    except OSError as e:
+        raise NarrativeError(f"无法读取文字材料「{path.name}」：{os_error_text(e)}。") from None
     if suffix == ".docx":
-        paras = docx_paragraphs(path)
+        paras = docx_paragraphs(data, path.name)
+        where = "段"
     else:
-        text = _read_text(path)
-        paras = markdown_paragraphs(text) if suffix in (".md", ".markdown") else text_paragraphs(text)
+        text = _decode_text(data, path.name)
+        where = "行"
+        if suffix in (".md", ".markdown"):
+            text, removed = _strip_controls_by_line(text)
+            paras = markdown_paragraphs(text)
+        else:
+            text, removed = _strip_controls_by_line(text)
+            paras = text_paragraphs(text)
+    if suffix == ".docx":
+        paras, removed = _strip_controls(paras)
     result = parse_paragraphs(paras, spec=spec)
+    if removed:
+        result.notes.insert(0, _controls_note(path.name, where, removed))
     if not result.sections:
         headings = "、".join(f"“{s.heading}”" for s in spec.narrative_sections)
         raise NarrativeError(
@@ -111,22 +142,81 @@ def parse_paragraphs(paragraphs: Iterable[str], *, spec: FormatSpec | None = Non
 # ------------------------------------------------------------------------------------ file formats
 
 
-def docx_paragraphs(path: str | Path) -> list[str]:
+def docx_paragraphs(source: str | Path | bytes, name: str | None = None) -> list[str]:
     """The text of a Word document's body paragraphs (tables are left out); a manual line
-    break inside a paragraph starts a new one."""
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
+    break inside a paragraph starts a new one. Read with the same safe member reader as
+    workbooks (a cap on the bytes actually decompressed, duplicate names refused) and parsed
+    as a stream, in time linear in the document's size."""
+    if isinstance(source, bytes | bytearray):
+        data = bytes(source)
+        name = name or "文字材料.docx"
+    else:
+        name = name or Path(source).name
+        data = read_regular(source, MAX_FILE_BYTES)
+
+    def damaged(why: str = "") -> NarrativeError:
+        return NarrativeError(
+            f"无法读取 Word 文件「{name}」：文件已损坏或不是 .docx 格式{why}"
+            "（旧版 .doc 请用 Word 或 WPS 另存为 .docx）。"
+        )
 
     try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+        twice = duplicate_name((i.filename for i in infos), casefold=True)
+        if twice is not None:
+            raise NarrativeError(f"Word 文件「{name}」中有两个同名的部件“{twice[:80]}”，可能被篡改过，已拒绝读取。"
+                                 "请用 Word 或 WPS 打开后另存为新的 .docx 文件再试。")
+        main = next((i for i in infos if i.filename == "word/document.xml"), None)
+        if main is None:
+            raise damaged("（缺少正文部件 word/document.xml）")
+        xml = read_member(zf, main, MAX_PART_BYTES)
+    except NarrativeError:
+        raise
+    except MemberTooLarge:
         raise NarrativeError(
-            f"无法读取 Word 文件「{Path(path).name}」：文件已损坏或不是 .docx 格式"
-            f"（旧版 .doc 请用 Word 或 WPS 另存为 .docx）。（{e}）"
-        ) from None
+            f"Word 文件「{name}」的正文解压后超过 {MAX_PART_BYTES >> 20} MB（疑似“压缩炸弹”），已拒绝读取。"
+            "请只保留报告正文，另存为新的 .docx 文件后重试。") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, struct.error):
+        raise damaged() from None
+    try:
+        return _body_paragraphs(xml)
+    except DefusedXmlException:
+        raise NarrativeError(f"Word 文件「{name}」含有 XML 实体定义或外部引用（不安全），已拒绝读取。") from None
+    except ParseError:
+        raise damaged("（正文 XML 已损坏）") from None
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_RUN_TEXT = {_W + "t": None, _W + "tab": "\t", _W + "ptab": "\t", _W + "br": "\n", _W + "cr": "\n",
+             _W + "noBreakHyphen": "-"}
+
+
+def _body_paragraphs(xml: bytes) -> list[str]:
+    """Paragraphs that are children of w:body (not of tables, text boxes or headers)."""
     out: list[str] = []
-    for p in document.paragraphs:
-        out.extend(p.text.split("\n"))
+    depth = 0
+    body_depth = -1
+    parts: list[str] = []
+    for event, el in DET.iterparse(io.BytesIO(xml), events=("start", "end")):
+        if event == "start":
+            depth += 1
+            if el.tag == _W + "body":
+                body_depth = depth
+            continue
+        tag = el.tag
+        if tag in _RUN_TEXT:
+            text = _RUN_TEXT[tag]
+            parts.append((el.text or "") if text is None else text)
+        elif tag == _W + "p":
+            if depth == body_depth + 1:
+                out.extend("".join(parts).split("\n"))
+            parts.clear()
+            el.clear()
+        elif tag == _W + "tbl" or depth == body_depth + 1:
+            parts.clear()
+            el.clear()
+        depth -= 1
     return out
 
 
@@ -161,14 +251,56 @@ def markdown_paragraphs(text: str) -> list[str]:
     return out
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+def _decode_text(data: bytes, name: str) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise NarrativeError(f"无法识别「{path.name}」的文字编码：请另存为 UTF-8 编码的文本文件后重试。")
+    raise NarrativeError(f"无法识别「{name}」的文字编码：请另存为 UTF-8 编码的文本文件后重试。")
+
+
+# ------------------------------------------------------------------------------------ control characters
+# Invisible control characters (pasted from other systems) mean nothing in a published report and
+# cannot be stored in a Word file: they are removed, and the notes say where, rather than refusing
+# a file whose fault nobody can see.
+
+_CONTROLS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _strip_controls_by_line(text: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """The text without control characters; (line number, how many, the first) per line that had some."""
+    if not _CONTROLS_RE.search(text):
+        return text, []
+    removed: list[tuple[int, int, str]] = []
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        found = _CONTROLS_RE.findall(line)
+        if found:
+            removed.append((i + 1, len(found), found[0]))
+            lines[i] = _CONTROLS_RE.sub("", line)
+    return "\n".join(lines), removed
+
+
+def _strip_controls(paras: list[str]) -> tuple[list[str], list[tuple[int, int, str]]]:
+    removed: list[tuple[int, int, str]] = []
+    out = []
+    for i, para in enumerate(paras):
+        found = _CONTROLS_RE.findall(para)
+        if found:
+            removed.append((i + 1, len(found), found[0]))
+            para = _CONTROLS_RE.sub("", para)
+        out.append(para)
+    return out, removed
+
+
+def _controls_note(name: str, where: str, removed: list[tuple[int, int, str]]) -> str:
+    shown = "、".join(f"第 {n} {where}" for n, _, _ in removed[:5])
+    more = f"等 {len(removed)} {where}" if len(removed) > 5 else ""
+    total = sum(k for _, k, _ in removed)
+    first = removed[0][2]
+    return (f"文字材料「{name}」{shown}{more}含有 {total} 个不可见的控制字符（如 U+{ord(first):04X}），"
+            "Word 文件中无法保存，已删除；请核对这些位置的文字是否完整。")
 
 
 # ------------------------------------------------------------------------------------ sub-headings

@@ -52,7 +52,7 @@ from .checks import (
     value_finding,
 )
 from .findings import ERROR, WARNING, Finding
-from .fsutil import os_error_text
+from .fsutil import os_error_text, regular_file_problem
 from .identity import agency_key, code_key, same_agency
 from .intake import (
     DEFAULT_LIMITS,
@@ -1358,6 +1358,9 @@ def load_previous(path: str | Path) -> Report:
     path = Path(path)
     if path.is_dir():
         raise PreviousError(f"上一年度报告「{path}」是文件夹，请指定其中一个机关的文件（.xlsx 或 .json）。")
+    problem = regular_file_problem(path)
+    if problem is not None:  # a FIFO: reading it would wait forever
+        raise PreviousError(f"上一年度报告「{path}」{problem}，无法读取。请指定保存在磁盘上的 .xlsx 或 .json 文件。")
     if not path.is_file():
         raise PreviousError(f"找不到上一年度报告文件：{path}")
     if path.suffix.lower() == ".json":

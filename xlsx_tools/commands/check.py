@@ -46,8 +46,9 @@ def register(app: typer.Typer) -> None:
         """校验回收的年报工作簿：文件格式与安全、模板标识、表格结构与公式、每个数字和全部勾稽规则。
 
         有错误时退出码为 1，只有警告或没有问题时为 0，用法错误为 2，本工具内部出错（请把文件发给维护人员）为 4。"""
-        from ..reader import KIND_INTERNAL, PreviousError, load_previous, read_and_check
+        from ..reader import KIND_INTERNAL, PreviousError, load_previous
         from ..render import render_result, results_json, summary_line
+        from ..resilience import check_file
 
         paths = existing_files(files)
         if notice is not None and notice.exists() and not notice.is_dir():
@@ -63,8 +64,11 @@ def register(app: typer.Typer) -> None:
                 last_year = load_previous(previous)
             except PreviousError as e:
                 fail(str(e))
+            except Exception:  # broken in a way nobody foresaw: still a message, never a traceback
+                fail(f"无法使用上一年度报告「{previous}」：其内容无法识别（文件可能已损坏或被改动）。"
+                     "请指定该机关上一年度填好交回的 .xlsx 文件或本工具导出的 .json 文件。")
         results = [
-            read_and_check(path, previous=last_year, blank_as_zero=blank_as_zero, expected_year=year)
+            check_file(path, previous=last_year, blank_as_zero=blank_as_zero, expected_year=year)
             for path in paths
         ]
         if as_json:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..console import fail
+from ..fsutil import regular_file_problem
 
 
 def require_file(path: Path, noun: str, example: str) -> Path:
@@ -14,6 +15,9 @@ def require_file(path: Path, noun: str, example: str) -> Path:
         fail(f"「{path}」是文件夹，不是{noun}。请指定{noun}，例如 {example}。")
     if not path.exists():
         fail(f"找不到{noun}「{path}」。请检查文件名和路径。")
+    problem = regular_file_problem(path)
+    if problem is not None:  # a FIFO or a device: reading it could wait forever
+        fail(f"「{path}」{problem}，无法读取。请指定保存在磁盘上的{noun}。")
     return path
 
 
