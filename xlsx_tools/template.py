@@ -24,6 +24,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__, fsutil, meta
+from .label_wrap import widen_for_orphans, wrap
 from .report import Report
 from .roster import RosterRow, csv_bytes
 from .spec import FormatSpec, Number, Table, a1, col_letter, load_format, parse_a1
@@ -202,6 +203,7 @@ def _plan_table(spec: FormatSpec, t: Table) -> _TablePlan:
                 units = text_units(c.text, size)
                 best = max(best, units / min(c.rowspan, 4) + 1.5 if c.rowspan > 1 else min(units + 1.5, 28.0))
         widths[col] = math.ceil(best * 2) / 2
+    widen_for_orphans(t.cells, widths, size)
     col_widths = [widths[c] for c in range(t.origin_col, t.origin_col + t.grid_columns)]
 
     # row heights: enough lines for every wrapped label; a merged label shares its rows
@@ -210,7 +212,7 @@ def _plan_table(spec: FormatSpec, t: Table) -> _TablePlan:
     spans = sorted(t.cells, key=lambda c: c.rowspan)
     for c in spans:
         width = sum(widths[k] for k in range(c.col, c.col + c.colspan))
-        need = _lines(c.text, size, width) * _line_height(size) + 5
+        need = max(_lines(c.text, size, width), len(wrap(c.text, size, width))) * _line_height(size) + 5
         rows = range(c.row, c.row + c.rowspan)
         have = sum(heights[r] for r in rows)
         if need > have:
