@@ -204,3 +204,19 @@ def test_source_file_is_never_changed(tmp_path):
     before = hashlib.sha256(Path(p).read_bytes()).hexdigest()
     r = import_file(p)
     assert r.sha256 == before == hashlib.sha256(Path(p).read_bytes()).hexdigest()
+
+
+def test_columns_in_another_order_are_not_read_by_position(tmp_path):
+    rep = make_report(seed=61)
+    page = published_html(rep).decode()
+    # swap the printed labels 商业企业 and 科研机构 in 表三's header
+    t3 = SPEC.table("t3")
+    a, b = (t3.node_labels[k] for k in ("commercial", "research"))
+    page = page.replace(f"<span>{a}</span>", "<span>@@</span>").replace(f"<span>{b}</span>", f"<span>{a}</span>").replace("<span>@@</span>", f"<span>{b}</span>")
+    p = tmp_path / "r.html"
+    p.write_text(page, encoding="utf-8")
+    r = import_file(p)
+    layout = [f for f in r.findings if f.code == "IMPORT_LAYOUT"]
+    assert len(layout) == 1 and "顺序不同" in layout[0].message and f"{b}、{a}" in layout[0].message
+    assert all(r.report.figures[f.id] is None for f in t3.fields)
+    assert wrong(rep, r) == [(f.id, rep.figures[f.id], None) for f in t3.fields]

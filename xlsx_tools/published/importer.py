@@ -128,10 +128,10 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
             "layout": res.layout or "official",
             **({"layout_detail": res.layout_detail} if res.layout else {}),
         }
-        if res.layout == "2019":
+        if res.layout in ("2019", "columns"):
             findings.append(_layout_finding(spec, t, res))
             for f in t.fields:
-                origins[f.id] = {"state": T.MISSING, "why": "layout_2019"}
+                origins[f.id] = {"state": T.MISSING, "why": f"layout_{res.layout}"}
             continue
         if res.layout:
             findings.append(_layout_finding(spec, t, res))
@@ -231,6 +231,10 @@ def _layout_finding(spec: FormatSpec, t, res: T.TableResult) -> Finding:
         labels = "、".join(f"「{x}」" for x in d.get("labels", [])[:4])
         msg = (f"{name}是 2019 年试行格式（{d.get('document')}）的表格：印有 {labels} 等 2021 年格式（{spec.document}）没有的表头。"
                "两种格式的列含义不同，此表的数字未读出，以免误读。")
+    elif res.layout == "columns":
+        order = "、".join(d.get("order", []))
+        msg = (f"{name}的列与官方格式（{spec.document}）的顺序不同（报告中为：{order}）。按位置读取会把数字放错列，"
+               "此表的数字未读出，请按原报告核对。")
     elif res.layout == "heading_row":
         msg = (f"{name}中「{d.get('label')}」一行印有自己的数字，而官方格式（{spec.document}）中这一行只是分项的标题："
                "这是旧格式（2019 年试行格式）的表格，其分项数字未读出。")

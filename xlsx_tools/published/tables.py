@@ -278,12 +278,44 @@ def find_table(table: Table, tokens: list[Token], lines: list[Line]) -> TableRes
     rows = _rows(table)
     result = TableResult(table, cells, found=False)
     result.layout, result.layout_detail = _layout_2019(table, stream)
+    if not result.layout:
+        order = _column_order(table, tokens, lines)
+        if order:
+            result.layout, result.layout_detail = "columns", {"order": order}
+    if result.layout == "columns":
+        for f in table.fields:
+            cells[f.id] = Cell(MISSING, label=f.column_labels[-1] if f.column_labels else "", why="layout")
+        return result
     has_row_labels = any(f.row_labels for f in table.fields)
     if not has_row_labels:
         _find_by_header(table, rows, stream, tokens, lines, result)
     else:
         _find_by_rows(table, rows, stream, tokens, lines, result)
     return result
+
+
+def _column_order(table: Table, tokens: list[Token], lines: list[Line]) -> list[str]:
+    """In a table whose cells are delimited (Word, web page, PDF grid, pipes), the column labels
+    that are printed in another order than the official one (read by position, their figures
+    would go to the wrong columns); [] when the order is official or cannot be seen."""
+    widest = max(_rows(table), key=len)  # the block with the most columns (表二 第（一）项)
+    leaves = [f.column_labels[-1] for f in widest if f.column_labels]
+    if len(leaves) < 3 or len({key(x) for x in leaves}) != len(leaves):
+        return []  # 表四 repeats its five labels under three groups: not checked here
+    wanted = {key(x): x for x in leaves}
+    seen: dict[str, int] = {}
+    for t in tokens:
+        if t.kind != TEXT or t.cell is None:
+            continue
+        k = equivalent(t.key)
+        if k in wanted and wanted[k] not in seen:
+            line = lines[t.line]
+            col = line.columns[t.cell] if line.columns is not None and t.cell < len(line.columns) else t.cell
+            seen[wanted[k]] = col
+    if len(seen) < len(leaves):
+        return []
+    printed = sorted(leaves, key=lambda x: seen[x])
+    return printed if printed != leaves else []
 
 
 def _find_by_rows(table: Table, rows: list[list[Field]], stream: Stream, tokens: list[Token],
