@@ -372,3 +372,30 @@ def test_a_large_text_of_label_fragments_is_linear(tmp_path):
     big.write_text("规章 0 " * 400_000, encoding="utf-8")
     r = import_file(big)
     assert r.report is None and "过大" in r.findings[0].message
+
+
+def test_the_importer_does_not_load_the_cli_libraries():
+    import subprocess
+    import sys
+
+    code = ("import sys, xlsx_tools.published, xlsx_tools.published.review, xlsx_tools.published.pdf; "
+            "from xlsx_tools.published import import_file; import_file('" + str(DATA / "sample-report-2021.txt") + "'); "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')]; print(bad); sys.exit(1 if bad else 0)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_markdown_file_with_headings_and_separator_rows():
+    rep = make_report(seed=80)
+    text = report_text(rep, "pipes")
+    for s in SPEC.sections:
+        text = text.replace(f"\n{s.heading}\n", f"\n## {s.heading}\n")
+    lines = text.split("\n")
+    out = []
+    for i, ln in enumerate(lines):
+        out.append(ln)
+        if ln.startswith("| ") and (i == 0 or not lines[i - 1].startswith("|")):
+            out.append("|" + "---|" * ln.count("|"))
+    r = run_text("\n".join(out), name="report.md")
+    assert differences(rep, r.report) == []
+    assert all(r.source_block["sections"][s.number] for s in SPEC.sections)

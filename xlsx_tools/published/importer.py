@@ -44,13 +44,16 @@ class ImportResult(ReadResult):
     source_block: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        from ..render import finding_dict, ordered
-
         assert self.report is not None
         return self.report.to_json(extra={
-            "findings": [finding_dict(f) for f in ordered(self.findings)],
+            "findings": [f.to_dict() for f in errors_first(self.findings)],
             "source": self.source_block,
         })
+
+
+def errors_first(findings: list[Finding]) -> list[Finding]:
+    """Errors, then warnings, each in the order found (as `check` lists them)."""
+    return sorted(findings, key=lambda f: 0 if f.is_error else 1)
 
 
 def import_file(path: str | Path, *, agency: str | None = None, year: int | None = None,

@@ -15,10 +15,9 @@ from ..collect import ERR, OK, UNREADABLE, WARN
 from ..collect_workbook import _cell_value, _Formats, clean, key_fields, key_header
 from ..findings import SEVERITY_LABELS, count
 from ..fsutil import atomic_path
-from ..render import ordered
 from ..spec import load_format
 from ..timefmt import display_time, now_local
-from .importer import ImportResult
+from .importer import ImportResult, errors_first
 
 REVIEW_SHEET = "审核结果"
 PROBLEMS_SHEET = "问题清单"
@@ -75,7 +74,7 @@ def write_review(results: Sequence[ImportResult], path: str | Path) -> Path:
             ps.set_column(c, c, w, fmt.wrap if h == "问题说明" else None)
         n = 0
         for r in results:
-            for f in ordered(r.findings):
+            for f in errors_first(r.findings):
                 n += 1
                 cells = [n, r.agency, r.year, r.source, SEVERITY_LABELS.get(f.severity, f.severity), f.code,
                          "；".join(f.labels), f.message]
