@@ -102,3 +102,6 @@ def test_fifo_as_previous_roster_or_aggregate_input_never_hangs(tmp_path):
     assert "不是普通文件（是命名管道 FIFO）" in " ".join((done.stdout + done.stderr).split())
     done = cli("docx", str(fifo))
     assert done.returncode == 2 and "Traceback" not in done.stderr
+    done = cli("template", "--roster", str(roster), "--year", str(fx.YEAR), "-o", str(tmp_path / "tpl"))
+    assert done.returncode == 2 and "无法读取名单文件" in done.stdout + done.stderr
+    assert "不是普通文件（是命名管道 FIFO）" in " ".join((done.stdout + done.stderr).split())

@@ -86,7 +86,7 @@ def existing_batch(outdir: Path) -> str | None:
 def read_manifest(outdir: Path) -> Manifest:
     path = outdir / MANIFEST_NAME
     try:
-        data = path.read_bytes()
+        data = fsutil.read_regular(path, 64 << 20)  # a FIFO is refused, never waited on
     except FileNotFoundError:
         raise TemplateError(f"「{outdir}」中没有 {MANIFEST_NAME}：--add 只能向用 --roster 生成过的一批模板中添加机关。"
                             f"请用 -o 指定那一批模板所在的文件夹。") from None

@@ -131,11 +131,14 @@ def csv_bytes(rows: Iterable[Iterable[object]]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
+MAX_ROSTER_BYTES = 64 << 20  # a roster of every agency of a province is well under 1 MB
+
+
 def read_roster(path: str | Path, spec: FormatSpec | None = None) -> Roster:
     """Rows of a roster CSV; RosterError with a Chinese message for anything unusable."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = fsutil.read_regular(path, MAX_ROSTER_BYTES)  # a FIFO is refused, never waited on
     except FileNotFoundError:
         raise RosterError(f"找不到名单文件 {path}。") from None
     except IsADirectoryError:
