@@ -306,7 +306,7 @@ def test_fifo_is_refused_without_hanging(tmp_path):
 
 def test_folder_given_as_a_file_is_not_regular(tmp_path):
     intake = open_source(tmp_path)
-    assert intake.finding is not None and "不是普通文件（是文件夹）" in intake.finding.message
+    assert intake.finding is not None and "这是一个文件夹，不是文件" in intake.finding.message
 
 
 # ---------------------------------------------------------------------------------------------

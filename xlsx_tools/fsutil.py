@@ -120,6 +120,8 @@ def read_regular(path: str | Path, max_bytes: int | None = None) -> bytes:
     fd = os.open(path, flags)
     try:
         st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):  # as open() says it, so callers' folder messages apply
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFile(path, file_kind(st.st_mode))
         if max_bytes is not None and st.st_size > max_bytes:
