@@ -27,7 +27,7 @@ import time
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -92,7 +92,7 @@ class ArchiveLimits:
     member: Limits = DEFAULT_LIMITS  # a member is read like a returned file
     max_members: int = 10_000
     max_total_bytes: int = 2048 * MiB  # declared uncompressed size of all members of one archive
-    max_nested_bytes: int = 256 * MiB  # an archive inside an archive is held in memory
+    max_nested_bytes: int = 64 * MiB  # an archive inside an archive is held in memory
     max_depth: int = 3  # zip in zip in zip
 
 
@@ -421,16 +421,13 @@ def _hash_chain(item: Item, limits: ArchiveLimits) -> str:
     try:
         if not item.members:
             return fsutil.sha256_file(item.path)
-        return hashlib.sha256(_open_chain(item.path, item.members, _hash_limits(limits))).hexdigest()
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError, IndexError):
+        # streamed into the hash: a refused member may be hashed up to the nested-archive cap
+        # without holding it
+        h = hashlib.sha256()
+        ARCHIVES.member(item.path, item.members, limits.max_nested_bytes, limits.max_nested_bytes, sink=h.update)
+        return h.hexdigest()
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError, IndexError, MemberTooLarge):
         return ""
-
-
-def _hash_limits(limits: ArchiveLimits) -> ArchiveLimits:
-    # a refused member may still be hashed up to the nested-archive cap
-    member = Limits(**{**asdict(limits.member), "max_file_bytes": limits.max_nested_bytes})
-    return ArchiveLimits(member=member, max_members=limits.max_members, max_total_bytes=limits.max_total_bytes,
-                         max_nested_bytes=limits.max_nested_bytes, max_depth=limits.max_depth)
 
 
 INTERNAL_NOTE = ("处理此文件时出现内部错误（是本工具的问题，不是文件的问题），此文件未能检查，其他文件照常处理。"
@@ -477,7 +474,7 @@ def _process_item(item: Item, options: ReadOptions) -> FileResult:
     except Exception:  # a reader bug must not lose the file, nor be blamed on it
         out.kind = "internal"
         out.reason = INTERNAL_NOTE
-        out.sha256 = hashlib.sha256(source).hexdigest() if isinstance(source, bytes) else _hash_chain(item, options.limits)
+        out.sha256 = hashlib.sha256(source).hexdigest() if not isinstance(source, str) else _hash_chain(item, options.limits)
         return out
     _fill_result(out, result, options)
     return out

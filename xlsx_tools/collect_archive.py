@@ -14,7 +14,7 @@ import io
 import os
 import stat
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 from .fsutil import NotRegularFile, file_kind
@@ -27,7 +27,8 @@ class ArchiveCache:
         self._fh: BinaryIO | None = None
         self._zips: dict[tuple[int, ...], zipfile.ZipFile] = {}  # chain prefix -> open archive
 
-    def member(self, path: str, members: Sequence[int], member_cap: int, nested_cap: int) -> bytes:
+    def member(self, path: str, members: Sequence[int], member_cap: int, nested_cap: int,
+               sink: Callable[[bytes], object] | None = None) -> bytes:
         """The bytes of the member at `members` (indexes, outermost first) of the archive at
         `path`: the last one capped at `member_cap`, archives on the way at `nested_cap`."""
         if not members:
@@ -38,7 +39,7 @@ class ArchiveCache:
             info = zf.infolist()[index]
             chain += (index,)
             if depth == len(members) - 1:
-                return read_member(zf, info, member_cap)
+                return read_member(zf, info, member_cap, sink=sink)
             inner = self._zips.get(chain)
             if inner is None:
                 # a new nested archive: forget the previous one at this depth and below

@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _BLOCK = 1 << 16
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader
@@ -46,11 +46,15 @@ class Budget:
             raise MemberTooLarge(name, self.limit, total=True)
 
 
-def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: Budget | None = None) -> bytes:
+def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: Budget | None = None,
+                sink: Callable[[bytes], object] | None = None) -> bytes:
     """The bytes of a stored or deflated member, never more than `cap`: MemberTooLarge as soon as
     the data decompresses to more (whatever its header declares); zipfile.BadZipFile when the
     member is damaged or is not what its header says (size or CRC). Encrypted members and other
-    compression methods are refused by the callers before this is reached (BadZipFile here)."""
+    compression methods are refused by the callers before this is reached (BadZipFile here).
+
+    With `sink`, the data is handed to it a block at a time and not kept (b"" is returned): a
+    hash of a big member costs no memory. The bytes returned are a bytearray (no final copy)."""
     if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise zipfile.BadZipFile(f"{info.filename}: encrypted or unsupported compression")
     fp = zf.fp
@@ -68,14 +72,19 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: Bu
     inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
     out = bytearray()
     crc = 0
+    size = 0
 
     def produced(chunk: bytes) -> None:
-        nonlocal crc
-        if len(out) + len(chunk) > cap:
+        nonlocal crc, size
+        size += len(chunk)
+        if size > cap:
             raise MemberTooLarge(info.filename, cap)
         if budget is not None:
             budget.take(len(chunk), info.filename)
-        out.extend(chunk)
+        if sink is None:
+            out.extend(chunk)
+        else:
+            sink(chunk)
         crc = zlib.crc32(chunk, crc)
 
     try:
@@ -103,9 +112,9 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: Bu
                 raise zipfile.BadZipFile(f"{info.filename}: incomplete deflate stream")
     except zlib.error as e:
         raise zipfile.BadZipFile(f"{info.filename}: {e}") from None
-    if len(out) != info.file_size or (crc & 0xFFFFFFFF) != info.CRC:
+    if size != info.file_size or (crc & 0xFFFFFFFF) != info.CRC:
         raise zipfile.BadZipFile(f"{info.filename}: size or CRC does not match the header")
-    return bytes(out)
+    return out  # type: ignore[return-value]  # bytes-like; no copy of up to `cap` bytes
 
 
 def duplicate_name(names: Iterable[str], *, casefold: bool = False) -> str | None:
