@@ -194,7 +194,9 @@ def test_required_narrative_sections():
     rep = fx.report(1, narrative={"other": "无。"})
     found = check_report(rep)
     assert codes(found) == ["NARRATIVE_EMPTY", "NARRATIVE_EMPTY"]
-    assert found[0].message == "报告第一部分「一、总体情况」没有填写内容，请在「文字部分」工作表中补充。"
+    assert found[0].message == ("报告第一部分「一、总体情况」没有填写内容。这一部分必须填写，缺少它报告不能发布："
+                                "请在「文字部分」工作表中补充。")
+    assert {f.severity for f in found} == {"error"}  # a report without 一 or 五 cannot be published
     assert found[0].cells[0] == "文字部分!B3" and len(found[0].cells) == 6
     assert found[1].values == {"section": "problems"}
     assert check_report(fx.report(1, narrative={"overview": "x", "problems": "y"})) == []  # 六 is optional

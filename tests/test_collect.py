@@ -528,8 +528,9 @@ def test_docx_refused_for_an_empty_required_section_is_noted(tmp_path):
     r.narrative = {}
     write_return(tmp_path / "in" / "a.xlsx", r)
     res = c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", docx=True, jobs=1)
-    assert res.agencies[0].status == c.WARN
-    assert "未生成 Word 报告：" in res.agencies[0].note
+    # an empty required section is an error in collect as in check and docx: no Word report
+    assert res.agencies[0].status == c.ERR
+    assert not (tmp_path / "out" / "年度报告").exists()
 
 
 def test_previous_year_folder_enables_cross_year_checks(tmp_path):

@@ -81,7 +81,7 @@ def test_errors_refuse_the_document(runner, broken_json):
     out = flat(res.output)
     assert "broken.json：3个错误，0个警告" in out
     assert "级别位置说明" in out
-    assert flat("错误 文字部分!B9 报告第五部分「五、存在的主要问题及改进情况」没有内容。") in out
+    assert flat("错误 文字部分!B9 报告第五部分「五、存在的主要问题及改进情况」没有填写内容。这一部分必须填写") in out
     assert flat("表三「自然人」列不符合勾稽关系：本年新收 + 上年结转 = 5") in out
     assert "「一、本年新收政府信息公开申请数量」总计等7处" in out  # cells counted, not all printed
     assert flat("未生成 Word 文件：报告有 3 个错误，请改正后重试；确需先生成文档的，可加 --force（错误不会标在文档中）。") in out

@@ -503,9 +503,13 @@ def test_empty_required_section_is_an_error_not_a_blank_page():
     findings = dr.narrative_findings(report)
     assert [(f.code, f.severity) for f in findings] == [("NARRATIVE_EMPTY", "error")]
     assert findings[0].message == (
-        "报告第五部分「五、存在的主要问题及改进情况」没有内容。这一部分必须填写："
-        "请在「文字部分」工作表中填写，或用 --narrative 提供文字。"
+        "报告第五部分「五、存在的主要问题及改进情况」没有填写内容。这一部分必须填写，缺少它报告不能发布："
+        "请在「文字部分」工作表中补充，或用 --narrative 提供文字。"
     )
+    # the same finding, with the same severity, as check and collect give
+    from xlsx_tools.checks import check_report
+    assert [(f.code, f.severity, f.cells) for f in check_report(report) if f.code == "NARRATIVE_EMPTY"] == \
+        [(f.code, f.severity, f.cells) for f in findings]
     assert findings[0].cells == ("文字部分!B9",)
     with pytest.raises(dr.IncompleteReport, match="第五部分"):
         dr.build_document(report)

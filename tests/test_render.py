@@ -25,7 +25,7 @@ def test_blank_template_condenses_per_sheet(tmp_path):
     assert text.count("没有填写。") == 3  # one row per table sheet
     assert "同类问题在「表三」共 144 处：D4、E4、F4、G4、H4、I4、D5、E5、F5、G5、H5、I5……" in text
     assert "同类问题在「表二」共 10 处：B3、C3、D3、B4、C4、D4、B7、B10、B11、B14（完整清单见 --json）" in text
-    assert "错误 166 个" in text
+    assert "错误 168 个" in text  # 166 blank cells and the two required sections 一 and 五
 
     data = json.loads(results_json([result]))
     assert sum(1 for f in data["findings"] if f["code"] == "BLANK") == 166

@@ -241,7 +241,7 @@ def _json_input(path: Path, name: str | None = None) -> Input:
     findings = check_report(report)
     inp.agency, inp.code, inp.year, inp.format = report.agency.name, report.agency.code, report.year, report.format
     inp.saved_at = report.provenance.saved_at or ""
-    inp.errors = sum(1 for f in findings if f.is_error)
+    inp.errors = figure_errors(findings)
     inp.warnings = len(findings) - inp.errors
     inp.figures = dict(report.figures)
     summed = data.get("aggregate") if isinstance(data.get("aggregate"), dict) else {}
@@ -250,8 +250,19 @@ def _json_input(path: Path, name: str | None = None) -> Input:
     return inp
 
 
+def figure_errors(findings) -> int:
+    """Errors that keep a report out of the sum: an empty narrative section (an error for
+    publishing the report) does not touch its figures, and an aggregate has no narrative."""
+    def kind(f) -> tuple[str, str]:  # a Finding, or its dict from a worker
+        return (f["severity"], f["code"]) if isinstance(f, dict) else (f.severity, f.code)
+
+    return sum(1 for f in findings or () if kind(f)[0] == "error" and kind(f)[1] != "NARRATIVE_EMPTY")
+
+
 def _result_input(res) -> Input:
-    inp = Input(name=res.name, sha256=res.sha256, saved_at=res.saved_at, errors=res.errors, warnings=res.warnings)
+    errors = figure_errors(res.findings)
+    inp = Input(name=res.name, sha256=res.sha256, saved_at=res.saved_at, errors=errors,
+                warnings=res.errors + res.warnings - errors)
     ident = res.identity
     inp.agency, inp.code, inp.format = ident.get("agency", ""), ident.get("code", ""), ident.get("format", "")
     try:

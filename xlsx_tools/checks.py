@@ -202,15 +202,17 @@ def previous_problem(report: Report, previous: Report) -> Finding | None:
 
 
 def check_narrative(spec: FormatSpec, narrative: Mapping[str, str]) -> list[Finding]:
-    """A warning for every required narrative section left empty."""
+    """An error for every required narrative section left empty: a report without it cannot be
+    published (the same severity in check, collect and docx)."""
     out = []
     for s in spec.narrative_sections:
         if not s.required or (narrative.get(s.key) or "").strip():
             continue
         parts = [p for p in spec.narrative_parts if p.section == s.key]
         out.append(Finding(
-            code="NARRATIVE_EMPTY", severity=WARNING,
-            message=f"报告第{s.number}部分「{s.heading}」没有填写内容，请在「{spec.narrative_sheet}」工作表中补充。",
+            code="NARRATIVE_EMPTY", severity=ERROR,
+            message=(f"报告第{s.number}部分「{s.heading}」没有填写内容。这一部分必须填写，缺少它报告不能发布："
+                     f"请在「{spec.narrative_sheet}」工作表中补充。"),
             cells=tuple(f"{p.sheet}!{p.cell}" for p in parts),
             labels=tuple(f"{p.sheet}「{p.label}」（{p.cell}）" for p in parts),
             values={"section": s.key}, title=s.heading,

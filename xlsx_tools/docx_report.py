@@ -7,6 +7,7 @@ named style an agency can still change in Word or WPS.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -26,7 +27,7 @@ from docx.styles.style import BaseStyle
 from docx.text.paragraph import Paragraph
 
 from . import docx_oxml as ox
-from .findings import ERROR, Finding
+from .findings import Finding
 from .fsutil import atomic_path
 from .report import Report
 from .spec import FormatSpec, Table, fmt_number
@@ -242,22 +243,13 @@ def split_subheading(text: str) -> tuple[str, str]:
 
 
 def narrative_findings(report: Report, spec: FormatSpec | None = None) -> list[Finding]:
-    """An error for each required narrative section that has no text."""
+    """An error for each required narrative section that has no text (checks.check_narrative,
+    with the docx command's --narrative as a way out)."""
+    from .checks import check_narrative
+
     spec = spec or report.spec
-    out = []
-    for section in spec.narrative_sections:
-        if not section.required or paragraphs(report.narrative.get(section.key, "")):
-            continue
-        parts = [p for p in spec.narrative_parts if p.section == section.key]
-        out.append(Finding(
-            code="NARRATIVE_EMPTY", severity=ERROR,
-            message=(f"报告第{section.number}部分「{section.heading}」没有内容。这一部分必须填写："
-                     f"请在「{spec.narrative_sheet}」工作表中填写，或用 --narrative 提供文字。"),
-            cells=tuple(f"{p.sheet}!{p.cell}" for p in parts),
-            labels=tuple(f"{p.sheet} {p.label}（{p.cell}）" for p in parts[:1]),
-            title=section.heading,
-        ))
-    return out
+    return [dataclasses.replace(f, message=f.message.rstrip("。") + "，或用 --narrative 提供文字。")
+            for f in check_narrative(spec, {k: "\n".join(paragraphs(v)) for k, v in report.narrative.items()})]
 
 
 def parse_date(text: str) -> dt.date:

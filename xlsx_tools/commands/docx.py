@@ -91,10 +91,6 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
             out.print(f"[dim]说明：{note}[/]", soft_wrap=True)
         findings = _recheck_narrative(report, spec, findings)
 
-    # An empty required section is an error here (checks says warning: a workbook may be sent
-    # back unfinished, a published report may not).
-    findings = [f for f in findings if f.code != "NARRATIVE_EMPTY"]
-    findings += docx_report.narrative_findings(report, spec)
     findings.sort(key=sort_key)
 
     errors, warnings = count(findings)
