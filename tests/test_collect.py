@@ -512,15 +512,35 @@ def test_docx_for_each_accepted_agency_and_stale_ones_removed(tmp_path):
     root = tmp_path / "in"
     write_return(root / "a.xlsx", clean_report(0, 0))
     write_return(root / "b.xlsx", with_error(clean_report(1, 1)))
-    res = c.collect(root, ROSTER[:2], tmp_path / "out", docx=True, jobs=1)
-    assert [a.docx for a in res.agencies] == [f"年度报告/{A[0]}.docx", ""]
-    assert sorted(p.name for p in (tmp_path / "out" / "年度报告").iterdir()) == [f"{A[0]}.docx"]
+    res = c.collect(root, ROSTER[:3], tmp_path / "out", docx=True, jobs=1)
+    name = f"{A[0]}{YEAR}年政府信息公开工作年度报告.docx"  # as the docx command names it
+    assert [a.docx for a in res.agencies] == [f"年度报告/{name}", "", ""]
+    assert sorted(p.name for p in (tmp_path / "out" / "年度报告").iterdir()) == [name]
     data = json.loads((tmp_path / "out" / c.OUTPUT_JSON).read_text(encoding="utf-8"))
-    assert data["docx"] == [f"年度报告/{A[0]}.docx"]
+    assert data["docx"] == [f"年度报告/{name}"]
+    assert data["docx_not_written"] == [{"agency": A[1], "reason": "有错误，改正后重新收集才会生成"},
+                                        {"agency": A[2], "reason": "未提交"}]
     # A0 now sends a file with errors: its old .docx must not stay around
     write_return(root / "a2.xlsx", with_error(clean_report(0, 0)), day=25)
-    c.collect(root, ROSTER[:2], tmp_path / "out", docx=True, jobs=1)
+    c.collect(root, ROSTER[:3], tmp_path / "out", docx=True, jobs=1)
     assert list((tmp_path / "out" / "年度报告").iterdir()) == []
+
+
+def test_docx_of_agencies_whose_file_names_collide_never_overwrite(tmp_path):
+    """"ABC中心" and "abc中心" (and "ＡＢＣ中心") are one file on Windows and macOS."""
+    roster = [RosterRow("青山区ABC中心", "1"), RosterRow("青山区abc中心", "2"), RosterRow("青山区ＡＢＣ中心", "3")]
+    for i in range(3):
+        write_return(tmp_path / "in" / f"{i}.xlsx", clean_report(i, i, roster=roster))
+    res = c.collect(tmp_path / "in", roster, tmp_path / "out", docx=True, jobs=1)
+    title = f"{YEAR}年政府信息公开工作年度报告"
+    assert [a.docx for a in res.agencies] == [f"年度报告/青山区ABC中心{title}.docx",
+                                              f"年度报告/青山区abc中心{title}（2）.docx",
+                                              f"年度报告/青山区ＡＢＣ中心{title}（3）.docx"]
+    assert len(list((tmp_path / "out" / "年度报告").iterdir())) == 3
+    data = json.loads((tmp_path / "out" / c.OUTPUT_JSON).read_text(encoding="utf-8"))
+    assert [(a["agency"], a["docx"]) for a in data["agencies"]] == [(r.agency, d) for r, d in
+                                                                    zip(roster, data["docx"], strict=True)]
+    assert "已命名为“青山区abc中心" in res.agencies[1].note
 
 
 def test_docx_refused_for_an_empty_required_section_is_noted(tmp_path):
@@ -531,6 +551,11 @@ def test_docx_refused_for_an_empty_required_section_is_noted(tmp_path):
     # an empty required section is an error in collect as in check and docx: no Word report
     assert res.agencies[0].status == c.ERR
     assert not (tmp_path / "out" / "年度报告").exists()
+    assert res.docx_missing == [(A[0], "有错误，改正后重新收集才会生成")]
+    roster_csv = write_roster(tmp_path / "r.csv", ROSTER[:1]) or tmp_path / "r.csv"
+    out = squash(CliRunner().invoke(app, ["collect", str(tmp_path / "in"), "--roster", str(roster_csv),
+                                          "-o", str(tmp_path / "out2"), "--docx", "-j", "1"]).output)
+    assert squash("未生成 Word 报告的机关（1 家）：") in out and f"{A[0]}：有错误" in out
 
 
 def test_previous_year_folder_enables_cross_year_checks(tmp_path):

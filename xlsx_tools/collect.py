@@ -954,6 +954,8 @@ class Collection:
     generated_at: str
     outdir: Path
     docx: list[str] = field(default_factory=list)
+    docx_requested: bool = False
+    docx_missing: list[tuple[str, str]] = field(default_factory=list)  # (agency, why no Word report)
     files_found: int = 0
     notices: list[str] = field(default_factory=list)
 
@@ -1319,20 +1321,38 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
 
 
 def _place_docx(collection: Collection, staging: Path) -> None:
-    """Move the staged .docx of every accepted agency into OUTDIR/年度报告/; remove the ones an
-    earlier run wrote for agencies that are no longer accepted."""
+    """Move the staged .docx of every accepted agency into OUTDIR/年度报告/, named as the docx
+    command names it (the report's title: agency + 年度报告 title); two agencies whose names give
+    one file name on Windows/macOS (case, width, characters replaced) get "（2）" … rather than
+    overwrite each other. Every roster agency without a Word report is listed with the reason.
+    Remove the files an earlier run wrote for agencies that are no longer accepted."""
     target_dir = collection.outdir / DOCX_DIR
     written: list[str] = []
+    taken: set[str] = set()
+    missing: list[tuple[str, str]] = []
+    title = collection.spec.report_title.format(year=collection.year) if collection.year else ""
     for agency in collection.agencies:
         rec = agency.file
         if agency.status not in ACCEPTED or rec is None:
+            why = "未提交" if agency.status == MISSING else f"{agency.status}，改正后重新收集才会生成"
+            missing.append((agency.row.agency, why))
             continue
         if not rec.docx:
+            problem = rec.docx_problem or "未生成 Word 报告"
             if rec.docx_problem:
                 agency.note = (agency.note + "；" if agency.note else "") + rec.docx_problem
+            missing.append((agency.row.agency, problem.removeprefix("未生成 Word 报告：")))
             continue
         target_dir.mkdir(exist_ok=True)
-        name = fsutil.safe_filename(agency.row.agency) + ".docx"
+        stem = fsutil.safe_filename((rec.identity.get("agency") or agency.row.agency) + title)
+        name, n = stem + ".docx", 1
+        while fsutil.filename_key(name) in taken:
+            n += 1
+            name = f"{stem}（{n}）.docx"
+        taken.add(fsutil.filename_key(name))
+        if n > 1:
+            agency.note = (agency.note + "；" if agency.note else "") + \
+                f"Word 报告的文件名与另一机关的相同，已命名为“{name}”"
         os.replace(rec.docx, target_dir / name)
         agency.docx = f"{DOCX_DIR}/{name}"
         written.append(agency.docx)
@@ -1341,6 +1361,8 @@ def _place_docx(collection: Collection, staging: Path) -> None:
             with contextlib.suppress(OSError):
                 (collection.outdir / old).unlink()
     collection.docx = written
+    collection.docx_requested = True
+    collection.docx_missing = missing
 
 
 def _previous_docx(outdir: Path) -> list[str]:
@@ -1445,6 +1467,9 @@ def write_collect_json(collection: Collection, path: Path) -> None:
         total = {"agencies": collection.total_count, "included": included, "figures": collection.totals}
         fh.write(' "total": ' + dumps(total, indent=None) + ",\n")
         fh.write(' "docx": ' + dumps(collection.docx, indent=None) + ",\n")
+        if collection.docx_requested:
+            fh.write(' "docx_not_written": ' + dumps([{"agency": a, "reason": why} for a, why in collection.docx_missing],
+                                                    indent=None) + ",\n")
         fh.write(' "notices": ' + dumps(collection.notices, indent=None) + "\n}\n")
 
 

@@ -401,7 +401,7 @@ def _status_sheet(c: Collection) -> LongSheet:
     keys = key_fields(spec)
     printed_keys = [f for f in keys if f.id in PRINTED_FIGURES]
     other_keys = [f for f in keys if f.id not in PRINTED_FIGURES]
-    with_docx = bool(c.docx) or any(a.docx for a in c.agencies)
+    with_docx = c.docx_requested or bool(c.docx)
     # widths (about 136 units) print at 94 % or more of 10 pt on landscape A4
     columns = [
         Column("序号", 4, "number"), Column(_label(spec, "agency"), 19, wrap=True), Column("状态", 6.5),

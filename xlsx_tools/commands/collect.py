@@ -113,6 +113,12 @@ def register(app: typer.Typer) -> None:
                 console.print(f"  {rec.name}：{result.unattributed_reason(rec)}", markup=False)
             if len(unplaced) > MAX_LISTED:
                 console.print(f"  ……共 {len(unplaced)} 个，详见 {OUTPUT_XLSX}「无法对应到机关的文件」。")
+        if result.docx_missing:
+            console.print(f"[bold]未生成 Word 报告的机关（{len(result.docx_missing)} 家）：[/]")
+            for agency, why in result.docx_missing[:MAX_LISTED]:
+                console.print(f"  {agency}：{why}", markup=False)
+            if len(result.docx_missing) > MAX_LISTED:
+                console.print(f"  ……共 {len(result.docx_missing)} 家，详见 {OUTPUT_JSON}（docx_not_written）。")
         written = [output / OUTPUT_XLSX, output / OUTPUT_JSON]
         console.print("已写入：" + "、".join(str(p) for p in written)
                       + (f"，以及 {len(result.docx)} 份 Word 报告" if docx else "")
