@@ -790,8 +790,8 @@ def test_a_copy_of_earlier_outputs_in_the_folder_is_listed_not_attributed(tmp_pa
     res = c.collect(root, ROSTER[:2], tmp_path / "out", jobs=1)
     assert [(a.status, a.note) for a in res.agencies] == [(c.OK, ""), (c.MISSING, "未收到该机关的文件")]
     old = [r for r in res.files if r.name.startswith("旧结果/")]
-    assert {r.name for r in old} == {"旧结果/collect.json", f"旧结果/年度报告/{A[0]}.docx",
-                                      f"旧结果/年度报告/{A[1]}.docx", "旧结果/收集情况.xlsx"}
+    docx = [f"旧结果/年度报告/{a}{YEAR}年政府信息公开工作年度报告.docx" for a in A[:2]]
+    assert {r.name for r in old} == {"旧结果/collect.json", *docx, "旧结果/收集情况.xlsx"}
     assert {(r.status, r.roster, r.note) for r in old} == {
         (c.FOREIGN, None, "是此前运行“收集”生成的结果文件，不是机关退回的文件，未读取。")}
 
