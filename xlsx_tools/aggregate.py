@@ -6,7 +6,6 @@ which files take part (newest per agency, errors excluded unless asked) and the 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,6 +16,7 @@ from .fsutil import os_error_text
 from .jsonio import read_json
 from .report import Agency, Report
 from .spec import FormatSpec, Number, load_format
+from .timefmt import now_local
 
 OUTPUT_SUFFIXES = (".xlsx", ".json", ".docx")
 
@@ -296,7 +296,7 @@ def write_aggregate(report: Report, out: str | Path, *, password: str | None = N
 
         extra = {"aggregate": {
             "count": len(sources),
-            "generated_at": dt.datetime.now().astimezone().replace(microsecond=0).isoformat(),
+            "generated_at": now_local().isoformat(),  # ISO 8601, UTC+8
             "sources": [{"file": s.name, "sha256": s.sha256, "agency": s.agency, "code": s.code, "blanks": s.blanks}
                         for s in sources],
             "blanks": sum(s.blanks for s in sources),

@@ -42,6 +42,7 @@ from .resilience import cross_year_failed
 from .roster import RosterError, RosterRow, read_roster
 from .safezip import MemberTooLarge, duplicate_name, read_member
 from .spec import FormatSpec, Number, load_format
+from .timefmt import now_local
 
 # -- statuses (user-facing text)
 
@@ -1289,7 +1290,7 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
     for agency in agencies:
         if agency.status in ACCEPTED and agency.file is not None:
             totals.add(spill.figures(agency.file))
-    generated = (now or dt.datetime.now().astimezone()).replace(microsecond=0).isoformat()
+    generated = (now or now_local()).replace(microsecond=0).isoformat()  # ISO 8601, UTC+8
     collection = Collection(
         spec=spec, root=str(root), roster_path=roster_path, year=year, year_inferred=year_inferred, files=records,
         agencies=agencies, spill=spill, totals=totals.figures(), total_count=totals.count,
