@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -134,6 +135,17 @@ def test_collect_summary_workbook_prints_the_same_digits(saved, tmp_path):
     assert res.exit_code in (0, 1), res.output
     data = json.loads((tmp_path / "out" / "collect.json").read_text(encoding="utf-8"))
     assert '24264.311082' in json.dumps(data["total"])  # the exact sum 24252.311082 + 12
-    text = _pdf_text(tmp_path / "out" / "收集情况.xlsx", tmp_path / "pdf")
-    assert "24264.311082" in text and "24252.311082" in text
-    assert not re.search(r"\b12\.(?!\d)", text) and "24264.31108 " not in text
+    book = tmp_path / "out" / "收集情况.xlsx"
+    text = _pdf_text(book, tmp_path / "pdf")
+    assert "24264.311082" in text and "24264.31108 " not in text  # the 汇总 sheet, as printed
+    # the per-agency columns (not on the printed pages): each amount in 0.###### with a conditional
+    # "0" for whole numbers, exactly as the template's fee cell
+    wb = openpyxl.load_workbook(book)
+    for sheet in ("收集情况", "全部数据"):
+        ws = wb[sheet]
+        cells = [c for row in ws.iter_rows() for c in row if c.value in (12, 24252.311082) and c.column > 3]
+        fees = [c for c in cells if c.value == 24252.311082]
+        assert fees and all(c.number_format == "0.######" for c in fees), sheet
+        rules = [r for cf in ws.conditional_formatting for r in cf.rules
+                 if fees[0].coordinate in cf.sqref and r.dxf is not None and r.dxf.numFmt is not None]
+        assert [r.dxf.numFmt.formatCode for r in rules] == ["0"], sheet
