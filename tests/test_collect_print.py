@@ -66,7 +66,7 @@ def roster(n: int) -> list[RosterRow]:
     return [RosterRow(a, f"11010{i:03d}") for i, a in enumerate(names)]
 
 
-def season_of(tmp: Path, n: int) -> Path:
+def season_of(tmp: Path, n: int, docx: bool = False) -> Path:
     """n agencies: every 7th sent nothing, some with warnings, some with errors."""
     rows = roster(n)
     for i, row in enumerate(rows):
@@ -78,7 +78,7 @@ def season_of(tmp: Path, n: int) -> Path:
         if i % 5 == 2:
             r = with_error(r)
         write_return(tmp / "in" / f"{row.agency}.xlsx", r)
-    c.collect(tmp / "in", rows, tmp / "out", jobs=1)
+    c.collect(tmp / "in", rows, tmp / "out", jobs=1, docx=docx)
     return tmp / "out" / c.OUTPUT_XLSX
 
 
@@ -105,7 +105,7 @@ def render(book: Path, outdir: Path) -> Printed:
 @pytest.fixture(scope="module")
 def thirty(tmp_path_factory) -> Printed:
     tmp = tmp_path_factory.mktemp("thirty")
-    return render(season_of(tmp, 30), tmp / "pdf")
+    return render(season_of(tmp, 30, docx=True), tmp / "pdf")  # --docx: the 12th printed column
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +144,8 @@ def test_every_sheet_prints_landscape_a4_except_the_chart(thirty):
 
 
 def test_status_sheet_thirty_agencies(thirty):
+    assert len(printed_headings(thirty.book, "收集情况")) == 12
+    assert printed_headings(thirty.book, "收集情况")[-1] == "Word 报告"
     pages = thirty.pages("收集情况")
     assert 1 <= len(pages) <= 3, thirty.sheet_of_page
     title = f"{YEAR}年度政府信息公开工作年度报告收集情况"
@@ -182,3 +184,22 @@ def test_whole_workbook_of_an_eight_agency_season_prints_on_few_pages(eight):
     assert len(eight.sheet_of_page) <= 40, counts
     assert counts["收集情况"] == 1
     assert_headings_on_every_page(eight, "收集情况")
+
+
+def test_the_end_to_end_season_prints(tmp_path):
+    """The season of tests/season.py (27 agencies, returns as offices send them) with --docx."""
+    from tests.season import build_season
+
+    s = build_season(tmp_path / "season")
+    c.collect(s.returns, s.manifest, tmp_path / "out", jobs=1, docx=True)
+    p = render(tmp_path / "out" / c.OUTPUT_XLSX, tmp_path / "pdf")
+    counts = Counter(p.sheet_of_page)
+    # 27 agencies, 13 of them not 合格 with a 说明 of several lines each; a blank template's 168
+    # findings make most of the pages, in 问题清单
+    assert 1 <= counts["收集情况"] <= 5, counts
+    assert counts["问题清单"] == max(counts.values()), counts
+    for sheet in ("收集情况", "问题清单", "文件清单"):
+        assert_headings_on_every_page(p, sheet)
+    for n, (w, h) in enumerate(p.sizes, start=1):
+        assert all(word.x1 <= w + 0.5 and word.y1 <= h + 0.5 for word in p.on(n)), n
+    assert len(p.sheet_of_page) <= 40, counts

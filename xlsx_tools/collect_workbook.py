@@ -405,17 +405,16 @@ def _status_sheet(c: Collection) -> LongSheet:
     # widths (about 136 units) print at 94 % or more of 10 pt on landscape A4
     columns = [
         Column("序号", 4, "number"), Column(_label(spec, "agency"), 19, wrap=True), Column("状态", 6.5),
-        Column("错误数", 4.5, "number"), Column("警告数", 4.5, "number"), Column("说明", 30 if with_docx else 38, wrap=True),
+        Column("错误数", 4.5, "number"), Column("警告数", 4.5, "number"), Column("说明", 31 if with_docx else 38, wrap=True),
         Column("采用的文件", 19, wrap=True), Column("保存时间", 14.5),
     ] + [Column(key_header(f), 8.5, _figure_kind(f)) for f in printed_keys]
-    if with_docx:
-        columns.append(Column("Word 报告", 12, wrap=True))
+    if with_docx:  # printed: 已生成 or 未生成; the file's path follows outside the print area
+        columns.append(Column("Word 报告", 7, wrap=True))
     print_cols = len(columns)
     columns += [Column(_label(spec, "code"), 14), Column("对应方式", 10), Column("保存软件", 16)] \
         + [Column(key_header(f), 14, _figure_kind(f)) for f in other_keys] \
         + [Column(_label(spec, k), 14) for k in contact_keys]
-    if not with_docx:
-        columns.append(Column("Word 报告", 14))
+    columns.append(Column("Word 报告文件" if with_docx else "Word 报告", 30 if with_docx else 14))
     lines = c.summary_lines()
     top = len(lines) + 2
 
@@ -441,7 +440,9 @@ def _status_sheet(c: Collection) -> LongSheet:
             details = ([agency.row.code, rec.match if rec else "", rec.application if rec else ""]
                        + [figures.get(f.id) for f in other_keys]
                        + [agency.row.contact.get(k, "") for k in contact_keys])
-            yield printed + [agency.docx] + details if with_docx else printed + details + [agency.docx]
+            if with_docx:
+                printed.append("已生成" if agency.docx else "未生成")
+            yield printed + details + [agency.docx]
 
     return LongSheet(STATUS_SHEET, columns, len(c.agencies), rows, status_col=2, top=top, before=before,
                      freeze_cols=2, print_cols=print_cols)
