@@ -46,7 +46,7 @@ LAYOUT_VERSION = "1"  # bump when the workbook layout changes (the reader keys o
 INSTRUCTIONS_SHEET = "填报说明"
 DEADLINE_LABEL = "填报截止日期"
 NO_DEADLINE = "（按通知要求）"
-CHECK_ROW_NOTE = "结果在左侧各列下方"
+CHECK_ROW_NOTE = "结果见本行左侧，各在所查列之下"
 CHECK_HEADER = ("检查", "规则（实时检查：✓ 符合，✗ 不符合，未填写 = 相关单元格都还没有填；不符合规则时，涉及的填写单元格变红）")
 RULES_HEADING = "填报规则"
 RULE_KINDS = {"error": "必须符合", "warning": "请核实"}
@@ -725,7 +725,7 @@ def _write_checks(wb, ws, fmt, tp: _TablePlan, values: Mapping[str, Number | Non
     if not area.checks:
         return
     ws.write_string(t.origin_row, cc, CHECK_HEADER[0], fmt("header", 9, bold=True))
-    ws.write_string(t.origin_row, cc + 1, CHECK_HEADER[1], fmt("header", 9, bold=True, align="left", text_wrap=True))
+    ws.write_string(t.origin_row, cc + 1, CHECK_HEADER[1], fmt("header", 9, bold=True, align="left", text_wrap=False))
     marks = {(ch.row, ch.col) for ch in area.checks}
     for row, title in area.check_rows:
         ws.set_row(row, 18.0)
