@@ -189,3 +189,38 @@ def test_a_folder_where_a_file_is_expected_says_so(argv, message, tmp_path):
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2, res.output
     assert "".join(message.replace("{d}", str(d)).split()) in "".join(res.stderr.split())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_help_in_an_80_column_terminal_wraps_without_cutting():
+    """In a real terminal 80 columns wide the help is wrapped to 80 columns, every description
+    whole (its characters all there, in order), nothing cut off with an ellipsis."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: run the command on the pseudo-terminal
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        os.environ["PYTHONPATH"] = str(ROOT)
+        os.environ.pop("COLUMNS", None)
+        os.execv(sys.executable, [sys.executable, "-m", "xlsx_tools", "collect", "--help"])
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.waitpid(pid, 0)
+    out = b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    assert max(cell_len(line) for line in out.splitlines()) <= 80
+    from typer.main import get_command
+
+    flat = "".join(out.split())
+    for param in get_command(app).get_command(None, "collect").params:
+        assert "".join((param.help or "").split()) in flat, param.name
+    assert "…" not in out.replace("[文件夹]", "")
