@@ -35,7 +35,6 @@ from .template_checks import (
     MARK_OK,
     CheckArea,
     compact_ranges,
-    compact_rects,
     plan_checks,
     side_formula,
 )
@@ -739,7 +738,7 @@ def _write_checks(wb, ws, fmt, tp: _TablePlan, values: Mapping[str, Number | Non
             ws.write_string(ch.row, cc + 1, ch.text, fmt("check_text", 9))
     ok = wb.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"})
     bad = wb.add_format({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
-    for rect in compact_rects((ch.row, ch.col, 1) for ch in area.checks):
+    for rect in area.mark_rects:
         for mark, f in ((MARK_OK, ok), (MARK_BAD, bad)):
             ws.conditional_format(*rect, {"type": "cell", "criteria": "==", "value": f'"{mark}"', "format": f})
     highlight = wb.add_format(HIGHLIGHT)

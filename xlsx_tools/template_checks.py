@@ -49,6 +49,7 @@ class CheckArea:
     checks: list[Check] = field(default_factory=list)
     check_rows: list[tuple[int, str]] = field(default_factory=list)  # (row below the table, title)
     highlights: list[tuple[tuple[int, int, int, int], str]] = field(default_factory=list)  # (range, formula)
+    mark_rects: list[tuple[int, int, int, int]] = field(default_factory=list)  # the marks, as ranges
 
 
 # --------------------------------------------------------------------------------------- formulas
@@ -230,6 +231,7 @@ def plan_checks(spec: FormatSpec, t: Table) -> CheckArea:
             next_row += 1
     area.checks.sort(key=lambda c: spec.rules.index(c.rule))
     area.highlights = _highlights(spec, t, area.checks)
+    area.mark_rects = compact_rects((c.row, c.col, 1) for c in area.checks)
     return area
 
 
