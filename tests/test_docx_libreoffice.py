@@ -275,3 +275,27 @@ def test_pdf_uses_the_simplified_chinese_glyphs(tmp_path):
     glyph = [xs for y, xs in rows_with_ink if y < top_y + 92]
     glyph_width = max(max(xs) for xs in glyph) - min(min(xs) for xs in glyph)
     assert max(top_xs) - min(top_xs) < 0.35 * glyph_width, "户 is drawn with the Japanese glyph"
+
+
+def test_the_signature_never_starts_a_page_alone(tmp_path):
+    """Section 六 grown line by line across a page break: on every length the last page holds
+    lines of the text above the signature (the text's last lines move with it), never the name
+    and date alone."""
+    page_counts = set()
+    for k in range(8, 13):
+        report = samples.sample_report()
+        report.narrative["other"] = "本年度" + "无其他需要报告的事项" * (k * 28 // 10)
+        pdf = office.convert(dr.write_docx(report, tmp_path / f"k{k}.docx", signature=True, date="2025年1月20日"),
+                             "pdf", tmp_path)
+        root = ET.fromstring(subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                                            check=True).stdout)
+        pages = list(root.iter(f"{XHTML}page"))
+        page_counts.add(len(pages))
+        rows: dict[int, list[str]] = defaultdict(list)
+        for w in pages[-1].iter(f"{XHTML}word"):
+            rows[round(float(w.get("yMin")))].append(w.text or "")
+        lines = ["".join(r) for _, r in sorted(rows.items())]
+        at = lines.index("沙坡头区政务服务中心")
+        assert lines[at + 1] == "2025年1月20日"
+        assert any("无其他需要报告的事项" in line for line in lines[:at]), (k, lines)
+    assert len(page_counts) > 1  # the sweep did cross a page break
