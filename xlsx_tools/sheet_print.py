@@ -16,12 +16,10 @@ import unicodedata
 from collections.abc import Sequence
 
 A4 = 9  # xlsxwriter paper code
-# A4 landscape: 297 mm wide; margins 12 mm left and right leave 273 mm = 774 pt.
+# A4 landscape: 297 mm wide; margins 12 mm left and right leave 273 mm.
 MARGIN_SIDE_IN = 0.47
 MARGIN_TOP_IN = 0.6
 MARGIN_BOTTOM_IN = 0.6
-PT_PER_UNIT = 5.25  # one column-width unit at the default font (7 px at 96 dpi, plus padding)
-LANDSCAPE_WIDTH_PT = (297 / 25.4 - 2 * MARGIN_SIDE_IN) * 72
 
 
 def text_units(text: str, size: float = 11) -> float:
@@ -36,12 +34,6 @@ def lines_needed(text: str, width: float, size: float = 11) -> int:
         return 1
     room = max(1.0, width - 1)
     return max(1, sum(math.ceil(text_units(part, size) / room) or 1 for part in text.split("\n")))
-
-
-def print_scale(widths: Sequence[float], page_width_pt: float = LANDSCAPE_WIDTH_PT) -> float:
-    """The scale "fit to one page wide" prints columns of these widths at (at most 1)."""
-    total = sum(widths) * PT_PER_UNIT + 5  # the grid lines and the cell padding of the last column
-    return min(1.0, page_width_pt / total)
 
 
 def setup_page(ws, *, landscape: bool = True, repeat_to: int | None = None, fit_width: bool = True,
@@ -103,5 +95,4 @@ def scale_to(widths: Sequence[float], total: float) -> list[float]:
     return [w * total / s for w in widths] if s else list(widths)
 
 
-__all__ = ["A4", "LANDSCAPE_WIDTH_PT", "lines_needed", "print_scale", "scale_to", "setup_page", "shared_columns",
-           "text_units"]
+__all__ = ["A4", "lines_needed", "scale_to", "setup_page", "shared_columns", "text_units"]

@@ -1,0 +1,40 @@
+"""Column widths for printing: text measured in column units, tables with their own widths."""
+
+from __future__ import annotations
+
+import pytest
+
+from xlsx_tools.sheet_print import lines_needed, scale_to, shared_columns, text_units
+
+
+def test_text_units_count_chinese_double():
+    assert text_units("青山区") == 6.0
+    assert text_units("2026") == pytest.approx(4.2)
+    assert text_units("青山区", 10) == pytest.approx(6 * 10 / 11)
+
+
+def test_lines_needed():
+    assert lines_needed("", 10) == 1
+    assert lines_needed("青山区教育局", 13) == 1  # 12 units in 12 usable
+    assert lines_needed("青山区教育局", 12) == 2
+    assert lines_needed("一\n二", 30) == 2  # explicit line breaks
+
+
+def test_shared_columns_give_each_table_its_widths():
+    widths, spans = shared_columns([[10, 20, 30], [30, 30], [20, 40]])
+    assert widths == [10, 10, 10, 30]  # the union of the edges 10, 20, 30
+    assert spans == [[(0, 1), (1, 2), (3, 1)], [(0, 3), (3, 1)], [(0, 2), (2, 2)]]
+    for span, own in zip(spans, [[10, 20, 30], [30, 30], [20, 40]], strict=True):
+        assert [sum(widths[a:a + n]) for a, n in span] == own
+
+
+def test_near_edges_snap_instead_of_making_slivers():
+    widths, spans = shared_columns([[10, 20], [10.6, 19.4], [15, 15]])
+    assert widths == [10, 5, 15]  # 10.6 snapped to 10
+    assert spans[1] == [(0, 1), (1, 2)]
+    assert [sum(widths[a:a + n]) for a, n in spans[2]] == [15, 15]
+
+
+def test_scale_to():
+    assert scale_to([1, 3], 8) == [2, 6]
+    assert scale_to([0, 0], 8) == [0, 0]
