@@ -24,14 +24,14 @@ SPEC = load_format()
 AGENCY = "青山区国有资产监督管理委员会办公室（青山区国有资本投资运营服务中心）"
 
 
-def returned(tmp: Path, name: str = "国资办年报.xlsx") -> Path:
+def returned(tmp: Path, name: str = "国资办年报.xlsx", deadline: str = "") -> Path:
     """A return with two blanks (errors), a stock warning and a text mismatch (warnings)."""
     r = random_report(SPEC, random.Random(3), AGENCY, "640502-013", 2025)
     r.figures["t3.granted.commercial"] = None
     r.figures["t3.granted.natural_person"] = None
     r.figures.update({"t2.item1.rules.issued": 5, "t2.item1.rules.repealed": 0, "t2.item1.rules.in_force": 1})
     path = tmp / name
-    write_template(path, agency=AGENCY, code="640502-013", year=2025, password="pw", report=r,
+    write_template(path, agency=AGENCY, code="640502-013", year=2025, password="pw", report=r, deadline=deadline,
                    created=dt.datetime(2026, 1, 12, 3, 5, tzinfo=dt.UTC))
     return path
 
@@ -113,6 +113,14 @@ def test_check_notice_writes_one_per_file_with_findings(tmp_path):
     assert "已写入问题通知" in res.output
     res = runner.invoke(app, ["check", str(bad), "--notice", str(bad)])
     assert res.exit_code == 2 and "--notice 应为文件夹" in res.output.replace("\n", "")
+
+
+def test_check_notice_takes_the_deadline_the_template_shows(tmp_path):
+    bad = returned(tmp_path, deadline="2026年2月28日")
+    res = CliRunner().invoke(app, ["check", str(bad), "--notice", str(tmp_path / "通知")])
+    assert res.exit_code == 1, res.output
+    [written] = (tmp_path / "通知").iterdir()
+    assert "报送截止日期为2026年2月28日" in text_of(docx.Document(str(written)))
 
 
 @pytest.mark.libreoffice

@@ -120,24 +120,32 @@ def batch_password(manifest: Manifest) -> str:
 
 def batch_deadline(outdir: Path, manifest: Manifest) -> str:
     """The 填报截止日期 the batch's templates show (read from the first one that opens), or ""."""
-    import openpyxl
-
     for name in manifest.column(FILE_COLUMN):
         path = outdir / name
         if not name or not path.is_file():
             continue
+        deadline = template_deadline(path)
+        if deadline is not None:
+            return deadline
+    return ""
+
+
+def template_deadline(path: Path) -> str | None:
+    """The 填报截止日期 a template (or a return filled in it) shows in 填报说明: "" for none, None
+    when the file does not open as one of ours (edited or broken)."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
         try:
-            wb = openpyxl.load_workbook(path, read_only=True)
-            try:
-                for row in wb[INSTRUCTIONS_SHEET].iter_rows(max_row=12, max_col=2, values_only=True):
-                    if row and row[0] == DEADLINE_LABEL:
-                        value = str(row[1] or "")
-                        return "" if value == NO_DEADLINE else value
-            finally:
-                wb.close()
-        except Exception:  # a template someone edited or broke: try the next one
-            continue
-        return ""
+            for row in wb[INSTRUCTIONS_SHEET].iter_rows(max_row=12, max_col=2, values_only=True):
+                if row and row[0] == DEADLINE_LABEL:
+                    value = str(row[1] or "")
+                    return "" if value == NO_DEADLINE else value
+        finally:
+            wb.close()
+    except Exception:  # a template someone edited or broke
+        return None
     return ""
 
 

@@ -339,17 +339,24 @@ def move_notices(outdir: Path, staging: Path, written: Sequence[str]) -> None:
 
 
 def check_notices(results: Sequence[Any], outdir: str | Path, *, office: str = "", contact: str = "",
-                  deadline: str = "") -> list[Path]:
-    """`check --notice DIR`: a notice for each checked file (reader.ReadResult) with errors or
-    warnings, named after the agency the workbook names (or the file)."""
-    todo = [r for r in results if r.findings]
-    agencies = [r.agency or Path(r.source).stem for r in todo]
+                  deadline: str = "", paths: Sequence[Path] = ()) -> list[Path]:
+    """`check --notice DIR`: a notice for each checked file (reader.ReadResult; `paths` the files
+    in the same order) with errors or warnings, named after the agency the workbook names (or the
+    file). Without `deadline`, the 填报截止日期 the workbook's own 填报说明 shows, if any."""
+    from .batch import template_deadline
+
+    todo = [(r, p) for r, p in zip(results, list(paths) + [None] * (len(results) - len(paths)), strict=True)
+            if r.findings]
+    agencies = [r.agency or Path(r.source).stem for r, _ in todo]
     names = unique_filenames(agencies)
     written = []
-    for result, agency, name in zip(todo, agencies, names, strict=True):
+    for (result, path), agency, name in zip(todo, agencies, names, strict=True):
+        shown = deadline
+        if not shown and path is not None and result.report is not None:  # a return the reader accepted
+            shown = template_deadline(Path(path)) or ""
         notice = Notice(agency=agency, file=Path(result.source).name, sha256=result.sha256 or "",
                         saved_at=str(result.saved_at or ""), year=result.year,
-                        findings=[f.to_dict() for f in result.findings], deadline=deadline, office=office,
+                        findings=[f.to_dict() for f in result.findings], deadline=shown, office=office,
                         contact=contact)
         written.append(write_notice(notice, Path(outdir) / name))
     return written

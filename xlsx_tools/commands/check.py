@@ -82,7 +82,8 @@ def register(app: typer.Typer) -> None:
             from ..notice import check_notices
 
             try:
-                written = check_notices(results, notice, office=office, contact=contact, deadline=deadline)
+                written = check_notices(results, notice, office=office, contact=contact, deadline=deadline,
+                                        paths=paths)
             except OSError as e:
                 fail(f"写入问题通知失败（{notice}）：{os_error_text(e)}。", code=1)
             if not as_json:
