@@ -119,7 +119,8 @@ def test_collect_lists_the_file_as_internal_and_goes_on(monkeypatch, tmp_path):
     assert agencies[ROSTER[0].agency] == agencies[ROSTER[2].agency] == "合格"
     assert agencies[ROSTER[1].agency] == "有错误"  # not accepted; the note says the fault is ours
     note = next(a["note"] for a in data["agencies"] if a["agency"] == ROSTER[1].agency)
-    assert note.startswith("提交的文件未能检查（本工具内部出错，不是文件的问题）：") and "请把此文件发给维护人员" in note
+    assert note.startswith("提交的文件未能检查（按文件名对应到本机关）（本工具内部出错，不是文件的问题）：")
+    assert "请把此文件发给维护人员" in note
     assert (tmp_path / "o" / "收集情况.xlsx").exists()
 
 

@@ -860,10 +860,11 @@ def classify(records: Sequence[FileRecord], roster: RosterIndex, *, year: int | 
         if agency.files:  # only unusable files: the agency sent something, it must send again
             agency.status = ERR
             first = agency.files[0]
+            by_name = "（按文件名对应到本机关）" if first.match == BY_NAME else ""
             if first.status == INTERNAL:  # not the agency's fault: it need not send again
-                agency.note = "提交的文件未能检查（本工具内部出错，不是文件的问题）：" + quoted_reason(first.name, first.reason)
+                agency.note = (f"提交的文件未能检查{by_name}（本工具内部出错，不是文件的问题）："
+                               + quoted_reason(first.name, first.reason))
             else:
-                by_name = "（按文件名对应到本机关）" if first.match == BY_NAME else ""
                 agency.note = f"提交的文件无法使用{by_name}：" + quoted_reason(first.name, first.reason)
             if len(agency.files) > 1:
                 agency.note += f"（共 {len(agency.files)} 个文件，见文件清单）"
