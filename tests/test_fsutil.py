@@ -8,6 +8,7 @@ import stat
 import pytest
 
 from xlsx_tools.fsutil import atomic_path, atomic_write_text, safe_filename, sha256_file
+from xlsx_tools.roster import RosterRow
 
 
 def test_atomic_write_leaves_no_temporary_file(tmp_path):
@@ -105,3 +106,16 @@ def test_filename_key_finds_names_windows_would_merge():
 
     assert filename_key("ABC局") == filename_key("abc局") == filename_key("ＡＢＣ局")
     assert filename_key("甲局") != filename_key("乙局")
+
+
+def test_files_named_after_agencies_use_the_safe_name(tmp_path):
+    from typer.testing import CliRunner
+
+    from xlsx_tools.cli import app
+    from xlsx_tools.template import batch_filenames, template_stem
+
+    assert template_stem("AUX.局") == "AUX_.局" and template_stem("con") == "con_"
+    assert batch_filenames([RosterRow("NUL"), RosterRow("nul"), RosterRow("局<1>")]) == ["NUL_.xlsx", "nul_-2.xlsx", "局_1_.xlsx"]
+    res = CliRunner().invoke(app, ["template", "--agency", "COM1", "--year", "2025", "-o", f"{tmp_path}/"])
+    assert res.exit_code == 0, res.output
+    assert [p.name for p in tmp_path.iterdir()] == ["COM1_.xlsx"]
