@@ -17,7 +17,7 @@ from typing import Any
 from . import samples
 from .aggregate import Aggregator, read_inputs, select, write_aggregate
 from .charts import collection_charts
-from .collect import OUTPUT_JSON, OUTPUT_XLSX, Collection, collect
+from .collect import NOTICE_DIR, OUTPUT_JSON, OUTPUT_XLSX, Collection, collect
 from .fill import fill_workbook
 from .report import Report
 from .roster import RosterRow
@@ -119,6 +119,8 @@ def stage_collect(ctx: Any) -> None:
     ctx.wrote(base / RESULTS / OUTPUT_JSON, "收集情况（JSON）")
     if result.docx:
         ctx.wrote(base / RESULTS / "年度报告", f"{len(result.docx)} 个机关（合格、有警告）的 Word 年度报告")
+    if result.notices:
+        ctx.wrote(base / RESULTS / NOTICE_DIR, f"{len(result.notices)} 个机关（有错误、有警告）的问题通知，可直接发给各机关")
 
     selection = select(read_inputs([returns], jobs=1), year=ctx.year, format_id=ctx.spec.id)
     totals = Aggregator(ctx.spec)
