@@ -174,8 +174,9 @@ def test_add_needs_a_batch(runner, tmp_path):
     res = runner.invoke(app, ["template", "-y", "2025", "--add", str(roster), "-o", str(empty)])
     assert res.exit_code == 2
     assert flat(f"「{empty}」中没有 manifest.csv：--add 只能向用 --roster 生成过的一批模板中添加机关。") in flat(res.stderr)
-    res = runner.invoke(app, ["template", "-y", "2025", "--add", str(roster)])
-    assert res.exit_code == 2 and flat("请用 -o 指定已有的一批模板所在的文件夹") in flat(res.stderr)
+    res = runner.invoke(app, ["template", "-y", "2025", "--add", str(roster), "-o", str(tmp_path / "无")])
+    assert res.exit_code == 2
+    assert flat(f"找不到文件夹「{tmp_path / '无'}」：--add 只能向已有的一批模板中添加机关，请用 -o 指定") in flat(res.stderr)
     res = runner.invoke(app, ["template", "-y", "2025", "--add", str(roster), "-r", str(roster)])
     assert res.exit_code == 2 and "三者选一" in flat(res.stderr)
 
@@ -220,3 +221,13 @@ def test_add_never_reuses_a_file_name(runner, tmp_path, batch):
     assert res.exit_code == 0, res.output
     assert (batch / "丙局.xlsx").read_bytes() == b"someone else's file"
     assert manifest_rows(batch)[-1]["文件名"] == "丙局-2.xlsx"
+
+
+def test_add_defaults_to_the_years_batch_folder(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.csv").write_text("机关名称\n甲局\n", encoding="utf-8")
+    (tmp_path / "n.csv").write_text("机关名称\n乙局\n", encoding="utf-8")
+    assert runner.invoke(app, ["template", "-y", "2025", "-r", "r.csv"]).exit_code == 0
+    res = runner.invoke(app, ["template", "-y", "2025", "--add", "n.csv"])
+    assert res.exit_code == 0, res.output
+    assert [r["机关名称"] for r in manifest_rows(tmp_path / "templates-2025")] == ["甲局", "乙局"]

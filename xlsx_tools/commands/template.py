@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
         format_id: Annotated[str, typer.Option("--format", metavar="格式", help="报告格式（templates/ 中的格式文件名）。")] = DEFAULT_FORMAT,
         add: Annotated[
             Path | None, typer.Option("--add", metavar="名单文件", help=(
-                "向 -o 文件夹中已有的一批模板添加机关：为名单中的新机关生成模板，沿用清单 manifest.csv 中的保护密码"
+                "向 -o 文件夹（默认 templates-年度）中已有的一批模板添加机关：为名单中的新机关生成模板，沿用清单 manifest.csv 中的保护密码"
                 "（和已发模板的截止日期，除非另给 --deadline），并追加到清单末尾；已在清单中的机关会被指出并拒绝。"))
         ] = None,
         force: Annotated[bool, typer.Option("--force", help=(
@@ -201,11 +201,10 @@ def _batch(roster, year, password, deadline, output, spec, *, force: bool = Fals
 def _add(roster: Path, year, password, deadline, output, spec) -> None:
     from ..batch import add_to_batch, read_manifest
 
-    if not output:
-        fail("请用 -o 指定已有的一批模板所在的文件夹（其中有 manifest.csv），例如 --add 新增名单.csv -o templates-2025。")
     outdir = _batch_dir(output, year)
     if not outdir.is_dir():
-        fail(f"找不到文件夹「{outdir}」：--add 只能向已有的一批模板中添加机关。")
+        fail(f"找不到文件夹「{outdir}」：--add 只能向已有的一批模板中添加机关，请用 -o 指定那一批模板所在的文件夹"
+             f"（其中有 manifest.csv；不指定 -o 时为 templates-{year}）。")
     rows = _roster_rows(roster, spec)
     if clash := output_clash([outdir / MANIFEST_NAME], [roster]):
         fail(clash)
