@@ -866,3 +866,18 @@ def test_a_notice_for_every_agency_with_errors_or_warnings(season):
                                                                   for cell in r.cells)
     assert f"{A[6]}：" in text and f"{A[6]}.xlsx" in text
     assert f"是 {YEAR - 1} 年度的模板，本次收集的是 {YEAR} 年度。" in text
+
+
+def test_classify_workbook_names_by_short_form_or_case():
+    roster = c.RosterIndex([RosterRow("沙坡头区卫生健康局"), RosterRow("沙坡头区民政局"), RosterRow("ABC局"),
+                            RosterRow("abc局")])
+    recs = [record(0, "a.xlsx", agency="沙坡头区卫健局"), record(1, "b.xlsx", agency="abc局"),
+            record(2, "c.xlsx", agency="Abc局")]
+    agencies = c.classify(recs, roster, year=YEAR, format_id=SPEC.id)
+    assert agencies[0].file is recs[0] and recs[0].match == c.BY_IDENTITY
+    assert agencies[0].note == "模板中的机关名称“沙坡头区卫健局”与名单不完全相同，按简称或别名对应"
+    assert agencies[3].file is recs[1] and agencies[2].status == c.MISSING
+    assert recs[2].status == c.FOREIGN and recs[2].roster is None and recs[2].candidates == (2, 3)
+    assert recs[2].reason == ("是“Abc局”的模板，名单中有几个机关与此名称相近（“ABC局”、“abc局”），"
+                              "无法确定是哪一个，未自动对应。")
+    assert agencies[2].note == "未收到该机关的文件；文件“c.xlsx”可能是本机关的（名称不能确定是哪个机关），请核对"
