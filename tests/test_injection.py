@@ -142,3 +142,17 @@ def test_utf8_roster_with_one_gbk_row_and_undecodable_lines():
 def test_one_encoding_still_reads():
     for enc in ("utf-8", "utf-8-sig", "gbk", "gb18030"):
         assert decode("机关名称,机关代码\r\n沙坡头区（体育局）,1\r\n".encode(enc), "r.csv").splitlines()[1] == "沙坡头区（体育局）,1"
+
+
+def test_other_roster_columns_round_trip_through_the_manifest(tmp_path):
+    (tmp_path / "r.csv").write_text('机关名称,简称,备注\n甲局,"=甲",@备注\n乙局,-乙,+1\n', encoding="utf-8")
+    first = read_roster(tmp_path / "r.csv")
+    res = runner.invoke(app, ["template", "--roster", str(tmp_path / "r.csv"), "-o", str(tmp_path / "t"),
+                              "--year", str(YEAR), "--password", "pw123456"])
+    assert res.exit_code == 0, res.output
+    raw = (tmp_path / "t" / "manifest.csv").read_bytes().decode("utf-8-sig")
+    assert not any(re.search(r"(^|,)[=+\-@]", ln) for ln in raw.splitlines())
+    back = read_roster(tmp_path / "t" / "manifest.csv")
+    assert [(r.agency, r.extra.get("简称"), r.aliases) for r in back] == [
+        (r.agency, r.extra.get("简称"), r.aliases) for r in first]
+    assert [r.extra.get("简称") for r in back] == ["=甲", "-乙"]

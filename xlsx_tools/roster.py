@@ -183,7 +183,7 @@ def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None
             if not agency:
                 empty.append(line)
                 continue
-            extra = {h: cells[i].strip() for i, h in others.items() if i < len(cells) and cells[i].strip()}
+            extra = {h: csv_text(cells[i].strip()) for i, h in others.items() if i < len(cells) and cells[i].strip()}
             rows.append(RosterRow(agency=agency, code=code, contact={k: v for k, v in values.items() if v}, line=line,
                                   extra=extra))
     except csv.Error as e:
