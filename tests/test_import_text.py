@@ -399,3 +399,13 @@ def test_a_markdown_file_with_headings_and_separator_rows():
     r = run_text("\n".join(out), name="report.md")
     assert differences(rep, r.report) == []
     assert all(r.source_block["sections"][s.number] for s in SPEC.sections)
+
+
+def test_section_four_retitled_as_some_agencies_do():
+    rep = make_report(seed=81)
+    variant = tolerance().drift[SPEC.section("四").heading][0]
+    text = report_text(rep, "spaces").replace(SPEC.section("四").heading, variant)
+    assert variant in text
+    r = run_text(text)
+    assert differences(rep, r.report) == []
+    assert r.source_block["sections"]["四"] is not None

@@ -98,9 +98,11 @@ def _finish_one(result, output: Path | None, as_json: bool) -> None:
         typer.echo(text)
     else:
         render_result(console, result)
+        from ..published.importer import KIND_LABELS, STYLE_LABELS
+
         b = result.source_block
-        console.print(f"  找到数字 {b['figures_found']}/{b['figures_expected']} 个；输入类型：{b['kind']}；"
-                      f"文字样式：{b['text_style']}")
+        console.print(f"  找到数字 {b['figures_found']}/{b['figures_expected']} 个；输入类型：{KIND_LABELS.get(b['kind'], b['kind'])}；"
+                      f"文字样式：{STYLE_LABELS.get(b['text_style'], b['text_style'])}")
     if output is not None:
         try:
             atomic_write_text(output, text + "\n")

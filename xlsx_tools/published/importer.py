@@ -175,7 +175,9 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
     )
 
 
-_KIND_LABELS = {"text": "文本", "docx": "Word 文档", "html": "网页", "pdf": "PDF", "doc": "旧版 Word/WPS 文档"}
+KIND_LABELS = {"text": "文本", "docx": "Word 文档", "html": "网页", "pdf": "PDF", "doc": "旧版 Word/WPS 文档"}
+STYLE_LABELS = {"plain": "无分隔符的文字", "pipes": "竖线分隔的表格行", "pipe-cells": "每格一行（以 | 结尾）",
+                "layout": "按列对齐的文字", "tables": "表格"}
 
 
 def _table_lines(spec: FormatSpec, key: str, number: str | None, ranges: dict[str, tuple[int, int]],
@@ -243,4 +245,4 @@ def _layout_finding(spec: FormatSpec, t, res: T.TableResult) -> Finding:
                "这是旧格式（2019 年试行格式）的表格，其分项数字未读出。")
     else:
         msg = (f"{name}不是官方格式：只找到 {d.get('found')} 行（应有 {d.get('expected')} 行）的行标签，请核对原报告的表格。")
-    return Finding(LAYOUT, ERROR, msg, values={"table": t.name, "layout": res.layout, **d})
+    return Finding(LAYOUT, ERROR, msg, values={"table": t.name, "sheet": t.sheet, "layout": res.layout, **d})

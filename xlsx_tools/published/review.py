@@ -17,11 +17,10 @@ from ..findings import SEVERITY_LABELS, count
 from ..fsutil import atomic_path
 from ..spec import load_format
 from ..timefmt import display_time, now_local
-from .importer import ImportResult, errors_first
+from .importer import KIND_LABELS, ImportResult, errors_first
 
 REVIEW_SHEET = "审核结果"
 PROBLEMS_SHEET = "问题清单"
-KIND_LABELS = {"text": "文本", "docx": "Word 文档", "html": "网页", "pdf": "PDF", "doc": "旧版 Word/WPS 文档"}
 
 
 def status(r: ImportResult) -> str:
