@@ -220,3 +220,41 @@ def test_columns_in_another_order_are_not_read_by_position(tmp_path):
     assert len(layout) == 1 and "顺序不同" in layout[0].message and f"{b}、{a}" in layout[0].message
     assert all(r.report.figures[f.id] is None for f in t3.fields)
     assert wrong(rep, r) == [(f.id, rep.figures[f.id], None) for f in t3.fields]
+
+
+def test_a_page_laid_out_with_tables(tmp_path):
+    """Many agency sites wrap the whole article in layout tables; the report's tables inside are
+    still read as tables."""
+    rep = make_report(seed=62, agency="某某镇人民政府", year=2023)
+    page = published_html(rep).decode()
+    body_start = page.index("<body>") + len("<body>")
+    page = (page[:body_start] + '<table width="100%"><tr><td class="left">栏目导航</td><td><table><tr><td>'
+            + page[body_start:].replace("</body>", "</td></tr></table></td></tr></table></body>"))
+    p = tmp_path / "wrapped.html"
+    p.write_text(page, encoding="utf-8")
+    r = import_file(p)
+    assert wrong(rep, r) == []
+    assert (r.agency, r.year) == ("某某镇人民政府", 2023)
+
+
+def test_a_word_file_laid_out_in_a_table(tmp_path):
+    """A Word file whose whole body sits in a one-cell layout table, the report's tables nested."""
+    import copy
+
+    from docx import Document
+
+    rep = make_report(seed=63, agency="某某乡人民政府", year=2022)
+    inner = tmp_path / "inner.docx"
+    published_docx(rep, inner, seed=5, title_table=False)
+    src = Document(str(inner))
+    outer = Document()
+    cell = outer.add_table(rows=1, cols=1).cell(0, 0)
+    for el in list(src.element.body):
+        if el.tag.endswith("}sectPr"):
+            continue
+        cell._tc.append(copy.deepcopy(el))
+    cell._tc.append(copy.deepcopy(src.element.body[0]))  # a cell must end with a paragraph
+    outer.save(str(tmp_path / "wrapped.docx"))
+    r = import_file(tmp_path / "wrapped.docx")
+    assert wrong(rep, r) == []
+    assert (r.agency, r.year) == ("某某乡人民政府", 2022)

@@ -234,6 +234,11 @@ def _docx_block(parent, lines: list[Line], counter: dict[str, int], limits: Limi
             for piece in text.split("\n"):
                 if piece.strip():
                     lines.append(Line(piece.strip(), origin={"paragraph": len(lines) + 1}))
+        elif tag == f"{W}tbl" and child.find(f".//{W}tbl") is not None:
+            # a table holding tables is page layout: its cells are read as blocks
+            for tc in child.iter(f"{W}tc"):
+                if tc.getparent() is not None and tc.getparent().getparent() is child:
+                    _docx_block(tc, lines, counter, limits, name)
         elif tag == f"{W}tbl":
             counter["tables"] += 1
             _docx_table(child, lines, counter, limits, name)
@@ -348,10 +353,12 @@ class _HtmlWalker:
         tag = tag.lower()
         if tag in _SKIP:
             return
-        if tag == "table":
+        if tag == "table" and not _has_nested_table(el):
             self.flush()
             self.table(el)
             return
+        if tag in ("table", "tr", "td", "th"):  # a page laid out with tables: its cells are blocks
+            self.flush()
         if tag == "br":
             self.buf.append(BREAK)
             return
@@ -397,6 +404,11 @@ class _HtmlWalker:
             if cells:
                 self.lines.append(Line(" ".join(c for c in cells if c), cells=cells, columns=cols,
                                        origin={"table": t, "row": r + 1}, in_table=True))
+
+
+def _has_nested_table(tbl) -> bool:
+    """A table holding another table is page layout (many agency sites wrap the article in one)."""
+    return any(isinstance(t.tag, str) and t.tag.lower() == "table" for t in tbl.iterdescendants())
 
 
 def _owner_table(tr):
