@@ -89,6 +89,14 @@ def _split(text: str, rng: random.Random) -> list[str]:
     return [text[:cut], text[cut:]]
 
 
+def _pad(text: str, width: int) -> str:
+    """Pad to a display width (CJK characters are two columns), as pdftotext -layout aligns."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(2, width - used)
+
+
 def render_table(table: Table, shown: dict[str, str], style: str, rng: random.Random, *,
                  traditional: bool = False, drift: bool = False) -> list[str]:
     out: list[str] = []
@@ -117,10 +125,10 @@ def render_table(table: Table, shown: dict[str, str], style: str, rng: random.Ra
             nums = [t for c, t in zip(cells, texts, strict=True) if not c.label]
             if labels and nums and len(labels[-1]) >= 8 and rng.random() < 0.5:
                 head, tail = _split(labels[-1], rng)
-                out.append("  ".join(labels[:-1] + [head]).ljust(40) + "".join(n.rjust(8) for n in nums))
+                out.append(_pad("  ".join(labels[:-1] + [head]), 72) + "".join(n.rjust(8) for n in nums))
                 out.append(" " * 4 + tail)
             else:
-                out.append("  ".join(labels).ljust(40) + "".join(n.rjust(8) for n in nums))
+                out.append(_pad("  ".join(labels), 72) + "".join(n.rjust(8) for n in nums))
     return out
 
 

@@ -409,3 +409,23 @@ def test_section_four_retitled_as_some_agencies_do():
     r = run_text(text)
     assert differences(rep, r.report) == []
     assert r.source_block["sections"]["四"] is not None
+
+
+def test_blank_cells_in_aligned_text_are_placed_by_position():
+    """pdftotext -layout keeps columns aligned: a row printed with a blank cell has fewer figures,
+    each goes to the column it stands under (measured on the full rows)."""
+    rep = make_report(seed=82)
+    shown = {fid: fmt_number(v) for fid, v in rep.figures.items()}
+    shown["t3.granted.research"] = ""
+    shown["t3.withheld.third_party.natural_person"] = ""
+    shown["t3.withheld.third_party.total"] = ""
+    shown["t2.item1.normative.repealed"] = "/"
+    r = run_text(report_text(rep, "padded", seed=3, shown=shown))
+    src = r.source_block["figures"]
+    for fid in ("t3.granted.research", "t3.withheld.third_party.natural_person", "t3.withheld.third_party.total"):
+        assert src[fid]["state"] == "blank" and src[fid]["by"] == "position", fid
+    assert src["t2.item1.normative.repealed"]["state"] == "not_applicable"
+    blanked = {"t3.granted.research", "t3.withheld.third_party.natural_person", "t3.withheld.third_party.total",
+               "t2.item1.normative.repealed"}
+    assert {d[0] for d in differences(rep, r.report)} == blanked
+    assert r.report.figures["t3.granted.total"] == rep.figures["t3.granted.total"]

@@ -36,6 +36,9 @@ class Line:
     origin: dict[str, Any] = field(default_factory=dict)  # {"line": 12} / {"page": 2, "line": 7} / {"table": 1, "row": 3}
     columns: list[int] | None = None  # grid column of each cell (structured sources)
     in_table: bool = False  # a row of a real table (Word, web page, PDF grid)
+    # horizontal extent (x0, x1) of each whitespace-separated chunk of a plain line, where the
+    # source has positions (PDF words in pt, pdftotext -layout in character columns)
+    spans: list[tuple[float, float]] | None = None
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Token:
     cell: int | None = None  # index of the cell in a delimited line
     value: Any = None  # int or Decimal for NUM
     key: str = ""  # comparison form for TEXT
+    span: tuple[float, float] | None = None  # horizontal extent, where known
 
     def origin(self, lines: list[Line]) -> dict[str, Any]:
         line = lines[self.line]
@@ -104,10 +108,33 @@ def tokens_of(lines: list[Line]) -> list[Token]:
             for j, cell in enumerate(line.cells):
                 out.append(classify(cell, i, j))
         else:
-            for chunk in line.text.split():
+            chunks = line.text.split()
+            spans = line.spans if line.spans is not None and len(line.spans) == len(chunks) else None
+            for n, chunk in enumerate(chunks):
                 tok = classify(chunk, i, None)
                 if tok.kind != EMPTY:
+                    tok.span = spans[n] if spans else None
                     out.append(tok)
+    return out
+
+
+def display_spans(raw: str) -> list[tuple[float, float]]:
+    """(start, end) display column of each whitespace-separated chunk (CJK characters are two
+    columns wide, as pdftotext -layout and a fixed-width editor align them)."""
+    out = []
+    col = 0.0
+    start = None
+    for ch in raw.expandtabs(8):
+        w = 2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.0
+        if ch.isspace():
+            if start is not None:
+                out.append((start, col))
+                start = None
+        elif start is None:
+            start = col
+        col += w
+    if start is not None:
+        out.append((start, col))
     return out
 
 
@@ -136,7 +163,7 @@ def text_lines(text: str) -> tuple[list[Line], str]:
             continue
         if _LAYOUT_GAP_RE.search(raw):
             styles["layout"] += 1
-        lines.append(Line(text=raw.strip(), origin={"line": n}))
+        lines.append(Line(text=raw.strip(), origin={"line": n}, spans=display_spans(raw)))
     style = "plain"
     if styles["pipes"] >= 5 and styles["pipes"] >= styles["pipe-cells"]:
         style = "pipes"

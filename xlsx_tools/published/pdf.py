@@ -25,7 +25,8 @@ def read_pdf(data: bytes, name: str, limits: Limits) -> Document:
     result = _run_isolated(data, limits)
     status = result.get("status")
     if status == "ok":
-        lines = [Line(text=t, cells=c, origin=o, columns=cols, in_table=it) for t, c, o, cols, it in result["lines"]]
+        lines = [Line(text=t, cells=c, origin=o, columns=cols, in_table=it, spans=sp)
+                 for t, c, o, cols, it, sp in result["lines"]]
         if not lines and result["images"]:
             raise SourceError(
                 f"「{name}」是扫描件（每页只有图片，没有文字层），需要 OCR 识别文字后才能导入，本工具不做 OCR。"
@@ -138,16 +139,16 @@ def parse(data: bytes, max_pages: int) -> dict[str, Any]:
                     if any(cells):
                         top = row.bbox[1]
                         items.append((top, 0, (" ".join(x for x in cells if x), cells,
-                                               {"page": pno, "table": n_tables, "row": r}, cols, True)))
+                                               {"page": pno, "table": n_tables, "row": r}, cols, True, None)))
             free = [w for w in words if not any(_inside(w, b) for b in boxes)]
             grouped = [g for g in _group_lines(free) if not is_page_furniture(g[1])]
             margin = min((g[2] for g in grouped), default=0.0)
-            for top, text, x0, size, x1 in grouped:
+            for top, text, x0, size, x1, spans in grouped:
                 origin: dict[str, Any] = {"page": pno}
                 if x0 - margin > 0.8 * size:
                     origin["indent"] = True  # a paragraph's first line (2 characters in)
                 ends.append((origin, x1, size))
-                items.append((top, 1, (text, None, origin, None, False)))
+                items.append((top, 1, (text, None, origin, None, False, spans)))
             items.sort(key=lambda x: (x[0], x[1]))
             for n, (_, _, item) in enumerate(items, start=1):
                 if not item[4]:
@@ -171,7 +172,7 @@ def _text_in(words: list[dict], box: tuple) -> str:
     return "\n".join(g[1] for g in _group_lines(inside))
 
 
-def _group_lines(words: list[dict]) -> list[tuple[float, str, float, float, float]]:
+def _group_lines(words: list[dict]) -> list[tuple]:
     """Words grouped into lines by their tops, each line's words in x order; a space only where
     the words are apart or Latin/digits meet."""
     out: list[tuple[float, list[dict]]] = []
@@ -187,11 +188,16 @@ def _group_lines(words: list[dict]) -> list[tuple[float, str, float, float, floa
         size0 = max(1.0, ws[0]["bottom"] - ws[0]["top"])
         x1 = ws[-1]["x1"]
         text = ws[0]["text"]
+        spans = [[ws[0]["x0"], ws[0]["x1"]]]
         for a, b in zip(ws, ws[1:], strict=False):
             gap = b["x0"] - a["x1"]
             size = max(1.0, (a["bottom"] - a["top"]))
             latin = a["text"][-1:].isascii() or b["text"][:1].isascii()
             sep = " " if gap > size * 0.6 or (latin and gap > size * 0.15) else ""
             text += sep + b["text"]
-        result.append((top, text, x0, size0, x1))
+            if sep:
+                spans.append([b["x0"], b["x1"]])
+            else:
+                spans[-1][1] = b["x1"]
+        result.append((top, text, x0, size0, x1, [tuple(x) for x in spans]))
     return result

@@ -224,6 +224,40 @@ def _assign(row: list[Field], cands: list[Token], lines: list[Line], label: str,
     return fitted
 
 
+def _by_position(row: list[Field], cands: list[Token], full_rows: list[list[float]] | None,
+                 lines: list[Line], result: TableResult) -> list[Token]:
+    """A row printed with fewer figures than columns (blank cells vanish from text) in a source
+    with positions (PDF words, pdftotext -layout): each figure goes to the column whose centre,
+    measured on the table's full rows, is nearest; the columns left are blank. Nothing is
+    placed when a figure is not clearly under one column."""
+    if not full_rows:
+        return []
+    k = len(row)
+    centres = [sum(r[i] for r in full_rows) / len(full_rows) for i in range(k)]
+    if any(b <= a for a, b in zip(centres, centres[1:], strict=False)):
+        return []
+    gap = min((b - a for a, b in zip(centres, centres[1:], strict=False)), default=0.0)
+    figures = [t for t in cands if t.kind in (NUM, NA)]
+    if not figures or len(figures) >= k or gap <= 0:
+        return []
+    placed: dict[int, Token] = {}
+    for t in figures:
+        x = (t.span[0] + t.span[1]) / 2
+        i = min(range(k), key=lambda j: abs(centres[j] - x))
+        if abs(centres[i] - x) > gap / 2 or i in placed:
+            return []
+        placed[i] = t
+    where = figures[0].origin(lines)
+    for i, f in enumerate(row):
+        if i in placed:
+            cell = _cell(f, placed[i], lines)
+        else:
+            cell = Cell(BLANK, None, "", dict(where))
+        cell.origin["by"] = "position"
+        result.cells[f.id] = cell
+    return figures
+
+
 def _by_order(rows: list[list[Field]], tokens: list[Token], lines: list[Line], consumed: set[int],
               result: TableResult) -> None:
     """Text extracted from a PDF column by column prints a block of figures apart from their
@@ -323,6 +357,8 @@ def _find_by_rows(table: Table, rows: list[list[Field]], stream: Stream, tokens:
     pos = 0
     found = 0
     consumed: set[int] = set()
+    columns: dict[int, list[list[float]]] = {}  # row width -> x centres of full rows' figures
+    pending: list[tuple[list[Field], list[Token]]] = []
     titles = {c.row: c.text for c in table.cells if c.role == "title"}
     for row in rows:
         # a block title (第二十条第（五）项) moves the search past the previous block
@@ -349,6 +385,12 @@ def _find_by_rows(table: Table, rows: list[list[Field]], stream: Stream, tokens:
         delimited = any(lines[t.line].cells is not None for t in tokens[first:last + 1])
         used = _assign(row, cands, lines, label, result.cells, delimited)
         consumed.update(id(t) for t in used)
+        if used and len(used) == len(row) and all(t.span for t in used):
+            columns.setdefault(len(row), []).append([(t.span[0] + t.span[1]) / 2 for t in used])
+        elif not used and cands and not delimited and all(t.span for t in cands):
+            pending.append((row, cands))
+    for row, cands in pending:
+        consumed.update(id(t) for t in _by_position(row, cands, columns.get(len(row)), lines, result))
     _by_order(rows, tokens, lines, consumed, result)
     result.found = found > 0
     if found and found < len(rows) / 2 and not result.layout:
