@@ -330,26 +330,35 @@ def find_table(table: Table, tokens: list[Token], lines: list[Line]) -> TableRes
 
 def _column_order(table: Table, tokens: list[Token], lines: list[Line]) -> list[str]:
     """In a table whose cells are delimited (Word, web page, PDF grid, pipes), the column labels
-    that are printed in another order than the official one (read by position, their figures
-    would go to the wrong columns); [] when the order is official or cannot be seen."""
-    widest = max(_rows(table), key=len)  # the block with the most columns (表二 第（一）项)
-    leaves = [f.column_labels[-1] for f in widest if f.column_labels]
-    if len(leaves) < 3 or len({key(x) for x in leaves}) != len(leaves):
-        return []  # 表四 repeats its five labels under three groups: not checked here
-    wanted = {key(x): x for x in leaves}
-    seen: dict[str, int] = {}
+    in the order printed when it differs from the official order (read by position, figures
+    would go to the wrong columns); [] when the order is official or cannot be seen. Labels that
+    occur more than once in the table's header (表四's five results under each group, 表二's
+    repeated block headers) are not used; 表四's groups are."""
+    texts = [c.text for c in table.cells if c.role == "column"]
+    official = {key(c.text): (c.col, c.text) for c in table.cells
+                if c.role == "column" and texts.count(c.text) == 1}
+    if len(official) < 2:
+        return []
+    seen: dict[str, tuple[int, int, int]] = {}  # label -> (official column, printed column, line)
     for t in tokens:
         if t.kind != TEXT or t.cell is None:
             continue
+        line = lines[t.line]
+        if line.cells is None or len(line.cells) < 2:
+            continue  # one cell per line: no columns to compare
         k = equivalent(t.key)
-        if k in wanted and wanted[k] not in seen:
-            line = lines[t.line]
+        if k in official and official[k][1] not in seen:
             col = line.columns[t.cell] if line.columns is not None and t.cell < len(line.columns) else t.cell
-            seen[wanted[k]] = col
-    if len(seen) < len(leaves):
-        return []
-    printed = sorted(leaves, key=lambda x: seen[x])
-    return printed if printed != leaves else []
+            seen[official[k][1]] = (official[k][0], col, t.line)
+    items = list(seen.items())
+    for i, (_, (oa, pa, la)) in enumerate(items):
+        for _, (ob, pb, lb) in items[i + 1:]:
+            # labels of one printed row: their order is certain (pipes without the leading | may
+            # shift a whole row by one cell, so rows are not compared with each other)
+            if la == lb and oa != ob and (oa < ob) != (pa < pb):
+                row = sorted((x for x in items if x[1][2] == la), key=lambda x: x[1][1])
+                return [label for label, _ in row]
+    return []
 
 
 def _find_by_rows(table: Table, rows: list[list[Field]], stream: Stream, tokens: list[Token],
