@@ -273,3 +273,18 @@ def test_table_four_with_its_suit_groups_swapped(tmp_path):
     assert len(layout) == 1 and "表四" in layout[0].message and "顺序不同" in layout[0].message
     assert all(r.report.figures[f.id] is None for f in t4.fields)
     assert all(r.report.figures[f.id] == rep.figures[f.id] for f in SPEC.table("t3").fields)
+
+
+def test_a_folder_with_a_symlink_loop_and_a_fifo(tmp_path):
+    import os
+
+    src = tmp_path / "reports"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "loop").symlink_to(src, target_is_directory=True)
+    os.mkfifo(src / "pipe.txt")
+    (src / "a.html").write_bytes(published_html(make_report(seed=65)))
+    res = CliRunner().invoke(app, ["import", str(src)])
+    assert res.exit_code == 0, res.output
+    assert "共导入 1 份报告" in res.output.replace("\n", "")
+    res = CliRunner().invoke(app, ["import", str(src / "pipe.txt")])
+    assert res.exit_code == 1 and "不是普通文件" in res.output.replace("\n", "")

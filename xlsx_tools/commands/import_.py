@@ -3,6 +3,7 @@ every check run on them (年报审核)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,19 @@ from ..fsutil import os_error_text
 SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md", ".doc", ".wps")
 
 
+def _walk(folder: Path) -> list[Path]:
+    """Report files under a folder, sorted; symbolic links to folders are not followed (no loops),
+    hidden files and Office lock files (~$) skipped, only regular files."""
+    out = []
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for n in names:
+            p = Path(root) / n
+            if p.suffix.lower() in SUFFIXES and not n.startswith((".", "~$")) and p.is_file():
+                out.append(p)
+    return sorted(out)
+
+
 def report_files(paths: list[Path]) -> tuple[list[Path], bool]:
     """The files to import, and whether a folder was given (a region's review)."""
     out: list[Path] = []
@@ -21,8 +35,7 @@ def report_files(paths: list[Path]) -> tuple[list[Path], bool]:
     for p in paths:
         if p.is_dir():
             folder = True
-            found = sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in SUFFIXES
-                           and not x.name.startswith((".", "~$")))
+            found = _walk(p)
             if not found:
                 fail(f"文件夹「{p}」中没有可导入的年度报告（{'、'.join(SUFFIXES)}）。")
             out.extend(found)
