@@ -125,6 +125,8 @@ def test_add_uses_the_batch_password_and_appends(runner, tmp_path, batch):
     assert {r["保护密码"] for r in rows} == {password}
     assert rows[2]["机关代码"] == "003" and rows[2]["文件名"] == "丙局.xlsx"
     assert rows[2]["sha256"] == sha256_file(batch / "丙局.xlsx")
+    if "填报截止日期" in rows[0]:  # manifests that carry the deadline carry it for added agencies too
+        assert rows[2]["填报截止日期"] == rows[0]["填报截止日期"] == "2026年1月31日"
     assert {k: v for k, v in snapshot(batch).items() if k in templates_before} == templates_before
 
     wb = openpyxl.load_workbook(batch / "丙局.xlsx")
