@@ -138,3 +138,22 @@ def test_word_report_is_linear_in_paragraphs():
     the 16 times a quadratic build takes."""
     small, large = _build_seconds(2000), _build_seconds(8000)
     assert large < small * 8, (small, large)
+
+
+def test_import_of_a_lying_docx_stops_at_the_cap(tmp_path):
+    """`import` reads Word files with the same member reader: a document.xml whose header says
+    1 KB but inflates past the part cap is a zip bomb, not a MemoryError."""
+    from xlsx_tools.published.sources import Limits, SourceError, read_bytes
+
+    src = word_file(tmp_path / "src.docx", ["一、总体情况", "正文。"])
+    out = io.BytesIO()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "word/document.xml":
+                data = data.replace(b"</w:body>", b"<w:p/>" * 400_000 + b"</w:body>")
+            zout.writestr(info.filename, data)
+    lying = lie_about_size(out.getvalue(), "word/document.xml", 1000)
+    with pytest.raises(SourceError) as e:
+        read_bytes(lying, "报告.docx", Limits(max_part_bytes=1 << 20))
+    assert e.value.reason == "zip_bomb" and "实际超过" in e.value.message

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+from ..safezip import MemberTooLarge, duplicate_name, read_member
 from .document import Line
 from .sources import Document, Limits, MiB, SourceError
 
@@ -43,9 +44,17 @@ def read_docx(data: bytes, name: str, limits: Limits) -> Document:
     if "word/document.xml" not in names:
         what = "Excel 工作簿" if "xl/workbook.xml" in names else "压缩包"
         raise SourceError(f"「{name}」是{what}，不是 Word 文档（.docx）。年报工作簿请用 xlsx-tools check 校验。", "not_docx")
+    twice = duplicate_name((i.filename for i in zf.infolist()), casefold=True)
+    if twice is not None:
+        raise SourceError(f"「{name}」中有两个同名的部件“{twice[:60]}”，可能被篡改过，已拒绝读取。", "unsafe")
     try:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
-        root = etree.fromstring(zf.read("word/document.xml"), parser)
+        # the bytes actually decompressed are capped, whatever the header declares
+        xml = read_member(zf, zf.getinfo("word/document.xml"), limits.max_part_bytes)
+        root = etree.fromstring(bytes(xml), parser)
+    except MemberTooLarge:
+        raise SourceError(f"「{name}」解压后过大（部件 word/document.xml 实际超过 {limits.max_part_bytes // MiB} MB），"
+                          "疑似“压缩炸弹”，已拒绝读取。", "zip_bomb") from None
     except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError, ValueError):
         raise SourceError(f"「{name}」的正文部分已损坏，无法读取。请用 Word 或 WPS 打开后另存为 .docx 再导入。", "xml") from None
     body = root.find(f"{W}body")
