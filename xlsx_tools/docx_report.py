@@ -444,8 +444,26 @@ def _paragraph(doc: Document, text: str, sd: StyleDef) -> Paragraph:
         body.append(p)
     p.style = sd.id
     if text:
-        p.add_r().text = text
+        _set_text(p.add_r(), text)
     return Paragraph(p, doc._body)
+
+
+def _set_text(r, text: str) -> None:
+    """The text of a new run, as python-docx's `r.text = …` writes it (tab -> w:tab, line break ->
+    w:br) without its clear_content() XPath, whose cost grows with the document (quadratic in
+    paragraphs)."""
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            r.append(OxmlElement("w:br"))
+        for j, piece in enumerate(line.split("\t")):
+            if j:
+                r.append(OxmlElement("w:tab"))
+            if piece:
+                t = OxmlElement("w:t")
+                t.text = piece
+                if piece != piece.strip():
+                    t.set(qn("xml:space"), "preserve")
+                r.append(t)
 
 
 def _title(doc: Document, report: Report, spec: FormatSpec, title: str | None = None) -> None:
@@ -499,9 +517,9 @@ def _narrative_paragraph(doc: Document, text: str) -> None:
     if head:
         r = p.add_r()
         r.style = HEADING2_CHAR.id
-        r.text = head
+        _set_text(r, head)
     if rest:
-        p.add_r().text = rest
+        _set_text(p.add_r(), rest)
 
 
 def text_width(text: str) -> float:
