@@ -4,6 +4,7 @@ members read linearly, and one file's failure (or a broken last-year report) nev
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -200,3 +201,18 @@ def test_cross_year_failure_is_a_finding_of_that_agency(tmp_path, monkeypatch):
     assert finding["severity"] == "warning"
     assert f"与「{A[0]}」上一年度报告（a.xlsx）的跨年度核对未能完成" in finding["message"]
     assert [a.status for a in res.agencies] == [c.WARN, c.WARN]
+
+
+def test_a_lying_system_file_in_an_archive_is_hashed_as_a_stream_or_not_at_all(tmp_path):
+    """Refused members are hashed by streaming them through sha256 (never held); one that inflates
+    past the cap gets no sha256, and is not an internal error."""
+    limits = c.ArchiveLimits(max_nested_bytes=1 << 20)
+    data = lie_about_size(zip_bytes({"__MACOSX/._a.xlsx": b"0" * (4 << 20), "Thumbs.db": b"x" * 5000}),
+                          "__MACOSX/._a.xlsx", 1000)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.zip").write_bytes(data)
+    items = list(c.walk(tmp_path / "in", limits=limits))
+    results = {r.name: r for r in c.read_items(items, c.ReadOptions(limits=limits), jobs=1)}
+    lying, thumbs = results["a.zip!__MACOSX/._a.xlsx"], results["a.zip!Thumbs.db"]
+    assert (lying.kind, lying.sha256) == ("system", "")
+    assert (thumbs.kind, thumbs.sha256) == ("system", hashlib.sha256(b"x" * 5000).hexdigest())
