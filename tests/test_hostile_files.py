@@ -65,9 +65,16 @@ def with_duplicate(src: Path, member: str, data: bytes) -> bytes:
 def peak_rss_mb(code: str, timeout: float = 240) -> tuple[float, str]:
     """Run `code` in a fresh interpreter (our package first on the path); its peak RSS in MB and
     its stdout."""
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a big pytest process
+    # would report its parent's peak
     prog = textwrap.dedent(code) + textwrap.dedent("""
-        import resource
-        print("PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        import re, resource
+        try:
+            with open("/proc/self/status") as fh:
+                peak = int(re.search(r"VmHWM:\\s*(\\d+) kB", fh.read()).group(1)) / 1024
+        except (OSError, AttributeError):
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print("PEAK", peak)
     """)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=timeout, env=env,
