@@ -102,7 +102,9 @@ def test_title_is_its_own_option(returns, tmp_path, suffix):  # noqa: F811
     assert res.exit_code == 0, res.output
     if suffix == ".docx":
         d = docx.Document(str(out))
-        assert d.paragraphs[0].text.replace("\n", "") == TITLE
+        lines = d.paragraphs[0].text.split("\n")
+        assert "".join(lines) == TITLE
+        assert lines[0] == "沙坡头区" and lines[1].startswith(f"{YEAR}年政府信息公开")  # breaks before the year
         assert d.core_properties.title == TITLE
         assert "（汇总）" not in d.paragraphs[1].text and "沙坡头区" in d.paragraphs[1].text  # the opening names the agency
     elif suffix == ".xlsx":

@@ -470,12 +470,21 @@ def _title(doc: Document, report: Report, spec: FormatSpec, title: str | None = 
     """7.3.1: 2号小标宋, centred, agency name and report title on two lines of one title; an
     agency name longer than a line is itself broken into balanced lines (title_lines). A given
     `title` is laid out in balanced lines of its own."""
-    lines = (title_lines(title) if title else
+    lines = (_custom_title_lines(title, report.year) if title else
              [*title_lines(report.agency.name), spec.report_title.format(year=report.year)])
     p = _paragraph(doc, lines[0], TITLE)
     for line in lines[1:]:
         p.add_run().add_break()
         p.add_run(line)
+
+
+def _custom_title_lines(title: str, year: int) -> list[str]:
+    """A given title breaks where the official one does, before the year ("沙坡头区" /
+    "2025年政府信息公开工作年度报告（汇总）"), each part in balanced lines of its own."""
+    at = title.find(f"{year}年")
+    if at <= 0:
+        return title_lines(title)
+    return [*title_lines(title[:at]), *title_lines(title[at:])]
 
 
 def title_lines(text: str, per_line: float = TITLE_CHARS_PER_LINE) -> list[str]:
