@@ -157,3 +157,21 @@ def test_import_of_a_lying_docx_stops_at_the_cap(tmp_path):
     with pytest.raises(SourceError) as e:
         read_bytes(lying, "报告.docx", Limits(max_part_bytes=1 << 20))
     assert e.value.reason == "zip_bomb" and "实际超过" in e.value.message
+
+
+def test_report_json_with_control_characters_still_gives_a_word_file(tmp_path):
+    """A hand-edited report JSON: the control characters are removed with a note naming the file
+    and the part, never "All strings must be XML compatible"."""
+    from typer.testing import CliRunner
+
+    from xlsx_tools.cli import app
+
+    report = fx.report()
+    report.narrative["overview"] += "\x01\x07"
+    source = tmp_path / "报告.json"
+    source.write_text(report.to_json(), encoding="utf-8")
+    result = CliRunner().invoke(app, ["docx", str(source), "-o", str(tmp_path / "out.docx")], env={"COLUMNS": "300"})
+    assert "XML compatible" not in result.output
+    assert result.exit_code == 0, result.output
+    assert "报告「报告.json」中「一、总体情况」的文字含有 2 个不可见的控制字符（如 U+0001）" in result.output
+    assert (tmp_path / "out.docx").is_file()

@@ -341,3 +341,23 @@ def _join_subheadings(paras: list[str]) -> list[str]:
             out.append(text)
         i += 1
     return out
+
+
+def strip_report_controls(report, source: str) -> list[str]:
+    """Remove control characters (which no Word file can store) from a Report's narrative and
+    contact texts, e.g. a report JSON edited by hand; one Chinese note per text that had some,
+    naming the file and the part."""
+    spec = report.spec
+    headings = {s.key: s.heading for s in spec.sections}
+    labels = {f.key: f.label for f in spec.info_fields}
+    notes = []
+    for texts, names in ((report.narrative, headings), (report.contact, labels)):
+        for key, text in list(texts.items()):
+            if not isinstance(text, str):
+                continue
+            found = _CONTROLS_RE.findall(text)
+            if found:
+                texts[key] = _CONTROLS_RE.sub("", text)
+                notes.append(f"报告「{source}」中「{names.get(key, key)}」的文字含有 {len(found)} 个不可见的控制字符"
+                             f"（如 U+{ord(found[0]):04X}），Word 文件中无法保存，已删除；请核对这部分文字是否完整。")
+    return notes

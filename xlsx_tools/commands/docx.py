@@ -78,6 +78,10 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
     if report is None:
         return EXIT_INTERNAL if read is not None and read.kind == KIND_INTERNAL else EXIT_FINDINGS
     spec = report.spec
+    from ..narrative import strip_report_controls
+
+    for note in strip_report_controls(report, source.name):  # a hand-edited JSON
+        out.print(f"[dim]说明：{note}[/]", soft_wrap=True)
 
     if narrative is not None:
         from ..narrative import NarrativeError, read_narrative
