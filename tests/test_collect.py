@@ -724,6 +724,10 @@ def test_previous_file_used_is_recorded_and_a_blank_template_never_wins(tmp_path
     wb = openpyxl.load_workbook(tmp_path / "out" / c.OUTPUT_XLSX, read_only=True)
     header, *body = list(wb["文件清单"].iter_rows(values_only=True))
     assert header[-1] == "上一年度报告（跨年度核对）" and body[0][-1] == "a填好的.xlsx"
+    status = list(wb["收集情况"].iter_rows(values_only=True))
+    at = next(i for i, r in enumerate(status) if r[0] == "序号")
+    assert status[at][-1] == "上一年度报告（跨年度核对）"
+    assert [r[-1] for r in status[at + 1:]] == ["a填好的.xlsx", f"b只有空白.xlsx；{prev[1]['note']}", prev[2]["note"]]
 
 
 def blank_of(index: int) -> Report:

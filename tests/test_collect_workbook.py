@@ -43,7 +43,9 @@ def test_status_sheet_one_row_per_roster_agency(book):
     assert header[8:11] == [cw.key_header(SPEC.field(f)) for f in cw.PRINTED_FIGURES]
     assert header[8] == "表三「一、本年新收政府信息公开申请数量」总计"
     assert header[11:14] == ["机关代码", "对应方式", "保存软件"]
-    assert header[-1] == "Word 报告"
+    assert header[-2:] == ["Word 报告", "问题通知"]  # details, outside the print area
+    notices = [ws.cell(7 + i, len(header)).value for i in range(len(data["agencies"]))]
+    assert notices == [a["notice"] or None for a in data["agencies"]]
     assert ws.print_area == "'收集情况'!$A$1:$K$15"
     assert ws.print_title_rows == "$1:$6"
     assert ws.auto_filter.ref == f"A6:{ws.cell(6, len(header)).column_letter}15"

@@ -415,6 +415,13 @@ def _status_sheet(c: Collection) -> LongSheet:
         + [Column(key_header(f), 14, _figure_kind(f)) for f in other_keys] \
         + [Column(_label(spec, k), 14) for k in contact_keys]
     columns.append(Column("Word 报告文件" if with_docx else "Word 报告", 30 if with_docx else 14))
+    # details of the season's feedback: each agency's 问题通知, and the last-year report compared with
+    with_notice = bool(c.notices)
+    with_previous = any(a.file is not None and (a.file.previous_file or a.file.previous_note) for a in c.agencies)
+    if with_notice:
+        columns.append(Column("问题通知", 30))
+    if with_previous:
+        columns.append(Column("上一年度报告（跨年度核对）", 40, wrap=True))
     lines = c.summary_lines()
     top = len(lines) + 2
 
@@ -442,7 +449,8 @@ def _status_sheet(c: Collection) -> LongSheet:
                        + [agency.row.contact.get(k, "") for k in contact_keys])
             if with_docx:
                 printed.append("已生成" if agency.docx else "未生成")
-            yield printed + details + [agency.docx]
+            yield (printed + details + [agency.docx] + ([agency.notice] if with_notice else [])
+                   + ([previous_text(rec) if rec else ""] if with_previous else []))
 
     return LongSheet(STATUS_SHEET, columns, len(c.agencies), rows, status_col=2, top=top, before=before,
                      freeze_cols=2, print_cols=print_cols)
