@@ -15,7 +15,7 @@ NAMES = ["青山区卫生健康局", "青山区市场监督管理局", "青山�
          "青山区人民政府办公室", "青山区自然资源和规划局", "青山区统计局", "青山区城市管理局", "ABC局", "abc局",
          "青山区民政局社会救助站", "青山区农业农村局", "青山区发展和改革委员会", "青山区政务服务中心",
          "青山区公安分局", "青山区人力资源和社会保障局", "青山区住房和城乡建设局", "青山区生态环境局",
-         "青山区文化和旅游局", "青山区退役军人事务局", "青山区应急管理局", "青山区审计局"]
+         "青山区文化和旅游局", "青山区退役军人事务局", "青山区应急管理局", "青山区审计局", "青山区教育局"]
 M = NameMatcher(NAMES)
 
 
@@ -52,6 +52,8 @@ def who(display: str) -> str | tuple[str, ...] | None:
     ("邮件.zip!附件/医保局.doc", "青山区医疗保障局"),
     ("ＡＢＣ局.xlsx", "ABC局"),  # full width is the same, case is not
     ("abc局.xls", "abc局"),
+    ("2025年青山区卫健局.xls", "青山区卫生健康局"),  # the district written in full
+    ("中卫市青山区医保局.doc", "青山区医疗保障局"),
 ])
 def test_file_names_as_agencies_write_them(display, agency):
     assert who(display) == agency
@@ -62,6 +64,8 @@ def test_file_names_as_agencies_write_them(display, agency):
     "统计表.xlsx",  # 统计 followed by 表 is not the 统计局
     "年报.xlsx",
     "说明.txt",
+    "其他区教育局.xls",  # another district's 教育局
+    "东山区卫健局年报.csv",
 ])
 def test_names_that_name_nobody(display):
     assert who(display) is None
@@ -117,3 +121,9 @@ def test_the_abbreviations_are_data_shipped_with_the_package():
                  ("住房和城乡建设", "住建"), ("医疗保障", "医保"), ("自然资源和规划", "自然资源")):
         assert any(set(pair) <= g for g in groups), pair
     assert name_data().alias_columns[:2] == ("简称", "别名")
+
+
+def test_another_place_before_a_short_form_is_not_this_district():
+    assert who("其他区教育局.xls") is None
+    assert who("青山区教育局.xls") == "青山区教育局"
+    assert who("教育局.xls") == "青山区教育局"

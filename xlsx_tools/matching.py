@@ -106,6 +106,8 @@ class NameMatcher:
         self.names = list(names)
         alias_lists = [list(a) for a in aliases] + [[] for _ in range(len(names) - len(aliases))]
         self.prefixes = region_prefixes(self.names, self.data)
+        ending = "|".join(re.escape(e) for e in self.data.region_endings)
+        self._place_before = re.compile(rf"[^\W\d_]{{2,10}}?(?:{ending})$")  # 其他区 in 其他区教育局
         # exact names, by fold
         self._exact: list[dict[str, list[int]]] = [{}, {}]
         # forms -> {agency index: rank}, by fold
@@ -229,6 +231,8 @@ class NameMatcher:
                 for i, rank in forms.get(t[s:e], {}).items():
                     if rank == SHORT and not self._short_ok(t, e):
                         continue
+                    if s and t[s:e] != self._exact_name(i, fold) and self._other_place(t[:s], fold):
+                        continue
                     hits.append((s, e, i, rank))
         # the best rank per span; a span inside a longer span of another agency does not count
         best: dict[tuple[int, int], int] = {}
@@ -237,6 +241,19 @@ class NameMatcher:
         hits = [h for h in hits if h[3] == best[(h[0], h[1])]]
         return [h for h in hits if not any(o[2] != h[2] and o[0] <= h[0] and h[1] <= o[1] and (o[0], o[1]) != (h[0], h[1])
                                           for o in hits)]
+
+    def _exact_name(self, i: int, fold: int) -> str:
+        return norm(self.names[i], bool(fold))
+
+    def _other_place(self, before: str, fold: int) -> bool:
+        """Whether a place other than the roster's own stands right before a form found without
+        it: 其他区教育局.xls is not this district's 教育局 (中卫市青山区卫健局 is)."""
+        m = self._place_before.search(before)
+        if m is None:
+            return False
+        place = m.group(0)
+        own = [norm(p, bool(fold)) for p in self.prefixes]
+        return not any(place.endswith(p) or p.endswith(place) for p in own)
 
     def _short_ok(self, t: str, end: int) -> bool:
         rest = t[end:]
