@@ -112,3 +112,22 @@ def test_manifest_as_roster_keeps_the_contacts(season):
     ws = openpyxl.load_workbook(out / c.OUTPUT_XLSX, read_only=True)["收集情况"]
     values = [v for row in ws.iter_rows(values_only=True) for v in row]
     assert "联系人1" in values and "0955-7000001" in values
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("agency", ["青山区退役军人事务局", "青山区商务局", "青山区人力资源和社会保障局"])
+def test_notices_print_on_one_a4_page(season, tmp_path, agency):
+    """A template sent back blank (166 blanks, grouped by sheet), a file of the wrong kind, and a
+    balance error: each notice is one A4 page in LibreOffice, with the agency and the date."""
+    import subprocess
+
+    from xlsx_tools import office
+
+    if office.find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    _, _, _, out = season
+    pdf = office.convert(out / c.NOTICE_DIR / f"{agency}_问题通知.docx", "pdf", tmp_path)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           1" in info and "(A4)" in info
+    text = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert f"{agency}：" in text and OFFICE in text
