@@ -405,8 +405,8 @@ def _status_sheet(c: Collection) -> LongSheet:
     # widths (about 136 units) print at 94 % or more of 10 pt on landscape A4
     columns = [
         Column("序号", 4, "number"), Column(_label(spec, "agency"), 19, wrap=True), Column("状态", 6.5),
-        Column("错误数", 4.5, "number"), Column("警告数", 4.5, "number"), Column("说明", 31 if with_docx else 38, wrap=True),
-        Column("采用的文件", 19, wrap=True), Column("保存时间", 14.5),
+        Column("错误数", 4.5, "number"), Column("警告数", 4.5, "number"), Column("说明", 28.5 if with_docx else 35.5, wrap=True),
+        Column("采用的文件", 19, wrap=True), Column("保存时间", 17),
     ] + [Column(key_header(f), 8.5, _figure_kind(f)) for f in printed_keys]
     if with_docx:  # printed: 已生成 or 未生成; the file's path follows outside the print area
         columns.append(Column("Word 报告", 7, wrap=True))
@@ -501,7 +501,7 @@ def _files_sheet(c: Collection) -> LongSheet:
         Column("序号", 5, "number"), Column("文件", 22, wrap=True), Column("大小（字节）", 8, "number"),
         Column("sha256", 24, wrap=True), Column("状态", 7, wrap=True), Column("对应机关", 15, wrap=True),
         Column("对应方式", 7, wrap=True), Column(f"模板中的{_label(spec, 'agency')}", 15, wrap=True),
-        Column(f"模板中的{_label(spec, 'year')}", 7), Column("保存时间", 14.5),
+        Column(f"模板中的{_label(spec, 'year')}", 7), Column("保存时间", 17),
         Column("保存软件", 10, wrap=True), Column("错误数", 5, "number"), Column("警告数", 5, "number"),
         Column("说明", 26, wrap=True),
     ]
