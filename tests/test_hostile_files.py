@@ -283,6 +283,34 @@ def test_rows_and_strings_are_bounded(base, tmp_path, monkeypatch):
     assert f.code == "TOO_LARGE" and "共享字符串表中的字符串超过 10 个" in f.message
 
 
+def test_styles_are_bounded_in_count_and_memory(base, tmp_path, monkeypatch):
+    """A styles.xml padded with 10^6 number formats (48 MB unpacked, under the per-part cap) was
+    held whole while looking for date formats: 676 MB and 8.7 s. Entries are dropped as they are
+    read and their number is bounded (Excel allows 64,000 cell formats)."""
+    def many(d: bytes) -> bytes:
+        fmts = b"".join(b'<numFmt numFmtId="%d" formatCode="0.%s"/>' % (1000 + i, b"0" * (i % 7))
+                        for i in range(1_000_000))
+        return d.replace(b"</numFmts>", fmts + b"</numFmts>", 1)
+
+    path = fx.rewrite_zip(base, tmp_path / "styles.xlsx", {"xl/styles.xml": many})
+    peak, out = peak_rss_mb(f"""
+        from xlsx_tools.reader import read_and_check
+        r = read_and_check({str(path)!r})
+        print("CODES", [f.code for f in r.findings])
+        print("MESSAGE", r.findings[0].message)
+    """)
+    assert "CODES ['TOO_LARGE']" in out
+    assert "样式表中的数字格式或单元格格式超过 65536 个" in out
+    assert peak < 300, peak
+    from xlsx_tools import reader
+
+    monkeypatch.setattr(reader, "MAX_STYLES", 3)  # the template's own styles pass at the real bound
+    [f] = read_and_check(base).findings
+    assert f.code == "TOO_LARGE" and f.values["reason"] == "styles"
+    monkeypatch.undo()
+    assert read_and_check(base).findings == []
+
+
 def test_a_part_with_too_many_elements_is_bounded(base, tmp_path, monkeypatch):
     from xlsx_tools import intake
 

@@ -15,6 +15,7 @@ MAX_SHEET_ROWS = 100_000  # <row> elements in one worksheet
 MAX_BOOK_CELLS = 500_000  # cells of all worksheets read from one workbook together
 MAX_STRINGS = 200_000  # entries of the shared string table
 MAX_CELL_CHARS = 32_767  # characters in one cell: Excel's own limit
+MAX_STYLES = 65_536  # numFmt or xf entries of styles.xml (Excel allows 64,000 cell formats)
 
 _ESCAPE_RE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # C0 controls other than tab, line feed and carriage return cannot be written to XML again

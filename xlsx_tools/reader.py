@@ -73,6 +73,7 @@ from .ooxml import (
     MAX_SHEET_CELLS,
     MAX_SHEET_ROWS,
     MAX_STRINGS,
+    MAX_STYLES,
     unescape,
 )
 from .report import Agency, Provenance, Report, narrative_from_parts
@@ -359,12 +360,16 @@ def _parse_styles(data: bytes) -> set[int]:
     codes: dict[int, str] = {}
     xfs: list[int] = []
     in_cell_xfs = False
+    container = None  # numFmts / cellXfs: emptied as we go, so the tree never holds the entries
     for event, el in iterparse(data, ("start", "end")):
         tag = _local(el.tag)
         if tag == "cellXfs":
             in_cell_xfs = event == "start"
             if not in_cell_xfs:
                 break  # numFmts and cellXfs come first (ECMA-376 CT_Stylesheet order)
+            container = el
+        elif tag == "numFmts" and event == "start":
+            container = el
         elif event == "end" and tag == "numFmt":
             try:
                 codes[int(el.get("numFmtId", "-1"))] = el.get("formatCode", "")
@@ -375,6 +380,12 @@ def _parse_styles(data: bytes) -> set[int]:
                 xfs.append(int(el.get("numFmtId", "0")))
             except ValueError:
                 xfs.append(0)
+        else:
+            continue
+        if len(codes) > MAX_STYLES or len(xfs) > MAX_STYLES:
+            raise TooMuchWork(f"样式表中的数字格式或单元格格式超过 {MAX_STYLES} 个", "styles", MAX_STYLES)
+        if event == "end" and container is not None:
+            del container[:]
     out = set()
     for i, fid in enumerate(xfs):
         if fid in codes:
