@@ -288,3 +288,14 @@ def test_a_folder_with_a_symlink_loop_and_a_fifo(tmp_path):
     assert "共导入 1 份报告" in res.output.replace("\n", "")
     res = CliRunner().invoke(app, ["import", str(src / "pipe.txt")])
     assert res.exit_code == 1 and "不是普通文件" in res.output.replace("\n", "")
+
+
+def test_a_long_agency_name_whose_title_wraps_over_three_lines_is_read_whole(tmp_path):
+    """Our own docx breaks a long title into three lines; the agency is the whole name, with its
+    full-width brackets as printed (it was read as "办公室(青山区国有资本投资运营服务中心)")."""
+    name = "青山区人民政府国有资产监督管理委员会办公室（青山区国有资本投资运营服务中心）"
+    rep = make_report(seed=3, agency=name, year=2025)
+    path = write_docx(rep, tmp_path / "r.docx", signature=True, date="2026年1月20日")
+    r = import_file(path)
+    assert (r.agency, r.year) == (name, 2025)
+    assert wrong(rep, r) == []

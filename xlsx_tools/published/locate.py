@@ -162,7 +162,10 @@ def _match(rx: re.Pattern[str], text: str) -> tuple[str, int] | None:
     m = rx.search(simplified(printed))
     if not m:
         return None
-    agency = printed[m.start(1):m.end(1)].strip("《》 ,，、:：")
+    # The name as printed: full-width brackets stay full-width (NFKC would make them "(").
+    raw = re.sub(r"\s+", "", text)
+    source = raw if len(raw) == len(printed) else printed
+    agency = source[m.start(1):m.end(1)].strip("《》 ,，、:：")
     return agency, int(m.group(2))
 
 
@@ -191,6 +194,11 @@ def agency_and_year(lines: list[Line], first_heading: int | None, file_stem: str
     opening = "".join(head)
     hit = _match(_QUOTED_RE, opening)
     if hit:
+        # A long title wraps over three lines ("…委员会" / "办公室（…）" / "2025年…报告") and the
+        # title match holds only its tail: the opening paragraph quotes the whole name.
+        title_name = out.get("agency", ("", ""))[0]
+        if title_name and hit[0] != title_name and hit[0].endswith(title_name):
+            out["agency"] = (hit[0], "opening")
         out.setdefault("agency", (hit[0], "opening"))
         out.setdefault("year", (hit[1], "opening"))
     m = _PERIOD_RE.search(_compact(opening))
