@@ -290,6 +290,15 @@ def test_export_into_an_existing_folder_writes_a_json_named_after_the_workbook(f
     assert Report.from_json((folder / f"{filled.stem}.json").read_text(encoding="utf-8")).year == 2021
 
 
+def test_export_into_a_new_folder_ending_in_a_slash_creates_it(filled, tmp_path):
+    """`-o 导出/` names a folder even before it exists (it wrote a file called "导出")."""
+    folder = tmp_path / "导出"
+    res = runner.invoke(app, ["export", str(filled), "-o", f"{folder}/"])
+    assert res.exit_code == 0, res.output
+    assert folder.is_dir() and [p.name for p in folder.iterdir()] == [f"{filled.stem}.json"]
+    assert f"{filled.stem}.json" in res.output.replace("\n", "")
+
+
 def test_export_never_overwrites_the_workbook_itself(filled, tmp_path):
     before = fx.sha256(filled)
     res = runner.invoke(app, ["export", str(filled), "-o", str(filled)])

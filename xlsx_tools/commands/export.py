@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
     @app.command("export")
     def export(
         file: Annotated[Path | None, typer.Argument(metavar="文件", help="年报工作簿（.xlsx）。", show_default=False)] = None,
-        output: Annotated[Path | None, typer.Option("--output", "-o", metavar="文件", help="输出的 JSON 文件；不指定则输出到屏幕。")] = None,
+        output_arg: Annotated[str | None, typer.Option(
+            "--output", "-o", metavar="文件或文件夹",
+            help="输出的 JSON 文件，或文件夹（已有的，或以 / 结尾时自动创建），文件名为“工作簿名.json”；不指定则输出到屏幕。")] = None,
         blank_as_zero: Annotated[
             bool, typer.Option("--blank-as-zero", help="空白的填写单元格按 0 处理（警告）。")
         ] = False,
@@ -34,8 +36,9 @@ def register(app: typer.Typer) -> None:
             fail(f"「{file}」是文件夹。请指定要导出的工作簿，例如：xlsx-tools export 某某局.xlsx -o 某某局.json")
         if not file.exists():
             fail(f"找不到文件「{file}」，请检查文件名和路径。")
-        if output is not None and output.is_dir():
-            output = output / f"{file.stem}.json"
+        output = None if output_arg is None else Path(output_arg)
+        if output is not None and (output.is_dir() or output_arg.endswith(("/", "\\"))):
+            output = output / f"{file.stem}.json"  # a folder: "-o 导出/" need not exist yet
         if output is not None and (clash := output_clash([output], [file])):
             fail(clash)
         result = read_and_check(file, blank_as_zero=blank_as_zero)
