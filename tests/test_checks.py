@@ -137,7 +137,7 @@ def test_blank_or_invalid_inputs_skip_their_rules_and_are_reported_once():
     assert codes(found) == ["TOO_MANY_DECIMALS", "BLANK", "NEGATIVE", "NOT_INTEGER"]  # in table order
     assert found[0].message.endswith(
         "填写了 0.0000001，单位为万元，最多保留 6 位小数（精确到分：1 分 = 0.000001 万元），请核对后改正（不要四舍五入成别的数）。")
-    assert found[1].message == "表三 第4行「一、本年新收政府信息公开申请数量」自然人（D4）没有填写。没有发生的情况请填 0。"
+    assert found[1].message == "表三 第4行「一、本年新收政府信息公开申请数量」自然人（D4）没有填写。官方表格中没有发生的情况填 0，请补填数字。"
     assert found[2].message.endswith("填写了负数 -1，件数不能为负数，请改正（没有的填 0）。")
     assert check_report(rep, values=False) == []  # the reader has said it already
 

@@ -326,3 +326,15 @@ def test_a_date_in_the_only_amount_cell_is_not_a_number(filled, tmp_path):
     path = fx.set_cells(filled, tmp_path / "date.xlsx", {f"表二!{fee.cell}": dt.date(2021, 12, 31)})
     [f] = [f for f in read_workbook(path).findings if f.fields == (fee.id,)]
     assert f.code == "NOT_A_NUMBER" and "填写的是日期（2021年12月31日）" in f.message
+
+
+def test_a_blank_cell_is_worded_the_same_from_a_workbook_and_from_a_report_json(filled, tmp_path, rep):
+    """BLANK says the same thing (once, not "填 0 … 没有的填 0") whichever way the report came in."""
+    from xlsx_tools.checks import check_values
+
+    path = fx.set_cells(filled, tmp_path / "blank.xlsx", {f"{T3}!D4": None})
+    from_book = [f.message for f in read_workbook(path).findings if f.code == "BLANK"]
+    figures = dict(rep.figures, **{"t3.received.natural_person": None})
+    from_json = [f.message for f in check_values(fx.spec(), figures) if f.code == "BLANK"]
+    assert from_book == from_json == ["表三 第4行「一、本年新收政府信息公开申请数量」自然人（D4）没有填写。"
+                                      "官方表格中没有发生的情况填 0，请补填数字。"]

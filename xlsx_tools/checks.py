@@ -35,6 +35,10 @@ def decimal_places(v: Decimal) -> int:
     return max(0, -exp) if isinstance(exp, int) else 0
 
 
+# One wording for a blank input cell, whether read from a workbook or from a report JSON.
+BLANK_TAIL = "没有填写。官方表格中没有发生的情况填 0，请补填数字。"
+
+
 def domain_problem(f: Field, v: Number) -> tuple[str, str] | None:
     """(code, message tail) when a number does not fit its field's type, else None."""
     t = f.type
@@ -108,7 +112,7 @@ def check_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> list
     for f in spec.input_fields:
         v = figures.get(f.id)
         if v is None:
-            out.append(value_finding("BLANK", ERROR, f, "没有填写。没有发生的情况请填 0。", None))
+            out.append(value_finding("BLANK", ERROR, f, BLANK_TAIL, None))
             continue
         problem = domain_problem(f, v)
         if problem:

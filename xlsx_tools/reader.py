@@ -44,6 +44,7 @@ from defusedxml import DefusedXmlException
 
 from . import meta
 from .checks import (
+    BLANK_TAIL,
     check_report,
     domain_problem,
     field_where,
@@ -1110,7 +1111,7 @@ class _Reader:
             if self.blank_as_zero:
                 bad("BLANK", "没有填写，已按 0 处理（--blank-as-zero）。请确认该项确实为 0，并在表中填 0。", None, severity=WARNING)
                 return Decimal(0) if f.type.kind == "decimal" else 0
-            bad("BLANK", "没有填写。官方表格中没有发生的情况填 0，请补填数字（没有的填 0）。", None)
+            bad("BLANK", BLANK_TAIL, None)
             return None
         if kind in ("s", "str", "inlineStr"):
             try:
