@@ -59,6 +59,7 @@ def test_notice_names_the_agency_the_file_and_every_finding(tmp_path):
     assert "国资办年报.xlsx" in text and n.sha256[:12] in text and n.sha256[:13] not in text
     assert "2026-01-12 11:05" in text  # saved 03:05 UTC, shown in UTC+8
     assert "报送截止日期为2026年1月31日" in text and "请联系王五，电话 0955-7012345" in text
+    assert "你单位报送的2025年度政府信息公开工作年度报告填报表经校验" in text  # no "2025 年度"
     assert "青山区政务公开办" in text and "2026年2月3日" in text
     assert f"发现错误 {n.errors} 处、警告 {n.warnings} 处" in text
     for f in n.findings:

@@ -119,7 +119,7 @@ def build_notice(notice: Notice) -> Document:
     _styles(doc)
     _para(doc, TITLE, FONT_TITLE, TITLE_PT, align="center", after=10)
     _para(doc, f"{notice.agency}：", FONT_BODY, BODY_PT, after=2)
-    year = f"{notice.year} 年度" if notice.year else ""
+    year = f"{notice.year}年度" if notice.year else ""  # prose: no space, as in 公文
     if notice.errors:
         ask = "请逐项修改后重新报送"
     else:
