@@ -304,10 +304,25 @@ def test_include_errors_says_which_blanks_were_summed_as_zero(tmp_path):
     res = runner.invoke(app, [*argv, "--include-errors"])
     assert res.exit_code == 0, res.output
     text = squash(res.output)
-    assert squash("注意：2 份报告有空白（未填写）的单元格，共 4 处，已按 0 计入汇总：") in text
+    assert squash("注意：2 份报告有空白（未填写）或不是有效数字（如填了“无”）的单元格，共 4 处，已按 0 计入汇总：") in text
     assert squash(f"「{ROSTER[0].agency}」3 处（{tmp_path / 'in' / 'a.json'}）") in text
     assert squash(f"「{ROSTER[1].agency}」1 处（{tmp_path / 'in' / 'b.xlsx'}）") in text
     data = json.loads(out.read_text(encoding="utf-8"))["aggregate"]
     assert data["blanks"] == 4
     assert sorted((s["agency"], s["blanks"]) for s in data["sources"]) == sorted(
         [(ROSTER[0].agency, 3), (ROSTER[1].agency, 1), (ROSTER[2].agency, 0)])
+
+
+def test_include_errors_counts_a_cell_filled_with_wu_among_those_summed_as_zero(tmp_path):
+    """A cell holding “无” is not blank, but it is summed as 0 all the same: the note says so
+    (it said "空白（未填写）" of a cell the agency had filled)."""
+    from tests.reader_fixtures import set_cells
+
+    (tmp_path / "in").mkdir()
+    book = write_return(tmp_path / "b0.xlsx", clean_report(22, 1))
+    set_cells(book, tmp_path / "in" / "b.xlsx", {"表三!D6": "无"})
+    argv = ["aggregate", str(tmp_path / "in"), "-o", str(tmp_path / "汇总.json"), "--agency", "汇总",
+            "--year", str(YEAR), "-j", "1", "--include-errors"]
+    res = runner.invoke(app, argv)
+    assert res.exit_code == 0, res.output
+    assert squash("注意：1 份报告有空白（未填写）或不是有效数字（如填了“无”）的单元格，共 1 处，已按 0 计入汇总：") in squash(res.output)

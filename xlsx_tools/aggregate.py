@@ -335,7 +335,8 @@ def describe_blanks(used: Sequence[Input]) -> list[str]:
     with_blanks = [i for i in used if i.blanks]
     if not with_blanks:
         return []
-    lines = [f"注意：{len(with_blanks)} 份报告有空白（未填写）的单元格，共 {sum(i.blanks for i in with_blanks)} 处，已按 0 计入汇总："]
+    lines = [f"注意：{len(with_blanks)} 份报告有空白（未填写）或不是有效数字（如填了“无”）的单元格，"
+             f"共 {sum(i.blanks for i in with_blanks)} 处，已按 0 计入汇总："]
     for i in sorted(with_blanks, key=lambda i: i.name):
         lines.append(f"  「{i.agency or i.name}」{i.blanks} 处（{i.name}）")
     return lines
