@@ -1,0 +1,197 @@
+"""Runs the commands of bad-input corpus cases (tests/test_corpus.py) in a process of its own.
+
+    python3 tests/corpus_driver.py      (then one case folder per line on stdin)
+
+The driver imports the command line once (a lean process: what `xlsx-tools` itself loads), then
+for each case folder whose inputs tests/test_corpus.py has built and whose commands it has written
+to cmd/commands.json: snapshots every input (names, types, sha256), runs each command in a forked
+child (stdout/stderr to files, TMPDIR inside the case, an empty working directory, RLIMIT_AS),
+takes the child's peak RSS from os.wait4, kills a command still running after its timeout with its
+process group (the commands after it are then not run: the case has failed already, and this keeps
+a hanging case cheap), snapshots the inputs again and writes result.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import shutil
+import signal
+import stat
+import sys
+import time
+import traceback
+from pathlib import Path
+
+MEMORY_CAP = 1536 << 20  # RLIMIT_AS of the driver and every command
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def snapshot(root: Path, skip: tuple[str, ...] = ("out", "tmp", "result.json", "cmd")) -> dict[str, str]:
+    """Every path under root (outputs excepted) with what it is: the sha256 of a regular file, the
+    target of a symlink, the mode of anything else. FIFOs and devices are never opened."""
+    found: dict[str, str] = {}
+
+    def visit(folder: Path, rel: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            found[rel or "."] = f"unlistable {e.errno}"
+            return
+        for entry in entries:
+            name = f"{rel}/{entry.name}" if rel else entry.name
+            if not rel and entry.name in skip:
+                continue
+            st = os.lstat(entry.path)
+            if stat.S_ISLNK(st.st_mode):
+                found[name] = "link " + os.readlink(entry.path)
+            elif stat.S_ISDIR(st.st_mode):
+                found[name] = f"dir {stat.S_IMODE(st.st_mode):o}"
+                visit(Path(entry.path), name)
+            elif stat.S_ISREG(st.st_mode):
+                h = hashlib.sha256()
+                with open(entry.path, "rb") as fh:
+                    while chunk := fh.read(1 << 22):
+                        h.update(chunk)
+                found[name] = f"file {stat.S_IMODE(st.st_mode):o} {h.hexdigest()}"
+            else:
+                found[name] = f"special {st.st_mode:o}"
+
+    visit(root, "")
+    return found
+
+
+def _jsonable(key: str) -> str:
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def forked(fn, *, stdout: Path, stderr: Path, timeout: float, cwd: Path | None = None,
+           tmp: Path | None = None, user: int | None = None) -> dict:
+    """Run fn() in a forked child; its exit status, wall time, peak RSS (KiB) and whether it was
+    killed for taking longer than `timeout` seconds."""
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 70
+        try:
+            os.setpgid(0, 0)
+            for fd, path in ((1, stdout), (2, stderr)):
+                target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+                os.dup2(target, fd)
+                os.close(target)
+            if tmp is not None:
+                import tempfile
+
+                os.environ["TMPDIR"] = str(tmp)
+                tempfile.tempdir = str(tmp)
+            if user is not None:
+                os.setgroups([])
+                os.setgid(user)
+                os.setuid(user)
+            if cwd is not None:
+                os.chdir(cwd)
+            code = fn()
+            code = 0 if code is None else code
+        except SystemExit as e:
+            if e.code is None:
+                code = 0
+            elif isinstance(e.code, int):
+                code = e.code
+            else:
+                print(e.code, file=sys.stderr)
+                code = 1
+        except BaseException:  # what a user would see from the real command: a traceback
+            traceback.print_exc()
+            code = 70
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except BaseException:
+                pass
+            os._exit(code if isinstance(code, int) and 0 <= code < 256 else 70)
+    timed_out = False
+    delay = 0.002
+    while True:
+        wpid, status, usage = os.wait4(pid, os.WNOHANG)
+        if wpid:
+            break
+        if time.monotonic() - start > timeout:
+            timed_out = True
+            for target in (-pid, pid):
+                try:
+                    os.kill(target, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            _, status, usage = os.wait4(pid, 0)
+            break
+        time.sleep(delay)
+        delay = min(0.05, delay * 2)
+    seconds = time.monotonic() - start
+    if os.WIFSIGNALED(status):
+        code = -os.WTERMSIG(status)
+    else:
+        code = os.WEXITSTATUS(status)
+    return {"code": code, "seconds": round(seconds, 3), "cpu": round(usage.ru_utime + usage.ru_stime, 3),
+            "maxrss_kb": usage.ru_maxrss, "timed_out": timed_out}
+
+
+PRELOAD = ("xlsx_tools.cli", "xlsx_tools.reader", "xlsx_tools.checks", "xlsx_tools.render", "xlsx_tools.collect",
+           "xlsx_tools.collect_workbook", "xlsx_tools.aggregate", "xlsx_tools.docx_report", "xlsx_tools.narrative",
+           "xlsx_tools.roster", "xlsx_tools.template", "xlsx_tools.charts", "rich.progress", "docx", "xlsxwriter")
+
+
+def run_case(case_dir: Path, cli) -> None:
+    """Run the commands of case_dir/cmd/commands.json; write case_dir/result.json."""
+    commands = json.loads((case_dir / "cmd" / "commands.json").read_text())
+    result: dict = {"commands": [], "before": {_jsonable(k): v for k, v in snapshot(case_dir).items()}}
+    tmp = case_dir / "tmp"
+    hung = None
+    for i, cmd in enumerate(commands):
+        record = dict(cmd)
+        record["stdout"] = str(case_dir / "cmd" / f"{i}.out")
+        record["stderr"] = str(case_dir / "cmd" / f"{i}.err")
+        if hung is not None:
+            record.update(skipped=f"not run: 「{hung}」 did not finish")
+            result["commands"].append(record)
+            continue
+        tmp.mkdir(exist_ok=True)
+        os.chmod(tmp, 0o1777)
+        argv = cmd["argv"]
+        record.update(forked(lambda argv=argv: cli.main(list(argv)), stdout=Path(record["stdout"]),
+                             stderr=Path(record["stderr"]), timeout=cmd["timeout"], cwd=case_dir / "cwd",
+                             tmp=tmp, user=cmd.get("user")))
+        record["tmp_leftovers"] = sorted(p.name for p in tmp.iterdir())
+        shutil.rmtree(tmp, ignore_errors=True)
+        if record["timed_out"]:
+            hung = cmd["name"]
+        result["commands"].append(record)
+    result["after"] = {_jsonable(k): v for k, v in snapshot(case_dir).items()}
+    (case_dir / "result.json").write_text(json.dumps(result, ensure_ascii=True))
+
+
+def main() -> None:
+    """Serve cases: one case folder per line on stdin, "done" on stdout when its result is written."""
+    import importlib
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+    sys.path.insert(0, str(ROOT))
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from xlsx_tools import cli
+    from xlsx_tools.spec import load_format
+
+    load_format()
+    for line in sys.stdin:
+        case_dir = Path(line.rstrip("\n"))
+        try:
+            run_case(case_dir, cli)
+            print("done", flush=True)
+        except Exception:
+            print("error " + json.dumps(traceback.format_exc()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
