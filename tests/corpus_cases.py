@@ -391,15 +391,14 @@ file_case("text/year-negative", edited({"docProps/custom.xml": lambda d: d.repla
 # -- styles, sizes, counts
 def _many_numfmts(d: bytes) -> bytes:
     fmts = b"".join(b'<numFmt numFmtId="%d" formatCode="0.%s"/>' % (1000 + i, b"0" * (i % 7)) for i in range(1_000_000))
-    return d.replace(b"<styleSheet", b"<styleSheet", 1).replace(
-        b">", b'><numFmts count="1000000">' + fmts + b"</numFmts>", 1) if b"<numFmts" not in d else d.replace(
-        b"</numFmts>", fmts + b"</numFmts>", 1)
+    assert b"</numFmts>" in d
+    return d.replace(b"</numFmts>", fmts + b"</numFmts>", 1)
 
 
 file_case("styles/million-numfmts", edited({"xl/styles.xml": _many_numfmts}), bad=None, weight=3)
 file_case("styles/missing", edited({"xl/styles.xml": lambda d: None}), bad=None)
 file_case("parts/workbook-missing", edited({"xl/workbook.xml": lambda d: None}), bad=True)
-file_case("parts/content-types-missing", edited({"[Content_Types].xml": lambda d: None}), bad=True)
+file_case("parts/content-types-missing", edited({"[Content_Types].xml": lambda d: None}), bad=None)
 file_case("parts/rels-missing", edited({"xl/_rels/workbook.xml.rels": lambda d: None}), bad=True)
 file_case("parts/sst-missing", edited({"xl/sharedStrings.xml": lambda d: None}), bad=True)
 file_case("parts/utf16-sheet", lambda ctx, dst: fx.sheet_edit(ctx.base(), dst, T3, lambda d: d.decode("utf-8").replace(
@@ -470,7 +469,8 @@ file_case("zip/deflate64-method", lambda ctx, dst: cz.rebuild(ctx.base(), dst, r
     "xl/workbook.xml": cz.Entry("xl/workbook.xml", b"\x00" * 10, method=9, raw=True, real_size=100)}))
 file_case("zip/lzma-method", lambda ctx, dst: cz.rebuild(ctx.base(), dst, replace={
     "xl/workbook.xml": cz.Entry("xl/workbook.xml", b"\x00" * 10, method=14, raw=True, real_size=100)}))
-file_case("zip/entries-declared-65535", lambda ctx, dst: cz.build(list(cz.entries_of(ctx.base())), declared_entries=0xFFFF))
+file_case("zip/entries-declared-65535", lambda ctx, dst: cz.build(list(cz.entries_of(ctx.base())), declared_entries=0xFFFF),
+          bad=None)
 file_case("zip/sfx-prefix", lambda ctx, dst: cz.build(list(cz.entries_of(ctx.base())), prefix=b"MZ" + b"\x00" * 4094), bad=None)
 file_case("zip/64k-comment", lambda ctx, dst: cz.build(list(cz.entries_of(ctx.base())), comment=b"PK\x05\x06" * 16383), bad=None)
 file_case("zip/gbk-member-names", lambda ctx, dst: cz.build(list(cz.entries_of(ctx.base())) + [

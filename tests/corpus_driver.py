@@ -1,6 +1,6 @@
 """Runs the commands of bad-input corpus cases (tests/test_corpus.py) in a process of its own.
 
-    python3 tests/corpus_driver.py      (then one case folder per line on stdin)
+    python3 tests/corpus_driver.py [WARM_UP_CASE_DIR]      (then one case folder per line on stdin)
 
 The driver imports the command line once (a lean process: what `xlsx-tools` itself loads), then
 for each case folder whose inputs tests/test_corpus.py has built and whose commands it has written
@@ -172,7 +172,41 @@ def run_case(case_dir: Path, cli) -> None:
     (case_dir / "result.json").write_text(json.dumps(result, ensure_ascii=True))
 
 
-def main() -> None:
+def warm_up(case_dir: Path, cli) -> None:
+    """Run a good case's commands once in this process, output discarded, so that what every
+    command pays only on its first call (building the Click commands, indexing the format file,
+    the fonts of the Word writer) is not paid again in each forked child."""
+    import tempfile
+
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
+    here = os.getcwd()
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        (case_dir / "tmp").mkdir(exist_ok=True)
+        tempfile.tempdir = str(case_dir / "tmp")
+        os.chdir(case_dir / "cwd")
+        for cmd in json.loads((case_dir / "cmd" / "commands.json").read_text()):
+            try:
+                cli.main(list(cmd["argv"]))
+            except BaseException:  # noqa: BLE001 - warming up only
+                pass
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
+        os.chdir(here)
+        tempfile.tempdir = None
+        import gc
+
+        gc.collect()
+
+
+def main(warm: Path | None = None) -> None:
     """Serve cases: one case folder per line on stdin, "done" on stdout when its result is written."""
     import importlib
 
@@ -184,6 +218,9 @@ def main() -> None:
     from xlsx_tools.spec import load_format
 
     load_format()
+    if warm is not None:
+        warm_up(warm, cli)
+    print("ready", flush=True)
     for line in sys.stdin:
         case_dir = Path(line.rstrip("\n"))
         try:
@@ -194,4 +231,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else None)

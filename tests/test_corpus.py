@@ -59,6 +59,12 @@ class Corpus:
         self.queue = sorted(names, key=lambda n: -CASES_BY_NAME[n].weight)
         self.lock = threading.Lock()
         self.drivers: list[subprocess.Popen] = []
+        self.warm = self.root / "warm-up"
+        self.warm.mkdir()
+        ctx = Ctx.create(self.warm)
+        (self.warm / "cmd").mkdir()
+        commands = CASES_BY_NAME["good/filled"].build(ctx)
+        (self.warm / "cmd" / "commands.json").write_text(json.dumps([c.to_json() for c in commands]))
         self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(PARALLEL)]
         for t in self.threads:
             t.start()
@@ -69,9 +75,11 @@ class Corpus:
     def _driver(self) -> subprocess.Popen:
         env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="160", PYTHONHASHSEED="0")
         env.pop("PYTEST_CURRENT_TEST", None)
-        proc = subprocess.Popen([sys.executable, str(DRIVER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                env=env, cwd=str(self.root), text=True)
+        proc = subprocess.Popen([sys.executable, str(DRIVER), str(self.warm)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, env=env, cwd=str(self.root), text=True)
         self.drivers.append(proc)
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the corpus driver did not start (exit {proc.wait()})")
         return proc
 
     def _work(self) -> None:
@@ -124,10 +132,9 @@ class Corpus:
                 d.wait()
         for dirpath, dirnames, _ in os.walk(self.root):
             for d in dirnames:
-                try:
-                    os.chmod(os.path.join(dirpath, d), 0o755, follow_symlinks=False)
-                except OSError:
-                    pass
+                path = os.path.join(dirpath, d)
+                if not os.path.islink(path):
+                    os.chmod(path, 0o755)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -152,6 +159,11 @@ def _argv(cmd: dict) -> str:
     return "xlsx-tools " + " ".join(a if re.fullmatch(r"[\w./:+=-]+", a) else repr(a) for a in cmd["argv"])
 
 
+def _shown(name: str) -> str:
+    """A name as collect.json shows it: control characters and undecodable bytes as "?"."""
+    return "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "?" for ch in name)
+
+
 def _listed_problems(cmd: dict) -> list[str]:
     """Every file handed to collect is in collect.json (a zip member may be missing only when its
     archive is listed with a reason it was not opened)."""
@@ -163,7 +175,7 @@ def _listed_problems(cmd: dict) -> list[str]:
     files = json.loads(js.read_text(encoding="utf-8")).get("files", [])
     paths = {f.get("path"): f for f in files}
     problems = []
-    for want in cmd["listed"]:
+    for want in map(_shown, cmd["listed"]):
         if want in paths or want.rstrip("/") in paths:
             continue
         archive = want.split("!")[0]
