@@ -119,3 +119,19 @@ def test_files_named_after_agencies_use_the_safe_name(tmp_path):
     res = CliRunner().invoke(app, ["template", "--agency", "COM1", "--year", "2025", "-o", f"{tmp_path}/"])
     assert res.exit_code == 0, res.output
     assert [p.name for p in tmp_path.iterdir()] == ["COM1_.xlsx"]
+
+
+def test_printable_file_names_can_be_written_as_utf8(tmp_path):
+    """A file name with bytes that are not UTF-8 (a Windows share mounted without iocharset, a zip
+    made on a GBK system) reaches the Report as "?" instead of surrogates that no output can encode."""
+    import os
+
+    from tests import reader_fixtures as fx
+    from xlsx_tools.fsutil import printable
+    from xlsx_tools.reader import read_and_check
+
+    assert printable("a\udcff\udcfe\n\u202eb.xlsx") == "a????b.xlsx"
+    path = fx.write_filled(tmp_path / os.fsdecode(b"\xff\xfe(.xlsx"))
+    report = read_and_check(path).report
+    assert report.provenance.source.endswith("??(.xlsx")
+    report.to_json().encode("utf-8")  # export wrote this and died with UnicodeEncodeError

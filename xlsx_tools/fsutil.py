@@ -48,6 +48,13 @@ def atomic_write_text(target: str | Path, text: str, encoding: str = "utf-8") ->
     return atomic_write_bytes(target, text.encode(encoding))
 
 
+def printable(name: str) -> str:
+    """A file name fit for display and for the outputs (JSON, workbooks, CSV): the undecodable
+    bytes of a file system name (surrogate escapes, which UTF-8 cannot encode) and control
+    characters become "?"."""
+    return "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "?" for ch in name)
+
+
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     ensure_regular(path)

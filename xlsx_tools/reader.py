@@ -42,7 +42,7 @@ from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 
-from . import meta
+from . import fsutil, meta
 from .checks import (
     BLANK_TAIL,
     check_report,
@@ -816,7 +816,7 @@ class _Reader:
             format=spec.id, agency=Agency(agency, code), year=year, contact=contact, figures=figures,
             narrative=narrative,
             provenance=Provenance(
-                source=intake.name, sha256=intake.sha256, application=application,
+                source=fsutil.printable(intake.name), sha256=intake.sha256, application=application,
                 app_version=app.get("AppVersion") or None, saved_at=saved_at,
                 template_fingerprint=identity.get("fingerprint") or None,
                 template_version=identity.get("generator_version") or None,
