@@ -144,6 +144,21 @@ def test_title_lines_never_start_with_closing_punctuation():
     assert len(dr.title_lines("甲" * 41)) == 3
 
 
+def test_absurdly_long_agency_names_are_set_line_by_line_quickly():
+    """A name of hundreds or thousands of characters (a damaged or hostile file) is filled line by
+    line: balancing it would try every combination of breaks (hung collect --docx for minutes)."""
+    import time
+
+    for name in ("名" * 200 + "甲", "局" * 10000, ("甲" * 19 + "（乙）") * 30):
+        start = time.process_time()
+        lines = dr.title_lines(name)
+        assert time.process_time() - start < 1, len(name)
+        assert "".join(lines) == name
+        assert all(dr.text_width(line) <= dr.TITLE_CHARS_PER_LINE for line in lines)
+        assert all(line[0] not in "）、，。" and line[-1] != "（" for line in lines)
+    assert dr.title_lines("名" * 200 + "甲")[-1] == "甲"
+
+
 def test_subheadings_are_kaiti_runs_and_nothing_else_is_formatted_directly(doc):
     inline = []
     for p in doc.paragraphs:

@@ -495,6 +495,8 @@ def title_lines(text: str, per_line: float = TITLE_CHARS_PER_LINE) -> list[str]:
     width = text_width(text)
     if width <= per_line or len(text) < 2:
         return [text]
+    if math.ceil(width / per_line) > MAX_BALANCED_TITLE_LINES:
+        return _filled_lines(text, per_line)  # not a real name; balancing would be combinatorial
     natural = {m.end() for m in _NAME_BREAK.finditer(text)}
     allowed = [i for i in range(1, len(text)) if text[i] not in _NO_LINE_START and text[i - 1] not in _NO_LINE_END]
     for count in range(math.ceil(width / per_line), len(text) + 1):
@@ -515,6 +517,27 @@ def title_lines(text: str, per_line: float = TITLE_CHARS_PER_LINE) -> list[str]:
             bounds = (0, *best[1], len(text))
             return [text[a:b] for a, b in itertools.pairwise(bounds)]
     return [text]
+
+
+MAX_BALANCED_TITLE_LINES = 3  # a name needing more lines is set line by line, not balanced
+
+
+def _filled_lines(text: str, per_line: float) -> list[str]:
+    """Lines filled one after the other, never starting with a character that may not begin a
+    line (a text too long for balancing: the search over breaks grows combinatorially)."""
+    lines: list[str] = []
+    start, width = 0, 0.0
+    for i, ch in enumerate(text):
+        w = text_width(ch)
+        if width + w > per_line and i > start:
+            cut = i
+            while cut > start + 1 and (text[cut] in _NO_LINE_START or text[cut - 1] in _NO_LINE_END):
+                cut -= 1
+            lines.append(text[start:cut])
+            start, width = cut, text_width(text[cut:i])
+        width += w
+    lines.append(text[start:])
+    return lines
 
 
 def _narrative_paragraph(doc: Document, text: str) -> None:
