@@ -6,8 +6,8 @@ The driver imports the command line once (a lean process: what `xlsx-tools` itse
 for each case folder whose inputs tests/test_corpus.py has built and whose commands it has written
 to cmd/commands.json: snapshots every input (names, types, sha256), runs each command in a forked
 child (stdout/stderr to files, TMPDIR inside the case, an empty working directory, RLIMIT_AS),
-takes the child's peak RSS from os.wait4, kills a command still running after its timeout with its
-process group (the commands after it are then not run: the case has failed already, and this keeps
+takes the child's peak RSS from os.wait4, kills a command that has used its timeout in CPU seconds
+or sleeps without progress (BLOCKED_SECONDS) with its process group (the commands after it are then not run: the case has failed already, and this keeps
 a hanging case cheap), snapshots the inputs again and writes result.json.
 """
 
@@ -26,6 +26,12 @@ import traceback
 from pathlib import Path
 
 MEMORY_CAP = 1536 << 20  # RLIMIT_AS of the driver and every command
+# A command is stopped when it has used its timeout in CPU seconds (wall time means little on a
+# machine shared with other work), when it sleeps without using any CPU for BLOCKED_SECONDS (a
+# read that never returns: a FIFO), or after WALL_SECONDS in any case.
+BLOCKED_SECONDS = 5.0
+WALL_SECONDS = 300.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -69,8 +75,8 @@ def _jsonable(key: str) -> str:
 
 def forked(fn, *, stdout: Path, stderr: Path, timeout: float, cwd: Path | None = None,
            tmp: Path | None = None, user: int | None = None) -> dict:
-    """Run fn() in a forked child; its exit status, wall time, peak RSS (KiB) and whether it was
-    killed for taking longer than `timeout` seconds."""
+    """Run fn() in a forked child; its exit status, wall and CPU time, peak RSS (KiB) and, if it
+    was killed, why (see BLOCKED_SECONDS)."""
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -112,14 +118,24 @@ def forked(fn, *, stdout: Path, stderr: Path, timeout: float, cwd: Path | None =
             except BaseException:
                 pass
             os._exit(code if isinstance(code, int) and 0 <= code < 256 else 70)
-    timed_out = False
+    timed_out = None
     delay = 0.002
+    last_cpu, last_change = 0.0, start
     while True:
         wpid, status, usage = os.wait4(pid, os.WNOHANG)
         if wpid:
             break
-        if time.monotonic() - start > timeout:
-            timed_out = True
+        now = time.monotonic()
+        state, cpu = _proc_state(pid)
+        if cpu > last_cpu:
+            last_cpu, last_change = cpu, now
+        if cpu > timeout:
+            timed_out = f"used more than {timeout} s of CPU"
+        elif state in ("S", "T", "t") and now - last_change > BLOCKED_SECONDS:
+            timed_out = f"blocked (state {state}, no CPU used for {BLOCKED_SECONDS} s)"
+        elif now - start > WALL_SECONDS:
+            timed_out = f"still running after {WALL_SECONDS} s"
+        if timed_out:
             for target in (-pid, pid):
                 try:
                     os.kill(target, signal.SIGKILL)
@@ -136,6 +152,17 @@ def forked(fn, *, stdout: Path, stderr: Path, timeout: float, cwd: Path | None =
         code = os.WEXITSTATUS(status)
     return {"code": code, "seconds": round(seconds, 3), "cpu": round(usage.ru_utime + usage.ru_stime, 3),
             "maxrss_kb": usage.ru_maxrss, "timed_out": timed_out}
+
+
+def _proc_state(pid: int) -> tuple[str, float]:
+    """The scheduler state (R running or runnable, S sleeping, D disk, ...) and CPU seconds used
+    of a live process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return "?", 0.0
+    return fields[0].decode(), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 PRELOAD = ("xlsx_tools.cli", "xlsx_tools.reader", "xlsx_tools.checks", "xlsx_tools.render", "xlsx_tools.collect",

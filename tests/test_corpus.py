@@ -199,7 +199,7 @@ def check_result(name: str, res: dict, folder: Path) -> list[str]:
             continue
         found = []
         if cmd["timed_out"]:
-            found.append(f"did not finish within {cmd['timeout']} s (hang)")
+            found.append(f"killed: {cmd['timed_out']} (a hang or a blow-up)")
         elif cmd["code"] not in cmd["codes"]:
             found.append(f"exit code {cmd['code']}, expected one of {cmd['codes']}")
         out = Path(cmd["stdout"]).read_text(encoding="utf-8", errors="replace") if Path(cmd["stdout"]).exists() else ""
@@ -215,7 +215,8 @@ def check_result(name: str, res: dict, folder: Path) -> list[str]:
         if not cmd["timed_out"]:
             found += _listed_problems(cmd)
         if found:
-            problems.append(f"{where}\n    " + "\n    ".join(found) + f"\n    ({cmd['seconds']} s, {peak:.0f} MB)"
+            problems.append(f"{where}\n    " + "\n    ".join(found)
+                            + f"\n    ({cmd['cpu']} s CPU, {cmd['seconds']} s, {peak:.0f} MB)"
                             + "\n    --- stdout (tail) ---\n" + _indent(_tail(cmd["stdout"]))
                             + "\n    --- stderr (tail) ---\n" + _indent(_tail(cmd["stderr"])))
     before, after = res.get("before", {}), res.get("after", {})
