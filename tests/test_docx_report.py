@@ -159,6 +159,18 @@ def test_absurdly_long_agency_names_are_set_line_by_line_quickly():
     assert dr.title_lines("名" * 200 + "甲")[-1] == "甲"
 
 
+def test_a_very_long_agency_name_is_clipped_in_the_file_properties_only(tmp_path):
+    """python-docx refuses a title over 255 characters (in English, which the docx command then
+    showed as its error); the document's own title keeps the whole name."""
+    from tests import reader_fixtures as fx
+
+    name = "局" * 1000
+    path = dr.write_docx(fx.report(agency=name), tmp_path / "长.docx")
+    props = docx.Document(str(path)).core_properties
+    assert len(props.title) == len(props.author) == 255 and props.author.endswith("…")
+    assert name in docx.Document(str(path)).paragraphs[0].text.replace("\n", "")
+
+
 def test_subheadings_are_kaiti_runs_and_nothing_else_is_formatted_directly(doc):
     inline = []
     for p in doc.paragraphs:

@@ -393,11 +393,20 @@ def _ppr(style: BaseStyle):
     return style.element.get_or_add_pPr()
 
 
+CORE_PROPERTY_CHARS = 255  # python-docx (and Word) refuse longer title/author properties
+
+
+def core_text(text: str) -> str:
+    """A file property value clipped to what Word accepts (a damaged or hostile workbook may name
+    an agency in thousands of characters; python-docx would raise in English)."""
+    return text if len(text) <= CORE_PROPERTY_CHARS else text[: CORE_PROPERTY_CHARS - 1] + "…"
+
+
 def _core_properties(doc: Document, report: Report, spec: FormatSpec, title: str | None = None) -> None:
     """File properties as Word shows them (python-docx's template says "python-docx", 2013)."""
     props = doc.core_properties
-    props.title = title or report.agency.name + spec.report_title.format(year=report.year)
-    props.author = props.last_modified_by = report.agency.name
+    props.title = core_text(title or report.agency.name + spec.report_title.format(year=report.year))
+    props.author = props.last_modified_by = core_text(report.agency.name)
     props.language = "zh-CN"
     props.comments = f"{spec.title}（{spec.document}）"
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -25,7 +25,7 @@ from docx.shared import Mm, Pt, RGBColor
 
 from . import docx_oxml as ox
 from . import fsutil
-from .docx_report import text_width
+from .docx_report import core_text, text_width
 from .findings import SEVERITY_LABELS, Finding
 from .timefmt import display_time, now_local
 
@@ -138,8 +138,8 @@ def build_notice(notice: Notice) -> Document:
         shift = max(0.0, SIGN_RIGHT_CHARS + (text_width(date) - text_width(notice.office)) / 2)
         _para(doc, notice.office, FONT_BODY, BODY_PT, align="right", right_chars=shift, keep_next=True)
     _para(doc, date, FONT_BODY, BODY_PT, align="right", right_chars=SIGN_RIGHT_CHARS)
-    doc.core_properties.title = f"{notice.agency} {TITLE}"
-    doc.core_properties.author = notice.office or "xlsx-tools"
+    doc.core_properties.title = core_text(f"{notice.agency} {TITLE}")
+    doc.core_properties.author = core_text(notice.office or "xlsx-tools")
     return doc
 
 
