@@ -13,7 +13,8 @@ and for every case the inputs (every file's sha256, every name, the empty workin
 unchanged afterwards: nothing is written outside the output folder.
 
 Cases run two at a time (the driver processes), the slow ones first. On failure the message names
-the case, the command line and the tail of its output.
+the case, the command line and the tail of its output. CORPUS_REPORT=file appends one line per
+problem to `file`; CORPUS_KEEP=1 keeps the case folders (their path is printed at the end).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import sys
 import tempfile
 import threading
 import traceback
+import warnings
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -107,7 +110,9 @@ class Corpus:
         ctx = Ctx.create(folder)
         (folder / "cmd").mkdir()
         try:
-            commands = CASES_BY_NAME[name].build(ctx)
+            with warnings.catch_warnings():  # xlsxwriter warns of the absurd values some cases write
+                warnings.simplefilter("ignore")
+                commands = CASES_BY_NAME[name].build(ctx)
         except Exception:
             return {"build_error": traceback.format_exc()}
         (folder / "cmd" / "commands.json").write_text(json.dumps([c.to_json() for c in commands]))
@@ -130,6 +135,9 @@ class Corpus:
             if d.poll() is None:
                 d.kill()
                 d.wait()
+        if os.environ.get("CORPUS_KEEP"):  # keep every case's inputs, outputs and result.json
+            print(f"\ncorpus kept in {self.root}", file=sys.__stderr__)
+            return
         for dirpath, dirnames, _ in os.walk(self.root):
             for d in dirnames:
                 path = os.path.join(dirpath, d)
@@ -185,6 +193,47 @@ def _listed_problems(cmd: dict) -> list[str]:
     return problems
 
 
+_MARKERS = (b"@dec-", b"_x000D_", b"_x000d_")  # in a workbook _x000D_ is how Excel stores CR
+_ODD_NUMBER_TEXT = re.compile(rb">\s*-?(?:NaN|Infinity|inf|sNaN|[0-9.]+E[+-]?[0-9]+)\s*<", re.I)
+
+
+def _reject_constant(token: str):
+    raise ValueError(token)
+
+
+def output_problems(out: Path) -> list[str]:
+    """What no output may hold: internal markers (an `@dec-…` number marker, an `_x000D_` escape),
+    a non-finite number in JSON, NaN/Infinity or exponent notation printed in a Word document."""
+    problems = []
+    for p in sorted(out.rglob("*")):
+        if not p.is_file() or p.suffix.lower() not in (".json", ".csv", ".xlsx", ".docx"):
+            continue
+        rel = p.relative_to(out).as_posix()
+        try:
+            if p.suffix.lower() in (".xlsx", ".docx"):
+                with zipfile.ZipFile(p) as z:
+                    parts = [(n, z.read(n)) for n in z.namelist() if n.endswith(".xml")]
+            else:
+                parts = [("", p.read_bytes())]
+        except (OSError, zipfile.BadZipFile) as e:
+            problems.append(f"output {rel} cannot be opened: {e}")
+            continue
+        for part, data in parts:
+            for marker in _MARKERS if p.suffix.lower() != ".xlsx" else _MARKERS[:1]:
+                if marker in data:
+                    problems.append(f"output {rel} {part}: holds {marker.decode()!r}")
+            if p.suffix.lower() == ".docx" and part == "word/document.xml":
+                m = _ODD_NUMBER_TEXT.search(data)
+                if m:
+                    problems.append(f"output {rel}: prints {m.group(0).decode(errors='replace')!r}")
+        if p.suffix.lower() == ".json":
+            try:
+                json.loads(parts[0][1], parse_constant=_reject_constant)
+            except ValueError as e:
+                problems.append(f"output {rel}: not plain JSON ({str(e)[:80]})")
+    return problems
+
+
 def check_result(name: str, res: dict, folder: Path) -> list[str]:
     """What is wrong with one case's run, each problem with the command and its output's tail."""
     if "driver_failed" in res:
@@ -219,6 +268,7 @@ def check_result(name: str, res: dict, folder: Path) -> list[str]:
                             + f"\n    ({cmd['cpu']} s CPU, {cmd['seconds']} s, {peak:.0f} MB)"
                             + "\n    --- stdout (tail) ---\n" + _indent(_tail(cmd["stdout"]))
                             + "\n    --- stderr (tail) ---\n" + _indent(_tail(cmd["stderr"])))
+    problems += output_problems(folder / "out")
     before, after = res.get("before", {}), res.get("after", {})
     for path in sorted(set(before) | set(after)):
         if before.get(path) != after.get(path):
