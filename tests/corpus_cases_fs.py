@@ -525,9 +525,7 @@ _narrative_case("docx-truncated", lambda c, p: fx.docx_bytes()[:500], ".docx")
 _narrative_case("txt-invalid-utf8", lambda c, p: SECTIONS[0].encode() + b"\n\xff\xfe\xfd\n")
 _narrative_case("txt-gbk", lambda c, p: "\n".join([SECTIONS[0], "国标编码的正文。"]).encode("gbk"))
 _narrative_case("txt-empty", lambda c, p: b"")
-_narrative_case("txt-10MB-line", lambda c, p: (SECTIONS[0] + "\n" + "长" * (3 << 20)).encode(), weight=2,
-                xfail="a 9 MB .txt narrative of one 3M-character paragraph: docx --narrative peaks at ~350 MB (> 300 MB); "
-                      "no size bound on a --narrative file (issue 8 §3, helper files)")
+_narrative_case("txt-10MB-line", lambda c, p: (SECTIONS[0] + "\n" + "长" * (3 << 20)).encode(), weight=2)
 _narrative_case("unknown-suffix", lambda c, p: b"text", ".pdf")
 
 
