@@ -81,7 +81,7 @@ def test_errors_refuse_the_document(runner, broken_json):
     out = flat(res.output)
     assert "broken.json：3个错误，0个警告" in out
     assert "级别位置说明" in out
-    assert flat("错误 文字部分!B9 报告第五部分「五、存在的主要问题及改进情况」没有填写内容。这一部分必须填写") in out
+    assert flat("错误 整个文件 报告第五部分「五、存在的主要问题及改进情况」没有填写内容。这一部分必须填写") in out  # a JSON has no sheet
     assert flat("表三「自然人」列不符合勾稽关系：本年新收 + 上年结转 = 5") in out
     assert "「一、本年新收政府信息公开申请数量」总计等7处" in out  # cells counted, not all printed
     assert flat("未生成 Word 文件：报告有 3 个错误，请改正后重试；确需先生成文档的，可加 --force（错误不会标在文档中）。") in out
@@ -107,6 +107,24 @@ def test_warnings_are_listed_but_do_not_stop(runner, tmp_path):
     assert res.exit_code == 0, res.output
     assert "0个错误，1个警告" in flat(res.output)
     assert (tmp_path / DEFAULT_NAME).is_file()
+
+
+def test_an_empty_section_of_a_json_report_points_to_narrative_not_to_a_sheet(runner, tmp_path):
+    """A report JSON (an aggregate's, say) has no 「文字部分」 sheet: the advice is --narrative; a
+    workbook's keeps the sheet and adds --narrative as the other way."""
+    report = samples.sample_report()
+    report.narrative.pop("problems")
+    res = run(runner, write_json(tmp_path / "r.json", report))
+    assert res.exit_code == 1
+    text = flat(res.output)
+    assert flat("报告第五部分「五、存在的主要问题及改进情况」没有填写内容。这一部分必须填写，缺少它报告不能发布："
+                "请用 --narrative 提供这一部分的文字（Word、Markdown 或纯文本文件）。") in text
+    assert "工作表中补充" not in text and "文字部分!B9" not in text
+    workbook = write_template(tmp_path / "回收.xlsx", agency=report.agency.name, year=report.year,
+                              password="pw-123456", report=report).path
+    res = run(runner, workbook)
+    assert res.exit_code == 1
+    assert flat("请在「文字部分」工作表中补充，或用 --narrative 提供文字。") in flat(res.output)
 
 
 def test_narrative_file_fills_the_missing_section(runner, broken_json, tmp_path):

@@ -95,6 +95,7 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
             out.print(f"[dim]说明：{note}[/]", soft_wrap=True)
         findings = _recheck_narrative(report, spec, findings)
 
+    findings = _narrative_advice(findings, from_json=read is None, spec=spec)
     findings.sort(key=sort_key)
 
     errors, warnings = count(findings)
@@ -174,6 +175,23 @@ def _recheck_narrative(report: Report, spec: FormatSpec, findings: Iterable[Find
     codes = {"NARRATIVE_EMPTY"} | {tc.code for tc in spec.text_checks}
     kept = [f for f in findings if f.code not in codes]
     return kept + [f for f in check_report(report, spec=spec, values=False) if f.code in codes]
+
+
+def _narrative_advice(findings: list[Finding], *, from_json: bool, spec: FormatSpec) -> list[Finding]:
+    """An empty required section, said the docx way: --narrative is a way out here, and a report
+    JSON (an aggregate's, say) has no 「文字部分」 sheet to fill in."""
+    sheet_advice = f"请在「{spec.narrative_sheet}」工作表中补充。"
+    out = []
+    for f in findings:
+        if f.code == "NARRATIVE_EMPTY" and f.message.endswith(sheet_advice):
+            head = f.message[: -len(sheet_advice)]
+            if from_json:
+                f = dataclasses.replace(f, message=head + "请用 --narrative 提供这一部分的文字（Word、Markdown 或纯文本文件）。",
+                                        cells=(), labels=())
+            else:
+                f = dataclasses.replace(f, message=head + sheet_advice.rstrip("。") + "，或用 --narrative 提供文字。")
+        out.append(f)
+    return out
 
 
 def _target(source: Path, output: Path | None, report: Report, spec: FormatSpec) -> Path:
