@@ -124,6 +124,16 @@ def test_huge_number_typed_as_text_is_named_too(base, tmp_path):
     assert "（共 5000 个字符）" in mine[0].message
 
 
+@pytest.mark.parametrize("field", [COUNT, FEE], ids=["count", "fee"])
+def test_1e400_typed_in_excel_is_too_large_not_a_non_number(base, tmp_path, field):
+    """Excel keeps 1E+400 as text (it cannot hold the number): the message says the number is too
+    large, not "请改为数字" (which told the agency a number is not a number)."""
+    path = _with_value(base, tmp_path / "x.xlsx", field, "1E+400", inline=True)
+    mine = [f for f in read_and_check(path).findings if f.fields == (field.id,)]
+    assert [f.code for f in mine] == ["NUMBER_TOO_LARGE"]
+    assert "填写了 1E+400，数字过大" in mine[0].message and "请改为数字" not in mine[0].message
+
+
 def test_maximum_comes_from_the_format_file(base, tmp_path):
     assert COUNT.type.maximum == 10**9 and FEE.type.maximum == 10**8
     for field, ok, over in ((COUNT, "1000000000", "1000000001"), (FEE, "100000000", "100000000.000001")):

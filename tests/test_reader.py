@@ -203,6 +203,7 @@ def test_compute_matches_the_spec():
     ("\u3000３\u3000", 3), ("-2", -2), ("０.５", Decimal("0.5")), (".5", Decimal("0.5")),
     ("无", None), ("—", None), ("/", None), ("5件", None), ("1,23", None), ("1.2.3", None),
     ("2021-03-05", None), ("", None), ("1 2", None), ("12,", None),
+    ("2.5E+3", 2500), ("1e2", 100), ("1,234E+2", None), ("E5", None), ("1E", None),
 ])
 def test_parse_text_number(text, value):
     assert parse_text_number(text) == value

@@ -29,7 +29,10 @@ _SHOWN = 24  # characters of a refused text quoted in a message
 EXCEL_DIGITS = 15
 
 _NUMBER_RE = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?", re.ASCII)
-_TEXT_NUMBER_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+|[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?)", re.ASCII)
+# Excel keeps what it cannot hold as a number as text: "1E+400" typed in a cell is a text, and is
+# read (bounded, below) so that it is "数字过大", not "请改为数字".
+_TEXT_NUMBER_RE = re.compile(
+    r"[+-]?(([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?)", re.ASCII)
 
 
 class NumberError(ValueError):
@@ -109,7 +112,8 @@ def cell_number(raw: str) -> Decimal:
 
 def text_number(text: str) -> Decimal | None:
     """A number typed as text that reads unambiguously: surrounding spaces, full-width digits
-    ("１２"), thousands separators ("1,234"). Anything else ("无", "5件", "1.2.3") is None; a number
+    ("１２"), thousands separators ("1,234"), exponent form ("1E+400", which Excel stores as text).
+    Anything else ("无", "5件", "1.2.3") is None; a number
     out of bounds raises NumberError."""
     s = unicodedata.normalize("NFKC", text).strip().replace("\u2212", "-")
     if not s or not _TEXT_NUMBER_RE.fullmatch(s):
