@@ -3,6 +3,7 @@ the .docx it wrote (python-docx and the raw XML)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import re
@@ -731,3 +732,18 @@ def test_table_layout_font_never_below_7_5_pt(figure, size):
     layout = dr.table_layout(SPEC.table("t4"), figures)
     assert layout.font_pt == size and sum(layout.widths) == dr.TEXT_WIDTH
     assert dr.TABLE_MIN_CELL_MARGIN <= layout.cell_margin <= dr.TABLE_CELL_MARGIN
+
+
+def test_an_aggregate_title_is_the_report_the_opening_paragraph_publishes():
+    """With --title the first sentence names the same report as the title (it named
+    "《<agency>2025年政府信息公开年度报告》" under a title "…（汇总）")."""
+    report = samples.sample_report()
+    report.agency = dataclasses.replace(report.agency, name="青山区人民政府办公室")
+    report.year = 2025
+    title = "青山区2025年政府信息公开工作年度报告（汇总）"
+    text = dr.opening_paragraph(report, title=title)
+    assert f"现发布《{title}》，本报告统计数据从2025年1月1日至12月31日。" in text
+    assert "《青山区人民政府办公室2025年" not in text
+    doc = dr.build_document(report, title=title)
+    assert f"现发布《{title}》" in doc.paragraphs[1].text
+    assert "现发布《青山区人民政府办公室2025年政府信息公开年度报告》" in dr.opening_paragraph(report)  # without a title

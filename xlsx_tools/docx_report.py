@@ -156,7 +156,7 @@ def build_document(report: Report, *, spec: FormatSpec | None = None, signature:
     for p in body.findall(qn("w:p")):
         body.remove(p)
     _title(doc, report, spec, title)
-    _paragraph(doc, opening_paragraph(report, spec), BODY)
+    _paragraph(doc, opening_paragraph(report, spec, title=title), BODY)
     for section in spec.sections:
         _paragraph(doc, section.heading, HEADING1)
         if section.kind == "table":
@@ -191,12 +191,13 @@ def default_filename(report: Report, spec: FormatSpec | None = None) -> str:
     return safe_filename(report.agency.name + spec.report_title.format(year=report.year)) + ".docx"
 
 
-def opening_paragraph(report: Report, spec: FormatSpec | None = None) -> str:
+def opening_paragraph(report: Report, spec: FormatSpec | None = None, *, title: str | None = None) -> str:
     """The customary opening paragraph from spec.preamble and the report's 基本信息.
 
     A clause whose placeholders are all empty is left out (no website: no download sentence);
     inside a clause, an item left empty ("邮编：；") is dropped with its separator. 联系单位
-    defaults to the agency's name, but alone does not keep the contact clause.
+    defaults to the agency's name, but alone does not keep the contact clause. A `title` (an
+    aggregate's --title) is the report the paragraph publishes: "现发布《<title>》", as on its title.
     """
     spec = spec or report.spec
     given = {k: (v or "").strip() for k, v in report.contact.items()}
@@ -210,7 +211,14 @@ def opening_paragraph(report: Report, spec: FormatSpec | None = None) -> str:
         names = [name for _, name, _, _ in string.Formatter().parse(clause) if name]
         if names and not any(given.get(n) for n in names):
             continue
-        out.append(_drop_empty_items(clause.format_map(_Blank(values))))
+        text = _drop_empty_items(clause.format_map(_Blank(values)))
+        if title and "{agency}" in clause and "《" in clause:
+            named = f"《{report.agency.name}{report.year}年"
+            start = text.find(named)
+            end = text.find("》", start)
+            if start >= 0 and end > start:
+                text = f"{text[:start]}《{title}》{text[end + 1:]}"
+        out.append(text)
     return "".join(out)
 
 
