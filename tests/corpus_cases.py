@@ -389,9 +389,7 @@ def _many_numfmts(d: bytes) -> bytes:
     return d.replace(b"</numFmts>", fmts + b"</numFmts>", 1)
 
 
-file_case("styles/million-numfmts", edited({"xl/styles.xml": _many_numfmts}), bad=None, weight=3,
-          xfail="styles.xml with 10^6 numFmt (48 MB, under the per-part cap): every command peaks at ~660 MB "
-                "(> 300 MB); the styles part is parsed whole (issue 8 §3 all-parts bound, helper files)")
+file_case("styles/million-numfmts", edited({"xl/styles.xml": _many_numfmts}), bad=None, weight=3)
 file_case("styles/missing", edited({"xl/styles.xml": lambda d: None}), bad=None)
 file_case("parts/workbook-missing", edited({"xl/workbook.xml": lambda d: None}), bad=True)
 file_case("parts/content-types-missing", edited({"[Content_Types].xml": lambda d: None}), bad=None)
