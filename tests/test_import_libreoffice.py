@@ -115,6 +115,49 @@ def test_pdftotext_plain_never_misreads(converted, tmp_path):
     assert {w[0] for w in wrong(converted.report, r)} <= missing
 
 
+@pytest.fixture(scope="module")
+def plain_texts(tmp_path_factory) -> list[tuple[Report, Path]]:
+    """Our docx for random figures -> PDF (LibreOffice) -> plain pdftotext, for four seeds: three
+    whose PDF prints 表三 in the orders read (rows in order, runs of rows column by column), and
+    seed 9, whose narrower figures move 表三's page 2 into an order that is not read."""
+    out = tmp_path_factory.mktemp("plain")
+    got = []
+    for seed in (1, 2, 3, 9):
+        rep = make_report(seed=seed, agency="某某市某某区人民政府办公室", year=2023)
+        pdf = office.convert(write_docx(rep, out / f"报告{seed}.docx", signature=True, date="2024年1月16日"), "pdf", out)
+        txt = out / f"报告{seed}.txt"
+        subprocess.run(["pdftotext", str(pdf), str(txt)], check=True)
+        got.append((rep, txt))
+    return got
+
+
+def test_pdftotext_plain_gives_every_figure_back(plain_texts):
+    """Plain pdftotext text of random reports: 表三 by its printed order, verified by its totals;
+    表二 by its headers (no totals to verify: accepted only in the one order seen, and said so)."""
+    for rep, txt in plain_texts[:3]:
+        r = import_file(txt)
+        assert r.source_block["text_style"] == "plain"
+        assert wrong(rep, r) == [], txt.name
+        assert r.source_block["figures_found"] == 200
+        figures = r.source_block["figures"]
+        # 表三: the rows the older reading took by order (each row adding up), the rest verified
+        assert {(o.get("by"), o.get("verified")) for fid, o in figures.items() if fid.startswith("t3.")} <= {
+            ("order", "totals"), ("order", None)}
+        assert sum(o.get("verified") == "totals" for o in figures.values()) >= 21
+        assert {(o.get("by"), o.get("verified")) for fid, o in figures.items() if fid.startswith("t2.")} == {("header_order", False)}
+        assert r.source_block["tables"]["二"]["layout"] == "official"
+        assert not r.has_errors, r.findings
+
+
+def test_pdftotext_plain_an_order_not_read_is_not_guessed(plain_texts):
+    rep, txt = plain_texts[3]
+    r = import_file(txt)
+    assert [w for w in wrong(rep, r) if w[2] is not None] == []
+    missing = {fid for fid, o in r.source_block["figures"].items() if o["state"] == "missing"}
+    assert {w[0] for w in wrong(rep, r)} == missing
+    assert any(f.startswith("t3.") for f in missing)
+
+
 def test_a_pdf_without_table_rules(converted):
     r = import_file(converted.text_pdf)
     assert wrong(converted.text_report, r) == []

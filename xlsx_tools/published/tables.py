@@ -9,11 +9,13 @@ without row labels (表四) takes the figures after its last column label. Nothi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ..spec import Field, Number, Table
+from . import ordered
 from .document import EMPTY, NA, NUM, TEXT, Line, Token
 from .normalize import equivalent, key, label_keys, tolerance
 
@@ -305,8 +307,10 @@ def _consistent(row: list[Field], toks: list[Token]) -> bool:
     return True
 
 
-def find_table(table: Table, tokens: list[Token], lines: list[Line]) -> TableResult:
-    """Every figure of `table` in the tokens of its section."""
+def find_table(table: Table, tokens: list[Token], lines: list[Line],
+               compute: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None) -> TableResult:
+    """Every figure of `table` in the tokens of its section (`compute`: the format file's totals,
+    to verify figures read by their order)."""
     stream = Stream(tokens)
     cells: dict[str, Cell] = {}
     rows = _rows(table)
@@ -325,7 +329,44 @@ def find_table(table: Table, tokens: list[Token], lines: list[Line]) -> TableRes
         _find_by_header(table, rows, stream, tokens, lines, result)
     else:
         _find_by_rows(table, rows, stream, tokens, lines, result)
+        _by_print_order(table, rows, stream, tokens, lines, result, compute)
     return result
+
+
+def _by_print_order(table: Table, rows: list[list[Field]], stream: Stream, tokens: list[Token],
+                    lines: list[Line], result: TableResult,
+                    compute: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None) -> None:
+    """Plain pdftotext text of a ruled table (figures apart from their labels, see ordered.py):
+    the figures no label gave are read by their printed order where that order is verified by
+    the table's totals or, without totals, unambiguous from the headers around them."""
+    cells = result.cells
+    missing = [f for f in table.fields if cells.get(f.id) is None or cells[f.id].state == MISSING]
+    if not missing or result.layout not in ("", "rows") or any(lines[t.line].cells is not None for t in tokens):
+        return
+    figures = [t for t in tokens if t.kind in (NUM, NA, EMPTY)]
+    if all(f.input for f in table.fields):
+        if any(cells.get(f.id) is not None and cells[f.id].state != MISSING for f in table.fields):
+            return
+        def find(label: str, start: int) -> tuple[int, int] | None:
+            hit = stream.find(label, stream.char_of(start))
+            return stream.token_span(hit) if hit is not None else None
+        got, by, verified = ordered.by_headers(table, tokens, find), "header_order", False
+    else:
+        got, by, verified = ordered.solve_rows(rows, figures, compute), "order", "totals"
+        # what the labels gave must be what the order gives, else neither is trusted more
+        for f in table.fields:
+            c = cells.get(f.id)
+            if c is not None and c.state != MISSING and (f.id not in got or got[f.id].value != c.value):
+                return
+    for f in missing:
+        if f.id in got:
+            cell = _cell(f, got[f.id], lines)
+            cell.origin.update({"by": by, "verified": verified})
+            cells[f.id] = cell
+    if result.layout == "rows" and all(cells.get(f.id) is not None and cells[f.id].state != MISSING
+                                       for f in table.fields):
+        # every row label was printed, only apart from its figures: the official layout
+        result.layout, result.layout_detail = "", {}
 
 
 def _column_order(table: Table, tokens: list[Token], lines: list[Line]) -> list[str]:

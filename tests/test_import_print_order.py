@@ -1,0 +1,125 @@
+"""Figures read by the order plain pdftotext prints them (xlsx_tools/published/ordered.py): 表三 by
+its totals, never a wrong figure, whatever the figures; 表二 only when its headers leave no doubt."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from import_fixtures import random_figures
+
+from xlsx_tools.published import ordered
+from xlsx_tools.published.document import NA, NUM, TEXT, Token
+from xlsx_tools.published.normalize import base_key
+from xlsx_tools.published.tables import Stream, _rows
+from xlsx_tools.spec import load_format
+
+SPEC = load_format()
+T3 = SPEC.table("t3")
+T2 = SPEC.table("t2")
+ROWS = _rows(T3)
+
+
+def num(v) -> Token:
+    return Token(NUM, str(v), 0, value=v)
+
+
+def printed(figs: dict, blocks: list[int]) -> list[Token]:
+    """表三's figures as pdftotext prints them: runs of rows, a run of k > 1 rows column by column."""
+    out: list[Token] = []
+    r = 0
+    for k in blocks:
+        run = ROWS[r:r + k]
+        out += [num(figs[run[i][c].id]) for c in range(len(run[0])) for i in range(k)]
+        r += k
+    assert r == len(ROWS)
+    return out
+
+
+def blocks_of(rng: random.Random) -> list[int]:
+    out, left = [], len(ROWS)
+    while left:
+        k = min(left, rng.choice([1, 1, 1, 2, 3]))
+        out.append(k)
+        left -= k
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**9), st.sampled_from([0.0, 0.3, 0.9]))
+def test_table3_by_order_never_misreads(seed, zero_share):
+    rng = random.Random(seed)
+    figs = random_figures(SPEC, rng, zero_share=zero_share)
+    got = ordered.solve_rows(ROWS, printed(figs, blocks_of(rng)), SPEC.compute)
+    assert {fid: t.value for fid, t in got.items()} == {fid: figs[fid] for fid in got}
+    if zero_share == 0.0:  # no zeros: the totals leave one reading
+        assert len(got) == len(T3.fields)
+
+
+def test_the_order_seen_in_libreoffice_pdfs_is_read_whole():
+    """Rows in order, the three rows at the foot of page 3 column by column (as in
+    tests/test_import_libreoffice.py)."""
+    figs = random_figures(SPEC, random.Random(5), zero_share=0.0)
+    got = ordered.solve_rows(ROWS, printed(figs, [1] * 22 + [3]), SPEC.compute)
+    assert {fid: t.value for fid, t in got.items()} == {f.id: figs[f.id] for f in T3.fields}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**9), st.sampled_from(["blank", "na"]))
+def test_table3_a_blank_or_a_slash_is_never_a_wrong_figure(seed, damage):
+    rng = random.Random(seed)
+    figs = random_figures(SPEC, rng, zero_share=0.3)
+    toks = printed(figs, blocks_of(rng))
+    i = rng.randrange(len(toks))
+    if damage == "blank":  # a blank cell prints nothing
+        del toks[i]
+    else:
+        toks[i] = Token(NA, "/", 0)
+    assert ordered.solve_rows(ROWS, toks, SPEC.compute) == {}
+
+
+def t2_tokens(figs: dict, *, drop: str | None = None, na: str | None = None) -> list[Token]:
+    """表二 as plain pdftotext prints LibreOffice's PDF of our docx (seen on 12 random reports)."""
+    f = {k: v for k, v in figs.items() if k.startswith("t2.")}
+    seq: list = ["信息内容", "规章", "行政规范性文件", "第二十条第（一）项", "本年制发件数", "本年废止件数",
+                 "t2.item1.rules.issued", "t2.item1.rules.repealed", "t2.item1.normative.issued", "t2.item1.normative.repealed",
+                 "信息内容", "行政许可", "第二十条第（五）项", "本年处理决定数量", "t2.item5.licensing.decisions",
+                 "信息内容", "行政处罚", "行政强制", "第二十条第（六）项", "本年处理决定数量",
+                 "t2.item6.penalty.decisions", "t2.item6.enforcement.decisions",
+                 "现行有效件数", "t2.item1.rules.in_force", "t2.item1.normative.in_force",
+                 "第二十条第（八）项", "本年收费金额（单位：万元）", "t2.item8.fees.amount", "信息内容", "行政事业性收费"]
+    out = []
+    for s in seq:
+        if s == drop:
+            continue
+        if s == na:
+            out.append(Token(NA, "/", 0))
+        elif s in f:
+            out.append(num(f[s]))
+        else:
+            out.append(Token(TEXT, s, 0, key=base_key(s)))
+    return out
+
+
+def read_t2(tokens: list[Token]) -> dict:
+    stream = Stream(tokens)
+
+    def find(label, start):
+        hit = stream.find(label, stream.char_of(start))
+        return stream.token_span(hit) if hit is not None else None
+
+    return {fid: t.value for fid, t in ordered.by_headers(T2, tokens, find).items()}
+
+
+def test_table2_by_its_headers():
+    figs = random_figures(SPEC, random.Random(3))
+    assert read_t2(t2_tokens(figs)) == {f.id: figs[f.id] for f in T2.fields}
+
+
+def test_table2_with_a_blank_or_a_slash_is_not_read_by_order():
+    figs = random_figures(SPEC, random.Random(4))
+    for fid in ("t2.item1.rules.repealed", "t2.item6.penalty.decisions", "t2.item1.normative.in_force"):
+        assert read_t2(t2_tokens(figs, drop=fid)) == {}
+        assert read_t2(t2_tokens(figs, na=fid)) == {}
+    assert read_t2(t2_tokens(figs, drop="现行有效件数")) == {}  # a header not found
