@@ -171,8 +171,10 @@ def test_pdf_without_libreoffice_keeps_the_docx(runner, sample_json):
 
 @pytest.mark.parametrize("args, message", [
     (["无此文件.json"], "错误：找不到文件「无此文件.json」。"),
-    (["{json}", "--date", "明天"], "错误：日期「明天」无法识别，请写成 2022年1月20日 或 2022-01-20 这样的格式。"),
-    (["{json}", "-o", "报告.pdf"], "错误：输出文件应以 .docx 结尾：报告.pdf"),
+    (["{json}", "--date", "2026-02-30"], "错误：日期「2026-02-30」无法识别：请写成 2022年1月20日、2022-01-20 或 2022/1/20（须是实际存在的日期）。"),
+    (["{json}", "--date", "明天"], "错误：日期「明天」无法识别：请写成 2022年1月20日、2022-01-20 或 2022/1/20（须是实际存在的日期）。"),
+    (["{json}", "-o", "报告.pdf"], "错误：输出文件应以 .docx 结尾：报告.pdf；要同时生成 PDF，请把 -o 改为 .docx 文件并加 --pdf。"),
+    (["{json}", "-o", "报告.doc"], "错误：输出文件应以 .docx 结尾：报告.doc。"),
     (["{json}", "--narrative", "无.txt"], "错误：找不到文字材料文件「无.txt」。"),
     (["{json}", "--narrative", "{csv}"], "错误：文字材料「表.csv」的格式不支持"),
     (["{csv}"], "错误：不支持的文件类型「.csv」：请提供回收的填报表（.xlsx）或报告 JSON（.json）。"),
@@ -225,7 +227,7 @@ def test_bad_report_date_in_contact_is_a_message(runner, tmp_path):
     report.contact["report_date"] = "元月二十日"
     res = run(runner, write_json(tmp_path / "d.json", report), "--signature")
     assert res.exit_code == 2
-    assert flat("错误：基本信息中的成文日期：日期「元月二十日」无法识别，请写成 2022年1月20日 或 2022-01-20 这样的格式。"
+    assert flat("错误：基本信息中的成文日期：日期「元月二十日」无法识别：请写成 2022年1月20日、2022-01-20 或 2022/1/20（须是实际存在的日期）。"
                 "也可以用 --date 指定成文日期。") in flat(res.output)
     assert not (tmp_path / DEFAULT_NAME).exists()
     assert run(runner, tmp_path / "d.json", "--signature", "--date", "2022年1月20日").exit_code == 0

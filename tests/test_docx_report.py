@@ -618,7 +618,7 @@ def test_parse_date(text):
 
 @pytest.mark.parametrize("text", ["2022年2月30日", "20220120", "明天", ""])
 def test_parse_date_rejects(text):
-    with pytest.raises(ValueError, match="无法识别，请写成 2022年1月20日 或 2022-01-20"):
+    with pytest.raises(ValueError, match="无法识别：请写成 2022年1月20日、2022-01-20 或 2022/1/20（须是实际存在的日期）"):
         dr.parse_date(text)
 
 

@@ -268,7 +268,7 @@ def parse_date(text: str) -> dt.date:
             return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
             pass
-    raise ValueError(f"日期「{text}」无法识别，请写成 2022年1月20日 或 2022-01-20 这样的格式。")
+    raise ValueError(f"日期「{text}」无法识别：请写成 2022年1月20日、2022-01-20 或 2022/1/20（须是实际存在的日期）。")
 
 
 def format_date(d: dt.date) -> str:

@@ -203,7 +203,8 @@ def _target(source: Path, output: Path | None, report: Report, spec: FormatSpec)
     if output.is_dir() or not output.suffix:
         return output / name
     if output.suffix.lower() != ".docx":
-        fail(f"输出文件应以 .docx 结尾：{output}")
+        hint = "；要同时生成 PDF，请把 -o 改为 .docx 文件并加 --pdf" if output.suffix.lower() == ".pdf" else ""
+        fail(f"输出文件应以 .docx 结尾：{output}{hint}。")
     return output
 
 
