@@ -231,3 +231,13 @@ def test_bad_report_date_in_contact_is_a_message(runner, tmp_path):
                 "也可以用 --date 指定成文日期。") in flat(res.output)
     assert not (tmp_path / DEFAULT_NAME).exists()
     assert run(runner, tmp_path / "d.json", "--signature", "--date", "2022年1月20日").exit_code == 0
+
+
+def test_an_output_that_cannot_be_written_is_exit_1_naming_it(runner, sample_json, tmp_path):
+    """As template, export and aggregate: cannot write → 1 (it was 2, the usage-error code)."""
+    blocker = tmp_path / "是文件"
+    blocker.write_text("x", encoding="utf-8")
+    target = blocker / "报告.docx"
+    res = run(runner, sample_json, "-o", target)
+    assert res.exit_code == 1, res.output
+    assert flat(f"错误：无法写入「{target}」：") in flat(res.output)

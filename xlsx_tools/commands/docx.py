@@ -116,7 +116,7 @@ def make_docx(source: Path, *, output: Path | None = None, narrative: Path | Non
     try:
         docx_report.write_docx(report, target, spec=spec, signature=signature, date=date, strict=False)
     except OSError as e:
-        fail(f"无法写入 {target}：{os_error_text(e)}")
+        fail(f"无法写入「{target}」：{os_error_text(e)}", code=1)  # as template, export, aggregate
     except ValueError as e:  # a 成文日期 in 基本信息 that is not a date
         fail(str(e))
     note = "（报告有错误，已按 --force 生成）" if errors else ""
