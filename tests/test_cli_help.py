@@ -224,3 +224,14 @@ def test_help_in_an_80_column_terminal_wraps_without_cutting():
     for param in get_command(app).get_command(None, "collect").params:
         assert "".join((param.help or "").split()) in flat, param.name
     assert "…" not in out.replace("[文件夹]", "")
+
+
+def test_demo_help_lists_the_four_steps_one_per_line():
+    """The numbered steps of `demo --help` were run together into one paragraph."""
+    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-m", "xlsx_tools", "demo", "--help"], capture_output=True,
+                         text=True, env=env, cwd=ROOT, check=True).stdout
+    lines = out.splitlines()
+    for step in ("1. 生成模板：", "2. 填写与校验：", "3. Word 报告：", "4. 收集与汇总："):
+        assert any(line.startswith(step) for line in lines), step
+    assert "问题通知" in out

@@ -13,6 +13,7 @@ ChineseCommand / ChineseGroup (subclasses of typer.core's public classes) and `u
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterable
@@ -102,6 +103,9 @@ def _fit(text: str, width: int) -> int:
     return len(text)
 
 
+_LIST_ITEM = re.compile(r"[0-9]{1,2}\. ")
+
+
 def _join_help(text: str | None) -> str:
     """A docstring as paragraphs: lines of a paragraph joined (Chinese needs no space between
     them), blank lines kept as paragraph breaks."""
@@ -112,7 +116,9 @@ def _join_help(text: str | None) -> str:
         lines = [line.strip() for line in block.strip().splitlines()]
         joined = ""
         for line in lines:
-            if joined and (cell_len(joined[-1]) == 1 and cell_len(line[:1]) == 1):
+            if joined and _LIST_ITEM.match(line):
+                joined += "\n"  # a numbered step ("2. 填写与校验：…") starts its own line
+            elif joined and (cell_len(joined[-1]) == 1 and cell_len(line[:1]) == 1):
                 joined += " "
             joined += line
         paragraphs.append(joined)
