@@ -141,7 +141,7 @@ def test_select_newest_per_agency_right_year_and_format_no_errors():
     assert [i.name for i in sel.used] == ["a-new.xlsx"]
     assert {i.name: i.reason for i in sel.skipped} == {
         "a-old.xlsx": "与“a-new.xlsx”是同一机关的报告，后者较新，已采用后者。",
-        "b.xlsx": "有 2 处错误（如需计入，请加 --include-errors）。",
+        "b.xlsx": "表格中有 2 处错误（如需计入，请加 --include-errors）。",
         "c.xlsx": f"是 {YEAR - 1} 年度的报告，不是 {YEAR} 年度。",
         "d.xlsx": "的格式为 other，不是 gov-info-2021。",
         "e.txt": "是纯文本文件，不是 Excel 工作簿。",
@@ -186,7 +186,7 @@ def test_cli_aggregate_writes_each_output(returns, tmp_path, suffix):
                               "--agency", "沙坡头区（汇总）", "--year", str(YEAR), "-j", "1"])
     assert res.exit_code == 0, res.output
     assert squash("计入汇总 5 份报告。") in squash(res.output)
-    assert squash(f"未计入：“{base}/in/sub/bad.xlsx”有 1 处错误（如需计入，请加 --include-errors）。") in squash(res.output)
+    assert squash(f"未计入：“{base}/in/sub/bad.xlsx”：表格中有 1 处错误（如需计入，请加 --include-errors）。") in squash(res.output)
     assert squash(f"已写入 {out}（5 份报告的合计）。") in squash(res.output)
     expected = field_sum(reports)
     if suffix == ".json":

@@ -44,7 +44,7 @@ def test_roster_limits_the_sum_and_names_included_and_left_out(returns, roster, 
     assert squash(f"未计入：“{base}/in/warn.xlsx”的机关不在名单中，未计入。") in text
     assert squash("名单「名单.csv」共 4 个机关：计入 2 个，未计入 2 个。") in text
     assert squash(f"计入的机关：{ROSTER[0].agency}、{ROSTER[1].agency}。") in text
-    assert squash(f"未计入的机关：{ROSTER[5].agency}（「{base}/in/sub/bad.xlsx」有 1 处错误（如需计入，请加 --include-errors））；"
+    assert squash(f"未计入的机关：{ROSTER[5].agency}（「{base}/in/sub/bad.xlsx」表格中有 1 处错误（如需计入，请加 --include-errors））；"
                   f"{ROSTER[7].agency}（没有收到该机关的报告）。") in text
     assert squash(f"已写入 {out}（2 份报告的合计）。") in text
 
@@ -54,7 +54,7 @@ def test_roster_limits_the_sum_and_names_included_and_left_out(returns, roster, 
     assert [(a["agency"], a["file"]) for a in data["included"]] == [
         (ROSTER[0].agency, f"{base}/in/0.xlsx"), (ROSTER[1].agency, f"{base}/in/1.xlsx")]
     assert [(a["agency"], a["reason"]) for a in data["left_out"]] == [
-        (ROSTER[5].agency, f"「{base}/in/sub/bad.xlsx」有 1 处错误（如需计入，请加 --include-errors）"),
+        (ROSTER[5].agency, f"「{base}/in/sub/bad.xlsx」表格中有 1 处错误（如需计入，请加 --include-errors）"),
         (ROSTER[7].agency, "没有收到该机关的报告")]
 
 

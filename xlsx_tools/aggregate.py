@@ -130,7 +130,7 @@ def select(inputs: Iterable[Input], *, year: int, format_id: str, include_errors
         elif inp.year != year:
             inp.reason = f"是 {inp.year} 年度的报告，不是 {year} 年度。"
         elif inp.errors and not include_errors:
-            inp.reason = f"有 {inp.errors} 处错误（如需计入，请加 --include-errors）。"
+            inp.reason = f"表格中有 {inp.errors} 处错误（如需计入，请加 --include-errors）。"  # 文字部分 not counted: it does not touch the sum
         if inp.reason:
             skipped.append(inp)
             continue
