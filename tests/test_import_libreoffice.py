@@ -117,12 +117,13 @@ def test_pdftotext_plain_never_misreads(converted, tmp_path):
 
 @pytest.fixture(scope="module")
 def plain_texts(tmp_path_factory) -> list[tuple[Report, Path]]:
-    """Our docx for random figures -> PDF (LibreOffice) -> plain pdftotext, for four seeds: three
-    whose PDF prints 表三 in the orders read (rows in order, runs of rows column by column), and
-    seed 9, whose narrower figures move 表三's page 2 into an order that is not read."""
+    """Our docx for random figures -> PDF (LibreOffice) -> plain pdftotext, for five seeds: 1-3
+    print 表三 in the orders read (rows in order, runs of rows column by column), 16 prints 表四's
+    last two figures before its heading, and 9 (other column widths) interleaves 表三's page 2
+    in an order that is not read."""
     out = tmp_path_factory.mktemp("plain")
     got = []
-    for seed in (1, 2, 3, 9):
+    for seed in (1, 2, 3, 16, 9):
         rep = make_report(seed=seed, agency="某某市某某区人民政府办公室", year=2023)
         pdf = office.convert(write_docx(rep, out / f"报告{seed}.docx", signature=True, date="2024年1月16日"), "pdf", out)
         txt = out / f"报告{seed}.txt"
@@ -134,7 +135,7 @@ def plain_texts(tmp_path_factory) -> list[tuple[Report, Path]]:
 def test_pdftotext_plain_gives_every_figure_back(plain_texts):
     """Plain pdftotext text of random reports: 表三 by its printed order, verified by its totals;
     表二 by its headers (no totals to verify: accepted only in the one order seen, and said so)."""
-    for rep, txt in plain_texts[:3]:
+    for rep, txt in plain_texts[:4]:
         r = import_file(txt)
         assert r.source_block["text_style"] == "plain"
         assert wrong(rep, r) == [], txt.name
@@ -147,10 +148,15 @@ def test_pdftotext_plain_gives_every_figure_back(plain_texts):
         assert {(o.get("by"), o.get("verified")) for fid, o in figures.items() if fid.startswith("t2.")} == {("header_order", False)}
         assert r.source_block["tables"]["二"]["layout"] == "official"
         assert not r.has_errors, r.findings
+    # seed 16: 表四's last two figures are printed before 表四's heading and still read
+    origin = r.source_block["figures"]["t4.suit_after_review.pending"]
+    heading = next(n for n, ln in enumerate(plain_texts[3][1].read_text(encoding="utf-8").split("\n"), start=1)
+                   if ln.startswith("四、政府信息公开行政复议"))
+    assert origin["line"] < heading and origin["verified"] == "totals"
 
 
 def test_pdftotext_plain_an_order_not_read_is_not_guessed(plain_texts):
-    rep, txt = plain_texts[3]
+    rep, txt = plain_texts[4]
     r = import_file(txt)
     assert [w for w in wrong(rep, r) if w[2] is not None] == []
     missing = {fid for fid, o in r.source_block["figures"].items() if o["state"] == "missing"}

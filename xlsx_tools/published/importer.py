@@ -121,11 +121,13 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
     n_lines = len(lines)
     all_tokens = tokens_of(lines)
     starts = [tok.line for tok in all_tokens]
+    spill: list = []
     for t in spec.tables:
         sec = next((s for s in spec.sections if s.kind == "table" and s.key == t.key), None)
         lo, hi = _table_lines(spec, t.key, sec.number if sec else None, ranges, n_lines)
         tokens = all_tokens[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, hi)]
-        res = T.find_table(t, tokens, lines, spec.compute)
+        res = T.find_table(t, tokens, lines, spec.compute, before=spill)
+        spill = res.spill
         tables_block[t.name] = {
             "heading_found": bool(sec and sec.number in headings),
             "layout": res.layout or "official",

@@ -156,3 +156,4 @@ def by_headers(table: Table, tokens: list[Token], find: Callable[[str, int], tup
             return {}
         out.update(got)
     return out
+

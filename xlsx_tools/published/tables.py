@@ -42,6 +42,9 @@ class TableResult:
     found: bool  # any row label (or the column header) was found
     layout: str = ""  # "" = official layout; else why not ("2019", "rows", "heading_row")
     layout_detail: dict[str, Any] = field(default_factory=dict)
+    # figures at the end of the section printed after the table's own (plain pdftotext puts the
+    # next table's last figures before its heading): offered to the next table
+    spill: list[Token] = field(default_factory=list)
 
 
 class Stream:
@@ -308,9 +311,11 @@ def _consistent(row: list[Field], toks: list[Token]) -> bool:
 
 
 def find_table(table: Table, tokens: list[Token], lines: list[Line],
-               compute: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None) -> TableResult:
+               compute: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+               before: list[Token] | None = None) -> TableResult:
     """Every figure of `table` in the tokens of its section (`compute`: the format file's totals,
-    to verify figures read by their order)."""
+    to verify figures read by their order; `before`: figures the previous table's section ended
+    with that were not its own)."""
     stream = Stream(tokens)
     cells: dict[str, Cell] = {}
     rows = _rows(table)
@@ -326,7 +331,7 @@ def find_table(table: Table, tokens: list[Token], lines: list[Line],
         return result
     has_row_labels = any(f.row_labels for f in table.fields)
     if not has_row_labels:
-        _find_by_header(table, rows, stream, tokens, lines, result)
+        _find_by_header(table, rows, stream, tokens, lines, result, before or [])
     else:
         _find_by_rows(table, rows, stream, tokens, lines, result)
         _by_print_order(table, rows, stream, tokens, lines, result, compute)
@@ -344,6 +349,12 @@ def _by_print_order(table: Table, rows: list[list[Field]], stream: Stream, token
     if not missing or result.layout not in ("", "rows") or any(lines[t.line].cells is not None for t in tokens):
         return
     figures = [t for t in tokens if t.kind in (NUM, NA, EMPTY)]
+    extra = figures[len(table.fields):]
+    if extra and _text_between(tokens, figures[len(table.fields) - 1], extra[0]):
+        # the next table's figures printed before its heading (see find_table's `before`)
+        figures = figures[:len(table.fields)]
+    else:
+        extra = []
     if all(f.input for f in table.fields):
         if any(cells.get(f.id) is not None and cells[f.id].state != MISSING for f in table.fields):
             return
@@ -363,6 +374,9 @@ def _by_print_order(table: Table, rows: list[list[Field]], stream: Stream, token
             cell = _cell(f, got[f.id], lines)
             cell.origin.update({"by": by, "verified": verified})
             cells[f.id] = cell
+    if extra and all(f.id in got for f in table.fields):
+        last = next(i for i, t in enumerate(tokens) if t is figures[-1])
+        result.spill = tokens[last + 1:]
     if result.layout == "rows" and all(cells.get(f.id) is not None and cells[f.id].state != MISSING
                                        for f in table.fields):
         # every row label was printed, only apart from its figures: the official layout
@@ -400,6 +414,12 @@ def _column_order(table: Table, tokens: list[Token], lines: list[Line]) -> list[
                 row = sorted((x for x in items if x[1][2] == la), key=lambda x: x[1][1])
                 return [label for label, _ in row]
     return []
+
+
+def _text_between(tokens: list[Token], a: Token, b: Token) -> bool:
+    ia = next(i for i, t in enumerate(tokens) if t is a)
+    ib = next(i for i, t in enumerate(tokens) if t is b)
+    return any(t.kind == TEXT for t in tokens[ia + 1:ib])
 
 
 def _find_by_rows(table: Table, rows: list[list[Field]], stream: Stream, tokens: list[Token],
@@ -452,7 +472,7 @@ def _find_by_rows(table: Table, rows: list[list[Field]], stream: Stream, tokens:
 
 
 def _find_by_header(table: Table, rows: list[list[Field]], stream: Stream, tokens: list[Token],
-                    lines: list[Line], result: TableResult) -> None:
+                    lines: list[Line], result: TableResult, before: list[Token]) -> None:
     row = rows[0]
     leaves = [c for c in table.cells if c.role == "column"]
     last_label = max(leaves, key=lambda c: (c.row + c.rowspan, c.col)).text
@@ -477,6 +497,35 @@ def _find_by_header(table: Table, rows: list[list[Field]], stream: Stream, token
             for f, tok in zip(row, left, strict=True):
                 result.cells[f.id] = _cell(f, tok, lines)
                 result.cells[f.id].origin["by"] = "order"
+        else:
+            _displaced(row, left, before, lines, result)
+
+
+def _displaced(row: list[Field], left: list[Token], before: list[Token], lines: list[Line],
+               result: TableResult) -> None:
+    """Plain pdftotext printed some figures of a one-row table (表四) before its section's heading,
+    after the column labels they stand under ("复议后起诉 其他 尚未 结果 审结 1240 2447"): they go
+    to the columns whose labels (and the label above) are printed with them, the rest in order,
+    and are kept only when every total adds up."""
+    displaced = [t for t in before if t.kind in (NUM, NA)]
+    if not displaced or len(left) + len(displaced) != len(row):
+        return
+    first = next(i for i, t in enumerate(before) if t is displaced[0])
+    header = Stream([t for t in before[:first] if t.kind == TEXT])
+
+    def printed(label: str) -> bool:
+        return header.find(label) is not None or header.find_pieces(label) is not None
+
+    at = [i for i, f in enumerate(row) if len(f.column_labels) >= 2 and all(map(printed, f.column_labels[-2:]))]
+    if len(at) != len(displaced):
+        return
+    d, i = iter(displaced), iter(left)
+    seq = [next(d) if p in at else next(i) for p in range(len(row))]
+    if not _consistent(row, seq):
+        return
+    for f, tok in zip(row, seq, strict=True):
+        result.cells[f.id] = _cell(f, tok, lines)
+        result.cells[f.id].origin.update({"by": "order", "verified": "totals"})
 
 
 def _layout_2019(table: Table, stream: Stream) -> tuple[str, dict[str, Any]]:
