@@ -20,6 +20,7 @@ from xlsx_tools import docx_report as dr
 from xlsx_tools import samples
 from xlsx_tools.report import Report
 from xlsx_tools.spec import Table, fmt_number, load_format
+from xlsx_tools.timefmt import LOCAL_TZ, now_local
 
 DATA = Path(__file__).parent / "data"
 SPEC = load_format()
@@ -607,7 +608,7 @@ def test_signature_date_from_contact_or_today():
     assert document.paragraphs[-1].text == "2022年1月5日"
     report.contact["report_date"] = ""
     document = dr.build_document(report, signature=True)
-    assert document.paragraphs[-1].text == dr.format_date(dt.date.today())
+    assert document.paragraphs[-1].text == dr.format_date(now_local().date())
 
 
 @pytest.mark.parametrize("text", ["2022年1月20日", "2022-01-20", "2022/1/20", "2022.1.20", " 2022 年 1 月 20 日 "])
@@ -747,3 +748,12 @@ def test_an_aggregate_title_is_the_report_the_opening_paragraph_publishes():
     doc = dr.build_document(report, title=title)
     assert f"现发布《{title}》" in doc.paragraphs[1].text
     assert "现发布《青山区人民政府办公室2025年政府信息公开年度报告》" in dr.opening_paragraph(report)  # without a title
+
+
+def test_the_default_signature_date_is_the_day_in_beijing(monkeypatch):
+    """At 01:00 on 1 January in Beijing the machine (UTC) is still on 31 December: the 成文日期 is
+    the office's day."""
+    report = samples.sample_report()
+    report.contact.pop("report_date", None)
+    monkeypatch.setattr(dr, "now_local", lambda: dt.datetime(2026, 1, 1, 1, 0, tzinfo=LOCAL_TZ))
+    assert dr.signature_date(report, None) == "2026年1月1日"

@@ -31,6 +31,7 @@ from .findings import Finding
 from .fsutil import atomic_path
 from .report import Report
 from .spec import FormatSpec, Table, fmt_number
+from .timefmt import now_local
 
 # -- GB/T 9704-2012 §5: A4, margins 37/35/28/26 mm, text block 156 mm x 225 mm, 22 x 28
 
@@ -608,7 +609,7 @@ def signature_date(report: Report, date: str | dt.date | None) -> str:
             return format_date(parse_date(report.contact["report_date"]))
         except ValueError as e:
             raise ValueError(f"基本信息中的成文日期：{e}也可以用 --date 指定成文日期。") from None
-    return format_date(dt.date.today())
+    return format_date(now_local().date())  # the office's day (UTC+8), not the machine's
 
 
 def _signature(doc: Document, report: Report, date: str | dt.date | None) -> None:
