@@ -194,12 +194,12 @@ def test_the_end_to_end_season_prints(tmp_path):
     c.collect(s.returns, s.manifest, tmp_path / "out", jobs=1, docx=True)
     p = render(tmp_path / "out" / c.OUTPUT_XLSX, tmp_path / "pdf")
     counts = Counter(p.sheet_of_page)
-    # 27 agencies, 13 of them not 合格 with a 说明 of several lines each; a blank template's 168
-    # findings make most of the pages, in 问题清单
+    # 27 agencies, 13 of them not 合格 with a 说明 of several lines each; a blank template's 166
+    # blanks print as one 问题清单 row per sheet (was 16 pages of 问题清单, 30 in all)
     assert 1 <= counts["收集情况"] <= 5, counts
-    assert counts["问题清单"] == max(counts.values()), counts
+    assert counts["问题清单"] <= 2, counts
     for sheet in ("收集情况", "问题清单", "文件清单"):
         assert_headings_on_every_page(p, sheet)
     for n, (w, h) in enumerate(p.sizes, start=1):
         assert all(word.x1 <= w + 0.5 and word.y1 <= h + 0.5 for word in p.on(n)), n
-    assert len(p.sheet_of_page) <= 40, counts
+    assert len(p.sheet_of_page) <= 16, counts

@@ -87,6 +87,32 @@ def test_problem_list_holds_adopted_files_only(season):
     assert {r[1] for r in body} <= set(NAMES)
 
 
+def test_a_blank_template_is_one_problem_row_per_sheet_and_kind(season):
+    """The template sent back blank: collect.json lists its 166 blanks one by one; 问题清单 prints
+    one row per sheet and code with the count and the first cells, and its 单元格 has every cell
+    (for filtering) without making the row tall."""
+    _, _, data, out = season
+    agency = "青山区退役军人事务局"
+    file = next(a["file"] for a in data["agencies"] if a["agency"] == agency)
+    findings = next(f["findings"] for f in data["files"] if f["path"] == file)
+    blanks: dict[str, list[str]] = {}
+    for f in findings:
+        if f["code"] == "BLANK":
+            assert len(f["cells"]) == 1
+            blanks.setdefault(f["cells"][0].split("!")[0], []).append(f["cells"][0])
+    assert {s: len(cells) for s, cells in blanks.items()} == {"表二": 10, "表三": 144, "表四": 12}
+    ws = openpyxl.load_workbook(out / c.OUTPUT_XLSX)["问题清单"]
+    mine = [(n, r) for n, r in enumerate(ws.iter_rows(values_only=True), start=1) if r[1] == agency]
+    rows = [(n, r) for n, r in mine if r[5] == "BLANK"]
+    assert [r[6].split("、") for _, r in rows] == list(blanks.values())
+    for (n, r), (sheet, cells) in zip(rows, blanks.items(), strict=True):
+        assert r[4] == "错误" and r[8].startswith(f"同类问题共 {len(cells)} 处（「单元格」一列列出全部），例如：")
+        named = "、".join(x.split("!")[1] for x in cells[:12])
+        assert r[7] == f"{sheet}：{named}" + (f" 等 {len(cells)} 处" if len(cells) > 12 else "")
+        assert ws.row_dimensions[n].height <= 5 * 14 + 2, (sheet, ws.row_dimensions[n].height)  # ≤ 5 lines
+    assert len(mine) == len(findings) - 166 + 3  # the other findings (一 and 五 empty): one row each
+
+
 def test_a_notice_for_each_agency_with_errors_or_warnings(season):
     _, _, data, out = season
     want = [a for a in data["agencies"] if a["status"] in (c.ERR, c.WARN)]

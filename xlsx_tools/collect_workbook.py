@@ -47,7 +47,15 @@ from .collect import (
     Collection,
     FileRecord,
 )
-from .findings import SEVERITY_LABELS
+from .findings import (
+    GROUP_AT,
+    GROUP_LIST,
+    SEVERITY_LABELS,
+    Finding,
+    condensed,
+    group_cells,
+    named_cells,
+)
 from .numbers import plain
 from .sheet_print import lines_needed, scale_to, setup_page, shared_columns, text_units
 from .spec import Field, FormatSpec, Number, Table
@@ -107,6 +115,9 @@ class Column:
     width: float
     kind: str = "text"  # "text" | "number" | "amount" (a number shown with its own digits)
     wrap: bool = False  # wrapped text (the row grows when the office suite lays it out)
+    # wrapped and top-aligned, but never making its row taller than the other cells do: a long
+    # text prints its first lines and stays whole in the cell (filter, formula bar)
+    clip: bool = False
 
 
 @dataclass
@@ -196,7 +207,7 @@ def _splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) 
             else:
                 head, tail = xml, ""
             col_styles = [styles.get(L, "") for L in letters]
-            wrapped = [(i, col.width) for i, col in enumerate(ls.columns) if col.wrap]
+            wrapped = [(i, col.width, col.clip) for i, col in enumerate(ls.columns) if col.wrap]
             key = ls.name.rstrip("0123456789")  # 全部数据2 … continue the rows of 全部数据
             rows = iterators.get(key)
             if rows is None:
@@ -223,12 +234,13 @@ def _splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) 
 LINE_PT = 14.0  # one line of 10 pt text in a row
 
 
-def _row_height(values: Sequence[Any], wrapped: Sequence[tuple[int, float]]) -> str:
+def _row_height(values: Sequence[Any], wrapped: Sequence[tuple[int, float, bool]]) -> str:
     """The row's height attributes when its wrapped cells need more than one line: office suites
-    do not lay out the rows of a file they open, so the height is set here."""
+    do not lay out the rows of a file they open, so the height is set here (clipped columns do
+    not count)."""
     lines = 1
-    for i, width in wrapped:
-        if i < len(values) and values[i] not in (None, ""):
+    for i, width, clip in wrapped:
+        if not clip and i < len(values) and values[i] not in (None, ""):
             lines = max(lines, lines_needed(str(values[i]), width, 10))
     return f' ht="{lines * LINE_PT + 2:g}" customHeight="1"' if lines > 1 else ""
 
@@ -248,6 +260,7 @@ class _Formats:
         self.heading = wb.add_format({**base, "bold": True, "font_size": 12})
         self.text = wb.add_format({**base})
         self.wrap = wb.add_format({**base, "text_wrap": True})
+        self.clip = wb.add_format({**base, "text_wrap": True, "valign": "top"})
         self.number = wb.add_format({**base, "num_format": "General"})
         # amounts show exactly the digits entered (see _amount_column); Excel's General would round
         # 24252.311082 to 11 characters
@@ -341,7 +354,8 @@ def _long_sheet_frame(wb: Workbook, fmt: _Formats, ls: LongSheet, name: str, cou
         ws.fit_to_pages(1, 1)
     if count:
         for i, col in enumerate(ls.columns):
-            style = {"number": fmt.number, "amount": fmt.amount}.get(col.kind, fmt.wrap if col.wrap else fmt.text)
+            style = {"number": fmt.number, "amount": fmt.amount}.get(
+                col.kind, fmt.clip if col.clip else fmt.wrap if col.wrap else fmt.text)
             ws.write_blank(top + 1, i, None, style)
             if col.kind == "amount":
                 _amount_column(ws, fmt, top + 1, i, top + count)
@@ -468,29 +482,49 @@ def _own_reason(rec: FileRecord) -> bool:
     return rec.status in (UNREADABLE, INTERNAL, FOREIGN) and bool(rec.reason) and not rec.reason_in_findings
 
 
+def _problem_rows(findings: Sequence[dict[str, Any]]) -> list[tuple[str, str, str, str, str]]:
+    """(严重程度, 代码, 单元格, 位置, 问题说明) per printed row of one file's findings: many blanks
+    (or other single-cell findings of one kind) on one sheet make one row, grouped as in the
+    问题通知, naming the count and the first cells; its 单元格 lists every cell for filtering."""
+    out = []
+    for group in condensed([Finding.from_dict(f) for f in findings], GROUP_AT):
+        f = group[0]
+        level = SEVERITY_LABELS.get(f.severity, f.severity)
+        cells = "、".join(c for g in group for c in g.cells)
+        if len(group) == 1:
+            out.append((level, f.code, cells, "；".join(f.labels), f.message))
+            continue
+        sheet, names = group_cells(group)
+        out.append((level, f.code, cells, f"{sheet}：{named_cells(names, GROUP_LIST)}",
+                    f"同类问题共 {len(group)} 处（「单元格」一列列出全部），例如：{f.message}"))
+    return out
+
+
 def _problems_sheet(c: Collection) -> LongSheet:
     columns = [
         Column("序号", 5, "number"), Column(_label(c.spec, "agency"), 16, wrap=True), Column("文件", 18, wrap=True),
         Column("文件状态", 7, wrap=True), Column("严重程度", 6), Column("代码", 14, wrap=True),
-        Column("单元格", 11, wrap=True), Column("位置", 28, wrap=True), Column("问题说明", 46, wrap=True),
+        Column("单元格", 11, wrap=True, clip=True), Column("位置", 28, wrap=True), Column("问题说明", 46, wrap=True),
     ]
     files = c.problem_files()  # the adopted file of each agency: superseded drafts are in 文件清单
-    count = sum(1 for r in files if _own_reason(r)) + sum(r.errors + r.warnings for r in files)
+    spill = c.spill
+
+    def problems(rec: FileRecord) -> list[tuple[str, str, str, str, str]]:
+        return _problem_rows(spill.findings(rec)) if spill is not None and (rec.errors or rec.warnings) else []
+
+    # the rows are counted before they are written (a second read of the spill file, findings only)
+    count = sum(1 for r in files if _own_reason(r)) + sum(len(problems(r)) for r in files)
 
     def rows() -> Iterator[Sequence[Any]]:
         n = 0
-        spill = c.spill
         for rec in files:
             agency = _file_agency(c, rec)
             if _own_reason(rec):
                 n += 1
                 yield [n, agency, rec.name, rec.status, SEVERITY_LABELS["error"], rec.status, "", "", rec.reason]
-            if not (rec.errors or rec.warnings) or spill is None:
-                continue
-            for f in spill.findings(rec):
+            for row in problems(rec):
                 n += 1
-                yield [n, agency, rec.name, rec.status, SEVERITY_LABELS.get(f["severity"], f["severity"]), f["code"],
-                       "、".join(f.get("cells") or ()), "；".join(f.get("labels") or ()), f["message"]]
+                yield [n, agency, rec.name, rec.status, *row]
 
     return LongSheet(PROBLEMS_SHEET, columns, count, rows, status_col=3)
 

@@ -26,7 +26,15 @@ from docx.shared import Mm, Pt, RGBColor
 from . import docx_oxml as ox
 from . import fsutil
 from .docx_report import core_text, text_width
-from .findings import SEVERITY_LABELS, Finding
+from .findings import (
+    GROUP_AT,
+    GROUP_LIST,
+    SEVERITY_LABELS,
+    Finding,
+    condensed,
+    group_cells,
+    named_cells,
+)
 from .timefmt import display_time, now_local
 
 NOTICE_DIR = "问题通知"
@@ -39,8 +47,6 @@ FONT_BOLD = "黑体"
 TITLE_PT, BODY_PT, TABLE_PT = 18, 14, 10.5
 SIGN_RIGHT_CHARS = 4  # the date: right-aligned, 4 characters from the right margin
 SHA_PREFIX = 12  # hex digits of the sha256 shown: enough to tell two files apart by eye
-GROUP_LIST = 12  # cells named on the row of a group of blanks
-GROUP_AT = 4  # single-cell findings of one kind on one sheet shown as one row from this many on
 
 
 @dataclass
@@ -79,25 +85,14 @@ def rows(notice: Notice) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     if notice.reason:
         out.append((SEVERITY_LABELS["error"], "整个文件", notice.reason))
-    groups: dict[tuple[str, str, str], list[Finding]] = {}
-    for f in items:
-        if len(f.cells) == 1 and "!" in f.cells[0]:
-            groups.setdefault((f.code, f.severity, f.cells[0].split("!")[0]), []).append(f)
-    done: set[int] = set()
-    for f in items:
-        if id(f) in done:
-            continue
+    for group in condensed(items, GROUP_AT):
+        f = group[0]
         level = SEVERITY_LABELS.get(f.severity, f.severity)
-        group = groups.get((f.code, f.severity, f.cells[0].split("!")[0])) if len(f.cells) == 1 and "!" in f.cells[0] else None
-        if group and len(group) >= GROUP_AT:
-            done.update(id(g) for g in group)
-            sheet = f.cells[0].split("!")[0]
-            cells = [g.cells[0].split("!")[1] for g in group]
-            # a zero-width space after each 、 lets a long list of cells wrap between cells
-            named = "、\u200b".join(cells[:GROUP_LIST]) + (f" 等 {len(cells)} 处" if len(cells) > GROUP_LIST else "")
+        if len(group) > 1:
+            sheet, cells = group_cells(group)
+            named = named_cells(cells, GROUP_LIST, "、\u200b")  # a zero-width space: a long list wraps between cells
             out.append((level, f"{sheet}：{named}", f"同类问题共 {len(cells)} 处，例如：{f.message}"))
             continue
-        done.add(id(f))
         out.append((level, location(f), f.message))
     return out
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .findings import SEVERITY_LABELS, Finding, count
+from .findings import SEVERITY_LABELS, Finding, condensed, count, group_cells
 from .reader import KIND_FOREIGN, KIND_UNREADABLE, ReadResult
 from .report import dumps
 from .spec import FormatError, FormatSpec, load_format
@@ -50,32 +50,10 @@ GROUP_AT = 6  # this many single-cell findings of one kind on one sheet are show
 GROUP_LIST = 12  # cells named in such a row
 
 
-def condensed(findings: Sequence[Finding]) -> list[tuple[Finding, list[Finding]]]:
-    """(finding, others of its kind) for display: an untouched template returned as is has 166
-    blank cells, which read better as one row per sheet than as 166 rows. JSON keeps them all."""
-    groups: dict[tuple[str, str, str], list[Finding]] = {}
-    for f in findings:
-        if len(f.cells) == 1 and "!" in f.cells[0]:
-            groups.setdefault((f.code, f.severity, f.cells[0].split("!")[0]), []).append(f)
-    out: list[tuple[Finding, list[Finding]]] = []
-    shown: set[int] = set()
-    for f in findings:
-        if id(f) in shown:
-            continue
-        group = groups.get((f.code, f.severity, f.cells[0].split("!")[0])) if len(f.cells) == 1 and "!" in f.cells[0] else None
-        if group and len(group) >= GROUP_AT:
-            out.append((f, group[1:]))
-            shown.update(id(g) for g in group)
-        else:
-            out.append((f, []))
-            shown.add(id(f))
-    return out
-
-
-def _group_note(first: Finding, others: list[Finding]) -> str:
-    cells = [first.cells[0].split("!")[1]] + [g.cells[0].split("!")[1] for g in others]
+def _group_note(group: list[Finding]) -> str:
+    sheet, cells = group_cells(group)
     named = "、".join(cells[:GROUP_LIST]) + ("……" if len(cells) > GROUP_LIST else "")
-    return f"\n同类问题在「{first.cells[0].split('!')[0]}」共 {len(cells)} 处：{named}（完整清单见 --json）。"
+    return f"\n同类问题在「{sheet}」共 {len(cells)} 处：{named}（完整清单见 --json）。"
 
 
 def render_result(console: Console, result: ReadResult) -> None:
@@ -105,11 +83,12 @@ def render_result(console: Console, result: ReadResult) -> None:
     table.add_column("级别", no_wrap=True, min_width=4)
     table.add_column("位置", overflow="fold", ratio=1, min_width=12)
     table.add_column("说明", overflow="fold", ratio=3)
-    for f, others in condensed(ordered(result.findings)):
+    for group in condensed(ordered(result.findings), GROUP_AT):
+        f = group[0]
         level = SEVERITY_LABELS.get(f.severity, f.severity)
         style = "red" if f.is_error else "yellow"
-        location = finding_location(f, spec) + (f" 等 {len(others) + 1} 处" if others else "")
-        message = f.message + (_group_note(f, others) if others else "")
+        location = finding_location(f, spec) + (f" 等 {len(group)} 处" if len(group) > 1 else "")
+        message = f.message + (_group_note(group) if len(group) > 1 else "")
         table.add_row(f"[{style}]{level}[/]", escape(location), escape(message))
     console.print(table)
     console.print(f"  错误 {errors} 个，警告 {warnings} 个")
