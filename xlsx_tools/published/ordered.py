@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..spec import Field, Table
-from .document import NUM, TEXT, Token
+from .document import EMPTY, NUM, TEXT, Token
 
 MAX_SOLUTIONS = 32  # splits kept; more means the figures say too little (zeros): nothing taken
 
@@ -31,49 +31,66 @@ MAX_SOLUTIONS = 32  # splits kept; more means the figures say too little (zeros)
 def solve_rows(rows: list[list[Field]], figures: list[Token],
                compute: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None) -> dict[str, Token]:
     """The figure of each field on which every verified split of `figures` into `rows` agrees
-    ({} when there is none). Rows must all hold the same number of figures and have totals."""
+    ({} when there is none). Rows must all hold the same number of figures and have totals.
+    One figure fewer than the cells: one blank cell (text loses it), tried in every input cell
+    of every row read in order; the tokens given for it are EMPTY."""
     if not rows or any(len(r) != len(rows[0]) for r in rows) or all(f.input for f in rows[0]):
         return {}
     width = len(rows[0])
-    if len(figures) != width * len(rows) or any(t.kind != NUM for t in figures):
-        return {}
     n = len(rows)
-    memo: dict[int, list[list[list[Token]]]] = {}
+    blanks = width * n - len(figures)
+    if blanks not in (0, 1) or any(t.kind != NUM for t in figures):
+        return {}
+    memo: dict[tuple[int, int], list[list[list[Token]]]] = {}
 
     def row_ok(row: list[Field], toks: list[Token]) -> bool:
         run, terms = 0, 0  # a computed figure after inputs is their sum (a row total); one
         for f, t in zip(row, toks, strict=True):  # in a row of totals is checked by `compute`
             if f.input:
-                run, terms = run + t.value, terms + 1
-            elif terms and t.value != run:
+                run, terms = run + (t.value or 0), terms + 1
+            elif t.kind != NUM or (terms and t.value != run):
                 return False
             else:
                 run, terms = 0, 0
         return True
 
-    def tails(r: int) -> list[list[list[Token]]]:
-        """Splits of rows r.. (each a list of per-row token lists), at most MAX_SOLUTIONS + 1."""
-        if r == n:
-            return [[]]
-        if r in memo:
-            return memo[r]
-        out: list[list[list[Token]]] = []
-        start = r * width
+    def readings(r: int, b: int) -> list[tuple[int, int, list[list[Token]]]]:
+        """(rows taken, blanks used, their tokens) for the rows from r on."""
+        start = r * width - b
+        out = []
         for k in range(1, n - r + 1):
             block = figures[start:start + k * width]
+            if len(block) < k * width:
+                break
             # k rows printed column by column (k == 1: one row in order)
-            got = [[block[c * k + i] for c in range(width)] for i in range(k)]
-            if not all(row_ok(rows[r + i], got[i]) for i in range(k)):
-                continue
-            for tail in tails(r + k):
-                out.append(got + tail)
-                if len(out) > MAX_SOLUTIONS:
-                    memo[r] = out
-                    return out
-        memo[r] = out
+            out.append((k, 0, [[block[c * k + i] for c in range(width)] for i in range(k)]))
+        if b < blanks:
+            part = figures[start:start + width - 1]
+            for j, f in enumerate(rows[r]):
+                if f.input and len(part) == width - 1:
+                    line = part[max(0, j - 1)].line
+                    out.append((1, 1, [part[:j] + [Token(EMPTY, "", line)] + part[j:]]))
         return out
 
-    sols = tails(0)
+    def tails(r: int, b: int) -> list[list[list[Token]]]:
+        """Splits of rows r.. (each a list of per-row token lists), at most MAX_SOLUTIONS + 1."""
+        if r == n:
+            return [[]] if b == blanks else []
+        if (r, b) in memo:
+            return memo[(r, b)]
+        out: list[list[list[Token]]] = []
+        for k, used, got in readings(r, b):
+            if not all(row_ok(rows[r + i], got[i]) for i in range(k)):
+                continue
+            for tail in tails(r + k, b + used):
+                out.append(got + tail)
+                if len(out) > MAX_SOLUTIONS:
+                    memo[(r, b)] = out
+                    return out
+        memo[(r, b)] = out
+        return out
+
+    sols = tails(0, 0)
     if not sols or len(sols) > MAX_SOLUTIONS:
         return {}
     if compute is not None:
@@ -83,15 +100,15 @@ def solve_rows(rows: list[list[Field]], figures: list[Token],
     out: dict[str, Token] = {}
     for i, row in enumerate(rows):
         for j, f in enumerate(row):
-            toks = {s[i][j].value for s in sols}
-            if len(toks) == 1:
+            if len({(s[i][j].kind, s[i][j].value) for s in sols}) == 1:
                 out[f.id] = sols[0][i][j]
     return out
 
 
 def _computed_agree(rows: list[list[Field]], sol: list[list[Token]],
                     compute: Callable[[Mapping[str, Any]], Mapping[str, Any]]) -> bool:
-    values = {f.id: t.value for row, toks in zip(rows, sol, strict=True) for f, t in zip(row, toks, strict=True)}
+    """Every computed figure as the format file computes it (a blank cell counted as 0)."""
+    values = {f.id: t.value or 0 for row, toks in zip(rows, sol, strict=True) for f, t in zip(row, toks, strict=True)}
     computed = compute({fid: v for fid, v in values.items() if _is_input(rows, fid)})
     return all(computed.get(f.id) == values[f.id] for row in rows for f in row if not f.input)
 
