@@ -210,3 +210,16 @@ def test_table4_figures_printed_before_its_heading_go_under_the_labels_printed_w
     # a total that does not add up: not read
     wrong = dict(figs, **{"t4.suit_after_review.pending": figs["t4.suit_after_review.pending"] + 1})
     assert read_t4(wrong, tail) == {}
+
+
+def test_a_figure_printed_after_the_signature_is_not_narrative(tmp_path):
+    """Plain pdftotext can print a table's last figure after the last page's signature."""
+    from import_fixtures import make_report, report_text
+
+    from xlsx_tools.published import import_file
+
+    rep = make_report(seed=34, agency="某某市某某区人民政府办公室", year=2023)
+    txt = tmp_path / "报告.txt"
+    txt.write_text(report_text(rep, "spaces") + "某某市某某区人民政府办公室\n2024 年 1 月 16 日\n\n—4—\n\n577\n", encoding="utf-8")
+    r = import_file(txt)
+    assert r.report.narrative["other"] == rep.narrative["other"]

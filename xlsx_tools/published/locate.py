@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..spec import FormatSpec, Section
-from .document import Line
+from .document import Line, number
 from .normalize import key, label_keys, simplified
 
 _HEADING_MARKS = re.compile(r"^[#*>\s]+|[*：:\s]+$")
@@ -77,12 +77,14 @@ _DATE_RE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
 
 def strip_tail(lines: list[str], agency: str) -> list[str]:
     """The last section's lines without what follows the report: a web page's footer (主办单位,
-    ICP备 ...) and the signature (agency name and date)."""
+    ICP备 ...), the signature (agency name and date) and a bare figure after them (plain pdftotext
+    may print a table's last figure at the very end of the document)."""
     for i, ln in enumerate(lines):
         if _FURNITURE_RE.match(ln.strip()):
             lines = lines[:i]
             break
-    while lines and (_DATE_RE.match(lines[-1].strip()) or (agency and key(lines[-1]) == key(agency))):
+    while lines and (_DATE_RE.match(lines[-1].strip()) or (agency and key(lines[-1]) == key(agency))
+                     or number(lines[-1]) is not None):
         lines = lines[:-1]
     return lines
 
