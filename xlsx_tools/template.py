@@ -123,6 +123,15 @@ class _TablePlan:
     freeze: tuple[int, int]
     landscape: bool
     scale: float
+    # written per workbook as they are: the fields with their number format, defined name and
+    # reference, the decimal cells' whole-amount rules, the data validations
+    fields: list[tuple[Any, str, str, str]] = field(default_factory=list)  # (field, num_format, name, ref)
+    whole_amounts: list[tuple[int, int, str]] = field(default_factory=list)  # (row, col, criteria)
+    validations: list[tuple[int, int, int, int, dict[str, Any]]] = field(default_factory=list)
+    check_row_texts: list[tuple[int, str]] = field(default_factory=list)  # (row, text right of the table)
+    check_texts: list[str | None] = field(default_factory=list)  # per check: its text in the check column
+    check_row_labels: set[int] = field(default_factory=set)  # check rows with "检查" in the first column
+    blank_marks: list[str] | None = None  # the cached marks of an empty template
 
 
 @dataclass
@@ -133,6 +142,10 @@ class _Plan:
     rule_lines: list[tuple[str, str, bool]]  # (severity, title, cross-year) for the instructions
     check_cells: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     blank_values: Mapping[str, Number | None] | None = None  # cached results of an empty template
+    steps: list[tuple[str, float]] = field(default_factory=list)  # 填报说明 steps: (text, row height)
+    rule_rows: list[tuple[str, str, float]] = field(default_factory=list)  # (mark, text, row height)
+    info_names: list[tuple[str, str]] = field(default_factory=list)  # (defined name, reference)
+    narrative_names: list[tuple[str, str]] = field(default_factory=list)
 
 
 _PLANS: dict[int, tuple[FormatSpec, _Plan]] = {}
@@ -179,7 +192,20 @@ def _build_plan(spec: FormatSpec) -> _Plan:
     plan = _Plan(spec=spec, fingerprint=template_fingerprint(spec), tables=tables, rule_lines=rule_lines)
     for tp in tables:
         plan.check_cells[tp.table.sheet] = [(c.cell, c.rule.expr) for c in tp.checks.checks]
+    plan.steps = [(text, _instr_height(text, 11, _INSTR_TEXT_WIDTH, 6)) for text in _instruction_steps(spec)]
+    for severity, text, cross_year in rule_lines:
+        if cross_year:
+            text += CROSS_YEAR_NOTE
+        plan.rule_rows.append((RULE_KINDS.get(severity, severity), text,
+                               max(18, _instr_height(text, 11, _INSTR_TEXT_WIDTH))))
+    plan.info_names = [_name_ref(f) for f in spec.info_fields]
+    plan.narrative_names = [_name_ref(p) for p in spec.narrative_parts]
     return plan
+
+
+def _name_ref(f) -> tuple[str, str]:
+    """A cell's workbook-level defined name and what it refers to ('表三'!$D$4)."""
+    return f.name, f"='{f.sheet}'!${col_letter(f.col)}${f.row + 1}"
 
 
 def _plan_table(spec: FormatSpec, t: Table) -> _TablePlan:
@@ -233,6 +259,9 @@ def _plan_table(spec: FormatSpec, t: Table) -> _TablePlan:
             by_type.setdefault(f.type.key, []).append(f)
     for key, fields in by_type.items():
         ranges[key] = compact_ranges([(f.row, f.col, f.colspan) for f in fields])
+    validations = [_validation(spec.types[key], rs) for key, rs in ranges.items()]
+    fields_out = [(f, _num_format(f.type), *_name_ref(f)) for f in t.fields]
+    whole = [(f.row, f.col, _whole_criteria(f)) for f in t.fields if f.type.kind == "decimal"]
 
     header_bottom = max(t.header_rows) + 1 if t.header_rows else t.origin_row
     freeze = (header_bottom, first_data_col)
@@ -241,10 +270,35 @@ def _plan_table(spec: FormatSpec, t: Table) -> _TablePlan:
     portrait_scale = min(1.0, 7.27 * 96 / table_px)
     landscape = portrait_scale < 0.85
     scale = min(1.0, (10.69 if landscape else 7.27) * 96 / table_px)
+    checks = plan_checks(spec, t)
+    below = {row for row, _ in checks.check_rows}
     return _TablePlan(
-        table=t, col_widths=col_widths, row_heights=heights, formulas=formulas, checks=plan_checks(spec, t),
+        table=t, col_widths=col_widths, row_heights=heights, formulas=formulas, checks=checks,
         validation_ranges=ranges, freeze=freeze, landscape=landscape, scale=scale,
+        fields=fields_out, whole_amounts=whole, validations=validations,
+        check_row_texts=[(row, f"{title}（{CHECK_ROW_NOTE}）") for row, title in checks.check_rows],
+        check_texts=[ch.text if ch.row not in below and ch.col == checks.check_col else None
+                     for ch in checks.checks],
+        check_row_labels={row for row, _ in checks.check_rows
+                          if (row, t.origin_col) not in {(ch.row, ch.col) for ch in checks.checks}},
     )
+
+
+def _validation(vt, ranges: list[str]) -> tuple[int, int, int, int, dict[str, Any]]:
+    """The data validation of one value type's input cells: the first range's corners and the
+    options (the other ranges in multi_range)."""
+    r0, c0 = parse_a1(ranges[0].split(":")[0])
+    r1, c1 = parse_a1(ranges[0].split(":")[-1])
+    options = {
+        "validate": "integer" if vt.kind == "integer" else "decimal",
+        "criteria": "between", "minimum": vt.minimum, "maximum": vt.maximum, "ignore_blank": True,
+        "input_title": _clip(vt.prompt_title, _TITLE_MAX), "input_message": _clip(vt.prompt, _MESSAGE_MAX),
+        "error_title": _clip(vt.error_title, _TITLE_MAX), "error_message": _clip(vt.error, _MESSAGE_MAX),
+        "error_type": "stop",
+    }
+    if len(ranges) > 1:
+        options["multi_range"] = " ".join(ranges)
+    return r0, c0, r1, c1, options
 
 
 def check_cells(spec: FormatSpec | None = None) -> dict[str, list[tuple[str, str]]]:
@@ -288,10 +342,22 @@ class _Workbook(Workbook):
     def add_sheet(self, name: str) -> _Worksheet:
         return self.add_worksheet(name, worksheet_class=_Worksheet)
 
-    def name_cell(self, name: str, sheet: str, row: int, col: int) -> None:
-        """A workbook-level defined name for one cell ('表三'!$D$4)."""
-        if self.define_name(name, f"='{sheet}'!${col_letter(col)}${row + 1}") != 0:
-            raise ValueError(f"invalid defined name {name!r}")  # a format file bug, not user input
+    _named: dict[tuple[str, str], tuple] = {}
+
+    def name_cells(self, names: Iterable[tuple[str, str]]) -> None:
+        """Workbook-level defined names, each for one cell: (name, "='表三'!$D$4"). xlsxwriter
+        checks a name with five regular expressions; a global name's entry depends on the name
+        and reference only, so it is checked once per process and then appended as it was."""
+        for name, ref in names:
+            entry = self._named.get((name, ref))
+            if entry is None:
+                if self.define_name(name, ref) != 0:
+                    raise ValueError(f"invalid defined name {name!r}")  # a format file bug, not user input
+                entry = tuple(self.defined_names[-1])
+                if len(self._named) < 10_000:
+                    self._named[(name, ref)] = entry
+            else:
+                self.defined_names.append(list(entry))
 
 
 def _password_hash(password: str) -> str:
@@ -317,7 +383,7 @@ def _formats(wb: Workbook) -> Callable[..., Any]:
     cache: dict[tuple, Any] = {}
 
     def fmt(kind: str, size: float = 11, **extra: Any) -> Any:
-        key = (kind, size, tuple(sorted(extra.items())))
+        key = (kind, size, tuple(sorted(extra.items())) if extra else ())
         hit = cache.get(key)
         if hit is not None:
             return hit
@@ -368,16 +434,19 @@ def _num_format(vtype) -> str:
     return "0" if vtype.kind == "integer" or vtype.decimals == 0 else "0." + "#" * vtype.decimals
 
 
-def _whole_amounts(wb, ws, fl) -> None:
+def _whole_criteria(fl) -> str:
+    """The condition of a decimal cell's whole-amount format (see _whole_amounts)."""
+    ref = a1(fl.row, fl.col)
+    return f"=AND(ISNUMBER({ref}),INT({ref})={ref})"
+
+
+def _whole_amounts(wb, ws, tp: _TablePlan) -> None:
     """A decimal cell holding a whole number is shown without a decimal point (Excel, WPS and
     LibreOffice all apply a conditional format's number format)."""
-    if fl.type.kind != "decimal":
-        return
-    ref = a1(fl.row, fl.col)
-    ws.conditional_format(fl.row, fl.col, fl.row, fl.col, {
-        "type": "formula", "criteria": f"=AND(ISNUMBER({ref}),INT({ref})={ref})",
-        "format": wb.add_format({"num_format": "0"}),
-    })
+    for row, col, criteria in tp.whole_amounts:
+        ws.conditional_format(row, col, row, col, {
+            "type": "formula", "criteria": criteria, "format": wb.add_format({"num_format": "0"}),
+        })
 
 
 def _clip(text: str, n: int) -> str:
@@ -488,12 +557,13 @@ def _write(target: Path, plan: _Plan, info: Mapping[str, Any], figures: Mapping[
         wb.set_custom_property(meta.property_name(key), str(meta_values[key]))
 
     _write_instructions(wb, fmt, plan, info, deadline, title, password)
-    _write_info(wb, fmt, spec, info, password)
+    _write_info(wb, fmt, spec, info, password, plan.info_names)
     values = dict(figures)
     computed = _excel_values(plan, values)
+    blank = not any(v is not None for v in values.values())
     for tp in plan.tables:
-        _write_table(wb, fmt, spec, tp, values, computed, password)
-    _write_narrative(wb, fmt, spec, parts, password)
+        _write_table(wb, fmt, spec, tp, values, computed, password, blank)
+    _write_narrative(wb, fmt, spec, parts, password, plan.narrative_names)
 
     ws = wb.add_sheet(meta.META_SHEET)
     for i, key in enumerate(meta.KEYS):
@@ -560,8 +630,28 @@ def _write_instructions(wb, fmt, plan: _Plan, info: Mapping[str, Any], deadline:
         ws.set_row(row, max(18, _instr_height(value, 11, _INSTR_TEXT_WIDTH)))
         row += 1
     row += 1
+    row = _instructions_heading(ws, fmt, row, INSTRUCTIONS_SHEET)
+    for i, (text, height) in enumerate(plan.steps, 1):
+        ws.write_string(row, 0, f"{i}.", fmt("plain", 11, align="right"))
+        ws.write_string(row, 1, text, fmt("plain", 11))
+        ws.set_row(row, height)
+        row += 1
+    row += 1
+    row = _instructions_heading(ws, fmt, row, RULES_HEADING)
+    for mark, text, height in plan.rule_rows:
+        ws.write_string(row, 0, mark, fmt("label", 11, align="center", bold=False))
+        ws.write_string(row, 1, text, fmt("locked_value", 11))
+        ws.set_row(row, height)
+        row += 1
+    _sheet_setup(ws, password)
+    ws.print_area(0, 0, row - 1, 1)
+    ws.activate()
+
+
+def _instruction_steps(spec: FormatSpec) -> list[str]:
+    """The numbered steps of 填报说明 (the same for every agency of a format)."""
     table_sheets = "、".join(f"「{t.sheet}」" for t in spec.tables)
-    steps = [
+    return [
         f"黄色单元格是填写区域，其余单元格已锁定。请按顺序填写「{spec.info_sheet}」、{table_sheets}和「{spec.narrative_sheet}」。",
         f"「{spec.info_sheet}」：机关名称、机关代码和报告年度已由政务公开办填好，请填写联系人、联系电话等信息。",
         f"{table_sheets}与官方格式（{spec.document}）完全一致，行号即官方表格的行号。件数填非负整数，没有发生的填 0，不要留空或填“无”；收费金额以万元为单位。",
@@ -569,25 +659,6 @@ def _write_instructions(wb, fmt, plan: _Plan, info: Mapping[str, Any], deadline:
         f"「{spec.narrative_sheet}」：填写报告第一、五、六部分的文字。单元格内换行：Excel、WPS 按 Alt+Enter，LibreOffice 按 Ctrl+Enter。",
         "请勿修改工作表名称、增删行列或从其他文件复制粘贴整张表格；填好后保存为 .xlsx 格式，在截止日期前报送。",
     ]
-    row = _instructions_heading(ws, fmt, row, INSTRUCTIONS_SHEET)
-    for i, text in enumerate(steps, 1):
-        ws.write_string(row, 0, f"{i}.", fmt("plain", 11, align="right"))
-        ws.write_string(row, 1, text, fmt("plain", 11))
-        ws.set_row(row, _instr_height(text, 11, _INSTR_TEXT_WIDTH, 6))
-        row += 1
-    row += 1
-    row = _instructions_heading(ws, fmt, row, RULES_HEADING)
-    for severity, text, cross_year in plan.rule_lines:
-        mark = RULE_KINDS.get(severity, severity)
-        if cross_year:
-            text += CROSS_YEAR_NOTE
-        ws.write_string(row, 0, mark, fmt("label", 11, align="center", bold=False))
-        ws.write_string(row, 1, text, fmt("locked_value", 11))
-        ws.set_row(row, max(18, _instr_height(text, 11, _INSTR_TEXT_WIDTH)))
-        row += 1
-    _sheet_setup(ws, password)
-    ws.print_area(0, 0, row - 1, 1)
-    ws.activate()
 
 
 def _instructions_heading(ws, fmt, row: int, text: str) -> int:
@@ -616,7 +687,11 @@ def _form_sheet(wb, fmt, name: str, title: str, value_col: int, widths: tuple[in
     return ws, label_col
 
 
-def _write_info(wb, fmt, spec: FormatSpec, info: Mapping[str, Any], password: str) -> None:
+_INFO_BLANK_HEIGHT = max(22, _lines("", 11, 50) * _line_height(11) + 6)
+
+
+def _write_info(wb, fmt, spec: FormatSpec, info: Mapping[str, Any], password: str,
+                names: Sequence[tuple[str, str]]) -> None:
     fields = spec.info_fields
     ws, label_col = _form_sheet(wb, fmt, spec.info_sheet, spec.info_title, fields[0].col, (14, 50, 62))
     for f in fields:
@@ -638,15 +713,15 @@ def _write_info(wb, fmt, spec: FormatSpec, info: Mapping[str, Any], password: st
         if f.prompt:
             ws.write_string(f.row, f.col + 1, f.prompt, fmt("hint", 9, valign="vcenter"))
         text = str(value or "")
-        ws.set_row(f.row, max(22, _lines(text, 11, 50) * _line_height(11) + 6))
-        wb.name_cell(f.name, f.sheet, f.row, f.col)
+        ws.set_row(f.row, max(22, _lines(text, 11, 50) * _line_height(11) + 6) if text else _INFO_BLANK_HEIGHT)
+    wb.name_cells(names)
     _sheet_setup(ws, password)
     ws.print_area(0, label_col, fields[-1].row, label_col + 1)
     ws.freeze_panes(fields[0].row, 0)
 
 
 def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str, Number | None],
-                 computed: Mapping[str, Number | None], password: str) -> None:
+                 computed: Mapping[str, Number | None], password: str, blank: bool = False) -> None:
     t = tp.table
     size = t.font_size
     ws = wb.add_sheet(t.sheet)
@@ -665,11 +740,13 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
             ws.merge_range(c.row, c.col, c.row + c.rowspan - 1, c.col + c.colspan - 1, c.text, f)
         else:
             ws.write_string(c.row, c.col, c.text, f)
-    for fl in t.fields:
-        nf = _num_format(fl.type)
+    field_fmts: dict[tuple[bool, str], Any] = {}  # (input, number format) -> format, made on first use
+    for fl, nf, _, _ in tp.fields:
+        f = field_fmts.get((fl.input, nf))
+        if f is None:
+            f = field_fmts[(fl.input, nf)] = fmt("input" if fl.input else "computed", size, num_format=nf)
         if fl.input:
             v = values.get(fl.id)
-            f = fmt("input", size, num_format=nf)
             if fl.colspan > 1:
                 ws.merge_range(fl.row, fl.col, fl.row, fl.col + fl.colspan - 1, "" if v is None else _num(v), f)
             elif v is None:
@@ -677,32 +754,17 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
             else:
                 ws.write_number(fl.row, fl.col, _num(v), f)
         else:
-            f = fmt("computed", size, num_format=nf)
             cached = computed.get(fl.id)
             formula = tp.formulas.get(fl.id, "=0")
             if fl.colspan > 1:
                 ws.merge_range(fl.row, fl.col, fl.row, fl.col + fl.colspan - 1, "", f)
             ws.write_formula(fl.row, fl.col, formula, f, _num(cached) if cached is not None else 0)
-        wb.name_cell(fl.name, fl.sheet, fl.row, fl.col)
-        _whole_amounts(wb, ws, fl)
-    for key, ranges in tp.validation_ranges.items():
-        vt = spec.types[key]
-        first = ranges[0].split(":")[0]
-        r0, c0 = parse_a1(first)
-        last = ranges[0].split(":")[-1]
-        r1, c1 = parse_a1(last)
-        options = {
-            "validate": "integer" if vt.kind == "integer" else "decimal",
-            "criteria": "between", "minimum": vt.minimum, "maximum": vt.maximum, "ignore_blank": True,
-            "input_title": _clip(vt.prompt_title, _TITLE_MAX), "input_message": _clip(vt.prompt, _MESSAGE_MAX),
-            "error_title": _clip(vt.error_title, _TITLE_MAX), "error_message": _clip(vt.error, _MESSAGE_MAX),
-            "error_type": "stop",
-        }
-        if len(ranges) > 1:
-            options["multi_range"] = " ".join(ranges)
+    wb.name_cells((name, ref) for _, _, name, ref in tp.fields)
+    _whole_amounts(wb, ws, tp)
+    for r0, c0, r1, c1, options in tp.validations:
         ws.data_validation(r0, c0, r1, c1, options)
 
-    _write_checks(wb, ws, fmt, tp, values, computed)
+    _write_checks(wb, ws, fmt, tp, values, computed, blank)
     _sheet_setup(ws, password, landscape=tp.landscape, header=t.heading)
     ws.print_black_and_white()  # the printed table looks like the official one: no input fill
     ws.print_area(t.origin_row, t.origin_col, t.origin_row + t.grid_rows - 1, t.origin_col + t.grid_columns - 1)
@@ -713,7 +775,7 @@ def _write_table(wb, fmt, spec: FormatSpec, tp: _TablePlan, values: Mapping[str,
 
 
 def _write_checks(wb, ws, fmt, tp: _TablePlan, values: Mapping[str, Number | None],
-                  computed: Mapping[str, Number | None]) -> None:
+                  computed: Mapping[str, Number | None], blank: bool = False) -> None:
     """The live check area (template_checks): the check column right of the table after one
     empty column, the check rows below it, the marks' colours and the highlighted inputs."""
     t, area = tp.table, tp.checks
@@ -725,17 +787,21 @@ def _write_checks(wb, ws, fmt, tp: _TablePlan, values: Mapping[str, Number | Non
         return
     ws.write_string(t.origin_row, cc, CHECK_HEADER[0], fmt("header", 9, bold=True))
     ws.write_string(t.origin_row, cc + 1, CHECK_HEADER[1], fmt("header", 9, bold=True, align="left", text_wrap=False))
-    marks = {(ch.row, ch.col) for ch in area.checks}
-    for row, title in area.check_rows:
+    for row, text in tp.check_row_texts:
         ws.set_row(row, 18.0)
-        if (row, t.origin_col) not in marks:  # no merged cells: the table's merges stay the official ones
+        if row in tp.check_row_labels:  # no merged cells: the table's merges stay the official ones
             ws.write_string(row, t.origin_col, CHECK_HEADER[0], fmt("header", 9, bold=True))
-        ws.write_string(row, cc + 1, f"{title}（{CHECK_ROW_NOTE}）", fmt("check_text", 9))
-    below = {row for row, _ in area.check_rows}
-    for ch in area.checks:
-        ws.write_formula(ch.row, ch.col, ch.formula, fmt("mark", 9), ch.cached(values, computed))
-        if ch.row not in below and ch.col == cc:
-            ws.write_string(ch.row, cc + 1, ch.text, fmt("check_text", 9))
+        ws.write_string(row, cc + 1, text, fmt("check_text", 9))
+    if blank:  # an empty template: the same marks every time
+        if tp.blank_marks is None:
+            tp.blank_marks = [ch.cached(values, computed) for ch in area.checks]
+        marks = tp.blank_marks
+    else:
+        marks = [ch.cached(values, computed) for ch in area.checks]
+    for ch, mark, text in zip(area.checks, marks, tp.check_texts, strict=True):
+        ws.write_formula(ch.row, ch.col, ch.formula, fmt("mark", 9), mark)
+        if text is not None:
+            ws.write_string(ch.row, cc + 1, text, fmt("check_text", 9))
     ok = wb.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"})
     bad = wb.add_format({"font_color": "#9C0006", "bg_color": "#FFC7CE"})
     for rect in area.mark_rects:
@@ -746,7 +812,11 @@ def _write_checks(wb, ws, fmt, tp: _TablePlan, values: Mapping[str, Number | Non
         ws.conditional_format(*rect, {"type": "formula", "criteria": formula, "format": highlight})
 
 
-def _write_narrative(wb, fmt, spec: FormatSpec, parts: Mapping[str, str], password: str) -> None:
+_NARRATIVE_BLANK_NEED = _lines("", 11, 90) * _line_height(11) + 8
+
+
+def _write_narrative(wb, fmt, spec: FormatSpec, parts: Mapping[str, str], password: str,
+                     names: Sequence[tuple[str, str]]) -> None:
     items = spec.narrative_parts
     text_col = items[0].col
     ws, label_col = _form_sheet(wb, fmt, spec.narrative_sheet, spec.narrative_title, text_col, (16, 90, 34))
@@ -758,9 +828,9 @@ def _write_narrative(wb, fmt, spec: FormatSpec, parts: Mapping[str, str], passwo
         ws.data_validation(p.row, text_col, p.row, text_col, options)
         if p.hint:
             ws.write_string(p.row, text_col + 1, p.hint, fmt("hint", 9))
-        need = _lines(text, 11, 90) * _line_height(11) + 8
+        need = _lines(text, 11, 90) * _line_height(11) + 8 if text else _NARRATIVE_BLANK_NEED
         ws.set_row(p.row, min(409, max(120, need)))
-        wb.name_cell(p.name, p.sheet, p.row, p.col)
+    wb.name_cells(names)
     _sheet_setup(ws, password)
     ws.print_area(0, label_col, items[-1].row, text_col)
 
