@@ -157,11 +157,20 @@ def _batch_dir(output, year: int) -> Path:
     return outdir
 
 
-def _progress() -> Progress:
-    return Progress(
+def _with_progress(outdir: Path, total: int, write):
+    """`write(step)` under a progress bar of `total` templates; its errors said in Chinese."""
+    progress = Progress(
         TextColumn("生成模板"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         TextColumn("{task.description}"), console=console, transient=True,
     )
+    try:
+        with progress:
+            task = progress.add_task("", total=total)
+            return write(lambda info: progress.update(task, advance=1, description=info.agency))
+    except TemplateError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"无法写入 {outdir}：{os_error_text(e)}", code=1)
 
 
 def _batch(roster, year, password, deadline, output, spec, *, force: bool = False) -> None:
@@ -177,19 +186,8 @@ def _batch(roster, year, password, deadline, output, spec, *, force: bool = Fals
     targets = [outdir / MANIFEST_NAME] + [outdir / name for name in batch_filenames(rows)]
     if clash := output_clash(targets, [roster]):
         fail(clash)
-    progress = _progress()
-    try:
-        with progress:
-            task = progress.add_task("", total=len(rows))
-
-            def step(info) -> None:
-                progress.update(task, advance=1, description=info.agency)
-
-            infos = write_batch(rows, year, outdir, password=password, deadline=deadline, progress=step, spec=spec)
-    except TemplateError as e:
-        fail(str(e))
-    except OSError as e:
-        fail(f"无法写入 {outdir}：{os_error_text(e)}", code=1)
+    infos = _with_progress(outdir, len(rows), lambda step: write_batch(
+        rows, year, outdir, password=password, deadline=deadline, progress=step, spec=spec))
     console.print(f"[bold green]已生成 {len(infos)} 个模板[/]，保存在 {outdir}")
     console.print(f"清单：{outdir / MANIFEST_NAME}（机关名称、文件名、sha256、模板指纹、保护密码）")
     if generated:
@@ -212,20 +210,8 @@ def _add(roster: Path, year, password, deadline, output, spec) -> None:
         before = len(read_manifest(outdir).rows)
     except TemplateError as e:
         fail(str(e))
-    progress = _progress()
-    try:
-        with progress:
-            task = progress.add_task("", total=len(rows))
-
-            def step(info) -> None:
-                progress.update(task, advance=1, description=info.agency)
-
-            infos, _, used_deadline = add_to_batch(rows, year, outdir, password=password, deadline=deadline,
-                                                   progress=step, spec=spec)
-    except TemplateError as e:
-        fail(str(e))
-    except OSError as e:
-        fail(f"无法写入 {outdir}：{os_error_text(e)}", code=1)
+    infos, _, used_deadline = _with_progress(outdir, len(rows), lambda step: add_to_batch(
+        rows, year, outdir, password=password, deadline=deadline, progress=step, spec=spec))
     console.print(f"[bold green]已添加 {len(infos)} 个模板[/]，保存在 {outdir}：" + "、".join(i.path.name for i in infos))
     console.print(f"清单：{outdir / MANIFEST_NAME}（原有 {before} 个机关不变，新增 {len(infos)} 个追加在末尾）")
     console.print(f"保护密码：沿用本批次清单中的密码；截止日期：{used_deadline or '（按通知要求）'}")
