@@ -135,3 +135,21 @@ def test_printable_file_names_can_be_written_as_utf8(tmp_path):
     report = read_and_check(path).report
     assert report.provenance.source.endswith("??(.xlsx")
     report.to_json().encode("utf-8")  # export wrote this and died with UnicodeEncodeError
+
+
+def test_unique_name_numbers_names_that_are_one_file_on_windows():
+    from xlsx_tools.fsutil import filename_key, unique_name
+
+    used: set[str] = set()
+    names = [unique_name(f"{s}.docx", lambda n, s=s: f"{s}（{n}）.docx", used) for s in ("ABC局", "abc局", "ＡＢＣ局", "其他局")]
+    assert names == ["ABC局.docx", "abc局（2）.docx", "ＡＢＣ局（3）.docx", "其他局.docx"]
+    assert used == {filename_key(n) for n in names}
+    assert unique_name("x.json", lambda n: f"x（{n}）.json", {filename_key("x.json"), filename_key("x（3）.json")}, start=3) == "x（4）.json"
+
+
+def test_template_batch_names_width_only_twins_apart():
+    from xlsx_tools.roster import RosterRow
+    from xlsx_tools.template import batch_filenames
+
+    rows = [RosterRow(agency=a, code="", contact={}) for a in ("ABC局", "ＡＢＣ局", "abc局")]
+    assert batch_filenames(rows) == ["ABC局.xlsx", "ＡＢＣ局-2.xlsx", "abc局-3.xlsx"]

@@ -196,10 +196,7 @@ def add_to_batch(
     lines: list[list[str]] = []
     for row in rows:
         stem = template_stem(row.agency)
-        name, n = f"{stem}.xlsx", 2
-        while fsutil.filename_key(name) in used:
-            name, n = f"{stem}-{n}.xlsx", n + 1
-        used.add(fsutil.filename_key(name))
+        name = fsutil.unique_name(f"{stem}.xlsx", lambda n, stem=stem: f"{stem}-{n}.xlsx", used)
         info = write_template(outdir / name, agency=row.agency, year=year, code=row.code, password=batch_pw,
                               contact=row.contact, deadline=deadline, spec=spec)
         infos.append(info)

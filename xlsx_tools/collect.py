@@ -1347,12 +1347,8 @@ def _place_docx(collection: Collection, staging: Path) -> None:
             continue
         target_dir.mkdir(exist_ok=True)
         stem = fsutil.safe_filename((rec.identity.get("agency") or agency.row.agency) + title)
-        name, n = stem + ".docx", 1
-        while fsutil.filename_key(name) in taken:
-            n += 1
-            name = f"{stem}（{n}）.docx"
-        taken.add(fsutil.filename_key(name))
-        if n > 1:
+        name = fsutil.unique_name(stem + ".docx", lambda n, stem=stem: f"{stem}（{n}）.docx", taken)
+        if name != stem + ".docx":
             agency.note = (agency.note + "；" if agency.note else "") + \
                 f"Word 报告的文件名与另一机关的相同，已命名为“{name}”"
         os.replace(rec.docx, target_dir / name)

@@ -10,7 +10,7 @@ import os
 import stat
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 
@@ -186,6 +186,16 @@ def filename_key(name: str) -> str:
     """Two file names that are one file on Windows/macOS shares (case-only or full/half-width
     differences) have the same key."""
     return unicodedata.normalize("NFKC", name).casefold()
+
+
+def unique_name(name: str, numbered: Callable[[int], str], used: set[str], start: int = 2) -> str:
+    """`name`, or the first `numbered(n)` for n = start, start + 1, ... that is not one file with
+    a name in `used` (a set of `filename_key`s, which gets the chosen name's key)."""
+    n = start
+    while filename_key(name) in used:  # ends within len(used) + 1 steps
+        name, n = numbered(n), n + 1
+    used.add(filename_key(name))
+    return name
 
 
 def _same(a: Path, b: Path) -> bool:

@@ -262,12 +262,10 @@ def unique_filenames(agencies: Sequence[str], codes: Sequence[str] = ()) -> list
         if keys.count(key) > 1 or key in used:
             stem = name.removesuffix(".docx")
             code = codes[i] if i < len(codes) else ""
-            n = 2
-            name = f"{stem}（{fsutil.safe_filename(code)}）.docx" if code else f"{stem}（{n}）.docx"
-            while fsutil.filename_key(name) in used:
-                n += 1
-                name = f"{stem}（{n}）.docx"
-        used.add(fsutil.filename_key(name))
+            first = f"{stem}（{fsutil.safe_filename(code)}）.docx" if code else f"{stem}（2）.docx"
+            name = fsutil.unique_name(first, lambda n, stem=stem: f"{stem}（{n}）.docx", used, start=3)
+        else:
+            used.add(key)
         out.append(name)
     return out
 

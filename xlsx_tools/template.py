@@ -877,19 +877,13 @@ def single_target(output: str | os.PathLike | None, agency: str) -> Path:
 
 
 def batch_filenames(rows: Sequence[RosterRow]) -> list[str]:
-    """`<safe agency name>.xlsx` per row; names that clean to the same file (ignoring case, as
-    Windows does) get -2, -3, ..."""
+    """`<safe agency name>.xlsx` per row; names that clean to the same file on a Windows share
+    (case or width only, as `fsutil.filename_key` tells) get -2, -3, ..., as `--add` does."""
     used: set[str] = set()
     out = []
     for row in rows:
         stem = template_stem(row.agency)
-        name = f"{stem}.xlsx"
-        n = 2
-        while name.lower() in used:
-            name = f"{stem}-{n}.xlsx"
-            n += 1
-        used.add(name.lower())
-        out.append(name)
+        out.append(fsutil.unique_name(f"{stem}.xlsx", lambda n, stem=stem: f"{stem}-{n}.xlsx", used))
     return out
 
 

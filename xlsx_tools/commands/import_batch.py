@@ -9,22 +9,14 @@ import typer
 from rich.markup import escape
 
 from ..console import console, err_console, fail
-from ..fsutil import os_error_text
+from ..fsutil import filename_key, os_error_text, safe_filename, unique_name
 
 REVIEW_WORKBOOK = "审核结果.xlsx"
 
 
 def _json_name(path: Path, used: set[str]) -> str:
-    from ..fsutil import safe_filename
-
     stem = safe_filename(path.stem)
-    name = f"{stem}.json"
-    n = 2
-    while name.lower() in used:
-        name = f"{stem}（{n}）.json"
-        n += 1
-    used.add(name.lower())
-    return name
+    return unique_name(f"{stem}.json", lambda n: f"{stem}（{n}）.json", used)
 
 
 def run_batch(paths: list[Path], *, output: Path | None, as_json: bool, year: int | None,
@@ -50,7 +42,7 @@ def run_batch(paths: list[Path], *, output: Path | None, as_json: bool, year: in
             output.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             fail(f"无法创建输出文件夹「{output}」：{os_error_text(e)}", code=1)
-        used: set[str] = {REVIEW_WORKBOOK.lower()}
+        used: set[str] = {filename_key(REVIEW_WORKBOOK)}
         for p, r in zip(paths, results, strict=True):
             if r.report is None:
                 continue
