@@ -28,10 +28,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from xlsx_tools.roster import RosterRow, write_roster  # noqa: E402
-from xlsx_tools.samples import random_report  # noqa: E402
-from xlsx_tools.spec import load_format  # noqa: E402
-from xlsx_tools.template import write_template  # noqa: E402
+from xlsx_tools.cli.demo.samples import random_report  # noqa: E402
+from xlsx_tools.format.spec import load_format  # noqa: E402
+from xlsx_tools.read.roster import RosterRow, write_roster  # noqa: E402
+from xlsx_tools.write.template import write_template  # noqa: E402
 
 NARRATIVE = {"overview": "本机关认真贯彻落实政府信息公开条例，各项工作有序开展。", "problems": "无。", "other": "无。"}
 YEAR = 2025

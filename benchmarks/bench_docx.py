@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xlsx_tools import docx_oxml  # noqa: E402
-from xlsx_tools import docx_report as dr  # noqa: E402
-from xlsx_tools.samples import random_report, sample_report  # noqa: E402
-from xlsx_tools.spec import load_format  # noqa: E402
+from xlsx_tools.cli.demo.samples import random_report, sample_report  # noqa: E402
+from xlsx_tools.format.spec import load_format  # noqa: E402
+from xlsx_tools.write import docx_oxml  # noqa: E402
+from xlsx_tools.write import docx_report as dr  # noqa: E402
 
 
 def one(report, outdir: Path, i: int) -> tuple[float, float]:
@@ -82,7 +82,7 @@ def main() -> None:
         print(f"其中三张表格（原始 XML）：每份 {tables_only(reports[0], spec, 50) * 1000:.2f} ms")
 
         if args.pdf:
-            from xlsx_tools import office
+            from xlsx_tools.write import office
 
             if office.find_soffice() is None:
                 print("未安装 LibreOffice，跳过 PDF。")

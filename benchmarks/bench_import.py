@@ -25,12 +25,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from xlsx_tools.docx_report import write_docx  # noqa: E402
-from xlsx_tools.office import find_soffice  # noqa: E402
-from xlsx_tools.published import import_file  # noqa: E402
-from xlsx_tools.report import Report  # noqa: E402
-from xlsx_tools.samples import random_report  # noqa: E402
-from xlsx_tools.spec import load_format  # noqa: E402
+from xlsx_tools.cli.demo.samples import random_report  # noqa: E402
+from xlsx_tools.format.spec import load_format  # noqa: E402
+from xlsx_tools.model.report import Report  # noqa: E402
+from xlsx_tools.read.published import import_file  # noqa: E402
+from xlsx_tools.write.docx_report import write_docx  # noqa: E402
+from xlsx_tools.write.office import find_soffice  # noqa: E402
 
 NARRATIVE = {"overview": "本机关认真贯彻落实政府信息公开条例，各项工作有序开展。", "problems": "无。", "other": "无。"}
 YEAR = 2024

@@ -7,7 +7,7 @@ formula results, as Excel does). Where LibreOffice is installed, --lo of them ar
 saved by LibreOffice (soffice --convert-to xlsx) and replicated so that --lo-share of the set are
 LibreOffice-saved files. Then, on one core (no pool) and in the same run, times per workbook:
 
-  read+check   xlsx_tools.reader.read_and_check(path)   (intake, parse, identity, structure,
+  read+check   xlsx_tools.read.reader.read_and_check(path)   (intake, parse, identity, structure,
                values, formulas, every rule, narrative and text checks)
   openpyxl     openpyxl.load_workbook(path)              (default options, nothing else)
 
@@ -32,11 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import openpyxl  # noqa: E402
 
-from xlsx_tools import office  # noqa: E402
-from xlsx_tools.reader import read_and_check  # noqa: E402
-from xlsx_tools.samples import random_report  # noqa: E402
-from xlsx_tools.spec import load_format  # noqa: E402
-from xlsx_tools.template import write_template  # noqa: E402
+from xlsx_tools.cli.demo.samples import random_report  # noqa: E402
+from xlsx_tools.format.spec import load_format  # noqa: E402
+from xlsx_tools.read.reader import read_and_check  # noqa: E402
+from xlsx_tools.write import office  # noqa: E402
+from xlsx_tools.write.template import write_template  # noqa: E402
 
 
 def one_core() -> str:

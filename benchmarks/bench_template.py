@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xlsx_tools.roster import RosterRow  # noqa: E402
-from xlsx_tools.samples import random_report  # noqa: E402
-from xlsx_tools.spec import load_format  # noqa: E402
-from xlsx_tools.template import write_batch, write_template  # noqa: E402
+from xlsx_tools.cli.demo.samples import random_report  # noqa: E402
+from xlsx_tools.format.spec import load_format  # noqa: E402
+from xlsx_tools.read.roster import RosterRow  # noqa: E402
+from xlsx_tools.write.template import write_batch, write_template  # noqa: E402
 
 
 def roster(n: int) -> list[RosterRow]:

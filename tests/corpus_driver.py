@@ -165,9 +165,9 @@ def _proc_state(pid: int) -> tuple[str, float]:
     return fields[0].decode(), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-PRELOAD = ("xlsx_tools.cli", "xlsx_tools.reader", "xlsx_tools.checks", "xlsx_tools.render", "xlsx_tools.collect",
-           "xlsx_tools.collect_workbook", "xlsx_tools.aggregate", "xlsx_tools.docx_report", "xlsx_tools.narrative",
-           "xlsx_tools.roster", "xlsx_tools.template", "xlsx_tools.charts", "rich.progress", "docx", "xlsxwriter")
+PRELOAD = ("xlsx_tools.cli.app", "xlsx_tools.read.reader", "xlsx_tools.checks", "xlsx_tools.cli.render", "xlsx_tools.collect.run",
+           "xlsx_tools.collect.workbook", "xlsx_tools.collect.aggregate", "xlsx_tools.write.docx_report", "xlsx_tools.read.narrative",
+           "xlsx_tools.read.roster", "xlsx_tools.write.template", "xlsx_tools.cli.charts", "rich.progress", "docx", "xlsxwriter")
 
 
 def run_case(case_dir: Path, cli) -> None:
@@ -241,8 +241,8 @@ def main(warm: Path | None = None) -> None:
     sys.path.insert(0, str(ROOT))
     for name in PRELOAD:
         importlib.import_module(name)
-    from xlsx_tools import cli
-    from xlsx_tools.spec import load_format
+    from xlsx_tools.cli import app as cli
+    from xlsx_tools.format.spec import load_format
 
     load_format()
     if warm is not None:

@@ -7,9 +7,9 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from xlsx_tools.published.normalize import tolerance
-from xlsx_tools.report import Agency, Report
-from xlsx_tools.spec import FormatSpec, Table, fmt_number, load_format
+from xlsx_tools.format.spec import FormatSpec, Table, fmt_number, load_format
+from xlsx_tools.model.report import Agency, Report
+from xlsx_tools.read.published.normalize import tolerance
 
 STYLES = ("pipes", "pipes-bare", "pipe-cells", "plain", "spaces", "padded")
 

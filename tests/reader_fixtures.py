@@ -18,10 +18,10 @@ from pathlib import Path
 
 import openpyxl
 
-from xlsx_tools import samples
-from xlsx_tools.report import Agency, Report
-from xlsx_tools.spec import FormatSpec, Number, load_format
-from xlsx_tools.template import write_template
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.format.spec import FormatSpec, Number, load_format
+from xlsx_tools.model.report import Agency, Report
+from xlsx_tools.write.template import write_template
 
 PASSWORD = "test-pw"
 AGENCY = "测试市测试局"

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import docx as python_docx
 
-from xlsx_tools import collect as c
-from xlsx_tools.report import Report
-from xlsx_tools.roster import read_roster
-from xlsx_tools.samples import random_report
-from xlsx_tools.spec import load_format
-from xlsx_tools.template import MANIFEST_NAME, write_batch, write_template
+from xlsx_tools.cli.demo.samples import random_report
+from xlsx_tools.collect import run as c
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.model.report import Report
+from xlsx_tools.read.roster import read_roster
+from xlsx_tools.write.template import MANIFEST_NAME, write_batch, write_template
 
 SPEC = load_format()
 YEAR = 2025

@@ -22,12 +22,12 @@ from tests.test_collect import (
     with_warning,
     write_return,
 )
-from xlsx_tools import aggregate as ag
 from xlsx_tools.checks import check_rules
-from xlsx_tools.cli import app
-from xlsx_tools.reader import read_and_check
-from xlsx_tools.report import Agency, Report
-from xlsx_tools.samples import random_figures
+from xlsx_tools.cli.app import app
+from xlsx_tools.cli.demo.samples import random_figures
+from xlsx_tools.collect import aggregate as ag
+from xlsx_tools.model.report import Agency, Report
+from xlsx_tools.read.reader import read_and_check
 
 runner = CliRunner()
 

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from tests.test_aggregate import field_sum, returns  # noqa: F401  (returns is a fixture)
 from tests.test_collect import ROSTER, YEAR, squash
-from xlsx_tools.cli import app
-from xlsx_tools.report import Report
-from xlsx_tools.roster import write_roster
+from xlsx_tools.cli.app import app
+from xlsx_tools.model.report import Report
+from xlsx_tools.read.roster import write_roster
 
 runner = CliRunner()
 TITLE = f"沙坡头区{YEAR}年政府信息公开工作年度报告（全区汇总）"
@@ -112,7 +112,7 @@ def test_title_is_its_own_option(returns, tmp_path, suffix):  # noqa: F811
         assert wb["填报说明"]["A1"].value == TITLE
         assert wb.properties.title == TITLE
         assert Report  # the agency stays a name
-        from xlsx_tools.reader import read_and_check
+        from xlsx_tools.read.reader import read_and_check
 
         assert read_and_check(out).report.agency.name == "沙坡头区"
     else:

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from xlsx_tools.charts import bar_chart, short_label
+from xlsx_tools.cli.charts import bar_chart, short_label
 
 
 def render(renderable) -> str:

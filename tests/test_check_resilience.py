@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests import reader_fixtures as fx
-from xlsx_tools import reader
-from xlsx_tools.cli import app
-from xlsx_tools.resilience import check_file
+from xlsx_tools.cli.app import app
+from xlsx_tools.read import reader
+from xlsx_tools.read.resilience import check_file
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}

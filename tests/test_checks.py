@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from tests import reader_fixtures as fx
 from xlsx_tools.checks import check_report, check_text, sentences
-from xlsx_tools.cli import app
-from xlsx_tools.report import Report
+from xlsx_tools.cli.app import app
+from xlsx_tools.model.report import Report
 
 S = fx.spec()
 COLUMNS = [k for k, _ in S.table("t3").column_keys]
@@ -318,8 +318,8 @@ def test_demo_check_stage(tmp_path):
 
     from rich.console import Console
 
-    from xlsx_tools.demo import DemoContext
-    from xlsx_tools.demo_check import stage_check
+    from xlsx_tools.cli.demo.check import stage_check
+    from xlsx_tools.cli.demo.run import DemoContext
 
     out = io.StringIO()
     ctx = DemoContext(outdir=tmp_path, console=Console(file=out, width=160), spec=S, year=2021,

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import reader_fixtures as fx
-from xlsx_tools import samples
 from xlsx_tools.checks import check_report
-from xlsx_tools.reader import read_and_check
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.read.reader import read_and_check
 
 S = fx.spec()
 

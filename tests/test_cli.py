@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from xlsx_tools import cli
+from xlsx_tools.cli import app as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,9 +16,10 @@ import typer.main
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from xlsx_tools import __version__, cli
-from xlsx_tools.cli import app
-from xlsx_tools.cli_help import render_help, wrap
+from xlsx_tools import __version__
+from xlsx_tools.cli import app as cli
+from xlsx_tools.cli.app import app
+from xlsx_tools.cli.help import render_help, wrap
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = list(typer.main.get_command(app).commands)  # every registered command, by its name

@@ -22,13 +22,13 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xlsx_tools import collect as c
-from xlsx_tools.cli import app
-from xlsx_tools.report import Report, loads
-from xlsx_tools.roster import RosterRow, write_roster
-from xlsx_tools.samples import SAMPLE_ROSTER, random_report
-from xlsx_tools.spec import load_format
-from xlsx_tools.template import write_batch, write_template
+from xlsx_tools.cli.app import app
+from xlsx_tools.cli.demo.samples import SAMPLE_ROSTER, random_report
+from xlsx_tools.collect import run as c
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.model.report import Report, loads
+from xlsx_tools.read.roster import RosterRow, write_roster
+from xlsx_tools.write.template import write_batch, write_template
 
 SPEC = load_format()
 YEAR = 2025

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from xlsx_tools import collect as c
-from xlsx_tools import demo_collect as d
-from xlsx_tools.demo import STAGES, run_demo
-from xlsx_tools.report import Report, loads
-from xlsx_tools.samples import SAMPLE_ROSTER
+from xlsx_tools.cli.demo import collect as d
+from xlsx_tools.cli.demo.run import STAGES, run_demo
+from xlsx_tools.cli.demo.samples import SAMPLE_ROSTER
+from xlsx_tools.collect import run as c
+from xlsx_tools.model.report import Report, loads
 
 EXPECTED = {
     d.CLEAN: c.OK, d.BALANCE_ERROR: c.ERR, d.TEXT_MISMATCH: c.WARN, d.RESENT: c.OK, d.IN_ZIP: c.OK,

@@ -25,7 +25,7 @@ from tests.test_collect import (
     zip_bytes,
 )
 from tests.test_hostile_files import lie_about_size
-from xlsx_tools import collect as c
+from xlsx_tools.collect import run as c
 
 ROOT = Path(__file__).resolve().parents[1]
 

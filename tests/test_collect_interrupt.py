@@ -18,8 +18,8 @@ import openpyxl
 import pytest
 
 from tests.test_collect import ROSTER, clean_report, with_error, write_return
-from xlsx_tools import collect as c
-from xlsx_tools.roster import write_roster
+from xlsx_tools.collect import run as c
+from xlsx_tools.read.roster import write_roster
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL and process groups are POSIX")
 

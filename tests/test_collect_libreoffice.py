@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from tests.test_collect import ROSTER, clean_report, with_error, with_warning, write_return
-from xlsx_tools import collect as c
-from xlsx_tools import office
+from xlsx_tools.collect import run as c
+from xlsx_tools.write import office
 
 pytestmark = [
     pytest.mark.libreoffice,

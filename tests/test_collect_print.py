@@ -19,9 +19,9 @@ import openpyxl
 import pytest
 
 from tests.test_collect import YEAR, clean_report, with_error, with_warning, write_return
-from xlsx_tools import collect as c
-from xlsx_tools import office
-from xlsx_tools.roster import RosterRow
+from xlsx_tools.collect import run as c
+from xlsx_tools.read.roster import RosterRow
+from xlsx_tools.write import office
 
 pytestmark = [
     pytest.mark.libreoffice,

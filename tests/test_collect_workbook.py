@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 
 from tests.test_collect import ROSTER, SPEC, YEAR, A, clean_report, season, with_error, write_return  # noqa: F401
-from xlsx_tools import collect as c
-from xlsx_tools import collect_workbook as cw
-from xlsx_tools.spec import a1_range
-from xlsx_tools.timefmt import display_time
+from xlsx_tools.collect import run as c
+from xlsx_tools.collect import workbook as cw
+from xlsx_tools.format.spec import a1_range
+from xlsx_tools.util.timefmt import display_time
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import docx
 import pytest
 from typer.testing import CliRunner
 
-from xlsx_tools import samples
-from xlsx_tools.cli import app
-from xlsx_tools.template import write_template
+from xlsx_tools.cli.app import app
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.write.template import write_template
 
 DEFAULT_NAME = "沙坡头区政务服务中心2021年政府信息公开工作年度报告.docx"
 ENV = {"COLUMNS": "300"}  # rich tables one line per row, so messages can be asserted whole
@@ -208,7 +208,7 @@ def test_help_is_chinese(runner):
 
 
 def test_workbook_with_errors_is_refused_with_its_findings(runner, tmp_path):
-    from xlsx_tools.fill import fill_workbook
+    from xlsx_tools.cli.demo.fill import fill_workbook
 
     report = samples.sample_report()
     template = write_template(tmp_path / "模板.xlsx", agency=report.agency.name, year=report.year,

@@ -1,4 +1,4 @@
-"""The demo's Word stage (xlsx_tools.demo_docx.stage_docx)."""
+"""The demo's Word stage (xlsx_tools.cli.demo.docx.stage_docx)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import docx
 import pytest
 from rich.console import Console
 
-from xlsx_tools import office, samples
-from xlsx_tools.demo import DemoContext
-from xlsx_tools.demo_docx import stage_docx
-from xlsx_tools.spec import load_format
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.cli.demo.docx import stage_docx
+from xlsx_tools.cli.demo.run import DemoContext
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.write import office
 
 NAME = "沙坡头区政务服务中心2021年政府信息公开工作年度报告"
 

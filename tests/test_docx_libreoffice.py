@@ -16,9 +16,10 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from xlsx_tools import docx_report as dr
-from xlsx_tools import office, samples
-from xlsx_tools.spec import load_format
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.write import docx_report as dr
+from xlsx_tools.write import office
 
 pytestmark = [
     pytest.mark.libreoffice,

@@ -5,15 +5,16 @@ from __future__ import annotations
 import docx
 import pytest
 
-from xlsx_tools import docx_report, samples
-from xlsx_tools.narrative import (
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.read.narrative import (
     NarrativeError,
     markdown_paragraphs,
     parse_paragraphs,
     read_narrative,
     text_paragraphs,
 )
-from xlsx_tools.spec import load_format
+from xlsx_tools.write import docx_report
 
 SPEC = load_format()
 

@@ -1,4 +1,4 @@
-"""One test per element that xlsx_tools.docx_oxml writes, read back from the XML it produced."""
+"""One test per element that xlsx_tools.write.docx_oxml writes, read back from the XML it produced."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from docx.oxml.ns import qn
 from docx.oxml.parser import OxmlElement, parse_xml
 
-from xlsx_tools import docx_oxml as ox
+from xlsx_tools.write import docx_oxml as ox
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 

@@ -16,11 +16,11 @@ import pytest
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
-from xlsx_tools import docx_report as dr
-from xlsx_tools import samples
-from xlsx_tools.report import Report
-from xlsx_tools.spec import Table, fmt_number, load_format
-from xlsx_tools.timefmt import LOCAL_TZ, now_local
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.format.spec import Table, fmt_number, load_format
+from xlsx_tools.model.report import Report
+from xlsx_tools.util.timefmt import LOCAL_TZ, now_local
+from xlsx_tools.write import docx_report as dr
 
 DATA = Path(__file__).parent / "data"
 SPEC = load_format()

@@ -19,10 +19,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tests import reader_fixtures as fx
-from xlsx_tools import office, samples
-from xlsx_tools.cli import app
-from xlsx_tools.reader import read_and_check, read_workbook
-from xlsx_tools.template import write_template
+from xlsx_tools.cli.app import app
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.read.reader import read_and_check, read_workbook
+from xlsx_tools.write import office
+from xlsx_tools.write.template import write_template
 
 pytestmark = [
     pytest.mark.libreoffice,

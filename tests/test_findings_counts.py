@@ -10,8 +10,8 @@ import openpyxl
 from typer.testing import CliRunner
 
 from tests import reader_fixtures as fx
-from xlsx_tools.cli import app
-from xlsx_tools.template import write_template
+from xlsx_tools.cli.app import app
+from xlsx_tools.write.template import write_template
 
 runner = CliRunner()
 

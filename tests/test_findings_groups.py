@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlsx_tools.findings import ERROR, WARNING, Finding, condensed, group_cells, named_cells
+from xlsx_tools.model.findings import ERROR, WARNING, Finding, condensed, group_cells, named_cells
 
 
 def blank(cell: str, code: str = "BLANK", severity: str = ERROR) -> Finding:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xlsx_tools.spec import load_format
+from xlsx_tools.format.spec import load_format
 
 DATA = Path(__file__).parent / "data" / "format-2021-labels.md"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "FORMAT-2021.md"

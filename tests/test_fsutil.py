@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from xlsx_tools.fsutil import atomic_path, atomic_write_text, safe_filename, sha256_file
-from xlsx_tools.roster import RosterRow
+from xlsx_tools.read.roster import RosterRow
+from xlsx_tools.util.fsutil import atomic_path, atomic_write_text, safe_filename, sha256_file
 
 
 def test_atomic_write_leaves_no_temporary_file(tmp_path):
@@ -53,7 +53,7 @@ def test_long_names_are_cut_to_what_file_systems_accept():
 def test_os_errors_read_in_chinese():
     import errno
 
-    from xlsx_tools.fsutil import os_error_text
+    from xlsx_tools.util.fsutil import os_error_text
 
     assert os_error_text(PermissionError(errno.EACCES, "Permission denied")).startswith("没有权限")
     assert os_error_text(OSError(errno.ENOSPC, "No space left on device")) == "磁盘空间不足"
@@ -88,7 +88,7 @@ def test_safe_filename_never_yields_a_device_or_illegal_name():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from xlsx_tools.fsutil import is_windows_device_name
+    from xlsx_tools.util.fsutil import is_windows_device_name
 
     @settings(max_examples=300, deadline=None)
     @given(st.text(alphabet=st.sampled_from(list("CONPRAUXLTM123¹. 局<>:\"/\\|?*\x00\x1f")), max_size=12))
@@ -102,7 +102,7 @@ def test_safe_filename_never_yields_a_device_or_illegal_name():
 
 
 def test_filename_key_finds_names_windows_would_merge():
-    from xlsx_tools.fsutil import filename_key
+    from xlsx_tools.util.fsutil import filename_key
 
     assert filename_key("ABC局") == filename_key("abc局") == filename_key("ＡＢＣ局")
     assert filename_key("甲局") != filename_key("乙局")
@@ -111,8 +111,8 @@ def test_filename_key_finds_names_windows_would_merge():
 def test_files_named_after_agencies_use_the_safe_name(tmp_path):
     from typer.testing import CliRunner
 
-    from xlsx_tools.cli import app
-    from xlsx_tools.template import batch_filenames, template_stem
+    from xlsx_tools.cli.app import app
+    from xlsx_tools.write.template import batch_filenames, template_stem
 
     assert template_stem("AUX.局") == "AUX_.局" and template_stem("con") == "con_"
     assert batch_filenames([RosterRow("NUL"), RosterRow("nul"), RosterRow("局<1>")]) == ["NUL_.xlsx", "nul_-2.xlsx", "局_1_.xlsx"]
@@ -127,8 +127,8 @@ def test_printable_file_names_can_be_written_as_utf8(tmp_path):
     import os
 
     from tests import reader_fixtures as fx
-    from xlsx_tools.fsutil import printable
-    from xlsx_tools.reader import read_and_check
+    from xlsx_tools.read.reader import read_and_check
+    from xlsx_tools.util.fsutil import printable
 
     assert printable("a\udcff\udcfe\n\u202eb.xlsx") == "a????b.xlsx"
     path = fx.write_filled(tmp_path / os.fsdecode(b"\xff\xfe(.xlsx"))
@@ -138,7 +138,7 @@ def test_printable_file_names_can_be_written_as_utf8(tmp_path):
 
 
 def test_unique_name_numbers_names_that_are_one_file_on_windows():
-    from xlsx_tools.fsutil import filename_key, unique_name
+    from xlsx_tools.util.fsutil import filename_key, unique_name
 
     used: set[str] = set()
     names = [unique_name(f"{s}.docx", lambda n, s=s: f"{s}（{n}）.docx", used) for s in ("ABC局", "abc局", "ＡＢＣ局", "其他局")]
@@ -148,8 +148,8 @@ def test_unique_name_numbers_names_that_are_one_file_on_windows():
 
 
 def test_template_batch_names_width_only_twins_apart():
-    from xlsx_tools.roster import RosterRow
-    from xlsx_tools.template import batch_filenames
+    from xlsx_tools.read.roster import RosterRow
+    from xlsx_tools.write.template import batch_filenames
 
     rows = [RosterRow(agency=a, code="", contact={}) for a in ("ABC局", "ＡＢＣ局", "abc局")]
     assert batch_filenames(rows) == ["ABC局.xlsx", "ＡＢＣ局-2.xlsx", "abc局-3.xlsx"]

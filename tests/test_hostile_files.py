@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from tests import reader_fixtures as fx
-from xlsx_tools import ooxml
-from xlsx_tools.intake import open_source
-from xlsx_tools.reader import KIND_OK, KIND_UNREADABLE, read_and_check, read_workbook
-from xlsx_tools.safezip import Budget, MemberTooLarge, duplicate_name, read_member
+from xlsx_tools.read import ooxml
+from xlsx_tools.read.intake import open_source
+from xlsx_tools.read.reader import KIND_OK, KIND_UNREADABLE, read_and_check, read_workbook
+from xlsx_tools.read.safezip import Budget, MemberTooLarge, duplicate_name, read_member
 
 ROOT = Path(__file__).resolve().parents[1]
 MiB = 1 << 20
@@ -123,7 +123,7 @@ def test_lying_bomb_stops_at_the_cap_not_at_the_declared_size():
     peak, out = peak_rss_mb("""
         import io, zipfile
         from tests.test_hostile_files import lie_about_size
-        from xlsx_tools.safezip import MemberTooLarge, read_member
+        from xlsx_tools.read.safezip import MemberTooLarge, read_member
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z, z.open("xl/worksheets/sheet1.xml", "w") as fh:
             block = bytes(1 << 20)
@@ -149,7 +149,7 @@ def test_workbook_part_inflating_past_its_declared_size_is_a_zip_bomb(base, tmp_
                          {part: lambda d: d.replace(b"</sheetData>", pad * 5000 + b"</sheetData>")})
     lying = tmp_path / "lying.xlsx"
     lying.write_bytes(lie_about_size(big.read_bytes(), part, 1000))
-    from xlsx_tools.intake import Limits
+    from xlsx_tools.read.intake import Limits
 
     result = read_workbook(lying, limits=Limits(max_entry_bytes=8 * MiB, max_ratio=1e9))
     assert result.kind == KIND_UNREADABLE
@@ -159,7 +159,7 @@ def test_workbook_part_inflating_past_its_declared_size_is_a_zip_bomb(base, tmp_
 
 
 def test_all_parts_together_are_capped_by_bytes_produced(base, tmp_path):
-    from xlsx_tools.intake import Limits
+    from xlsx_tools.read.intake import Limits
 
     result = read_workbook(base, limits=Limits(max_total_bytes=40_000))
     [f] = result.findings
@@ -247,7 +247,7 @@ def test_sheet_padded_with_cells_is_bounded_in_time_and_memory(base, tmp_path):
     assert path.stat().st_size < 20 * MiB
     peak, out = peak_rss_mb(f"""
         import time
-        from xlsx_tools.reader import read_and_check
+        from xlsx_tools.read.reader import read_and_check
         t = time.perf_counter()
         r = read_and_check({str(path)!r})
         print("SECONDS", time.perf_counter() - t)
@@ -261,7 +261,7 @@ def test_sheet_padded_with_cells_is_bounded_in_time_and_memory(base, tmp_path):
 
 
 def test_all_sheets_together_are_bounded(base, tmp_path, monkeypatch):
-    from xlsx_tools import reader
+    from xlsx_tools.read import reader
 
     monkeypatch.setattr(reader, "MAX_BOOK_CELLS", 30_000)
     path = padded(base, tmp_path / "some.xlsx", 1, sheets="2-6")  # ~15,000 cells per sheet
@@ -270,7 +270,7 @@ def test_all_sheets_together_are_bounded(base, tmp_path, monkeypatch):
 
 
 def test_rows_and_strings_are_bounded(base, tmp_path, monkeypatch):
-    from xlsx_tools import reader
+    from xlsx_tools.read import reader
 
     monkeypatch.setattr(reader, "MAX_SHEET_ROWS", 500)
     part = fx.sheet_part(base, "表三")
@@ -294,7 +294,7 @@ def test_styles_are_bounded_in_count_and_memory(base, tmp_path, monkeypatch):
 
     path = fx.rewrite_zip(base, tmp_path / "styles.xlsx", {"xl/styles.xml": many})
     peak, out = peak_rss_mb(f"""
-        from xlsx_tools.reader import read_and_check
+        from xlsx_tools.read.reader import read_and_check
         r = read_and_check({str(path)!r})
         print("CODES", [f.code for f in r.findings])
         print("MESSAGE", r.findings[0].message)
@@ -302,7 +302,7 @@ def test_styles_are_bounded_in_count_and_memory(base, tmp_path, monkeypatch):
     assert "CODES ['TOO_LARGE']" in out
     assert "样式表中的数字格式或单元格格式超过 65536 个" in out
     assert peak < 300, peak
-    from xlsx_tools import reader
+    from xlsx_tools.read import reader
 
     monkeypatch.setattr(reader, "MAX_STYLES", 3)  # the template's own styles pass at the real bound
     [f] = read_and_check(base).findings
@@ -312,7 +312,7 @@ def test_styles_are_bounded_in_count_and_memory(base, tmp_path, monkeypatch):
 
 
 def test_a_part_with_too_many_elements_is_bounded(base, tmp_path, monkeypatch):
-    from xlsx_tools import intake
+    from xlsx_tools.read import intake
 
     monkeypatch.setattr(intake, "MAX_PART_ELEMENTS", 50)
     monkeypatch.setattr(intake.iterparse, "__defaults__", (("end",), 50))

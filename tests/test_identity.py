@@ -1,4 +1,4 @@
-"""An agency's identity is compared one way everywhere (xlsx_tools.identity): full-width and
+"""An agency's identity is compared one way everywhere (xlsx_tools.model.identity): full-width and
 half-width forms and spaces do not count, case does. "沙坡头区（体育局）" last year and
 "沙坡头区(体育局)" this year are one agency for `check --previous`, collect --previous, the
 reader's identity checks and aggregate."""
@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 from tests import reader_fixtures as fx
 from tests.test_collect import ROSTER, YEAR, clean_report, write_return
 from xlsx_tools.checks import check_report
-from xlsx_tools.cli import app
-from xlsx_tools.identity import agency_key, code_key, identity_keys, same_agency
-from xlsx_tools.reader import KIND_OK, read_and_check
-from xlsx_tools.roster import RosterRow, write_roster
+from xlsx_tools.cli.app import app
+from xlsx_tools.model.identity import agency_key, code_key, identity_keys, same_agency
+from xlsx_tools.read.reader import KIND_OK, read_and_check
+from xlsx_tools.read.roster import RosterRow, write_roster
 
 runner = CliRunner()
 FULL, HALF = "沙坡头区（体育局）", "沙坡头区(体育局)"
@@ -86,7 +86,7 @@ def test_collect_previous_matches_and_runs_the_cross_year_rules(tmp_path):
 
 
 def test_roster_rows_are_not_one_agency_by_case():
-    from xlsx_tools.roster import parse_roster
+    from xlsx_tools.read.roster import parse_roster
 
     assert [r.agency for r in parse_roster("机关名称\nABC局\nabc局\n")] == ["ABC局", "abc局"]
     assert ROSTER  # the shared roster fixture is importable

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from import_fixtures import make_report, published_docx, published_html
 from typer.testing import CliRunner
 
-from xlsx_tools.cli import app
-from xlsx_tools.docx_report import write_docx
-from xlsx_tools.published import import_file
-from xlsx_tools.published.sources import Limits
-from xlsx_tools.spec import load_format
+from xlsx_tools.cli.app import app
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.read.published import import_file
+from xlsx_tools.read.published.sources import Limits
+from xlsx_tools.write.docx_report import write_docx
 
 SPEC = load_format()
 
@@ -132,7 +132,7 @@ def test_bad_word_files_say_what_is_wrong(tmp_path, name, data, expected):
 
 
 def test_doc_without_libreoffice_says_so(tmp_path, monkeypatch):
-    from xlsx_tools import office
+    from xlsx_tools.write import office
 
     monkeypatch.setattr(office, "find_soffice", lambda: None)
     p = tmp_path / "old.doc"

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from import_fixtures import make_report, report_text
 
-from xlsx_tools import office
-from xlsx_tools.docx_report import write_docx
-from xlsx_tools.published import import_file
-from xlsx_tools.report import Report
-from xlsx_tools.spec import load_format
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.model.report import Report
+from xlsx_tools.read.published import import_file
+from xlsx_tools.write import office
+from xlsx_tools.write.docx_report import write_docx
 
 pytestmark = [
     pytest.mark.libreoffice,

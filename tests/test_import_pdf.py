@@ -9,9 +9,9 @@ import zlib
 import pytest
 from typer.testing import CliRunner
 
-from xlsx_tools.cli import app
-from xlsx_tools.published import import_file
-from xlsx_tools.published.sources import Limits
+from xlsx_tools.cli.app import app
+from xlsx_tools.read.published import import_file
+from xlsx_tools.read.published.sources import Limits
 
 pytest.importorskip("pdfplumber")
 
@@ -72,7 +72,7 @@ def test_an_image_only_pdf_needs_ocr(tmp_path):
 def test_a_pdf_bomb_is_stopped(tmp_path, monkeypatch):
     """A content stream that inflates far beyond the parsing child's memory cap (lowered here to
     keep the test light): the child fails or is stopped, and the user gets a message."""
-    from xlsx_tools.published import pdf
+    from xlsx_tools.read.published import pdf
 
     monkeypatch.setattr(pdf, "MEMORY_CAP", 400 << 20)
     comp = zlib.compressobj(9)

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from import_fixtures import random_figures
 
-from xlsx_tools.published import ordered
-from xlsx_tools.published.document import EMPTY, NA, NUM, TEXT, Token
-from xlsx_tools.published.normalize import base_key
-from xlsx_tools.published.tables import Stream, _rows
-from xlsx_tools.spec import load_format
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.read.published import ordered
+from xlsx_tools.read.published.document import EMPTY, NA, NUM, TEXT, Token
+from xlsx_tools.read.published.normalize import base_key
+from xlsx_tools.read.published.tables import Stream, _rows
 
 SPEC = load_format()
 T3 = SPEC.table("t3")
@@ -191,8 +191,8 @@ def t4_section(figs: dict, tail: list[str]) -> tuple[list[Token], list[Token]]:
 
 
 def read_t4(figs: dict, tail: list[str]) -> dict:
-    from xlsx_tools.published.document import Line
-    from xlsx_tools.published.tables import find_table
+    from xlsx_tools.read.published.document import Line
+    from xlsx_tools.read.published.tables import find_table
 
     section, before = t4_section(figs, tail)
     res = find_table(SPEC.table("t4"), section, [Line("")], SPEC.compute, before=before)
@@ -216,7 +216,7 @@ def test_a_figure_printed_after_the_signature_is_not_narrative(tmp_path):
     """Plain pdftotext can print a table's last figure after the last page's signature."""
     from import_fixtures import make_report, report_text
 
-    from xlsx_tools.published import import_file
+    from xlsx_tools.read.published import import_file
 
     rep = make_report(seed=34, agency="某某市某某区人民政府办公室", year=2023)
     txt = tmp_path / "报告.txt"

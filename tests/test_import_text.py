@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 from import_fixtures import STYLES, make_report, render_table, report_text
 from typer.testing import CliRunner
 
-from xlsx_tools.cli import app
-from xlsx_tools.published import LAYOUT, NOT_FOUND, import_file
-from xlsx_tools.published.importer import import_document
-from xlsx_tools.published.normalize import key, tolerance
-from xlsx_tools.published.sources import read_bytes
-from xlsx_tools.report import Report
-from xlsx_tools.spec import fmt_number, load_format
+from xlsx_tools.cli.app import app
+from xlsx_tools.format.spec import fmt_number, load_format
+from xlsx_tools.model.report import Report
+from xlsx_tools.read.published import LAYOUT, NOT_FOUND, import_file
+from xlsx_tools.read.published.importer import import_document
+from xlsx_tools.read.published.normalize import key, tolerance
+from xlsx_tools.read.published.sources import read_bytes
 
 DATA = Path(__file__).resolve().parent / "data"
 SPEC = load_format()
@@ -320,7 +320,7 @@ def test_render_table_uses_the_format_labels():
 
 def test_imported_json_serves_previous_docx_and_aggregate(tmp_path):
     from xlsx_tools.checks import check_report
-    from xlsx_tools.reader import load_previous
+    from xlsx_tools.read.reader import load_previous
 
     last = make_report(seed=70, agency="某某县财政局", year=2021)
     src = tmp_path / "2021.txt"
@@ -378,8 +378,8 @@ def test_the_importer_does_not_load_the_cli_libraries():
     import subprocess
     import sys
 
-    code = ("import sys, xlsx_tools.published, xlsx_tools.published.review, xlsx_tools.published.pdf; "
-            "from xlsx_tools.published import import_file; import_file('" + str(DATA / "sample-report-2021.txt") + "'); "
+    code = ("import sys, xlsx_tools.read.published, xlsx_tools.collect.review, xlsx_tools.read.published.pdf; "
+            "from xlsx_tools.read.published import import_file; import_file('" + str(DATA / "sample-report-2021.txt") + "'); "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')]; print(bad); sys.exit(1 if bad else 0)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     assert run.returncode == 0, run.stdout + run.stderr

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.test_collect import ROSTER, YEAR, clean_report, write_return
-from xlsx_tools.cli import app
-from xlsx_tools.roster import (
+from xlsx_tools.cli.app import app
+from xlsx_tools.read.roster import (
     RosterError,
     RosterRow,
     csv_cell,

@@ -9,8 +9,8 @@ import pytest
 import xlsxwriter
 
 from tests import reader_fixtures as fx
-from xlsx_tools.intake import DEFAULT_LIMITS, Limits, open_source, sniff
-from xlsx_tools.reader import read_workbook
+from xlsx_tools.read.intake import DEFAULT_LIMITS, Limits, open_source, sniff
+from xlsx_tools.read.reader import read_workbook
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from tests import reader_fixtures as fx
 from tests.test_collect import ROSTER, YEAR, clean_report, write_return
-from xlsx_tools import reader
-from xlsx_tools.cli import app
-from xlsx_tools.console import EXIT_INTERNAL
-from xlsx_tools.reader import KIND_INTERNAL, KIND_UNREADABLE, read_and_check
-from xlsx_tools.roster import write_roster
+from xlsx_tools.cli.app import app
+from xlsx_tools.cli.console import EXIT_INTERNAL
+from xlsx_tools.read import reader
+from xlsx_tools.read.reader import KIND_INTERNAL, KIND_UNREADABLE, read_and_check
+from xlsx_tools.read.roster import write_roster
 
 runner = CliRunner()
 

@@ -11,9 +11,9 @@ import unicodedata
 import openpyxl
 import pytest
 
-from xlsx_tools.label_wrap import orphaned, widen_for_orphans, wrap
-from xlsx_tools.spec import load_format
-from xlsx_tools.template import write_template
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.write.label_wrap import orphaned, widen_for_orphans, wrap
+from xlsx_tools.write.template import write_template
 
 XLSXWRITER_PAD = 5 / 7  # xlsxwriter stores a width w as w + 5 px (of 7 px per unit)
 

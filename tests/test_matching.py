@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from xlsx_tools import collect as c
-from xlsx_tools.matching import NameMatcher, name_data, region_prefixes, split_aliases
-from xlsx_tools.roster import RosterRow, parse_roster
+from xlsx_tools.collect import run as c
+from xlsx_tools.model.matching import NameMatcher, name_data, region_prefixes, split_aliases
+from xlsx_tools.read.roster import RosterRow, parse_roster
 
 NAMES = ["青山区卫生健康局", "青山区市场监督管理局", "青山区商务局", "青山区医疗保障局", "青山区民政局",
          "青山区人民政府办公室", "青山区自然资源和规划局", "青山区统计局", "青山区城市管理局", "ABC局", "abc局",

@@ -18,8 +18,10 @@ import pytest
 
 from tests import reader_fixtures as fx
 from tests.test_hostile_files import lie_about_size, peak_rss_mb
-from xlsx_tools import docx_report, narrative, samples
-from xlsx_tools.narrative import NarrativeError, read_narrative
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.read import narrative
+from xlsx_tools.read.narrative import NarrativeError, read_narrative
+from xlsx_tools.write import docx_report
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "一、总体情况\n本年度工作有序开展。\n五、存在的主要问题及改进情况\n无。\n六、其他需要报告的事项\n无。\n"
@@ -49,7 +51,7 @@ def test_docx_bomb_is_refused_at_the_cap_with_little_memory(tmp_path):
     bomb = tmp_path / "bomb.docx"
     bomb.write_bytes(lie_about_size(out.getvalue(), "word/document.xml", 1000))
     peak, printed = peak_rss_mb(f"""
-        from xlsx_tools.narrative import NarrativeError, read_narrative
+        from xlsx_tools.read.narrative import NarrativeError, read_narrative
         try:
             read_narrative({str(bomb)!r})
         except NarrativeError as e:
@@ -143,7 +145,7 @@ def test_word_report_is_linear_in_paragraphs():
 def test_import_of_a_lying_docx_stops_at_the_cap(tmp_path):
     """`import` reads Word files with the same member reader: a document.xml whose header says
     1 KB but inflates past the part cap is a zip bomb, not a MemoryError."""
-    from xlsx_tools.published.sources import Limits, SourceError, read_bytes
+    from xlsx_tools.read.published.sources import Limits, SourceError, read_bytes
 
     src = word_file(tmp_path / "src.docx", ["一、总体情况", "正文。"])
     out = io.BytesIO()
@@ -164,7 +166,7 @@ def test_report_json_with_control_characters_still_gives_a_word_file(tmp_path):
     and the part, never "All strings must be XML compatible"."""
     from typer.testing import CliRunner
 
-    from xlsx_tools.cli import app
+    from xlsx_tools.cli.app import app
 
     report = fx.report()
     report.narrative["overview"] += "\x01\x07"

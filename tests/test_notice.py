@@ -11,14 +11,21 @@ import docx
 import pytest
 from typer.testing import CliRunner
 
-from xlsx_tools import office
-from xlsx_tools.cli import app
-from xlsx_tools.findings import Finding
-from xlsx_tools.notice import Notice, build_notice, location, rows, unique_filenames, write_notice
-from xlsx_tools.reader import read_and_check
-from xlsx_tools.samples import random_report
-from xlsx_tools.spec import load_format
-from xlsx_tools.template import write_template
+from xlsx_tools.cli.app import app
+from xlsx_tools.cli.demo.samples import random_report
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.model.findings import Finding
+from xlsx_tools.read.reader import read_and_check
+from xlsx_tools.write import office
+from xlsx_tools.write.notice import (
+    Notice,
+    build_notice,
+    location,
+    rows,
+    unique_filenames,
+    write_notice,
+)
+from xlsx_tools.write.template import write_template
 
 SPEC = load_format()
 AGENCY = "青山区国有资产监督管理委员会办公室（青山区国有资本投资运营服务中心）"

@@ -14,10 +14,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlsx_tools.checks import check_report
-from xlsx_tools.findings import ERROR
-from xlsx_tools.numbers import NumberError, canonical, cell_number, parse_number, plain, text_number
-from xlsx_tools.reader import _Cell, _Reader, read_and_check
-from xlsx_tools.spec import load_format
+from xlsx_tools.format.numbers import (
+    NumberError,
+    canonical,
+    cell_number,
+    parse_number,
+    plain,
+    text_number,
+)
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.model.findings import ERROR
+from xlsx_tools.read.reader import _Cell, _Reader, read_and_check
 
 SPEC = load_format()
 FEE = SPEC.field("t2.item8.fees.amount")

@@ -1,4 +1,4 @@
-"""Tests of xlsx_tools.office against a real headless LibreOffice.
+"""Tests of xlsx_tools.write.office against a real headless LibreOffice.
 
 What a user sees in LibreOffice is what these tests check: a cell typed into a protected sheet,
 a formula recalculated on load, a Chinese .docx turned into a PDF with serif CJK fonts. Where
@@ -22,7 +22,7 @@ import pytest
 import xlsxwriter
 from docx.oxml.ns import qn
 
-from xlsx_tools import office
+from xlsx_tools.write import office
 
 SHEET = "表一"
 

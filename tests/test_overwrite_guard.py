@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.test_collect import ROSTER, YEAR, clean_report, write_return
-from xlsx_tools.cli import app
-from xlsx_tools.fsutil import output_clash
-from xlsx_tools.roster import write_roster
+from xlsx_tools.cli.app import app
+from xlsx_tools.read.roster import write_roster
+from xlsx_tools.util.fsutil import output_clash
 
 runner = CliRunner()
 
@@ -111,8 +111,8 @@ def test_aggregate_onto_one_of_its_inputs(inputs, which):
 def test_docx_default_output_onto_the_narrative(inputs, tmp_path):
     """docx beside its JSON names the file as the published report is named, which is often the
     name of the narrative the office wrote: it must not replace it."""
-    from xlsx_tools.docx_report import default_filename
-    from xlsx_tools.report import Report
+    from xlsx_tools.model.report import Report
+    from xlsx_tools.write.docx_report import default_filename
 
     _, _, _, j = inputs
     src = tmp_path / "c.json"

@@ -13,8 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests import reader_fixtures as fx
-from xlsx_tools.cli import app
-from xlsx_tools.reader import (
+from xlsx_tools.cli.app import app
+from xlsx_tools.model.report import Report
+from xlsx_tools.read.reader import (
     PreviousError,
     compute,
     formula_terms,
@@ -23,8 +24,7 @@ from xlsx_tools.reader import (
     read_and_check,
     read_workbook,
 )
-from xlsx_tools.report import Report
-from xlsx_tools.template import template_fingerprint, write_template
+from xlsx_tools.write.template import template_fingerprint, write_template
 
 S = fx.spec()
 T3 = "表三"

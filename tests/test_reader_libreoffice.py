@@ -20,9 +20,10 @@ from decimal import Decimal
 import pytest
 
 from tests import reader_fixtures as fx
-from xlsx_tools import office, samples
-from xlsx_tools.reader import read_and_check
-from xlsx_tools.template import write_template
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.read.reader import read_and_check
+from xlsx_tools.write import office
+from xlsx_tools.write.template import write_template
 
 pytestmark = [
     pytest.mark.libreoffice,

@@ -8,9 +8,9 @@ import json
 
 from rich.console import Console
 
-from xlsx_tools.reader import read_and_check
-from xlsx_tools.render import render_result, results_json
-from xlsx_tools.template import write_template
+from xlsx_tools.cli.render import render_result, results_json
+from xlsx_tools.read.reader import read_and_check
+from xlsx_tools.write.template import write_template
 
 
 def test_blank_template_condenses_per_sheet(tmp_path):

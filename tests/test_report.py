@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlsx_tools.report import (
+from xlsx_tools.cli.demo.samples import sample_report
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.model.report import (
     JSON_KEYS,
     Agency,
     Provenance,
@@ -19,8 +21,6 @@ from xlsx_tools.report import (
     loads,
     narrative_from_parts,
 )
-from xlsx_tools.samples import sample_report
-from xlsx_tools.spec import load_format
 
 SPEC = load_format()
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from xlsx_tools.cli import app
-from xlsx_tools.jsonio import JsonError, dumps, loads, read_json
-from xlsx_tools.report import Report
-from xlsx_tools.samples import sample_report
-from xlsx_tools.spec import load_format
+from xlsx_tools.cli.app import app
+from xlsx_tools.cli.demo.samples import sample_report
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.model.jsonio import JsonError, dumps, loads, read_json
+from xlsx_tools.model.report import Report
 
 SPEC = load_format()
 COUNT = SPEC.field("t2.item1.rules.issued")
@@ -131,7 +131,7 @@ def test_docx_of_a_json_with_nan_is_exit_2_naming_file_and_field(tmp_path: Path)
 
 
 def test_check_previous_json_nested_deep_is_exit_2(tmp_path: Path):
-    from xlsx_tools.template import write_template
+    from xlsx_tools.write.template import write_template
 
     book = write_template(tmp_path / "t.xlsx", agency="某局", year=2021, password="pw").path
     prev = tmp_path / "prev.json"

@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 
 from tests.season import DEADLINE, DRAFT, NAMES, STATUSES, UNATTRIBUTED, YEAR, build_season
-from xlsx_tools import collect as c
-from xlsx_tools.report import loads
+from xlsx_tools.collect import run as c
+from xlsx_tools.model.report import loads
 
 OFFICE = "青山区人民政府办公室（政务公开办）"
 CONTACT = "王五，电话 0955-7012345"
@@ -147,7 +147,7 @@ def test_notices_print_on_one_a4_page(season, tmp_path, agency):
     balance error: each notice is one A4 page in LibreOffice, with the agency and the date."""
     import subprocess
 
-    from xlsx_tools import office
+    from xlsx_tools.write import office
 
     if office.find_soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")

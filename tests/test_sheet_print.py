@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xlsx_tools.sheet_print import lines_needed, scale_to, shared_columns, text_units
+from xlsx_tools.write.sheet_print import lines_needed, scale_to, shared_columns, text_units
 
 
 def test_text_units_count_chinese_double():

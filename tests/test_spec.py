@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from xlsx_tools.samples import random_figures
-from xlsx_tools.spec import (
+from xlsx_tools.cli.demo.samples import random_figures
+from xlsx_tools.format.spec import (
     FormatError,
     a1,
     available_formats,
@@ -59,7 +59,7 @@ def test_rule_instances(spec):
 
 
 def test_every_rule_message_formats(spec):
-    from xlsx_tools.spec import RuleResult
+    from xlsx_tools.format.spec import RuleResult
 
     for r in spec.rules:
         msg = r.message(RuleResult(5, 3, 2, False))

@@ -17,13 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.protection import hash_password
 
-from xlsx_tools import meta, samples
-from xlsx_tools import template as tpl
-from xlsx_tools.fill import FillError, fill_workbook
-from xlsx_tools.fsutil import sha256_file
-from xlsx_tools.report import narrative_from_parts
-from xlsx_tools.spec import a1, load_format
-from xlsx_tools.template import (
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.cli.demo.fill import FillError, fill_workbook
+from xlsx_tools.format.spec import a1, load_format
+from xlsx_tools.model import meta
+from xlsx_tools.model.report import narrative_from_parts
+from xlsx_tools.util.fsutil import sha256_file
+from xlsx_tools.write import template as tpl
+from xlsx_tools.write.template import (
     INSTRUCTIONS_SHEET,
     LAYOUT_VERSION,
     MARK_BAD,

@@ -12,12 +12,12 @@ import pytest
 from openpyxl.utils.protection import hash_password
 from typer.testing import CliRunner
 
-from xlsx_tools.batch import existing_batch, template_identity
-from xlsx_tools.cli import app
-from xlsx_tools.fsutil import sha256_file
-from xlsx_tools.roster import parse_roster
-from xlsx_tools.spec import load_format
-from xlsx_tools.template import MANIFEST_NAME, write_template
+from xlsx_tools.cli.app import app
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.read.roster import parse_roster
+from xlsx_tools.util.fsutil import sha256_file
+from xlsx_tools.write.batch import existing_batch, template_identity
+from xlsx_tools.write.template import MANIFEST_NAME, write_template
 
 
 def flat(text: str) -> str:

@@ -9,10 +9,10 @@ import random
 import openpyxl
 import pytest
 
-from xlsx_tools import samples
-from xlsx_tools.spec import a1, col_letter, load_format
-from xlsx_tools.template import MARK_BAD, MARK_BLANK, MARK_OK, check_cells, write_template
-from xlsx_tools.template_checks import HIGHLIGHT, plan_checks
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.format.spec import a1, col_letter, load_format
+from xlsx_tools.write.template import MARK_BAD, MARK_BLANK, MARK_OK, check_cells, write_template
+from xlsx_tools.write.template_checks import HIGHLIGHT, plan_checks
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 from openpyxl.formula.translate import Translator
 
-from xlsx_tools import office
-from xlsx_tools.spec import a1, load_format
-from xlsx_tools.template import MARK_BAD, MARK_BLANK, MARK_OK, check_cells, write_template
+from xlsx_tools.format.spec import a1, load_format
+from xlsx_tools.write import office
+from xlsx_tools.write.template import MARK_BAD, MARK_BLANK, MARK_OK, check_cells, write_template
 
 pytestmark = [
     pytest.mark.libreoffice,

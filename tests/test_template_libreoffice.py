@@ -16,9 +16,11 @@ import openpyxl
 import pytest
 from openpyxl.utils.protection import hash_password
 
-from xlsx_tools import meta, office, samples
-from xlsx_tools.spec import a1, load_format
-from xlsx_tools.template import MARK_BAD, MARK_OK, check_cells, write_template
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.format.spec import a1, load_format
+from xlsx_tools.model import meta
+from xlsx_tools.write import office
+from xlsx_tools.write.template import MARK_BAD, MARK_OK, check_cells, write_template
 
 pytestmark = [
     pytest.mark.libreoffice,

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from xlsx_tools import samples, template
-from xlsx_tools.spec import load_format, load_format_file, templates_dir
+from xlsx_tools.cli.demo import samples
+from xlsx_tools.format.spec import load_format, load_format_file, templates_dir
+from xlsx_tools.write import template
 
 CREATED = datetime(2026, 11, 30, 14, 47, tzinfo=timezone(timedelta(hours=8)))
 DERIVED = ("widen_for_orphans", "plan_checks", "_validation", "_whole_criteria", "_instruction_steps", "_name_ref")

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlsx_tools.timefmt import LOCAL_TZ, display_time, iso_time, now_local, parse_time, to_local
+from xlsx_tools.util.timefmt import (
+    LOCAL_TZ,
+    display_time,
+    iso_time,
+    now_local,
+    parse_time,
+    to_local,
+)
 
 
 @pytest.mark.parametrize("value, shown", [

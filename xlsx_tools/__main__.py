@@ -1,5 +1,5 @@
 """`python -m xlsx_tools ...` runs the same app as the `xlsx-tools` console script."""
 
-from xlsx_tools.cli import main
+from .cli.app import main
 
 main()

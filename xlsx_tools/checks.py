@@ -15,11 +15,11 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from .findings import ERROR, WARNING, Finding
-from .identity import same_agency
-from .numbers import NumberError
-from .report import Report
-from .spec import Field, FormatSpec, Number, Rule, TextCheck, fmt_number
+from .format.numbers import NumberError
+from .format.spec import Field, FormatSpec, Number, Rule, TextCheck, fmt_number
+from .model.findings import ERROR, WARNING, Finding
+from .model.identity import same_agency
+from .model.report import Report
 
 # ---------------------------------------------------------------------------------------------
 # Value domains
@@ -99,7 +99,7 @@ def field_where(f: Field, sheet: str | None = None, row: int | None = None, col:
     """Field.where, but at the cell the workbook really holds the value in (rows may have moved)."""
     if sheet is None and row is None and col is None:
         return f.where
-    from .spec import a1
+    from .format.spec import a1
 
     r = f.row if row is None else row
     c = f.col if col is None else col
@@ -136,7 +136,7 @@ def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict
 
 
 def rule_finding(spec: FormatSpec, rule: Rule, left: Number, right: Number, diff: Number) -> Finding:
-    from .spec import RuleResult
+    from .format.spec import RuleResult
 
     fields = [spec.field(fid) for fid in rule.fields]
     return Finding(
