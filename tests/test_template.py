@@ -107,7 +107,7 @@ def test_fingerprint_is_per_layout_not_per_agency(spec, files, monkeypatch):
     fp = template_fingerprint(spec)
     assert re.fullmatch(r"[0-9a-f]{16}", fp)
     assert files["blank"].fingerprint == files["filled"].fingerprint == fp
-    monkeypatch.setattr(tpl, "LAYOUT_VERSION", str(int(LAYOUT_VERSION) + 1))
+    monkeypatch.setattr(meta, "LAYOUT_VERSION", str(int(LAYOUT_VERSION) + 1))
     assert template_fingerprint(spec) != fp
 
 

@@ -3,9 +3,15 @@ document properties. The template writer puts them there, the reader reads them 
 
 from __future__ import annotations
 
+import hashlib
+
+from ..format.spec import FormatSpec
+
 META_SHEET = "_xlsx_tools"  # hidden (xlsxwriter "very hidden" is not kept by every suite: plain hidden)
 PROPERTY_PREFIX = "xlsx-tools "  # custom document property names: "xlsx-tools format", ...
 GENERATOR = "xlsx-tools"
+INSTRUCTIONS_SHEET = "填报说明"  # the template's first sheet: instructions, nothing to read
+LAYOUT_VERSION = "1"  # bump when the workbook layout changes (the reader keys on the fingerprint)
 
 # keys, in the order they stand in column A of the hidden sheet (values in column B)
 KEYS = (
@@ -28,3 +34,9 @@ def meta_cell(key: str) -> str:
 
 def property_name(key: str) -> str:
     return PROPERTY_PREFIX + key
+
+
+def template_fingerprint(spec: FormatSpec) -> str:
+    """Identifies the workbook layout (format file + layout version); the same for every agency."""
+    text = f"{spec.id}:{spec.version}:{spec.fingerprint}:{LAYOUT_VERSION}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -622,22 +622,6 @@ def _known_formats() -> frozenset[str]:
     return frozenset(available_formats())
 
 
-def _instructions_sheet() -> str | None:
-    try:
-        from ..write.template import INSTRUCTIONS_SHEET
-    except ImportError:  # pragma: no cover - template module is part of the package
-        return None
-    return INSTRUCTIONS_SHEET
-
-
-def _template_fingerprint(spec: FormatSpec) -> str | None:
-    try:
-        from ..write.template import template_fingerprint
-    except ImportError:  # pragma: no cover
-        return None
-    return template_fingerprint(spec)
-
-
 @dataclass
 class _SpecIndex:
     """What the reader needs from a spec, computed once per spec (the reader runs on thousands
@@ -648,7 +632,7 @@ class _SpecIndex:
     field_names: dict[str, str]  # field id -> defined name
     expected_sheets: list[tuple[str, bool]]  # (sheet, holds data) in template order
     labels: dict[str, list[tuple[object, str]]]  # table sheet -> (HeaderCell, normalised text)
-    fingerprint: str | None
+    fingerprint: str
 
 
 _INDEXES: dict[int, _SpecIndex] = {}
@@ -662,9 +646,7 @@ def _index(spec: FormatSpec) -> _SpecIndex:
     named += [(f.name, f.sheet, f.row, f.col) for f in spec.info_fields]
     named += [(p.name, p.sheet, p.row, p.col) for p in spec.narrative_parts]
     expected: list[tuple[str, bool]] = []
-    instructions = _instructions_sheet()
-    if instructions:
-        expected.append((instructions, False))
+    expected.append((meta.INSTRUCTIONS_SHEET, False))
     expected.append((spec.info_sheet, True))
     expected += [(t.sheet, True) for t in spec.tables]
     expected.append((spec.narrative_sheet, True))
@@ -672,7 +654,7 @@ def _index(spec: FormatSpec) -> _SpecIndex:
     labels = {t.sheet: [(hc, _norm_label(hc.text)) for hc in t.cells if hc.text] for t in spec.tables}
     idx = _SpecIndex(
         spec=spec, named=named, field_names={f.id: f.name for f in spec.fields},
-        expected_sheets=expected, labels=labels, fingerprint=_template_fingerprint(spec),
+        expected_sheets=expected, labels=labels, fingerprint=meta.template_fingerprint(spec),
     )
     if len(_INDEXES) > 16:
         _INDEXES.clear()

@@ -8,7 +8,6 @@ computed once per spec and replayed for every agency, which keeps a batch of 1,0
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import secrets
@@ -26,6 +25,11 @@ from xlsxwriter.worksheet import Worksheet
 from .. import __version__
 from ..format.spec import FormatSpec, Number, Table, a1, col_letter, load_format, parse_a1
 from ..model import meta
+from ..model.meta import (  # noqa: F401  (re-exported: the template's identity lives in the model)
+    INSTRUCTIONS_SHEET,
+    LAYOUT_VERSION,
+    template_fingerprint,
+)
 from ..model.report import Report
 from ..read.roster import RosterRow, csv_bytes
 from ..util import fsutil
@@ -41,10 +45,7 @@ from .template_checks import (
     side_formula,
 )
 
-LAYOUT_VERSION = "1"  # bump when the workbook layout changes (the reader keys on the fingerprint)
-
 # Workbook text that is not part of the official format (UI text, like a CLI message).
-INSTRUCTIONS_SHEET = "填报说明"
 DEADLINE_LABEL = "填报截止日期"
 NO_DEADLINE = "（按通知要求）"
 CHECK_ROW_NOTE = "结果见本行左侧，各在所查列之下"
@@ -84,12 +85,6 @@ class TemplateError(ValueError):
 
 # ---------------------------------------------------------------------------------------------
 # Identity
-
-
-def template_fingerprint(spec: FormatSpec) -> str:
-    """Identifies the workbook layout (format file + layout version); the same for every agency."""
-    text = f"{spec.id}:{spec.version}:{spec.fingerprint}:{LAYOUT_VERSION}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def generate_password(nbytes: int = 6) -> str:
