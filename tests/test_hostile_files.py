@@ -261,24 +261,20 @@ def test_sheet_padded_with_cells_is_bounded_in_time_and_memory(base, tmp_path):
 
 
 def test_all_sheets_together_are_bounded(base, tmp_path, monkeypatch):
-    from xlsx_tools.read import reader
-
-    monkeypatch.setattr(reader, "MAX_BOOK_CELLS", 30_000)
+    monkeypatch.setattr(ooxml, "MAX_BOOK_CELLS", 30_000)
     path = padded(base, tmp_path / "some.xlsx", 1, sheets="2-6")  # ~15,000 cells per sheet
     [f] = read_and_check(path).findings
     assert f.code == "TOO_LARGE" and "与其他工作表合计" in f.message and f.values["reason"] == "cells"
 
 
 def test_rows_and_strings_are_bounded(base, tmp_path, monkeypatch):
-    from xlsx_tools.read import reader
-
-    monkeypatch.setattr(reader, "MAX_SHEET_ROWS", 500)
+    monkeypatch.setattr(ooxml, "MAX_SHEET_ROWS", 500)
     part = fx.sheet_part(base, "表三")
     rows = fx.rewrite_zip(base, tmp_path / "rows.xlsx",
                           {part: lambda d: d.replace(b"</sheetData>", b"<row/>" * 600 + b"</sheetData>")})
     [f] = read_and_check(rows).findings
     assert f.code == "TOO_LARGE" and "工作表「表三」中的行超过 500 行" in f.message
-    monkeypatch.setattr(reader, "MAX_STRINGS", 10)
+    monkeypatch.setattr(ooxml, "MAX_STRINGS", 10)
     [f] = read_and_check(base).findings
     assert f.code == "TOO_LARGE" and "共享字符串表中的字符串超过 10 个" in f.message
 
@@ -302,9 +298,7 @@ def test_styles_are_bounded_in_count_and_memory(base, tmp_path, monkeypatch):
     assert "CODES ['TOO_LARGE']" in out
     assert "样式表中的数字格式或单元格格式超过 65536 个" in out
     assert peak < 300, peak
-    from xlsx_tools.read import reader
-
-    monkeypatch.setattr(reader, "MAX_STYLES", 3)  # the template's own styles pass at the real bound
+    monkeypatch.setattr(ooxml, "MAX_STYLES", 3)  # the template's own styles pass at the real bound
     [f] = read_and_check(base).findings
     assert f.code == "TOO_LARGE" and f.values["reason"] == "styles"
     monkeypatch.undo()
@@ -312,10 +306,7 @@ def test_styles_are_bounded_in_count_and_memory(base, tmp_path, monkeypatch):
 
 
 def test_a_part_with_too_many_elements_is_bounded(base, tmp_path, monkeypatch):
-    from xlsx_tools.read import intake
-
-    monkeypatch.setattr(intake, "MAX_PART_ELEMENTS", 50)
-    monkeypatch.setattr(intake.iterparse, "__defaults__", (("end",), 50))
+    monkeypatch.setattr(ooxml, "MAX_PART_ELEMENTS", 50)
     [f] = read_and_check(base).findings
     assert f.code == "TOO_LARGE" and f.values["reason"] == "elements" and "XML 元素超过 50 个" in f.message
 

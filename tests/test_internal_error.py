@@ -27,14 +27,14 @@ def squash(text: str) -> str:
 
 
 def _bug_in_reading(monkeypatch, exc: BaseException, only: str = ""):
-    original = reader._Reader.read
+    original = reader._read
 
-    def read(self, *a, **kw):
-        if self.intake.name.endswith(only):
+    def read(wb, *a, **kw):
+        if wb.intake.name.endswith(only):
             raise exc
-        return original(self, *a, **kw)
+        return original(wb, *a, **kw)
 
-    monkeypatch.setattr(reader._Reader, "read", read)
+    monkeypatch.setattr(reader, "_read", read)
 
 
 @pytest.fixture

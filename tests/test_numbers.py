@@ -24,7 +24,9 @@ from xlsx_tools.format.numbers import (
 )
 from xlsx_tools.format.spec import load_format
 from xlsx_tools.model.findings import ERROR
-from xlsx_tools.read.reader import _Cell, _Reader, read_and_check
+from xlsx_tools.read.parts import Cell
+from xlsx_tools.read.reader import read_and_check
+from xlsx_tools.read.values import cell_value
 
 SPEC = load_format()
 FEE = SPEC.field("t2.item8.fees.amount")
@@ -166,12 +168,11 @@ def test_a_report_built_in_code_with_a_huge_value_is_a_finding_not_a_crash():
 
 def _value_of(kind: str, text: str, field):
     """What the reader makes of one cell, and the time it took."""
-    reader = _Reader.__new__(_Reader)
-    reader.findings, reader.blank_as_zero = [], False
-    cell = _Cell(kind=kind, value=text)
+    findings = []
+    cell = Cell(kind=kind, value=text)
     start = time.perf_counter()
-    value = reader._value(field, cell, field.sheet, field.row, field.col, set())
-    return value, reader.findings, time.perf_counter() - start
+    value = cell_value(field, cell, field.sheet, field.row, field.col, set(), findings)
+    return value, findings, time.perf_counter() - start
 
 
 numeric_text = st.builds(

@@ -28,7 +28,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from .. import __version__
@@ -39,7 +39,7 @@ from ..model.report import Agency, Provenance, Report, dumps, loads
 from ..read.intake import DEFAULT_LIMITS, Limits, MiB
 from ..read.resilience import cross_year_failed
 from ..read.roster import RosterError, RosterRow, read_roster
-from ..read.safezip import MemberTooLarge, duplicate_name, read_member
+from ..read.safezip import MemberTooLarge, duplicate_name, read_member, unsafe_path
 from ..util import fsutil
 from ..util.fsutil import os_error_text
 from ..util.timefmt import now_local
@@ -139,15 +139,9 @@ def _printable(name: str) -> str:
     return "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "?" for ch in name)
 
 
-def _unsafe_member(name: str) -> bool:
-    if "\x00" in name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        return True
-    return ".." in PurePosixPath(name.replace("\\", "/")).parts
-
-
 def _member_problem(info: zipfile.ZipInfo, name: str, limits: ArchiveLimits) -> tuple[str | None, bool]:
     """(why a member is refused, whether it may still be hashed)."""
-    if _unsafe_member(name):
+    if unsafe_path(name, backslash=True):
         return "的路径指向压缩包之外（路径不安全），未读取。", True
     if stat.S_ISLNK(info.external_attr >> 16):
         return "是压缩包内的符号链接，未读取。", False

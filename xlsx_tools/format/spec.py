@@ -53,18 +53,33 @@ def a1_range(row: int, col: int, rowspan: int = 1, colspan: int = 1) -> str:
     return f"{first}:{a1(row + rowspan - 1, col + colspan - 1)}"
 
 
+# One cell reference as Excel writes it ("B3", "$B$3"): the pattern formula parsers build on.
+A1_PATTERN = r"\$?[A-Z]{1,3}\$?\d+"
 _A1_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+
+
+def col_index(letters: str) -> int:
+    """Excel letters -> 0-based column index (A -> 0)."""
+    col = 0
+    for ch in letters:
+        col = col * 26 + (ord(ch) - 64)
+    return col - 1
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def cell_index(ref: str) -> tuple[int, int] | None:
+    """"B3" or "$B$3" -> (2, 1), 0-based, exactly as written (upper case, no spaces); None when
+    `ref` is not a cell reference."""
+    m = _A1_RE.match(ref)
+    return None if m is None else (int(m.group(2)) - 1, col_index(m.group(1)))
 
 
 def parse_a1(ref: str) -> tuple[int, int]:
     """"B3" -> (2, 1), 0-based."""
-    m = _A1_RE.match(ref.strip().upper())
-    if not m:
+    rc = cell_index(ref.strip().upper())
+    if rc is None:
         raise ValueError(f"not an A1 reference: {ref!r}")
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + (ord(ch) - 64)
-    return int(m.group(2)) - 1, col - 1
+    return rc
 
 
 def defined_name(kind: str, key: str) -> str:

@@ -20,16 +20,16 @@ import struct
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from ..model.findings import ERROR, Finding
 from ..util.fsutil import FileTooLarge, NotRegularFile, os_error_text, read_regular
-from .safezip import Budget, MemberTooLarge, read_member
+from .ooxml import TooMuchWork
+from .safezip import Budget, MemberTooLarge, read_member, unsafe_path
 
 MiB = 1 << 20
 
@@ -285,14 +285,6 @@ def _eocd_entries(data: bytes) -> int | None:
     return total
 
 
-def _bad_path(filename: str) -> bool:
-    if filename.startswith(("/", "\\")) or "\\" in filename or "\x00" in filename:
-        return True
-    if len(filename) > 1 and filename[1] == ":":  # C:/...
-        return True
-    return ".." in PurePosixPath(filename).parts
-
-
 def _open_zip(data: bytes, name: str, sha: str, limits: Limits) -> Intake:
     def refuse(kind: str, finding: Finding) -> Intake:
         return Intake(name, sha, len(data), kind, finding=finding)
@@ -313,7 +305,7 @@ def _open_zip(data: bytes, name: str, sha: str, limits: Limits) -> Intake:
     parts: dict[str, zipfile.ZipInfo] = {}
     parts_folded: set[str] = set()  # part names of a package compare case-insensitively
     for info in infos:
-        if _bad_path(info.filename):
+        if unsafe_path(info.filename):
             return refuse("unsafe", unsafe(name, f"压缩包内的路径“{info.filename[:80]}”指向文件夹之外", "path"))
         if info.flag_bits & 0x1:
             return refuse("encrypted", _finding(
@@ -419,30 +411,3 @@ def parse_part(intake: Intake, part: str, handler: Callable[[bytes], Any]) -> An
             "TOO_LARGE", intake.name,
             f"{why}，远超正常的年报工作簿（可能被填充了大量内容），已停止读取。{USE_TEMPLATE}",
             reason=e.reason, part=part, limit=e.limit)) from None
-
-
-class TooMuchWork(Exception):
-    """Parsing a part would go past a bound on the work per part (elements, cells, rows, strings);
-    `why` is Chinese and names what and where, e.g. "工作表「表三」中的单元格超过 200000 个"."""
-
-    def __init__(self, why: str, reason: str, limit: int):
-        super().__init__(why)
-        self.why = why
-        self.reason = reason
-        self.limit = limit
-
-
-MAX_PART_ELEMENTS = 2_000_000  # XML elements in one part (a filled template has a few thousand)
-
-
-def iterparse(data: bytes, events: tuple[str, ...] = ("end",), max_elements: int = MAX_PART_ELEMENTS):
-    """defusedxml's streaming parser over bytes, stopping (TooMuchWork) after `max_elements`
-    events: a part cannot make its reader work or hold without bound."""
-    for n, item in enumerate(DET.iterparse(io.BytesIO(data), events=events)):
-        if n >= max_elements:
-            raise TooMuchWork(f"XML 元素超过 {max_elements} 个", "elements", max_elements)
-        yield item
-
-
-def fromstring(data: bytes):
-    return DET.fromstring(data)

@@ -5,6 +5,7 @@ what happened to that file and go on with the others."""
 from __future__ import annotations
 
 from ..model.findings import WARNING, Finding
+from . import reader
 
 
 def cross_year_failed(agency: str, previous: str) -> Finding:
@@ -24,19 +25,17 @@ def check_file(path, previous=None, **kw):
     """read_and_check for one file of `check`, never raising (anything unforeseen is the reader's
     INTERNAL_ERROR for that file). When only the cross-year rules fail on last year's report, the
     file is checked without them and PREV_CHECK_FAILED says so: this year's findings stand."""
-    from .reader import KIND_INTERNAL, internal_result, read_and_check
-
     try:
-        result = read_and_check(path, previous=previous, **kw)
+        result = reader.read_and_check(path, previous=previous, **kw)
     except Exception as e:
-        result = internal_result(str(path), "", e)
-    if result.kind != KIND_INTERNAL or previous is None:
+        result = reader.internal_result(str(path), "", e)
+    if result.kind != reader.KIND_INTERNAL or previous is None:
         return result
     try:
-        alone = read_and_check(path, **kw)
+        alone = reader.read_and_check(path, **kw)
     except Exception:
         return result
-    if alone.kind == KIND_INTERNAL or alone.report is None:
+    if alone.kind == reader.KIND_INTERNAL or alone.report is None:
         return result
     source = previous.provenance.source if previous.provenance else ""
     alone.findings.append(cross_year_failed(alone.report.agency.name, source or ""))

@@ -7,6 +7,8 @@ that understates the uncompressed size (a "lying" zip bomb) costs at most `cap` 
 The CRC and the declared size are verified afterwards, so a member that is not what its header
 says is refused as damaged.
 
+`unsafe_path` tells a member name that would land outside the folder it is extracted to (absolute,
+a drive, "..", a NUL), for the workbook's parts and the members of collected archives alike.
 `duplicate_name` finds a name that occurs twice in an archive (how polyglot/confusion attacks
 hide a second copy of a part); callers refuse such archives.
 """
@@ -17,6 +19,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
+from pathlib import PurePosixPath
 
 _BLOCK = 1 << 16
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader
@@ -127,3 +130,14 @@ def duplicate_name(names: Iterable[str], *, casefold: bool = False) -> str | Non
             return name
         seen.add(key)
     return None
+
+
+def unsafe_path(name: str, *, backslash: bool = False) -> bool:
+    """Whether a member name points outside the folder it would be extracted to: absolute, with a
+    drive ("C:"), a NUL or a ".." part. With `backslash` (archives written on Windows) a "\\"
+    separates parts; without it a name holding one is refused (no part of a package has one)."""
+    if "\x00" in name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return True
+    if "\\" in name and not backslash:
+        return True
+    return ".." in PurePosixPath(name.replace("\\", "/")).parts

@@ -1,0 +1,214 @@
+"""The structure of a returned workbook against the template of its format: which sheet holds
+each of the template's sheets (renamed, missing, added), where every named cell is now (names
+moved, rows or columns inserted or deleted), the printed labels, and the sheets' protection.
+
+Finding codes: SHEET_MISSING (error for a data sheet, warning otherwise), SHEET_RENAMED,
+SHEET_ADDED, NAME_MISSING, NAME_MOVED, PROTECTION_REMOVED (warnings), LABEL_CHANGED, ROWS_SHIFTED
+(errors; NAME_MISSING is an error where rows or columns were deleted).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+
+from ..format.spec import a1
+from ..model import meta
+from ..model.findings import ERROR, WARNING
+from .layout import Layout, norm_label
+from .values import cell_text
+from .workbook import Workbook
+
+Location = tuple[str, int, int]  # (the workbook's sheet, row, col)
+
+
+def map_sheets(wb: Workbook, idx: Layout) -> dict[str, str | None]:
+    """Spec sheet name -> the workbook's sheet that holds it (renamed or not), or None."""
+    spec = idx.spec
+    actual = [name for name, _, _ in wb.book.sheets]
+    present = set(actual)
+    expected = idx.expected_sheets
+    expected_names = {n for n, _ in expected}
+    sheet_map: dict[str, str | None] = {}
+    # where the defined names of each spec sheet point now (Excel renames them along)
+    targets: dict[str, Counter] = {}
+    for name, sheet, _, _ in idx.named:
+        tgt = wb.targets.get(name)
+        if tgt:
+            targets.setdefault(sheet, Counter())[tgt[0]] += 1
+    used: set[str] = set()
+    for name, _ in expected:
+        if name in present:
+            sheet_map[name] = name
+            used.add(name)
+    for index, (name, data) in enumerate(expected):
+        if name in present:
+            continue
+        new = None
+        votes = targets.get(name)
+        if votes:
+            cand = votes.most_common(1)[0][0]
+            if cand in present and cand not in expected_names and cand not in used:
+                new = cand
+        if new is None and index < len(actual) and actual[index] not in expected_names and actual[index] not in used \
+                and len(actual) == len(expected):
+            new = actual[index]
+        if new is not None:
+            used.add(new)
+            sheet_map[name] = new
+            wb.add("SHEET_RENAMED", WARNING,
+                   f"工作表「{name}」被改名为「{new}」，已按原表读取。请改回原名称「{name}」。",
+                   values={"sheet": name, "renamed_to": new})
+            continue
+        sheet_map[name] = None
+        if data:
+            wb.add("SHEET_MISSING", ERROR,
+                   f"缺少工作表「{name}」（可能被删除），其中的内容无法读取。请使用原模板重新填写。",
+                   values={"sheet": name})
+        else:
+            wb.add("SHEET_MISSING", WARNING,
+                   f"缺少工作表「{name}」（可能被删除或改名）。数据不受影响，但请尽量使用原模板。",
+                   values={"sheet": name})
+    for name in actual:
+        if name not in used:
+            wb.add("SHEET_ADDED", WARNING,
+                   f"工作簿中多了工作表「{name}」，其内容不会被读取。需要报告的文字请填写在「{spec.narrative_sheet}」中。",
+                   values={"sheet": name})
+    wb.sheet_map = sheet_map
+    return sheet_map
+
+
+def locations(wb: Workbook, idx: Layout, sheet_map: Mapping[str, str | None]) -> dict[str, Location | None]:
+    """Where every named cell (fields, info, narrative) is: (actual sheet, row, col), or None
+    where its sheet or its row/column was deleted. Detects moved names, edited labels and
+    inserted or deleted rows and columns.
+
+    Excel, WPS and LibreOffice move defined names (and formulas) along when rows are inserted,
+    so the values are still found through the names; a tool that does not (openpyxl) leaves
+    the names behind, and then the sheet's values cannot be trusted at all."""
+    spec = idx.spec
+    labels = {t.sheet: _labels(wb, idx, t, sheet_map.get(t.sheet)) for t in spec.tables}
+    shifts = {sheet: moved for sheet, (moved, _) in labels.items()}
+    names_moved: set[str] = set()
+    for name, sheet, row, col in idx.named:
+        tgt = wb.targets.get(name)
+        if tgt and tgt[0] == sheet_map.get(sheet) and (tgt[1], tgt[2]) != (row, col):
+            names_moved.add(sheet)
+    out: dict[str, Location | None] = {}
+    missing: dict[str, list[str]] = {}
+    deleted: dict[str, list[str]] = {}
+    gone: dict[str, set[tuple[int, int]]] = {}  # spec sheet -> spec cells whose row/column was deleted
+    for name, sheet, row, col in idx.named:
+        actual = sheet_map.get(sheet)
+        if actual is None:
+            out[name] = None
+            continue
+        tgt = wb.targets.get(name)
+        if tgt is None or tgt[0] != actual:
+            if name in wb.book.names and shifts.get(sheet) and sheet in names_moved:
+                deleted.setdefault(actual, []).append(f"{actual}!{a1(row, col)}")
+                gone.setdefault(sheet, set()).add((row, col))
+                out[name] = None  # "#REF!": its row or column was deleted
+                continue
+            missing.setdefault(actual, []).append(f"{actual}!{a1(row, col)}")
+            out[name] = (actual, row, col)
+            continue
+        if (tgt[1], tgt[2]) == (row, col) or shifts.get(sheet):
+            out[name] = tgt
+            continue
+        wb.add("NAME_MOVED", WARNING,
+               f"单元格名称 {name} 原指向「{actual}」{a1(row, col)}，现在指向 {a1(tgt[1], tgt[2])}；"
+               f"表格本身没有移动，已按官方位置 {a1(row, col)} 读取。",
+               cells=(f"{actual}!{a1(row, col)}",), values={"name": name, "now": a1(tgt[1], tgt[2])})
+        out[name] = (actual, row, col)
+    for t in spec.tables:
+        _changed_labels(wb, t, sheet_map.get(t.sheet), labels[t.sheet][1], gone.get(t.sheet, set()))
+    for sheet, moved in shifts.items():
+        if moved is None:
+            continue
+        actual = sheet_map[sheet]
+        hc, r, c = moved
+        if sheet in names_moved:
+            consequence = "已按单元格名称找到各项数字，但表格必须与官方格式一致"
+        else:
+            consequence = "该表的数字已错位，无法可靠读取"
+            wb.unreliable.add(actual)
+        wb.add("ROWS_SHIFTED", ERROR,
+               f"「{actual}」的行或列被插入或删除：“{hc.text}”原在 {a1(hc.row, hc.col)}，现在位于 {a1(r, c)}。"
+               f"{consequence}。请使用原模板重新填写，不要插入或删除行、列。",
+               cells=(f"{actual}!{a1(hc.row, hc.col)}", f"{actual}!{a1(r, c)}"),
+               values={"label": hc.text, "expected": a1(hc.row, hc.col), "actual": a1(r, c),
+                       "names_moved": sheet in names_moved})
+    for sheet, cells in deleted.items():
+        wb.add("NAME_MISSING", ERROR,
+               f"「{sheet}」中有 {len(cells)} 个需要填写或计算的单元格所在的行或列已被删除（如 {cells[0].split('!')[1]}），"
+               "这些数字无法读取。请使用原模板重新填写。",
+               cells=tuple(cells), values={"count": len(cells), "deleted": True})
+    for sheet, cells in missing.items():
+        wb.add("NAME_MISSING", WARNING,
+               f"工作表「{sheet}」中有 {len(cells)} 个单元格的定义名称丢失，已按官方表格位置读取。"
+               "如该表的行列有改动，读取结果可能不准确，建议使用原模板重新填写。",
+               cells=tuple(cells), values={"count": len(cells)})
+    return out
+
+
+def _labels(wb: Workbook, idx: Layout, table, actual: str | None) -> tuple[tuple | None, list[tuple]]:
+    """Compare every printed label of a table with the sheet. Returns (HeaderCell, row, col)
+    of the first label found displaced — rows or columns were inserted or deleted — or None,
+    and the labels not found at all as (HeaderCell, what the cell says)."""
+    if actual is None:
+        return None, []
+    sheet = wb.sheet(actual)
+    if sheet is None:
+        return None, []
+    texts: dict[str, list[tuple[int, int]]] = {}
+    for (r, c), cell in sheet.cells.items():
+        if cell.kind in ("s", "str", "inlineStr") and cell.value:
+            texts.setdefault(norm_label(cell.value), []).append((r, c))
+    moved = None
+    missing = []
+    for hc, want in idx.labels[table.sheet]:
+        cell = sheet.cells.get((hc.row, hc.col))
+        have = cell.value if cell is not None and cell.kind in ("s", "str", "inlineStr") else cell_text(cell, set())
+        if norm_label(have or "") == want:
+            continue
+        elsewhere = texts.get(want)
+        if elsewhere:
+            if moved is None:
+                r, c = min(elsewhere, key=lambda p: abs(p[0] - hc.row) + abs(p[1] - hc.col))
+                moved = (hc, r, c)
+            continue
+        missing.append((hc, have or ""))
+    return moved, missing
+
+
+def _changed_labels(wb: Workbook, table, actual: str | None, missing: list[tuple], gone: set[tuple[int, int]]) -> None:
+    """LABEL_CHANGED for every label not found, except those of rows or columns deleted
+    whole (their cells' names became #REF!; ROWS_SHIFTED and NAME_MISSING say so)."""
+    rows = {r for r, _ in gone if all((r, f.col) in gone for f in table.fields if f.row == r)}
+    cols = {c for _, c in gone if all((f.row, c) in gone for f in table.fields if f.col == c)}
+    for hc, have in missing:
+        if rows.intersection(range(hc.row, hc.row + hc.rowspan)) or cols.intersection(range(hc.col, hc.col + hc.colspan)):
+            continue
+        ref = a1(hc.row, hc.col)
+        shown = f"“{have}”" if have else "空白"
+        wb.add("LABEL_CHANGED", ERROR,
+               f"「{actual}」{ref} 的表头文字被改成了{shown}，官方格式为“{hc.text}”。请恢复原文字（建议使用原模板重新填写）。",
+               cells=(f"{actual}!{ref}",), values={"expected": hc.text, "actual": have})
+
+
+def protection(wb: Workbook, idx: Layout, sheet_map: Mapping[str, str | None]) -> None:
+    """PROTECTION_REMOVED for the data sheets (and the identity sheet) that are no longer protected."""
+    unprotected = []
+    for name, data in idx.expected_sheets:
+        if not data and name != meta.META_SHEET:
+            continue  # the instructions sheet holds nothing to tamper with
+        actual = sheet_map.get(name)
+        sheet = wb.sheet(actual) if actual else None
+        if sheet is not None and not sheet.protected:
+            unprotected.append(actual)
+    if unprotected:
+        listed = "、".join(f"「{s}」" for s in unprotected)
+        wb.add("PROTECTION_REMOVED", WARNING,
+               f"工作表{listed}的保护已被撤销。数据已照常读取，但请确认没有改动表头和公式；建议使用原模板重新填写。",
+               values={"sheets": unprotected})

@@ -1,0 +1,219 @@
+"""What a cell holds, as the report needs it: an input figure (a number of the field's type, or a
+finding saying why not: blank, text, a date, a formula, out of bounds ...), and the text of the
+基本信息 and 文字部分 cells.
+
+Finding codes: BLANK (error; warning with blank_as_zero), NOT_A_NUMBER, NEGATIVE, NUMBER_TOO_LARGE,
+NOT_INTEGER, TOO_MANY_DECIMALS, TOO_MANY_DIGITS (errors), TEXT_NUMBER, INPUT_FORMULA (warnings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from ..checks import BLANK_TAIL, domain_problem, number_problem, too_large, value_finding
+from ..format.numbers import NumberError, cell_number, text_number
+from ..format.numbers import shown as clipped
+from ..format.spec import Field, FormatSpec, Number, a1, fmt_number
+from ..model.findings import ERROR, WARNING, Finding
+from ..model.report import narrative_from_parts
+from .parts import Cell
+from .workbook import Workbook
+
+_TEXT_KINDS = ("s", "str", "inlineStr")
+
+
+def exact(raw: str) -> Decimal | None:
+    """A number as written in the cell XML, kept exact (binary noise beyond Excel's 15 digits
+    dropped); None when it is not a number or out of every bound (numbers.py)."""
+    try:
+        return cell_number(raw)
+    except NumberError:
+        return None
+
+
+def parse_text_number(text: str) -> Decimal | None:
+    """numbers.text_number, None for a number out of bounds as well."""
+    try:
+        return text_number(text)
+    except NumberError:
+        return None
+
+
+def excel_date(serial: Decimal) -> str:
+    try:
+        day = datetime(1899, 12, 30) + timedelta(days=float(serial))
+    except (OverflowError, ValueError):
+        return fmt_number(serial)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def cell_text(cell: Cell | None, date_styles: set[int]) -> str:
+    """What a text cell (基本信息, 文字部分, identity) says, as text."""
+    if cell is None or cell.value is None:
+        return ""
+    if cell.kind in ("s", "str", "inlineStr", "d", "e"):
+        return cell.value
+    if cell.kind == "b":
+        return "TRUE" if cell.value == "1" else "FALSE"
+    d = exact(cell.value)
+    if d is None:
+        return cell.value
+    if cell.style in date_styles:
+        return excel_date(d)
+    return fmt_number(d)
+
+
+# ---------------------------------------------------------------------------------------------
+# Input figures
+
+Bad = Callable[..., None]  # bad(code, message tail, raw, severity=ERROR, **values): records a finding
+
+
+def input_values(wb: Workbook, spec: FormatSpec,
+                 locate: Mapping[str, tuple[str, int, int] | None]) -> dict[str, Number | None]:
+    """Every input field's figure (None where it cannot be read; the findings say why)."""
+    values: dict[str, Number | None] = {}
+    found = []
+    for f in spec.input_fields:
+        loc = locate.get(f.name)
+        if loc is None or loc[0] in wb.unreliable:
+            values[f.id] = None  # already reported: sheet missing, cell deleted, rows shifted
+            continue
+        sheet_name, r, c = loc
+        sheet = wb.sheet(sheet_name)
+        found.append((f, sheet.cells.get((r, c)) if sheet is not None else None, sheet_name, r, c))
+    # a number shown as a date (typed "2021/3/5") is told by its cell format: styles are read
+    # only when some input cell holds a number
+    numeric = any(cell is not None and cell.kind == "n" and cell.value is not None for _, cell, *_ in found)
+    date_styles = wb.date_styles if numeric else set()
+    for f, cell, sheet_name, r, c in found:
+        values[f.id] = cell_value(f, cell, sheet_name, r, c, date_styles, wb.findings, wb.blank_as_zero)
+    return values
+
+
+def cell_value(f: Field, cell: Cell | None, sheet: str, r: int, c: int, date_styles: set[int],
+               findings: list[Finding], blank_as_zero: bool = False) -> Number | None:
+    """The figure of input field `f` from its cell, or None with a finding in `findings`."""
+    loc = {"sheet": sheet, "cell": a1(r, c), "row": r, "col": c}
+
+    def bad(code: str, tail: str, raw, severity: str = ERROR, **extra) -> None:
+        findings.append(value_finding(code, severity, f, tail, raw, **loc, **extra))
+
+    kind = cell.kind if cell is not None else "n"
+    raw = cell.value if cell is not None else None
+    if cell is not None and cell.formula:
+        return _formula_value(f, cell, bad)
+    if raw is None or (kind in _TEXT_KINDS and not raw.strip()):
+        if blank_as_zero:
+            bad("BLANK", "没有填写，已按 0 处理（--blank-as-zero）。请确认该项确实为 0，并在表中填 0。", None, severity=WARNING)
+            return Decimal(0) if f.type.kind == "decimal" else 0
+        bad("BLANK", BLANK_TAIL, None)
+        return None
+    if kind in _TEXT_KINDS:
+        return _text_value(f, raw, bad)
+    if kind == "b":
+        shown = "TRUE" if raw == "1" else "FALSE"
+        bad("NOT_A_NUMBER", f"填写了逻辑值“{shown}”，请改为数字（没有的填 0）。", shown)
+        return None
+    if kind == "e":
+        bad("NOT_A_NUMBER", f"显示错误值“{raw}”，请改为数字（没有的填 0）。", raw)
+        return None
+    if kind == "d":
+        bad("NOT_A_NUMBER", f"填写的是日期（{raw}），请改为数字（没有的填 0）。", raw)
+        return None
+    d = _number(f, raw, bad, lambda e: (f"的内容“{e.shown}”不是数字，请改为数字（没有的填 0）。", e.shown))
+    if d is None:
+        return None
+    if cell is not None and cell.style in date_styles:
+        bad("NOT_A_NUMBER", f"填写的是日期（{excel_date(d)}），请改为数字（没有的填 0）。", raw)
+        return None
+    return _checked(f, d, bad, raw)
+
+
+def _number(f: Field, raw: str, bad: Bad, syntax: Callable[[NumberError], tuple[str, str]]) -> Decimal | None:
+    """The number a numeric cell's XML holds, or None with a finding: `syntax` gives the
+    message tail and the value shown when it is not a number at all."""
+    try:
+        return cell_number(raw)
+    except NumberError as e:
+        if e.kind == "syntax":
+            bad("NOT_A_NUMBER", *syntax(e))
+        else:
+            bad(*number_problem(f, e), e.shown)
+        return None
+
+
+def _formula_value(f: Field, cell: Cell, bad: Bad) -> Number | None:
+    """An input cell holding a formula: its cached result, with a warning, when it is a number."""
+    raw = cell.value
+    if raw is None or cell.kind != "n":
+        shown = raw if raw is not None else ""
+        bad("NOT_A_NUMBER", f"填写的是公式“={cell.formula}”{('，结果为“' + shown + '”') if shown else '，文件中没有计算结果'}，"
+            "请直接填写数字（没有的填 0）。", cell.formula)
+        return None
+    d = _number(f, raw, bad, lambda e: (f"填写的公式“={cell.formula}”没有得到数字，请直接填写数字。", cell.formula))
+    if d is None:
+        return None
+    bad("INPUT_FORMULA", f"填写的是公式“={cell.formula}”，已按其结果 {fmt_number(d)} 读取；请直接填写数字。",
+        cell.formula, severity=WARNING, parsed=d)
+    return _checked(f, d, bad)
+
+
+def _text_value(f: Field, raw: str, bad: Bad) -> Number | None:
+    """An input cell holding text: the number it spells, with a warning, when it spells one."""
+    try:
+        d = text_number(raw)
+    except NumberError as e:
+        bad(*number_problem(f, e), e.shown)
+        return None
+    if d is None:
+        bad("NOT_A_NUMBER", f"填写了“{raw.strip()}”，请改为数字（没有的填 0）。", raw)
+        return None
+    bad("TEXT_NUMBER", f"填写的“{raw}”是文本格式的数字，已按 {fmt_number(d)} 读取。请删除空格、全角字符或千位分隔符，直接输入数字。",
+        raw, severity=WARNING, parsed=d)
+    return _checked(f, d, bad, raw)
+
+
+def _checked(f: Field, d: Decimal, bad: Bad, raw: str | None = None) -> Number | None:
+    problem = domain_problem(f, d)
+    if problem and problem[0] == "NUMBER_TOO_LARGE" and raw:
+        problem = too_large(f, clipped(raw))  # as written ("1E+30", 17 digits), not as read
+    if problem:
+        bad(problem[0], problem[1], d)
+        return None
+    if f.type.kind == "integer":
+        return int(d)
+    return d
+
+
+# ---------------------------------------------------------------------------------------------
+# Text cells
+
+
+def _text_at(wb: Workbook, name: str, locate_sheet: str, row: int, col: int) -> str:
+    actual = wb.sheet_map.get(locate_sheet)
+    if actual is None:
+        return ""
+    tgt = wb.targets.get(name)
+    if tgt and tgt[0] == actual:
+        row, col = tgt[1], tgt[2]
+    sheet = wb.sheet(actual)
+    if sheet is None:
+        return ""
+    cell = sheet.cells.get((row, col))
+    if cell is not None and cell.kind == "n" and cell.value is not None:
+        return cell_text(cell, wb.date_styles).strip()
+    return cell_text(cell, set()).strip()
+
+
+def contact(wb: Workbook, spec: FormatSpec) -> dict[str, str]:
+    """The 基本信息 inputs (contact details); the locked identity cells come from the meta data."""
+    return {f.key: _text_at(wb, f.name, f.sheet, f.row, f.col) for f in spec.info_fields if not f.locked}
+
+
+def narrative(wb: Workbook, spec: FormatSpec) -> dict[str, str]:
+    """The 文字部分 sections."""
+    parts = {f"{p.section}.{p.key}": _text_at(wb, p.name, p.sheet, p.row, p.col) for p in spec.narrative_parts}
+    return narrative_from_parts(spec, parts)
