@@ -22,7 +22,7 @@ from xlsx_tools.cli.app import app
 from xlsx_tools.cli.help import render_help, wrap
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = list(typer.main.get_command(app).commands)  # every registered command, by its name
+COMMANDS = typer.main.get_command(app).list_commands(None)  # every command, by its name
 
 # English words that may appear in Chinese help: product and format names, and file names.
 ALLOWED_WORDS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typer
 from rich.console import Console
 
 console = Console(highlight=False)
@@ -15,7 +16,5 @@ EXIT_INTERNAL = 4
 
 def fail(message: str, code: int = 2) -> None:
     """Print a Chinese error and exit with `code` (2 = usage/input error)."""
-    import typer
-
     err_console.print(f"[bold red]错误：[/]{message}")
     raise typer.Exit(code)

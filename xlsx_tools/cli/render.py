@@ -106,11 +106,6 @@ def summary_line(results: Sequence[ReadResult]) -> str:
             f"{clean} 个未发现问题（错误共 {e} 个，警告共 {w} 个）")
 
 
-def finding_dict(f: Finding) -> dict[str, Any]:
-    """A finding in JSON: code, severity, message, cells, fields, values (plus labels, title, expr)."""
-    return f.to_dict()
-
-
 def result_dict(result: ReadResult) -> dict[str, Any]:
     """One checked file in JSON (`check --json`)."""
     return {
@@ -123,7 +118,7 @@ def result_dict(result: ReadResult) -> dict[str, Any]:
         "saved_at": result.saved_at,
         "errors": count(result.findings)[0],
         "warnings": count(result.findings)[1],
-        "findings": [finding_dict(f) for f in ordered(result.findings)],
+        "findings": [f.to_dict() for f in ordered(result.findings)],
     }
 
 

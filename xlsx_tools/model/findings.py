@@ -62,10 +62,6 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def has_errors(findings: Iterable[Finding]) -> bool:
-    return any(f.is_error for f in findings)
-
-
 def count(findings: Iterable[Finding]) -> tuple[int, int]:
     """(errors, warnings)."""
     e = w = 0
@@ -79,7 +75,6 @@ def count(findings: Iterable[Finding]) -> tuple[int, int]:
 
 def sort_key(f: Finding) -> tuple:
     return (0 if f.is_error else 1, f.cells[:1], f.code)
-
 
 
 def _kind_on_sheet(f: Finding) -> tuple[str, str, str] | None:

@@ -7,8 +7,16 @@ from typing import Annotated
 
 import typer
 
-from ...util.fsutil import output_clash
+from ...read.reader import KIND_INTERNAL, PreviousError, load_previous
+from ...read.resilience import check_file
+from ...util.fsutil import os_error_text, output_clash
 from ..console import EXIT_INTERNAL, console, fail
+from ..lazy import lazy_import
+from ..options import parse_deadline
+from ..render import render_result, results_json, summary_line
+
+# python-docx only when --notice asks for the notices
+notice_writer = lazy_import("xlsx_tools.write.notice")
 
 
 def existing_files(files: list[Path] | None) -> list[Path]:
@@ -46,17 +54,11 @@ def register(app: typer.Typer) -> None:
         """校验回收的年报工作簿：文件格式与安全、模板标识、表格结构与公式、每个数字和全部勾稽规则。
 
         有错误时退出码为 1，只有警告或没有问题时为 0，用法错误为 2，本工具内部出错（请把文件发给维护人员）为 4。"""
-        from ...read.reader import KIND_INTERNAL, PreviousError, load_previous
-        from ...read.resilience import check_file
-        from ..render import render_result, results_json, summary_line
-
         paths = existing_files(files)
         if notice is not None and notice.exists() and not notice.is_dir():
             fail(f"--notice 应为文件夹，「{notice}」是文件。")
         if notice is not None and (clash := output_clash([notice], [*paths, previous], option="--notice")):
             fail(clash)
-        from .template import parse_deadline
-
         deadline = parse_deadline(deadline)
         last_year = None
         if previous is not None:
@@ -78,12 +80,9 @@ def register(app: typer.Typer) -> None:
                 render_result(console, result)
             console.print(summary_line(results))
         if notice is not None:
-            from ...util.fsutil import os_error_text
-            from ...write.notice import check_notices
-
             try:
-                written = check_notices(results, notice, office=office, contact=contact, deadline=deadline,
-                                        paths=paths)
+                written = notice_writer.check_notices(results, notice, office=office, contact=contact,
+                                                      deadline=deadline, paths=paths)
             except OSError as e:
                 fail(f"写入问题通知失败（{notice}）：{os_error_text(e)}。", code=1)
             if not as_json:

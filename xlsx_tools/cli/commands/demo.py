@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..console import console
+from ..demo.run import run_demo
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +24,4 @@ def register(app: typer.Typer) -> None:
         4. 收集与汇总：模拟各机关退回的文件（含重复提交、损坏文件、压缩包，一个机关未提交），按名单收集校验，生成收集情况.xlsx、collect.json、有错误或警告机关的问题通知和合格机关的 Word 报告（collect），再把各机关的数字汇总成一份（aggregate）。
 
         全部文件写入输出文件夹（默认 xlsx-tools-demo），最后列出写了哪些文件；可以反复运行。"""
-        from ..demo.run import run_demo
-
         raise typer.Exit(run_demo(output, console))

@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 
-from ...util.fsutil import os_error_text, output_clash
+from ...model.findings import count
+from ...read.reader import KIND_INTERNAL, read_and_check
+from ...util.fsutil import atomic_write_text, os_error_text, output_clash
 from ..console import EXIT_INTERNAL, console, err_console, fail
+from ..render import ordered, render_result
 
 
 def register(app: typer.Typer) -> None:
@@ -25,11 +28,6 @@ def register(app: typer.Typer) -> None:
         """把年报工作簿导出为 JSON（机关、年度、联系方式、文字部分、全部数字及其表头），附校验发现的问题（findings）。
 
         文件无法读取或不是本模板时退出码为 1；用法错误为 2；本工具内部出错（请把文件发给维护人员）为 4。"""
-        from ...model.findings import count
-        from ...read.reader import KIND_INTERNAL, read_and_check
-        from ...util.fsutil import atomic_write_text
-        from ..render import finding_dict, ordered, render_result
-
         if file is None:
             fail("请指定要导出的工作簿，例如：xlsx-tools export 某某局.xlsx -o 某某局.json")
         if file.is_dir():
@@ -45,7 +43,7 @@ def register(app: typer.Typer) -> None:
         if result.report is None:
             render_result(err_console, result)
             raise typer.Exit(EXIT_INTERNAL if result.kind == KIND_INTERNAL else 1)
-        text = result.report.to_json(extra={"findings": [finding_dict(f) for f in ordered(result.findings)]})
+        text = result.report.to_json(extra={"findings": [f.to_dict() for f in ordered(result.findings)]})
         if output is None:
             typer.echo(text)
             return

@@ -9,8 +9,13 @@ from typing import Annotated
 
 import typer
 
-from ...util.fsutil import os_error_text
+from ...model.findings import count
+from ...read.published import import_file
+from ...read.published.importer import KIND_LABELS, STYLE_LABELS
+from ...util.fsutil import atomic_write_text, os_error_text, output_clash, safe_filename
 from ..console import console, err_console, fail
+from ..render import render_result, results_json
+from .import_batch import REVIEW_WORKBOOK, run_batch
 
 SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md", ".doc", ".wps")
 
@@ -65,8 +70,6 @@ def register(app: typer.Typer) -> None:
         输出与 export 相同的 JSON，并做全部校验（年报审核）。
 
         有错误（含未找到的数字、不符合官方格式的表格、无法读取的文件）时退出码为 1，只有警告或没有问题时为 0，用法错误为 2。"""
-        from ...read.published import import_file
-
         if not files:
             fail("请指定要导入的年度报告文件或文件夹，例如：xlsx-tools import 某某局2021年报.pdf")
         if year is not None and not 1990 <= year <= 2100:
@@ -78,17 +81,12 @@ def register(app: typer.Typer) -> None:
         if not batch and output is not None and output.is_dir():
             output = output / f"{paths[0].stem}.json"
         if output is not None:
-            from ...util.fsutil import output_clash, safe_filename
-            from .import_batch import REVIEW_WORKBOOK
-
             targets = ([output / REVIEW_WORKBOOK] + [output / f"{safe_filename(p.stem)}.json" for p in paths]
                        if batch else [output])
             if clash := output_clash(targets, paths):
                 fail(clash)
 
         if batch:
-            from .import_batch import run_batch
-
             raise typer.Exit(run_batch(paths, output=output, as_json=as_json, year=year, agency=agency))
 
         result = import_file(paths[0], agency=agency, year=year)
@@ -96,10 +94,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _finish_one(result, output: Path | None, as_json: bool) -> None:
-    from ...model.findings import count
-    from ...util.fsutil import atomic_write_text
-    from ..render import render_result, results_json
-
     if result.report is None:
         if as_json:
             typer.echo(results_json([result]))
@@ -111,8 +105,6 @@ def _finish_one(result, output: Path | None, as_json: bool) -> None:
         typer.echo(text)
     else:
         render_result(console, result)
-        from ...read.published.importer import KIND_LABELS, STYLE_LABELS
-
         b = result.source_block
         console.print(f"  找到数字 {b['figures_found']}/{b['figures_expected']} 个；输入类型：{KIND_LABELS.get(b['kind'], b['kind'])}；"
                       f"文字样式：{STYLE_LABELS.get(b['text_style'], b['text_style'])}")

@@ -7,9 +7,21 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ...util.fsutil import filename_key, os_error_text, safe_filename, unique_name
+from ...collect.review import write_review
+from ...model.findings import count
+from ...model.report import dumps, loads
+from ...read.published import import_file
+from ...util.fsutil import (
+    atomic_write_text,
+    filename_key,
+    os_error_text,
+    safe_filename,
+    unique_name,
+)
 from ..console import console, err_console, fail
+from ..render import render_result, result_dict
 
 REVIEW_WORKBOOK = "审核结果.xlsx"
 
@@ -21,12 +33,6 @@ def _json_name(path: Path, used: set[str]) -> str:
 
 def run_batch(paths: list[Path], *, output: Path | None, as_json: bool, year: int | None,
               agency: str | None) -> int:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from ...read.published import import_file
-    from ...util.fsutil import atomic_write_text
-    from ..render import render_result, result_dict
-
     results = []
     with Progress(TextColumn("正在导入年度报告"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=err_console, transient=True,
@@ -51,15 +57,11 @@ def run_batch(paths: list[Path], *, output: Path | None, as_json: bool, year: in
             except OSError as e:
                 fail(f"无法写入「{output}」：{os_error_text(e)}", code=1)
         try:
-            from ...collect.review import write_review
-
             write_review(results, output / REVIEW_WORKBOOK)
         except OSError as e:
             fail(f"无法写入「{output / REVIEW_WORKBOOK}」：{os_error_text(e)}", code=1)
 
     if as_json:
-        from ...model.report import dumps, loads
-
         items = []
         for r in results:
             items.append(loads(r.to_json()) if r.report is not None else result_dict(r))
@@ -74,8 +76,6 @@ def run_batch(paths: list[Path], *, output: Path | None, as_json: bool, year: in
 
 
 def summary(results) -> str:
-    from ...model.findings import count
-
     unreadable = sum(1 for r in results if r.report is None)
     with_errors = sum(1 for r in results if r.report is not None and r.has_errors)
     warnings_only = sum(1 for r in results if r.report is not None and not r.has_errors and r.findings)

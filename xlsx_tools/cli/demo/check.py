@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ...read.reader import read_and_check
+from ...write.template import write_template
 from ..render import render_result, summary_line
 from . import samples
 from .fill import fill_workbook
@@ -34,8 +35,6 @@ def stage_check(ctx: Any) -> None:
     if template is not None:
         src = Path(template.path)
     else:
-        from ...write.template import write_template
-
         src = write_template(Path(ctx.outdir) / f"{agency}.xlsx", agency=agency, year=ctx.year,
                              code=sample.agency.code, password=ctx.password, spec=spec).path
     outdir = Path(ctx.outdir) / "回收示例"

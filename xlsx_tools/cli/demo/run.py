@@ -1,6 +1,6 @@
-"""`xlsx-tools demo`: the yearly cycle on the bundled example, as a list of stages. Each stage is a
-function of a DemoContext; later stages (fill and check, Word report, collect) append themselves
-to STAGES and read what earlier stages left in ctx.results."""
+"""`xlsx-tools demo`: the yearly cycle on the bundled example, as a list of stages run in the order
+of STAGES (templates, fill and check, Word report, collect and aggregate). Each stage is a function
+of a DemoContext and reads what earlier stages left in ctx.results; tests may pass their own list."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from ...read.roster import RosterRow, write_roster
 from ...util.fsutil import os_error_text
 from ...write.template import MANIFEST_NAME, generate_password, write_batch, write_template
 from . import samples
+from .check import stage_check
+from .collect import stage_collect
+from .docx import stage_docx
 
 
 @dataclass
@@ -58,16 +61,8 @@ def stage_templates(ctx: DemoContext) -> None:
     ctx.wrote(batch_dir / MANIFEST_NAME, "模板清单（文件名、sha256、模板指纹、保护密码）")
 
 
-def _stages() -> list[Callable[[DemoContext], None]]:
-    # later steps of the cycle live beside their own code; imported here to keep start-up light
-    from .check import stage_check
-    from .collect import stage_collect
-    from .docx import stage_docx
-
-    return [stage_templates, stage_check, stage_docx, stage_collect]
-
-
-STAGES: list[Callable[[DemoContext], None]] = _stages()
+# the steps of the cycle in the order the demo runs them; each but the first lives beside its code
+STAGES: list[Callable[[DemoContext], None]] = [stage_templates, stage_check, stage_docx, stage_collect]
 
 
 def run_demo(outdir: str | Path, console: Console, *, stages: list[Callable[[DemoContext], None]] | None = None) -> int:
