@@ -25,6 +25,8 @@ from xlsx_tools.read.reader import read_and_check, read_workbook
 from xlsx_tools.write import office
 from xlsx_tools.write.template import write_template
 
+UNO_SCRIPTS = Path(__file__).resolve().parent / "uno_scripts"  # run_uno's scripts and _bridge
+
 pytestmark = [
     pytest.mark.libreoffice,
     pytest.mark.skipif(office.find_soffice() is None, reason="LibreOffice (soffice) 未安装，跳过真实办公软件测试"),
@@ -67,7 +69,7 @@ def saved(tmp_path_factory) -> dict[str, Path]:
         jobs.append({"input": str(src), "output": str(d / f"{name}.xlsx"), "actions": str(d / f"{name}.json"),
                      "report": str(d / f"{name}-report.json")})
     (d / "jobs.json").write_text(json.dumps(jobs, ensure_ascii=False), encoding="utf-8")
-    office.run_uno(FILL_SCRIPT, d / "jobs.json", timeout=600, check=True)
+    office.run_uno(FILL_SCRIPT, d / "jobs.json", timeout=600, check=True, scripts_dir=UNO_SCRIPTS)
     return {name: d / f"{name}.xlsx" for name in FEES}
 
 

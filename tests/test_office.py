@@ -24,6 +24,8 @@ from docx.oxml.ns import qn
 
 from xlsx_tools.write import office
 
+UNO_SCRIPTS = Path(__file__).resolve().parent / "uno_scripts"  # run_uno's scripts and _bridge
+
 SHEET = "表一"
 
 # The fixture workbook, as a reader of the form would see it. Every row: label in A, figure
@@ -114,7 +116,7 @@ def _fill(workbook: Path, tmp_path: Path, actions: list[dict]) -> tuple[dict, Pa
     out, report = tmp_path / "filled.xlsx", tmp_path / "report.json"
     before = _sha256(workbook)
     office.run_uno(
-        "fill_xlsx", workbook, out, actions_file, "--report", report, timeout=90, check=True
+        "fill_xlsx", workbook, out, actions_file, "--report", report, timeout=90, check=True, scripts_dir=UNO_SCRIPTS
     )
     assert _sha256(workbook) == before, "the input workbook must not be modified"
     return json.loads(report.read_text(encoding="utf-8")), out
@@ -161,7 +163,7 @@ def test_missing_soffice_is_reported_in_chinese(
     assert "apt-get install libreoffice-writer libreoffice-calc" in str(err.value)
     assert isinstance(err.value, RuntimeError)
     with pytest.raises(office.OfficeUnavailable, match="未找到 LibreOffice"):
-        office.run_uno("fill_xlsx")
+        office.run_uno("fill_xlsx", scripts_dir=UNO_SCRIPTS)
 
 
 def test_convert_rejects_missing_source(tmp_path: Path) -> None:
@@ -183,7 +185,7 @@ def test_missing_uno_python_is_reported_in_chinese(
     monkeypatch.setenv(office.ENV_UNO_PYTHON, str(tmp_path / "no-such-python"))
     assert office.find_uno_python() is None
     with pytest.raises(office.OfficeUnavailable, match="apt-get install python3-uno"):
-        office.run_uno("inspect_xlsx")
+        office.run_uno("inspect_xlsx", scripts_dir=UNO_SCRIPTS)
 
 
 @pytest.mark.parametrize(
@@ -386,7 +388,7 @@ def test_inspect_reports_structure_and_recalculated_values(
     uno_python: str, workbook: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "inspect.json"
-    office.run_uno("inspect_xlsx", workbook, out, timeout=90, check=True)
+    office.run_uno("inspect_xlsx", workbook, out, timeout=90, check=True, scripts_dir=UNO_SCRIPTS)
     result = json.loads(out.read_text(encoding="utf-8"))
 
     assert result["names"] == {INPUT_NAME: f"${SHEET}.$B$2"}
@@ -410,13 +412,13 @@ def test_inspect_reports_structure_and_recalculated_values(
 
 @pytest.mark.libreoffice
 def test_run_uno_reports_script_failure_in_chinese(uno_python: str) -> None:
-    done = office.run_uno("import _bridge\nprint(_bridge.connect()[2] is not None)")
+    done = office.run_uno("import _bridge\nprint(_bridge.connect()[2] is not None)", scripts_dir=UNO_SCRIPTS)
     assert (done.returncode, done.stdout.strip()) == (0, "True")
     failing = "import sys\nprint('坏了', file=sys.stderr)\nsys.exit(3)"
     with pytest.raises(
         office.OfficeError, match="LibreOffice 脚本（内联脚本）执行失败（退出码 3）：坏了"
     ):
-        office.run_uno(failing, check=True)
+        office.run_uno(failing, check=True, scripts_dir=UNO_SCRIPTS)
 
 
 @pytest.mark.libreoffice
@@ -424,4 +426,4 @@ def test_run_uno_kills_a_script_that_hangs(uno_python: str) -> None:
     with pytest.raises(
         office.OfficeTimeout, match="LibreOffice 处理表格超时（超过 3 秒），已强制结束"
     ):
-        office.run_uno("import time\ntime.sleep(120)", timeout=3)
+        office.run_uno("import time\ntime.sleep(120)", timeout=3, scripts_dir=UNO_SCRIPTS)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import random
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,8 @@ from xlsx_tools.cli.demo import samples
 from xlsx_tools.read.reader import read_and_check
 from xlsx_tools.write import office
 from xlsx_tools.write.template import write_template
+
+UNO_SCRIPTS = Path(__file__).resolve().parent / "uno_scripts"  # run_uno's scripts and _bridge
 
 pytestmark = [
     pytest.mark.libreoffice,
@@ -102,7 +105,7 @@ def saved(tmp_path_factory, typed):
         ],
     }
     (d / "jobs.json").write_text(json.dumps(jobs, ensure_ascii=False), encoding="utf-8")
-    office.run_uno(JOBS_SCRIPT, d / "jobs.json", timeout=600, check=True)
+    office.run_uno(JOBS_SCRIPT, d / "jobs.json", timeout=600, check=True, scripts_dir=UNO_SCRIPTS)
     return out
 
 

@@ -8,6 +8,7 @@ the failing rules."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -16,6 +17,8 @@ from openpyxl.formula.translate import Translator
 from xlsx_tools.format.spec import a1, load_format
 from xlsx_tools.write import office
 from xlsx_tools.write.template import MARK_BAD, MARK_BLANK, MARK_OK, check_cells, write_template
+
+UNO_SCRIPTS = Path(__file__).resolve().parent / "uno_scripts"  # run_uno's scripts and _bridge
 
 pytestmark = [
     pytest.mark.libreoffice,
@@ -81,7 +84,7 @@ def lo(tmp_path_factory):
     actions += [{"sheet": s, "cell": c, "value": None, "mode": "read"} for s, c in marks]
     (d / "actions.json").write_text(json.dumps(actions, ensure_ascii=False), encoding="utf-8")
     out, rep = d / "out.xlsx", d / "report.json"
-    office.run_uno("fill_xlsx", src, out, d / "actions.json", "--report", rep, timeout=300, check=True)
+    office.run_uno("fill_xlsx", src, out, d / "actions.json", "--report", rep, timeout=300, check=True, scripts_dir=UNO_SCRIPTS)
     report = json.loads(rep.read_text(encoding="utf-8"))
     cells = {(c["sheet"], c["cell"]): c for c in report["cells"]}
     return {"spec": spec, "cells": cells, "probes": probes, "saved": openpyxl.load_workbook(out),

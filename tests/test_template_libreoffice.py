@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -21,6 +22,8 @@ from xlsx_tools.format.spec import a1, load_format
 from xlsx_tools.model import meta
 from xlsx_tools.write import office
 from xlsx_tools.write.template import MARK_BAD, MARK_OK, check_cells, write_template
+
+UNO_SCRIPTS = Path(__file__).resolve().parent / "uno_scripts"  # run_uno's scripts and _bridge
 
 pytestmark = [
     pytest.mark.libreoffice,
@@ -77,7 +80,7 @@ def lo(tmp_path_factory, spec, figures):
     actions += [{"sheet": s, "cell": c, "value": "999", "mode": "dispatch"} for s, c in locked]
     (d / "actions.json").write_text(json.dumps(actions, ensure_ascii=False), encoding="utf-8")
     out, rep = d / "out.xlsx", d / "report.json"
-    office.run_uno("fill_xlsx", src, out, d / "actions.json", "--report", rep, timeout=300, check=True)
+    office.run_uno("fill_xlsx", src, out, d / "actions.json", "--report", rep, timeout=300, check=True, scripts_dir=UNO_SCRIPTS)
     report = json.loads(rep.read_text(encoding="utf-8"))
     return {
         "out": out, "report": report, "locked": locked, "before": before,

@@ -2,8 +2,9 @@
 
 Everything here runs LibreOffice in a child process with a throw-away user profile, so parallel
 runs never share state and the user's own LibreOffice settings play no part. The UNO scripts
-themselves live in ``xlsx_tools/uno_scripts/`` and run under the interpreter that has ``uno``
-(on Debian the system ``/usr/bin/python3``, not the one this package is installed in).
+are the tests' (``tests/uno_scripts/``, passed as ``scripts_dir``) and run under the interpreter
+that has ``uno`` (on Debian the system ``/usr/bin/python3``, not the one this package is
+installed in); the package itself only converts (``convert``, for ``docx --pdf``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ __all__ = [
     "ENV_UNO_CONNECT",
     "ENV_UNO_PYTHON",
     "FONTCONFIG_FILE",
-    "UNO_SCRIPTS_DIR",
     "OfficeError",
     "OfficeTimeout",
     "OfficeUnavailable",
@@ -43,7 +43,6 @@ ENV_UNO_CONNECT = "XLSX_TOOLS_UNO_CONNECT"
 
 _HERE = Path(__file__).resolve().parent
 FONTCONFIG_FILE = _HERE / "fonts.conf"
-UNO_SCRIPTS_DIR = _HERE / "uno_scripts"
 
 _SOFFICE_CANDIDATES = ("/usr/bin/soffice", "/usr/lib/libreoffice/program/soffice")
 _UNO_PYTHON_CANDIDATES = ("/usr/bin/python3", "/usr/lib/libreoffice/program/python")
@@ -367,15 +366,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _script_file(script: str) -> Iterator[Path]:
-    """Resolve ``script`` (a path, a bundled script name, or Python source) to a file."""
+def _script_file(script: str, scripts_dir: Path | None) -> Iterator[Path]:
+    """Resolve ``script`` (a path, a script name in ``scripts_dir``, or Python source) to a file."""
     if "\n" not in script:
         path = Path(script)
         if path.is_file():
             yield path
             return
-        bundled = UNO_SCRIPTS_DIR / (script if script.endswith(".py") else f"{script}.py")
-        if "/" not in script and bundled.is_file():
+        bundled = Path(scripts_dir or ".") / (script if script.endswith(".py") else f"{script}.py")
+        if scripts_dir is not None and "/" not in script and bundled.is_file():
             yield bundled
             return
         if script.endswith(".py"):
@@ -416,13 +415,14 @@ def run_uno(
     *args: str | os.PathLike[str],
     timeout: float = 180,
     check: bool = False,
+    scripts_dir: str | os.PathLike[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a Python script under the UNO Python against a headless soffice started for it.
 
-    ``script_path_or_source`` is a path to a script, the name of a script bundled in
-    ``xlsx_tools/uno_scripts`` (``"fill_xlsx"``), or Python source text. The script finds the
-    office through ``$XLSX_TOOLS_UNO_CONNECT`` and can ``import _bridge`` (see
-    ``uno_scripts/_bridge.py``). soffice is shut down afterwards; if the whole run takes longer
+    ``script_path_or_source`` is a path to a script, the name of a script in ``scripts_dir``
+    (``"fill_xlsx"``), or Python source text. ``scripts_dir`` goes on the script's PYTHONPATH and
+    should hold ``_bridge.py`` (the tests' ``tests/uno_scripts/``): the script finds the office
+    through ``$XLSX_TOOLS_UNO_CONNECT`` with ``import _bridge``, and so does the shutdown. soffice is shut down afterwards; if the whole run takes longer
     than ``timeout`` seconds, both process groups are killed and OfficeTimeout is raised. With
     ``check=True`` a non-zero exit status raises OfficeError carrying the script's stderr.
     """
@@ -430,7 +430,7 @@ def run_uno(
     python = _require_uno_python("启动 LibreOffice 处理表格")
     deadline = time.monotonic() + timeout
     with (
-        _script_file(script_path_or_source) as script,
+        _script_file(script_path_or_source, scripts_dir and Path(scripts_dir)) as script,
         tempfile.TemporaryDirectory(prefix="xlsx-tools-uno-") as tmp,
     ):
         accept = f"socket,host=127.0.0.1,port={_free_port()};urp;StarOffice.ComponentContext"
@@ -439,7 +439,7 @@ def run_uno(
                 ENV_UNO_CONNECT: f"uno:{accept}",
                 # The scripts import only _bridge, the stdlib and uno: the UNO Python does not
                 # have this package (or openpyxl) installed.
-                "PYTHONPATH": str(UNO_SCRIPTS_DIR),
+                "PYTHONPATH": os.fspath(scripts_dir or ""),
                 "PYTHONIOENCODING": "utf-8",
                 "PYTHONDONTWRITEBYTECODE": "1",
             }

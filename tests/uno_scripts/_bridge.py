@@ -1,4 +1,5 @@
-"""Helpers for scripts that xlsx_tools.write.office.run_uno runs under the UNO Python.
+"""Helpers for scripts that xlsx_tools.write.office.run_uno runs under the UNO Python (with
+``scripts_dir=tests/uno_scripts``).
 
 This module runs outside our package (Debian's /usr/bin/python3 has neither xlsx_tools nor
 openpyxl), so it may import only the standard library and ``uno``. Scripts reach it as
