@@ -486,6 +486,8 @@ def available_formats() -> list[str]:
 
 @functools.cache
 def load_format(format_id: str = DEFAULT_FORMAT) -> FormatSpec:
+    """The format `format_id` (a file name in templates/, without .toml): its tables, fields,
+    rules and texts. Cached: the same FormatSpec object for the same id. FormatError if unknown."""
     path = templates_dir() / f"{format_id}.toml"
     if not path.is_file():
         raise FormatError(f"未找到报告格式文件 {format_id}（可用：{', '.join(available_formats())}）")
