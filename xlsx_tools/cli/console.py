@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# emoji=False: a file or agency name such as "a:smile:b" is printed as written (and rich's emoji
+# table is not loaded for every command)
+console = Console(highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
 
 
 # Exit status of every command when a bug of ours kept a file from being read or checked (the
