@@ -121,6 +121,16 @@ def text_number(text: str) -> Decimal | None:
     return cell_number(s.replace(",", ""))
 
 
+Number = int | Decimal
+
+
+def fmt_number(v: Number | None) -> str:
+    """A figure as people write it: integers plain, decimals without float noise or trailing zeros."""
+    if v is None:
+        return "（空）"
+    return plain(v)
+
+
 def plain(v: Decimal | int) -> str:
     """A value with exactly its own digits: no exponent, no padding, no trailing zeros."""
     if isinstance(v, int):
