@@ -523,7 +523,7 @@ def test_empty_optional_section_says_nothing_to_report():
     report = samples.sample_report()
     report.narrative.pop("other")
     document = dr.build_document(report)
-    assert [p.text for p in document.paragraphs][-2:] == [SPEC.section("other").heading, dr.NOTHING_TO_REPORT]
+    assert [p.text for p in document.paragraphs][-2:] == [SPEC.section("other").heading, SPEC.nothing_to_report]
 
 
 def test_empty_required_section_is_an_error_not_a_blank_page():

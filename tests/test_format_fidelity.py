@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xlsx_tools.format.spec import load_format
+from xlsx_tools.format.spec import load_format, load_format_file, templates_dir
 
 DATA = Path(__file__).parent / "data" / "format-2021-labels.md"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "FORMAT-2021.md"
@@ -130,3 +130,61 @@ def test_sections_in_order(spec):
         "一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
         "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项",
     ]
+
+
+# -- keys beyond the tables (§1.3 kept in tests/data as well, checked against shared/)
+
+SECTIONS = Path(__file__).parent / "data" / "format-2021-sections.md"
+
+
+def test_section_copy_matches_shared_format_document():
+    if not SHARED.is_file():
+        pytest.skip(f"{SHARED} 不存在（只在开发机和 CI 中与仓库并列）")
+    text = SHARED.read_text(encoding="utf-8")
+    assert text[text.index("### 1.3"):text.index("### 1.4")] == SECTIONS.read_text(encoding="utf-8")
+
+
+def _official_sections() -> list[tuple[str, str, str]]:
+    """(number, heading, content) of the table of §1.3."""
+    rows = re.findall(r"^\| (\S) \| (\S+) \| ([^|]*) \|$", SECTIONS.read_text(encoding="utf-8"), re.M)
+    return [(n, h, c) for n, h, c in rows if n != "#"]
+
+
+def test_narrative_sections_are_the_official_narrative_parts(spec):
+    official = _official_sections()
+    assert [(s.number, s.heading) for s in spec.sections] == [(n, h) for n, h, _ in official]
+    narrative = [n for n, _, content in official if content.startswith("narrative")]
+    assert spec.narrative_numbers == "、".join(narrative) == "一、五、六"
+    assert f"第{spec.narrative_numbers}部分" in spec.narrative_title
+
+
+def test_nothing_to_report_is_as_published_reports_write_it(spec):
+    assert spec.nothing_to_report
+    assert f"其他报告事项 {spec.nothing_to_report}" in SECTIONS.read_text(encoding="utf-8")
+    assert f"没有的写“{spec.nothing_to_report}”" in spec.narrative_parts[-1].hint
+
+
+def test_units_of_value_types_as_table_labels_print_them(spec, official):
+    printed = {m for line in official["t2"] for m in re.findall(r"（单位：(\w+)）", line)}
+    assert printed == {spec.types["amount"].unit} == {"万元"}
+    for vt in spec.types.values():
+        if vt.unit in printed:  # the template's instruction names the unit the table prints
+            assert vt.unit in vt.instruction and vt.unit in vt.prompt_title
+
+
+def test_figure_sets_name_fields_of_the_format(spec):
+    assert set(spec.figure_set("printed_figures")) <= set(spec.figure_set("key_figures"))
+    for fid in spec.figure_set("key_figures"):
+        assert spec.has_field(fid)
+    assert spec.figure_set("no such set") == ()
+
+
+def test_fingerprint_ignores_what_does_not_shape_the_template(tmp_path, spec):
+    text = (templates_dir() / f"{spec.id}.toml").read_text(encoding="utf-8")
+    same = tmp_path / "same.toml"
+    same.write_text("# a comment\n" + text.replace('nothing_to_report = "无。"', 'nothing_to_report = "没有。"'),
+                    encoding="utf-8")
+    assert load_format_file(same).fingerprint == spec.fingerprint
+    other = tmp_path / "other.toml"
+    other.write_text(text.replace('label = "联系人"', 'label = "联系人姓名"'), encoding="utf-8")
+    assert load_format_file(other).fingerprint != spec.fingerprint

@@ -23,6 +23,7 @@ class ValueType:
     error: str
     maximum: int = 10**9  # every value is bounded before arithmetic (see xlsx_tools/numbers.py)
     precision_note: str = ""  # what the last decimal place means ("精确到分：…")
+    instruction: str = ""  # the template's one-clause instruction for this type ("收费金额以万元为单位")
 
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -101,6 +102,10 @@ class FormatSpec:
     rules: tuple[Rule, ...]
     text_checks: tuple[TextCheck, ...]
     _by_id: Mapping[str, Field] = field(repr=False, compare=False, default_factory=dict)
+    # what a narrative section without text says in the report ("无。")
+    nothing_to_report: str = ""
+    # named lists of field ids ([figure_sets] of the format file): the figures an output shows
+    figure_sets: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
     def fields(self) -> tuple[Field, ...]:
@@ -138,6 +143,21 @@ class FormatSpec:
     @property
     def narrative_sections(self) -> tuple[Section, ...]:
         return tuple(s for s in self.sections if s.kind == "narrative")
+
+    @property
+    def narrative_numbers(self) -> str:
+        """The numbers of the narrative sections as messages name them: "一、五、六"."""
+        return "、".join(s.number for s in self.narrative_sections)
+
+    def info_field(self, key: str) -> InfoField:
+        for f in self.info_fields:
+            if f.key == key:
+                return f
+        raise KeyError(f"unknown 基本信息 field {key!r} in format {self.id}")
+
+    def figure_set(self, name: str) -> tuple[str, ...]:
+        """The field ids of a [figure_sets] list of the format file; () when it has none by that name."""
+        return self.figure_sets.get(name, ())
 
     def computing_rule(self, field_id: str) -> Rule | None:
         """The rule whose formula defines a computed field (the first one that computes it)."""
@@ -217,7 +237,31 @@ def load_format_file(path: str | Path) -> FormatSpec:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise FormatError(f"{path}: {e}") from e
-    return _build(data, fingerprint=hashlib.sha256(raw).hexdigest()[:16], source=str(path))
+    return _build(data, fingerprint=layout_fingerprint(data), source=str(path))
+
+
+# Parts of a format file that do not shape the Excel template: editing them (or any comment or
+# spacing) leaves the fingerprint, and so the identity of templates already sent out, as it is.
+NOT_IN_TEMPLATE = {
+    "format": ("preamble", "issued"),
+    "narrative": ("nothing_to_report",),
+    "figure_sets": None,
+    "text_checks": None,
+}
+
+
+def layout_fingerprint(data: Mapping) -> str:
+    """What identifies the layout a format file gives its template: a hash of its content (as
+    canonical JSON) without the parts listed in NOT_IN_TEMPLATE."""
+    kept = {}
+    for key, value in data.items():
+        if key in NOT_IN_TEMPLATE and NOT_IN_TEMPLATE[key] is None:
+            continue
+        if key in NOT_IN_TEMPLATE and isinstance(value, Mapping):
+            value = {k: v for k, v in value.items() if k not in NOT_IN_TEMPLATE[key]}
+        kept[key] = value
+    text = json.dumps(kept, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _build(data: dict, fingerprint: str, source: str) -> FormatSpec:
@@ -227,7 +271,7 @@ def _build(data: dict, fingerprint: str, source: str) -> FormatSpec:
             key=key, kind=t["kind"], minimum=t.get("minimum", 0), maximum=t.get("maximum", 10**9),
             decimals=t.get("decimals", 0), precision_note=t.get("precision_note", ""),
             unit=t.get("unit", ""), prompt_title=t.get("prompt_title", ""), prompt=t.get("prompt", ""),
-            error_title=t.get("error_title", ""), error=t.get("error", ""),
+            error_title=t.get("error_title", ""), error=t.get("error", ""), instruction=t.get("instruction", ""),
         )
         for key, t in data["types"].items()
     }
@@ -284,12 +328,19 @@ def _build(data: dict, fingerprint: str, source: str) -> FormatSpec:
         )
         for tc in data.get("text_checks", [])
     )
+    figure_sets = {}
+    for name, ids in data.get("figure_sets", {}).items():
+        unknown = [fid for fid in ids if fid not in by_id]
+        if unknown:
+            raise FormatError(f"figure_sets.{name}: unknown field ids {unknown}")
+        figure_sets[name] = tuple(ids)
     return FormatSpec(
         id=fmt["id"], version=str(fmt["version"]), title=fmt["title"], document=fmt["document"],
         report_title=fmt["report_title"], preamble=tuple(fmt.get("preamble", ())), fingerprint=fingerprint, source=source,
         sections=sections, types=types, info_sheet=info["sheet"], info_title=info.get("title", info["sheet"]),
         info_fields=info_fields, narrative_sheet=narr["sheet"], narrative_title=narr.get("title", narr["sheet"]),
         narrative_parts=parts, tables=tables, rules=rules, text_checks=text_checks, _by_id=by_id,
+        nothing_to_report=narr.get("nothing_to_report", ""), figure_sets=figure_sets,
     )
 
 

@@ -79,8 +79,6 @@ NUMBER_PAD_EM = 0.5  # room beside the widest number of a column
 TABLE_FONT_STEPS = (9, 8, 7.5)
 TABLE_MIN_CELL_MARGIN = 28  # twips each side, 0.5 mm
 TIGHT_NUMBER_PAD_EM = 0.25
-# An optional section left empty says so, as published reports do (and as the template's hint asks).
-NOTHING_TO_REPORT = "无。"
 
 
 @dataclass(frozen=True)
@@ -166,7 +164,7 @@ def build_document(report: Report, *, spec: FormatSpec | None = None, signature:
         else:
             texts = paragraphs(report.narrative.get(section.key, ""))
             if not texts and not section.required:
-                texts = [NOTHING_TO_REPORT]
+                texts = [spec.nothing_to_report]
             for text in texts:
                 _narrative_paragraph(doc, text)
     if signature:
@@ -608,7 +606,9 @@ def signature_date(report: Report, date: str | dt.date | None) -> str:
         try:
             return format_date(parse_date(report.contact["report_date"]))
         except ValueError as e:
-            raise ValueError(f"基本信息中的成文日期：{e}也可以用 --date 指定成文日期。") from None
+            spec = report.spec
+            label = spec.info_field("report_date").label
+            raise ValueError(f"{spec.info_sheet}中的{label}：{e}也可以用 --date 指定{label}。") from None
     return format_date(now_local().date())  # the office's day (UTC+8), not the machine's
 
 
