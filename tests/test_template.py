@@ -23,6 +23,7 @@ from xlsx_tools.format.spec import a1, load_format
 from xlsx_tools.model import meta
 from xlsx_tools.model.report import narrative_from_parts
 from xlsx_tools.util.fsutil import sha256_file
+from xlsx_tools.write import layout
 from xlsx_tools.write import template as tpl
 from xlsx_tools.write.template import (
     INSTRUCTIONS_SHEET,
@@ -334,7 +335,7 @@ def test_print_ready(spec, wb, key):
     header_end = max(t.header_rows) + 1 if t.header_rows else 0
     expected = a1(header_end, first_data) if (header_end or first_data) else None
     assert ws.freeze_panes == expected
-    assert ws.page_setup.orientation == ("landscape" if tpl._plan(spec).tables[spec.tables.index(t)].landscape else "portrait")
+    assert ws.page_setup.orientation == ("landscape" if layout.plan_for(spec).tables[spec.tables.index(t)].landscape else "portrait")
 
 
 def test_rows_tall_enough_for_wrapped_labels(spec, wb):

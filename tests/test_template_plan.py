@@ -12,22 +12,22 @@ import pytest
 
 from xlsx_tools.cli.demo import samples
 from xlsx_tools.format.spec import load_format, load_format_file, templates_dir
-from xlsx_tools.write import template
+from xlsx_tools.write import layout, template
 
 CREATED = datetime(2026, 11, 30, 14, 47, tzinfo=timezone(timedelta(hours=8)))
-DERIVED = ("widen_for_orphans", "plan_checks", "_validation", "_whole_criteria", "_instruction_steps", "_name_ref")
+DERIVED = ("widen_for_orphans", "plan_checks", "_validation", "_whole_criteria", "instruction_steps", "_name_ref")
 
 
 def _counting(monkeypatch) -> dict[str, int]:
     counts = dict.fromkeys(DERIVED, 0)
     for name in DERIVED:
-        original = getattr(template, name)
+        original = getattr(layout, name)
 
         def wrapper(*args, _name=name, _original=original, **kwargs):
             counts[_name] += 1
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(template, name, wrapper)
+        monkeypatch.setattr(layout, name, wrapper)
     return counts
 
 

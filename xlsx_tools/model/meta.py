@@ -1,5 +1,7 @@
 """The identity a template carries: a hidden sheet of key/value rows and the same keys as custom
-document properties. The template writer puts them there, the reader reads them back."""
+document properties, the fingerprint of its layout, and the names by which a template is known
+(its 填报说明 sheet, the deadline line on it). The template writer puts them there, the reader and
+the batch tools read them back."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ PROPERTY_PREFIX = "xlsx-tools "  # custom document property names: "xlsx-tools f
 GENERATOR = "xlsx-tools"
 INSTRUCTIONS_SHEET = "填报说明"  # the template's first sheet: instructions, nothing to read
 LAYOUT_VERSION = "1"  # bump when the workbook layout changes (the reader keys on the fingerprint)
+# the line of 填报说明 that gives the deadline, read back when agencies are added to a batch
+DEADLINE_LABEL = "填报截止日期"
+NO_DEADLINE = "（按通知要求）"
 
 # keys, in the order they stand in column A of the hidden sheet (values in column B)
 KEYS = (

@@ -25,16 +25,12 @@ from ..read.roster import (
     decode,
 )
 from ..util import fsutil
+from .identity import TemplateInfo
+from .protection import TemplateError, check_password
 from .template import (
-    DEADLINE_LABEL,
     FILE_MODE,
-    INSTRUCTIONS_SHEET,
     MANIFEST_EXTRA_COLUMNS,
     MANIFEST_NAME,
-    NO_DEADLINE,
-    TemplateError,
-    TemplateInfo,
-    check_password,
     template_stem,
     write_template,
 )
@@ -147,10 +143,10 @@ def template_deadline(path: Path) -> str | None:
     try:
         wb = openpyxl.load_workbook(path, read_only=True)
         try:
-            for row in wb[INSTRUCTIONS_SHEET].iter_rows(max_row=12, max_col=2, values_only=True):
-                if row and row[0] == DEADLINE_LABEL:
+            for row in wb[meta.INSTRUCTIONS_SHEET].iter_rows(max_row=12, max_col=2, values_only=True):
+                if row and row[0] == meta.DEADLINE_LABEL:
                     value = str(row[1] or "")
-                    return "" if value == NO_DEADLINE else value
+                    return "" if value == meta.NO_DEADLINE else value
         finally:
             wb.close()
     except Exception:  # a template someone edited or broke
@@ -213,7 +209,7 @@ def add_to_batch(
         values.update({labels[k]: v for k, v in row.contact.items() if k in labels})
         values.update(getattr(row, "extra", None) or {})
         values.update(zip(MANIFEST_EXTRA_COLUMNS, (name, info.sha256, info.fingerprint, info.password), strict=True))
-        values[DEADLINE_LABEL] = deadline or ""
+        values[meta.DEADLINE_LABEL] = deadline or ""
         lines.append([values.get(h, "") for h in manifest.header])
         if progress is not None:
             progress(info)
