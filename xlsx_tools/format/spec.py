@@ -264,17 +264,42 @@ def layout_fingerprint(data: Mapping) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _build(data: dict, fingerprint: str, source: str) -> FormatSpec:
-    fmt = data["format"]
-    types = {
+def _types(raw: Mapping[str, dict]) -> dict[str, ValueType]:
+    return {
         key: ValueType(
             key=key, kind=t["kind"], minimum=t.get("minimum", 0), maximum=t.get("maximum", 10**9),
             decimals=t.get("decimals", 0), precision_note=t.get("precision_note", ""),
             unit=t.get("unit", ""), prompt_title=t.get("prompt_title", ""), prompt=t.get("prompt", ""),
             error_title=t.get("error_title", ""), error=t.get("error", ""), instruction=t.get("instruction", ""),
         )
-        for key, t in data["types"].items()
+        for key, t in raw.items()
     }
+
+
+def _sheet_cells(info: dict, narr: dict) -> tuple[tuple[InfoField, ...], tuple[NarrativePart, ...]]:
+    """The 基本信息 fields and the 文字部分 parts, one row each from the sheet's origin."""
+    r0, c0 = parse_a1(info.get("origin", "A3"))
+    info_fields = tuple(
+        InfoField(
+            key=f["key"], label=f["label"], locked=f.get("locked", False), prompt=f.get("prompt", ""),
+            sheet=info["sheet"], row=r0 + i, col=c0 + 1,
+        )
+        for i, f in enumerate(info["fields"])
+    )
+    r0, c0 = parse_a1(narr.get("origin", "A3"))
+    parts = tuple(
+        NarrativePart(
+            section=p["section"], key=p["key"], label=p["label"], hint=p.get("hint", ""),
+            sheet=narr["sheet"], row=r0 + i, col=c0 + 1,
+        )
+        for i, p in enumerate(narr["parts"])
+    )
+    return info_fields, parts
+
+
+def _build(data: dict, fingerprint: str, source: str) -> FormatSpec:
+    fmt = data["format"]
+    types = _types(data["types"])
     sections = tuple(
         Section(
             number=s["number"], heading=s["heading"], kind=s["kind"],
@@ -285,24 +310,8 @@ def _build(data: dict, fingerprint: str, source: str) -> FormatSpec:
     headings = {s.key: s.heading for s in sections if s.kind == "table"}
     tables = tuple(build_table(t, types, headings.get(t["key"], "")) for t in data["tables"])
 
-    info = data["info"]
-    r0, c0 = parse_a1(info.get("origin", "A3"))
-    info_fields = tuple(
-        InfoField(
-            key=f["key"], label=f["label"], locked=f.get("locked", False), prompt=f.get("prompt", ""),
-            sheet=info["sheet"], row=r0 + i, col=c0 + 1,
-        )
-        for i, f in enumerate(info["fields"])
-    )
-    narr = data["narrative"]
-    r0, c0 = parse_a1(narr.get("origin", "A3"))
-    parts = tuple(
-        NarrativePart(
-            section=p["section"], key=p["key"], label=p["label"], hint=p.get("hint", ""),
-            sheet=narr["sheet"], row=r0 + i, col=c0 + 1,
-        )
-        for i, p in enumerate(narr["parts"])
-    )
+    info, narr = data["info"], data["narrative"]
+    info_fields, parts = _sheet_cells(info, narr)
 
     by_id: dict[str, Field] = {}
     for t in tables:
