@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import docx
 import pytest
 from docx.oxml.ns import qn
 from docx.oxml.parser import OxmlElement, parse_xml
@@ -240,3 +241,16 @@ def test_build_table():
 def test_build_table_refuses_a_row_that_does_not_fill_the_grid():
     with pytest.raises(ValueError, match="covers 1 grid columns"):
         ox.build_table([1000, 2000], [ox.RowXml((ox.CellXml("x"),))], style_id="S")
+
+
+def test_installed_python_docx_has_the_private_attributes_docx_oxml_relies_on():
+    problems = ox.check_python_docx()
+    assert not problems, (
+        f"python-docx {docx.__version__} changed what xlsx_tools/write/docx_oxml.py relies on: "
+        + "; ".join(problems) + ". Adapt its accessors (or pin python-docx below this version).")
+
+
+def test_check_names_an_attribute_that_is_gone(monkeypatch):
+    monkeypatch.setattr(ox, "p_element", lambda paragraph: paragraph._no_such_attribute)
+    problems = ox.check_python_docx()
+    assert problems and all("Paragraph._p" in p or "Document._body" in p for p in problems)

@@ -12,9 +12,80 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import docx
+from docx.document import Document
 from docx.oxml.ns import qn
 from docx.oxml.parser import OxmlElement
+from docx.section import Section
+from docx.table import Table, _Cell, _Row
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 from lxml import etree
+
+# -- the XML elements behind python-docx's objects: its private attributes, used only here
+# (tests/test_docx_oxml.py fails with a clear message when a python-docx release renames them)
+
+def check_python_docx() -> list[str]:
+    """What the installed python-docx no longer gives the accessors below (empty when all work),
+    in sentences naming the attribute and the version."""
+    doc = docx.Document()
+    paragraph = doc.add_paragraph("x")
+    table = doc.add_table(rows=1, cols=1)
+    probes = (
+        ("Paragraph._p", lambda: p_element(paragraph), "w:p"),
+        ("Run._r", lambda: r_element(paragraph.runs[0]), "w:r"),
+        ("Section._sectPr", lambda: sect_pr(doc.sections[0]), "w:sectPr"),
+        ("Table._tbl", lambda: tbl_element(table), "w:tbl"),
+        ("_Row._tr", lambda: tr_element(table.rows[0]), "w:tr"),
+        ("_Cell._tc", lambda: tc_element(table.cell(0, 0)), "w:tc"),
+        ("Document._body", lambda: body_paragraph(doc, p_element(paragraph))._p, "w:p"),
+    )
+    problems = []
+    for name, probe, tag in probes:
+        try:
+            element = probe()
+        except AttributeError as e:
+            problems.append(f"python-docx {docx.__version__}: {name} is gone ({e})")
+            continue
+        if getattr(element, "tag", None) != qn(tag):
+            problems.append(f"python-docx {docx.__version__}: {name} is no longer the {tag} element")
+    return problems
+
+
+def p_element(paragraph: Paragraph) -> etree._Element:
+    """The w:p of a paragraph."""
+    return paragraph._p
+
+
+def r_element(run: Run) -> etree._Element:
+    """The w:r of a run."""
+    return run._r
+
+
+def sect_pr(section: Section) -> etree._Element:
+    """The w:sectPr of a section."""
+    return section._sectPr
+
+
+def tbl_element(table: Table) -> etree._Element:
+    """The w:tbl of a table."""
+    return table._tbl
+
+
+def tr_element(row: _Row) -> etree._Element:
+    """The w:tr of a table row."""
+    return row._tr
+
+
+def tc_element(cell: _Cell) -> etree._Element:
+    """The w:tc of a table cell."""
+    return cell._tc
+
+
+def body_paragraph(doc: Document, p: etree._Element) -> Paragraph:
+    """A python-docx Paragraph for a w:p already placed in the document's body."""
+    return Paragraph(p, doc._body)
+
 
 # -- schema order of the children we touch (ECMA-376 Part 1: CT_RPr, CT_PPrBase, CT_SectPr, ...)
 
