@@ -165,7 +165,7 @@ def _styles(doc: Document) -> None:
 
 
 def _run_fonts(run, east_asia: str, size: float, bold: bool = False) -> None:
-    rpr = run._r.get_or_add_rPr()
+    rpr = ox.r_element(run).get_or_add_rPr()
     ox.set_fonts(rpr, latin=FONT_LATIN, east_asia=east_asia)
     run.font.size = Pt(size)
     run.font.bold = bold
@@ -208,7 +208,7 @@ def _table(doc, widths_mm: Sequence[float], n_rows: int):
     for row in table.rows:
         for cell, w in zip(row.cells, widths_mm, strict=True):
             cell.width = Mm(w)
-    grid = table._tbl.find(qn("w:tblGrid"))
+    grid = ox.tbl_element(table).find(qn("w:tblGrid"))
     for col, w in zip(grid.findall(qn("w:gridCol")), widths_mm, strict=True):
         col.set(qn("w:w"), str(round(w / 25.4 * 1440)))
     return table
@@ -232,16 +232,16 @@ def _findings(doc, notice: Notice) -> None:
     table = _table(doc, (12, 13, 50, 88), len(items) + 1)
     for cell, text in zip(table.rows[0].cells, ("序号", "级别", "位置", "问题及修改方法"), strict=True):
         _cell(cell, text, bold=True, align="center")
-        ox.child(cell._tc.get_or_add_tcPr(), "w:shd", ox.TCPR_ORDER).attrib.update(
+        ox.child(ox.tc_element(cell).get_or_add_tcPr(), "w:shd", ox.TCPR_ORDER).attrib.update(
             {qn("w:val"): "clear", qn("w:color"): "auto", qn("w:fill"): "D9D9D9"})
-    header = table.rows[0]._tr.get_or_add_trPr()
+    header = ox.tr_element(table.rows[0]).get_or_add_trPr()
     ox.set_repeat_header(header)
     for n, (row, (level, where, what)) in enumerate(zip(table.rows[1:], items, strict=True), start=1):
         _cell(row.cells[0], str(n), align="center")
         _cell(row.cells[1], level, align="center", colour="C00000" if level == SEVERITY_LABELS["error"] else "9C5700")
         _cell(row.cells[2], where)
         _cell(row.cells[3], what)
-        ox.set_cant_split(row._tr.get_or_add_trPr())
+        ox.set_cant_split(ox.tr_element(row).get_or_add_trPr())
 
 
 __all__ = ["NOTICE_DIR", "Notice", "build_notice", "location", "notice_filename", "rows", "write_notice"]
