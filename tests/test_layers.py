@@ -99,7 +99,6 @@ KNOWN: set[str] = {
     "xlsx_tools.read.published.sources:173 up-layer import of xlsx_tools.write.office (read -> write)",
     "xlsx_tools.read.published.sources:189 function-level import of xlsx_tools.read.published.word",
     "xlsx_tools.read.roster:47 function-level import of xlsx_tools.model.matching",
-    "xlsx_tools.write.batch:145 openpyxl imported outside cli/demo/",
     "xlsx_tools.write.notice:275 function-level import of xlsx_tools.collect.run",
     "xlsx_tools.write.notice:275 up-layer import of xlsx_tools.collect.run (write -> collect)",
     "xlsx_tools.write.notice:293 function-level import of xlsx_tools.collect.run",

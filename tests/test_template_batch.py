@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 
 import openpyxl
 import pytest
@@ -16,7 +18,7 @@ from xlsx_tools.cli.app import app
 from xlsx_tools.format.spec import load_format
 from xlsx_tools.read.roster import parse_roster
 from xlsx_tools.util.fsutil import sha256_file
-from xlsx_tools.write.batch import existing_batch, template_identity
+from xlsx_tools.write.batch import existing_batch, template_deadline, template_identity
 from xlsx_tools.write.template import MANIFEST_NAME, write_template
 
 
@@ -233,3 +235,40 @@ def test_add_defaults_to_the_years_batch_folder(runner, tmp_path, monkeypatch):
     res = runner.invoke(app, ["template", "-y", "2025", "--add", "n.csv"])
     assert res.exit_code == 0, res.output
     assert [r["机关名称"] for r in manifest_rows(tmp_path / "templates-2025")] == ["甲局", "乙局"]
+
+
+# -- the deadline read back from 填报说明 (read/'s intake, no openpyxl in the package)
+
+
+@pytest.mark.parametrize("deadline", ["2026-01-31", "", "1月31日前 & <报送>"])
+def test_template_deadline_as_written_and_after_another_program_saved_it(tmp_path, deadline):
+    path = write_template(tmp_path / "t.xlsx", agency="甲局", year=2025, password="pw", deadline=deadline).path
+    assert template_deadline(path) == deadline
+    wb = openpyxl.load_workbook(path)
+    wb.save(tmp_path / "resaved.xlsx")
+    assert template_deadline(tmp_path / "resaved.xlsx") == deadline
+
+
+def test_template_deadline_of_a_file_that_is_not_one_of_ours_is_none(tmp_path):
+    (tmp_path / "x.xlsx").write_bytes(b"PK\x03\x04 broken")
+    wb = openpyxl.Workbook()
+    wb.active.title = "Sheet"
+    wb.save(tmp_path / "other.xlsx")
+    assert template_deadline(tmp_path / "x.xlsx") is None
+    assert template_deadline(tmp_path / "missing.xlsx") is None
+    assert template_deadline(tmp_path / "other.xlsx") is None  # no 填报说明 sheet
+
+
+def test_template_deadline_in_shared_and_in_inline_strings(tmp_path):
+    """xlsxwriter (the template) writes shared strings; openpyxl, as some programs do, inline ones."""
+    path = write_template(tmp_path / "t.xlsx", agency="甲局", year=2025, password="pw", deadline="2026年1月31日").path
+    with zipfile.ZipFile(path) as z:
+        assert "2026年1月31日" in z.read("xl/sharedStrings.xml").decode()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "填报说明"
+    ws["A5"], ws["B5"] = "填报截止日期", "2026年1月31日"
+    wb.save(tmp_path / "inline.xlsx")
+    with zipfile.ZipFile(tmp_path / "inline.xlsx") as z:
+        assert re.search(r'<c r="B5"[^>]*t="inlineStr"', z.read("xl/worksheets/sheet1.xml").decode())
+    assert template_deadline(path) == template_deadline(tmp_path / "inline.xlsx") == "2026年1月31日"
