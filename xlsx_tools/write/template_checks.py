@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..format.spec import FormatSpec, Number, Rule, Table, Term, a1, col_letter
+from ..format.cells import a1, col_letter
+from ..format.spec import FormatSpec, Number, Rule, Table, Term
 
 MARK_OK, MARK_BAD, MARK_BLANK = "✓", "✗", "未填写"
 HIGHLIGHT = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}  # Excel's "light red fill"
