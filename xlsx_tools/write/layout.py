@@ -258,9 +258,13 @@ def instruction_steps(spec: FormatSpec) -> list[str]:
     """The numbered steps of 填报说明 (the same for every agency of a format)."""
     table_sheets = "、".join(f"「{t.sheet}」" for t in spec.tables)
     units = "；".join(t.instruction for t in spec.types.values() if t.instruction)
+    locked = [f.label for f in spec.info_fields if f.locked]
+    given = "、".join(locked[:-1]) + "和" + locked[-1] if len(locked) > 1 else "".join(locked)
+    # the locked identity fields are filled in by the office; the contact details are asked for
+    asked = "、".join(f.label for f in spec.info_fields if f.key in ("contact_person", "phone"))
     return [
         f"黄色单元格是填写区域，其余单元格已锁定。请按顺序填写「{spec.info_sheet}」、{table_sheets}和「{spec.narrative_sheet}」。",
-        f"「{spec.info_sheet}」：机关名称、机关代码和报告年度已由政务公开办填好，请填写联系人、联系电话等信息。",
+        f"「{spec.info_sheet}」：{given}已由政务公开办填好，请填写{asked}等信息。",
         f"{table_sheets}与官方格式（{spec.document}）完全一致，行号即官方表格的行号。{units}。",
         "灰色的总计单元格由公式自动计算，无需填写。“检查”实时显示各项规则是否满足：逐行检查的结果在表格右侧该行，逐列检查的结果在表格下方该列；✓ 符合，✗ 不符合（涉及的填写单元格同时变红），“未填写”表示相关单元格都还没有填。请核对至全部为 ✓。",
         f"「{spec.narrative_sheet}」：填写报告第{spec.narrative_numbers}部分的文字。单元格内换行：Excel、WPS 按 Alt+Enter，LibreOffice 按 Ctrl+Enter。",
