@@ -10,8 +10,8 @@ import typer
 from ...read.reader import KIND_INTERNAL, PreviousError, load_previous
 from ...read.resilience import check_file
 from ...util.fsutil import os_error_text, output_clash
+from ...util.lazy import lazy_import
 from ..console import EXIT_INTERNAL, console, fail
-from ..lazy import lazy_import
 from ..options import parse_deadline
 from ..render import render_result, results_json, summary_line
 

@@ -1,8 +1,9 @@
-"""Modules a command needs only for an output it writes when asked (python-docx for
-`check --notice`): imported on first use through the standard library's documented
-importlib.util.LazyLoader, so the command's read path starts fast (issue 11: `check` of one file
-in ≤ 250 ms). Not a way around an import cycle: tests/test_layers.py checks every name given here
-against the layers like an import statement."""
+"""Modules needed only for an output written when asked, or for one input kind among several
+(python-docx for `check --notice`, pdfplumber for a PDF): imported on first use through the
+standard library's documented importlib.util.LazyLoader, so a command's common path starts fast
+(issue 11: `check` of one file in ≤ 250 ms). Not a way around an import cycle or a layer:
+tests/test_layers.py holds every module named in a lazy_import("...") call to the layers like an
+import statement (use a string literal, so that it can)."""
 
 from __future__ import annotations
 
