@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..format.spec import FormatError, FormatSpec, load_format
-from ..model.findings import SEVERITY_LABELS, Finding, condensed, count, group_cells
+from ..model.findings import SEVERITY_LABELS, Finding, condensed, count, group_cells, ordered
 from ..model.report import dumps
 from ..read.reader import KIND_FOREIGN, KIND_UNREADABLE, ReadResult
 
@@ -39,11 +39,6 @@ def finding_location(f: Finding, spec: FormatSpec | None = None) -> str:
     if len(f.cells) > 1:
         text += f" 等 {len(f.cells)} 处"
     return text
-
-
-def ordered(findings: Sequence[Finding]) -> list[Finding]:
-    """Errors first, otherwise in the order they were found (file → structure → values → rules)."""
-    return sorted(findings, key=lambda f: 0 if f.is_error else 1)
 
 
 GROUP_AT = 6  # this many single-cell findings of one kind on one sheet are shown as one row

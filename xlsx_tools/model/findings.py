@@ -73,6 +73,12 @@ def count(findings: Iterable[Finding]) -> tuple[int, int]:
     return e, w
 
 
+def ordered(findings: Iterable[Finding]) -> list[Finding]:
+    """The order findings are shown and written in: errors first, otherwise in the order they were
+    found (file → identity → structure → values → rules → narrative)."""
+    return sorted(findings, key=lambda f: 0 if f.is_error else 1)
+
+
 def sort_key(f: Finding) -> tuple:
     return (0 if f.is_error else 1, f.cells[:1], f.code)
 

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from ...model.findings import count
+from ...model.findings import count, ordered
 from ...read.reader import KIND_INTERNAL, read_and_check
 from ...util.fsutil import atomic_write_text, os_error_text, output_clash
 from ..console import EXIT_INTERNAL, console, err_console, fail
-from ..render import ordered, render_result
+from ..render import render_result
 
 
 def register(app: typer.Typer) -> None:
