@@ -26,6 +26,8 @@ from xlsx_tools.checks import check_rules
 from xlsx_tools.cli.app import app
 from xlsx_tools.cli.demo.samples import random_figures
 from xlsx_tools.collect import aggregate as ag
+from xlsx_tools.collect import aggregate_inputs as ai
+from xlsx_tools.model import aggregate as mag
 from xlsx_tools.model.report import Agency, Report
 from xlsx_tools.read.reader import read_and_check
 
@@ -43,7 +45,7 @@ def field_sum(reports: list[Report]) -> dict:
 
 def test_aggregate_equals_the_field_wise_sum():
     reports = [clean_report(i, i) for i in range(6)]
-    total = ag.aggregate_reports(reports, agency="沙坡头区（汇总）", year=YEAR)
+    total = mag.aggregate_reports(reports, agency="沙坡头区（汇总）", year=YEAR)
     assert total.figures == field_sum(reports)
     assert (total.agency.name, total.year, total.format) == ("沙坡头区（汇总）", YEAR, SPEC.id)
     assert check_rules(SPEC, total.figures) == []
@@ -54,7 +56,7 @@ def test_fees_are_summed_exactly():
     reports = [clean_report(i, 0) for i in range(3)]
     for r, v in zip(reports, ("0.1", "0.2", "26.5501"), strict=True):
         r.figures[fee] = Decimal(v)
-    total = ag.aggregate_reports(reports, agency="汇总", year=YEAR)
+    total = mag.aggregate_reports(reports, agency="汇总", year=YEAR)
     assert total.figures[fee] == Decimal("26.8501") and str(total.figures[fee]) == "26.8501"
     assert isinstance(total.figures["t3.received.total"], int)
 
@@ -62,7 +64,7 @@ def test_fees_are_summed_exactly():
 def test_computed_fields_are_recomputed_not_summed_blindly():
     r = clean_report(0, 0)
     r.figures["t3.received.total"] = 999_999  # a wrong cached total is not carried into the sum
-    total = ag.aggregate_reports([r, clean_report(1, 1)], agency="汇总", year=YEAR)
+    total = mag.aggregate_reports([r, clean_report(1, 1)], agency="汇总", year=YEAR)
     expected = sum(total.figures[f"t3.received.{c}"] for c in
                    ("natural_person", "commercial", "research", "nonprofit", "legal", "other"))
     assert total.figures["t3.received.total"] == expected
@@ -71,7 +73,7 @@ def test_computed_fields_are_recomputed_not_summed_blindly():
 def test_blank_inputs_count_as_zero_and_are_counted():
     r = clean_report(0, 0)
     r.figures["t3.granted.natural_person"] = None
-    agg = ag.Aggregator(SPEC)
+    agg = mag.Aggregator(SPEC)
     agg.add(r.figures)
     agg.add(clean_report(1, 1).figures)
     assert agg.blanks == {"t3.granted.natural_person": 1} and agg.count == 2
@@ -79,7 +81,7 @@ def test_blank_inputs_count_as_zero_and_are_counted():
 
 
 def test_no_reports_give_zeros():
-    total = ag.aggregate_reports([], agency="汇总", year=YEAR, spec=SPEC)
+    total = mag.aggregate_reports([], agency="汇总", year=YEAR, spec=SPEC)
     assert set(total.figures.values()) == {0}
 
 
@@ -87,8 +89,8 @@ def test_reports_of_another_format_are_refused():
     r = clean_report(0, 0)
     other = clean_report(1, 1)
     other.format = "gov-info-2099"
-    with pytest.raises(ag.AggregateError, match="的报告格式为 gov-info-2099，与其他报告（gov-info-2021）不同，不能汇总。"):
-        ag.aggregate_reports([r, other], agency="汇总", year=YEAR, spec=SPEC)
+    with pytest.raises(mag.AggregateError, match="的报告格式为 gov-info-2099，与其他报告（gov-info-2021）不同，不能汇总。"):
+        mag.aggregate_reports([r, other], agency="汇总", year=YEAR, spec=SPEC)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -97,7 +99,7 @@ def test_reports_of_another_format_are_refused():
 def test_property_sum_of_valid_reports_satisfies_every_rule(seeds, busy):
     figures = [random_figures(SPEC, random.Random(s), busy) for s in seeds]
     assert all(check_rules(SPEC, f) == [] for f in figures)  # the premise: each is valid
-    agg = ag.Aggregator(SPEC)
+    agg = mag.Aggregator(SPEC)
     for f in figures:
         agg.add(f)
     total = agg.figures()
@@ -112,10 +114,10 @@ def test_property_sum_of_valid_reports_satisfies_every_rule(seeds, busy):
 def test_property_aggregation_is_associative(seeds):
     reports = [Report(format=SPEC.id, agency=Agency(str(s)), year=YEAR, figures=random_figures(SPEC, random.Random(s)))
                for s in seeds]
-    whole = ag.aggregate_reports(reports, agency="全部", year=YEAR)
-    first = ag.aggregate_reports(reports[:1], agency="甲", year=YEAR)
-    rest = ag.aggregate_reports(reports[1:], agency="乙", year=YEAR)
-    assert ag.aggregate_reports([first, rest], agency="全部", year=YEAR).figures == whole.figures
+    whole = mag.aggregate_reports(reports, agency="全部", year=YEAR)
+    first = mag.aggregate_reports(reports[:1], agency="甲", year=YEAR)
+    rest = mag.aggregate_reports(reports[1:], agency="乙", year=YEAR)
+    assert mag.aggregate_reports([first, rest], agency="全部", year=YEAR).figures == whole.figures
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,8 +125,8 @@ def test_property_aggregation_is_associative(seeds):
 
 
 def inp(name: str, agency: str, *, year: int = YEAR, errors: int = 0, saved_at: str = "", fmt: str = SPEC.id,
-        figures: dict | None = None) -> ag.Input:
-    return ag.Input(name=name, agency=agency, year=year, format=fmt, errors=errors, saved_at=saved_at,
+        figures: dict | None = None) -> ai.Input:
+    return ai.Input(name=name, agency=agency, year=year, format=fmt, errors=errors, saved_at=saved_at,
                     figures={} if figures is None else figures)
 
 
@@ -135,9 +137,9 @@ def test_select_newest_per_agency_right_year_and_format_no_errors():
         inp("b.xlsx", "乙", errors=2),
         inp("c.xlsx", "丙", year=YEAR - 1),
         inp("d.xlsx", "丁", fmt="other"),
-        ag.Input(name="e.txt", reason="是纯文本文件，不是 Excel 工作簿。"),
+        ai.Input(name="e.txt", reason="是纯文本文件，不是 Excel 工作簿。"),
     ]
-    sel = ag.select(inputs, year=YEAR, format_id=SPEC.id)
+    sel = ai.select(inputs, year=YEAR, format_id=SPEC.id)
     assert [i.name for i in sel.used] == ["a-new.xlsx"]
     assert {i.name: i.reason for i in sel.skipped} == {
         "a-old.xlsx": "与“a-new.xlsx”是同一机关的报告，后者较新，已采用后者。",
@@ -146,8 +148,8 @@ def test_select_newest_per_agency_right_year_and_format_no_errors():
         "d.xlsx": "的格式为 other，不是 gov-info-2021。",
         "e.txt": "是纯文本文件，不是 Excel 工作簿。",
     }
-    assert ag.describe(sel)[:2] == ["计入汇总 1 份报告。", "未计入：“a-old.xlsx”与“a-new.xlsx”是同一机关的报告，后者较新，已采用后者。"]
-    with_errors = ag.select([inp("b.xlsx", "乙", errors=2)], year=YEAR, format_id=SPEC.id, include_errors=True)
+    assert ai.describe(sel)[:2] == ["计入汇总 1 份报告。", "未计入：“a-old.xlsx”与“a-new.xlsx”是同一机关的报告，后者较新，已采用后者。"]
+    with_errors = ai.select([inp("b.xlsx", "乙", errors=2)], year=YEAR, format_id=SPEC.id, include_errors=True)
     assert [i.name for i in with_errors.used] == ["b.xlsx"]
 
 
@@ -170,7 +172,7 @@ def returns(tmp_path_factory):
 
 def test_read_inputs_from_folders_files_and_json(returns):
     base, _ = returns
-    got = sorted(ag.read_inputs([base / "in", base / "json" / "3.json"]), key=lambda i: i.name)
+    got = sorted(ai.read_inputs([base / "in", base / "json" / "3.json"]), key=lambda i: i.name)
     assert [(i.name, i.agency, i.errors) for i in got] == [
         (f"{base}/in/0.xlsx", ROSTER[0].agency, 0), (f"{base}/in/1.xlsx", ROSTER[1].agency, 0),
         (f"{base}/in/2.xlsx", ROSTER[2].agency, 0), (f"{base}/in/sub/bad.xlsx", ROSTER[5].agency, 1),
@@ -254,7 +256,7 @@ def test_cli_aggregate_usage_errors(tmp_path, argv, message):
 
 def test_collect_json_is_refused_as_an_input(tmp_path):
     (tmp_path / "collect.json").write_text(json.dumps({"agencies": [], "files": []}), encoding="utf-8")
-    [got] = list(ag.read_inputs([tmp_path / "collect.json"]))
+    [got] = list(ai.read_inputs([tmp_path / "collect.json"]))
     assert got.reason == "是 collect 生成的收集结果，不是一个机关的报告；请汇总退回的文件或各机关导出的 JSON。"
 
 
@@ -277,7 +279,7 @@ def test_select_two_aggregates_of_the_same_agency_count_once():
     a.sources = (("丙", ""),)
     b = inp("b.json", "乙区（汇总）", figures={})
     b.sources = (("丙", ""), ("丁", "D-1"))
-    sel = ag.select([a, b, inp("c.xlsx", "丙"), inp("d.xlsx", "戊")], year=YEAR, format_id=SPEC.id)
+    sel = ai.select([a, b, inp("c.xlsx", "丙"), inp("d.xlsx", "戊")], year=YEAR, format_id=SPEC.id)
     assert [i.name for i in sel.used] == ["a.json", "d.xlsx"]
     assert {i.name: i.reason for i in sel.skipped} == {
         "b.json": "与汇总报告“a.json”含有相同的机关（丙），未计入，以免重复。",
@@ -326,3 +328,61 @@ def test_include_errors_counts_a_cell_filled_with_wu_among_those_summed_as_zero(
     res = runner.invoke(app, argv)
     assert res.exit_code == 0, res.output
     assert squash("注意：1 份报告有空白（未填写）或不是有效数字（如填了“无”）的单元格，共 1 处，已按 0 计入汇总：") in squash(res.output)
+
+
+# ---------------------------------------------------------------------------------------------
+# The library call the command renders
+
+
+def test_aggregate_library_call_sums_writes_and_reports(returns, tmp_path):
+    base, reports = returns
+    out = tmp_path / "汇总.xlsx"
+    result = ag.aggregate([base / "in", base / "json"], out, agency="汇总", year=YEAR, spec=SPEC, jobs=1)
+    assert result.output == out and out.exists() and result.password  # a password is generated for .xlsx
+    assert result.report.figures == field_sum(reports) and not result.rule_findings
+    assert [i.name for i in result.selection.skipped] == [f"{base}/in/sub/bad.xlsx"]
+    assert result.lines()[0] == "计入汇总 5 份报告。" and not result.write_error and not result.internal
+    assert result.narrative_note() == "汇总报告的文字部分（第一、五、六部分）为空，请在 Word 中补写。"
+
+
+def test_aggregate_library_call_nothing_to_sum_writes_nothing(returns, tmp_path):
+    base, _ = returns
+    out = tmp_path / "x.json"
+    result = ag.aggregate([base / "in"], out, agency="汇总", year=1999, spec=SPEC, jobs=1)
+    assert result.report is None and result.output is None and not out.exists()
+    assert [i.reason for i in result.selection.skipped] == [f"是 {YEAR} 年度的报告，不是 1999 年度。"] * 5
+
+
+def test_aggregate_library_call_an_unwritable_output_is_a_result_not_an_exception(returns, tmp_path):
+    base, _ = returns
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    out = tmp_path / "a-file" / "x.json"  # its folder is a file
+    result = ag.aggregate([base / "json"], out, agency="汇总", year=YEAR, spec=SPEC, jobs=1)
+    assert result.report is not None and result.output is None
+    assert result.write_status == ag.WRITE_FAILED and result.write_error.startswith(f"写入「{out}」失败：")
+
+
+@pytest.mark.parametrize(("output", "roster", "message"), [
+    ("x.pdf", None, "输出文件「x.pdf」的扩展名应为 .xlsx、.json 或 .docx。"),
+    ("x.json", "empty.csv", "名单"),
+])
+def test_aggregate_library_call_usage_errors(returns, tmp_path, output, roster, message):
+    base, _ = returns
+    if roster:
+        (tmp_path / roster).write_text("", encoding="utf-8")
+    with pytest.raises(mag.AggregateError, match=message):
+        ag.aggregate([base / "json"], tmp_path / output, agency="汇总", year=YEAR, spec=SPEC,
+                     roster=tmp_path / roster if roster else None)
+    assert not (tmp_path / output).exists()
+
+
+def test_cli_aggregate_takes_format(returns, tmp_path):
+    base, _ = returns
+    out = tmp_path / "x.json"
+    res = runner.invoke(app, ["aggregate", str(base / "json"), "-o", str(out), "--agency", "汇总", "--year", str(YEAR),
+                              "--format", SPEC.id])
+    assert res.exit_code == 0, res.output
+    assert Report.load(out).format == SPEC.id
+    res = runner.invoke(app, ["aggregate", str(base / "json"), "-o", str(out), "--agency", "汇总", "--year", str(YEAR),
+                              "--format", "gov-info-2099"])
+    assert res.exit_code == 2 and "gov-info-2099" in res.output

@@ -50,7 +50,7 @@ _LAZY = {
     "write_batch": ("xlsx_tools.write.template", "write_batch"),
     "write_docx": ("xlsx_tools.write.docx_report", "write_docx"),
     "collect_returns": ("xlsx_tools.collect.run", "collect"),
-    "aggregate_reports": ("xlsx_tools.collect.aggregate", "aggregate_reports"),
+    "aggregate_reports": ("xlsx_tools.model.aggregate", "aggregate_reports"),
 }
 _READ_AND_CHECK = ("xlsx_tools.read.reader", "read_and_check")
 

@@ -1,284 +1,108 @@
-"""The sum of several agencies' Reports as one Report (a district's combined figures): inputs are
-summed field by field (fees as exact Decimals), computed fields are recomputed from the sums with
-the format's own rules, so the combined figures satisfy every rule again. Also the selection of
-which files take part (newest per agency, errors excluded unless asked) and the outputs.
+"""`aggregate` as one library call: read the files handed in, choose which take part (newest per
+agency, errors excluded unless asked, limited to a roster if given), sum them with the pure
+Aggregator (model/aggregate.py), check the sum against the format's rules and write it as the
+official workbook (.xlsx), the Report JSON (.json) or the official document (.docx).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..format.spec import FormatSpec, Number, load_format
-from ..model.jsonio import read_json
-from ..model.report import Agency, Report
-from ..util.fsutil import os_error_text
+from ..checks import check_rules
+from ..format.spec import FormatSpec
+from ..model.aggregate import AggregateError, Aggregator
+from ..model.findings import Finding
+from ..model.report import Report
+from ..read.roster import RosterError, read_roster
+from ..util.fsutil import atomic_write_text, os_error_text
 from ..util.timefmt import now_local
+from ..write.docx_report import write_docx
+from ..write.template import TemplateError, generate_password, write_template
+from .aggregate_inputs import Input, Selection, describe, describe_blanks, read_inputs, select
+from .aggregate_scope import RosterScope, limit_to_roster
 
 OUTPUT_SUFFIXES = (".xlsx", ".json", ".docx")
 
-
-class AggregateError(ValueError):
-    """A usage problem; the message is Chinese."""
-
-
-class Aggregator:
-    """Running field-wise sums of the input fields: memory does not grow with the reports added."""
-
-    def __init__(self, spec: FormatSpec | None = None):
-        self.spec = spec or load_format()
-        self._sums: dict[str, Number] = {
-            f.id: (Decimal(0) if f.type.kind == "decimal" else 0) for f in self.spec.input_fields
-        }
-        self.count = 0
-        self.blanks: dict[str, int] = {}  # field id -> reports that left it blank (counted as 0)
-
-    def add(self, figures: Mapping[str, Number | None]) -> int:
-        """Add one report's inputs; returns how many of them were blank (counted as 0)."""
-        blank = 0
-        for fid in self._sums:
-            v = figures.get(fid)
-            if v is None:
-                self.blanks[fid] = self.blanks.get(fid, 0) + 1
-                blank += 1
-                continue
-            self._sums[fid] += v
-        self.count += 1
-        return blank
-
-    def figures(self) -> dict[str, Number | None]:
-        """Every field: the summed inputs and the computed fields recomputed from them."""
-        return self.spec.compute(dict(self._sums))
-
-    def report(self, agency: str, year: int, code: str = "") -> Report:
-        return Report(format=self.spec.id, agency=Agency(agency, code), year=year, figures=self.figures())
-
-
-def aggregate_reports(reports: Iterable[Report], *, agency: str, year: int, code: str = "",
-                      spec: FormatSpec | None = None) -> Report:
-    """The field-wise sum of `reports` (all of the same format) as one Report."""
-    agg: Aggregator | None = Aggregator(spec) if spec is not None else None
-    for r in reports:
-        if agg is None:
-            agg = Aggregator(r.spec)
-        if r.format != agg.spec.id:
-            raise AggregateError(f"「{r.agency.name}」的报告格式为 {r.format}，与其他报告（{agg.spec.id}）不同，不能汇总。")
-        agg.add(r.figures)
-    if agg is None:
-        agg = Aggregator()
-    return agg.report(agency, year, code)
-
-
-# ---------------------------------------------------------------------------------------------
-# Choosing the inputs
+# exit status of an output that could not be written: a bad request (2) or the disk (1)
+WRITE_USAGE, WRITE_FAILED = 2, 1
 
 
 @dataclass
-class Input:
-    """One file handed to `aggregate` and what became of it."""
+class AggregateResult:
+    """What `aggregate` did: every file read, the choice, the sum and what was written."""
 
-    name: str
-    sha256: str = ""
-    agency: str = ""
-    code: str = ""
-    year: int | None = None
-    format: str = ""
-    saved_at: str = ""
-    errors: int = 0
-    warnings: int = 0
-    used: bool = False
-    reason: str = ""  # why not used (Chinese)
-    sources: tuple[tuple[str, str], ...] = ()  # (agency, code) summed in it, for an aggregate JSON
-    blanks: int = 0  # blank input cells summed as 0 (only a report with errors, --include-errors)
-    internal: bool = False  # a bug of ours kept this file from being read (exit status 4)
-    figures: dict[str, Number | None] | None = field(default=None, repr=False)
-
-
-@dataclass
-class Selection:
-    used: list[Input]
-    skipped: list[Input]
+    spec: FormatSpec
+    inputs: list[Input]  # every file read, in reading order
+    selection: Selection
+    scope: RosterScope | None = None  # with a roster: its agencies included and left out
+    report: Report | None = None  # the sum; None when nothing could be summed
+    rule_findings: list[Finding] = field(default_factory=list)  # rules the sum does not satisfy
+    output: Path | None = None  # written
+    password: str | None = None  # the .xlsx's sheet protection
+    write_error: str = ""  # why the output could not be written (Chinese)
+    write_status: int = 0  # WRITE_USAGE or WRITE_FAILED with write_error
 
     @property
-    def all(self) -> list[Input]:
-        return sorted(self.used + self.skipped, key=lambda i: i.name)
+    def internal(self) -> list[Input]:
+        """Files a bug of ours kept from being read (exit status 4)."""
+        return [i for i in self.inputs if i.internal]
+
+    def lines(self) -> list[str]:
+        """What was summed and what was left out, then the roster's agencies (Chinese)."""
+        return describe(self.selection) + (self.scope.lines() if self.scope is not None else [])
+
+    def blank_lines(self) -> list[str]:
+        return describe_blanks(self.selection.used)
+
+    def narrative_note(self) -> str:
+        """For a .docx: the narrative parts an aggregate leaves empty."""
+        numbers = "、".join(s.number for s in self.spec.narrative_sections)
+        return f"汇总报告的文字部分（第{numbers}部分）为空，请在 Word 中补写。"
 
 
-def _agency_key(inp: Input) -> str:
-    from .run import _identity_keys
+def aggregate(inputs: Sequence[str | Path], output: str | Path, *, agency: str, year: int, spec: FormatSpec,
+              code: str = "", title: str | None = None, roster: str | Path | None = None,
+              include_errors: bool = False, password: str | None = None, jobs: int = 1) -> AggregateResult:
+    """Read `inputs` (files, folders, zip archives), sum the chosen ones and write `output`.
 
-    keys = _identity_keys(inp.agency, inp.code)
-    return keys[-1] if keys else "file:" + inp.name  # by name: codes may be missing on some files
-
-
-def select(inputs: Iterable[Input], *, year: int, format_id: str, include_errors: bool = False) -> Selection:
-    """Which inputs take part: the right format and year, no errors (unless `include_errors`), and
-    per agency only the newest file (by its own save time, then by name)."""
-    from .run import newest_key
-
-    used: dict[str, Input] = {}
-    skipped: list[Input] = []
-    for inp in inputs:
-        if inp.figures is None:
-            skipped.append(inp)
-            continue
-        if inp.format != format_id:
-            inp.reason = f"的格式为 {inp.format or '未知'}，不是 {format_id}。"
-        elif inp.year != year:
-            inp.reason = f"是 {inp.year} 年度的报告，不是 {year} 年度。"
-        elif inp.errors and not include_errors:
-            inp.reason = f"表格中有 {inp.errors} 处错误（如需计入，请加 --include-errors）。"  # 文字部分 not counted: it does not touch the sum
-        if inp.reason:
-            skipped.append(inp)
-            continue
-        key = _agency_key(inp)
-        other = used.get(key)
-        if other is None:
-            used[key] = inp
-            continue
-
-        newer, older = (inp, other) if newest_key(inp.saved_at, inp.name) > newest_key(other.saved_at, other.name) else (other, inp)
-        older.reason = f"与“{newer.name}”是同一机关的报告，后者较新，已采用后者。"
-        skipped.append(older)
-        used[key] = newer
-    skipped += _drop_double_counts(used)
-    for inp in used.values():
-        inp.used = True
-    return Selection(sorted(used.values(), key=lambda i: i.name), skipped)
-
-
-def _drop_double_counts(used: dict[str, Input]) -> list[Input]:
-    """An earlier aggregate handed in with files it already summed: each agency counts once. The
-    aggregate is kept (it may hold agencies not given separately) and the files in it are left
-    out; of two aggregates with an agency in common, the first by name is kept."""
-    from .run import _identity_keys
-
-    dropped: list[Input] = []
-    covered: dict[str, Input] = {}  # identity key -> the kept aggregate that summed it
-    for agg in sorted((i for i in used.values() if i.sources), key=lambda i: i.name):
-        keys = {src: _identity_keys(*src) for src in agg.sources}
-        common = [src[0] or src[1] for src, ks in keys.items() if any(k in covered for k in ks)]
-        if common:
-            first = next(covered[k] for ks in keys.values() for k in ks if k in covered)
-            agg.reason = f"与汇总报告“{first.name}”含有相同的机关（{'、'.join(common)}），未计入，以免重复。"
-            dropped.append(agg)
-            continue
-        for ks in keys.values():
-            covered.update(dict.fromkeys(ks, agg))
-    for key, inp in list(used.items()):
-        if any(inp is d for d in dropped):
-            del used[key]
-            continue
-        if inp.sources:
-            continue
-        agg = next((covered[k] for k in _identity_keys(inp.agency, inp.code) if k in covered), None)
-        if agg is not None:
-            inp.reason = f"的数字已计入汇总报告“{agg.name}”，未重复计入。"
-            dropped.append(inp)
-            del used[key]
-    return dropped
-
-
-def read_inputs(paths: Sequence[str | Path], *, jobs: int = 1) -> Iterator[Input]:
-    """Every file under `paths` (folders recursively, zip archives too) as an Input: Report .json
-    directly, anything else through the reader and the checks."""
-    from . import run as c
-
-    missing = [str(p) for p in paths if not Path(p).exists()]
-    if missing:
-        raise AggregateError(f"找不到：{'、'.join(missing)}。")
-    jsons: list[Path] = []
-    others: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        (jsons if p.is_file() and p.suffix.lower() == ".json" else others).append(p)
-    for p in jsons:
-        yield _json_input(p)
-    if not others:
-        return
-    items = c.walk(others, relative=False)
-
-    def json_aware(items: Iterator[c.Item]) -> Iterator[c.Item]:
-        for item in items:
-            if not item.members and item.problem is None and item.archive is None and item.name.lower().endswith(".json"):
-                pending_json.append(item)
-                continue
-            yield item
-
-    pending_json: list[c.Item] = []
-    options = c.ReadOptions()
-    for res in c.read_items(json_aware(items), options, jobs):
-        if res.kind != "archive":  # a container is not a report; its members are listed
-            yield _result_input(res)
-    for item in pending_json:
-        yield _json_input(Path(item.path), item.name)
-
-
-def _json_input(path: Path, name: str | None = None) -> Input:
-    from ..util.fsutil import sha256_file
-
-    name = name or str(path)
-    inp = Input(name=name)
+    AggregateError (Chinese) for what stops it before anything is read: inputs not found, an
+    unusable roster, an output that is not .xlsx/.json/.docx. Nothing to sum is not an error
+    (result.report is None); an output that cannot be written is result.write_error."""
+    output = Path(output)
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise AggregateError(f"输出文件「{output.name}」的扩展名应为 .xlsx、.json 或 .docx。")
+    rows = None
+    if roster is not None:
+        try:
+            rows = read_roster(roster, spec)
+        except RosterError as e:
+            raise AggregateError(str(e)) from None
+    read = list(read_inputs(inputs, jobs=jobs))
+    selection = select(read, year=year, format_id=spec.id, include_errors=include_errors)
+    result = AggregateResult(spec=spec, inputs=read, selection=selection)
+    if rows is not None:
+        result.scope = limit_to_roster(selection, rows, Path(roster).name)
+    if not selection.used:
+        return result
+    totals = Aggregator(spec)
+    for inp in selection.used:
+        inp.blanks = totals.add(inp.figures or {})
+    result.report = totals.report(agency, year, code)
+    result.rule_findings = check_rules(spec, result.report.figures)
+    if output.suffix.lower() == ".xlsx" and password is None:
+        password = generate_password()
+    result.password = password
     try:
-        inp.sha256 = sha256_file(path)
-        data = read_json(path)
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        inp.reason = f"无法读取：{os_error_text(e) if isinstance(e, OSError) else e}。"
-        return inp
-    if isinstance(data, dict) and "agencies" in data and "figures" not in data:
-        inp.reason = "是 collect 生成的收集结果，不是一个机关的报告；请汇总退回的文件或各机关导出的 JSON。"
-        return inp
-    try:
-        report = Report.from_dict(data)
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        inp.reason = f"不是报告 JSON：{e}。"
-        return inp
-    from ..checks import check_report
-
-    findings = check_report(report)
-    inp.agency, inp.code, inp.year, inp.format = report.agency.name, report.agency.code, report.year, report.format
-    inp.saved_at = report.provenance.saved_at or ""
-    inp.errors = figure_errors(findings)
-    inp.warnings = len(findings) - inp.errors
-    inp.figures = dict(report.figures)
-    summed = data.get("aggregate") if isinstance(data.get("aggregate"), dict) else {}
-    inp.sources = tuple((str(s.get("agency") or ""), str(s.get("code") or ""))
-                        for s in summed.get("sources") or () if isinstance(s, dict))
-    return inp
-
-
-def figure_errors(findings) -> int:
-    """Errors that keep a report out of the sum: an empty narrative section (an error for
-    publishing the report) does not touch its figures, and an aggregate has no narrative."""
-    def kind(f) -> tuple[str, str]:  # a Finding, or its dict from a worker
-        return (f["severity"], f["code"]) if isinstance(f, dict) else (f.severity, f.code)
-
-    return sum(1 for f in findings or () if kind(f)[0] == "error" and kind(f)[1] != "NARRATIVE_EMPTY")
-
-
-def _result_input(res) -> Input:
-    errors = figure_errors(res.findings)
-    inp = Input(name=res.name, sha256=res.sha256, saved_at=res.saved_at, errors=errors,
-                warnings=res.errors + res.warnings - errors)
-    ident = res.identity
-    inp.agency, inp.code, inp.format = ident.get("agency", ""), ident.get("code", ""), ident.get("format", "")
-    try:
-        inp.year = int(ident.get("year", ""))
-    except ValueError:
-        inp.year = None
-    inp.internal = res.kind == "internal"
-    if res.figures is None:
-        inp.reason = res.reason or "无法读取。"
-        return inp
-    inp.figures = res.figures
-    return inp
-
-
-# ---------------------------------------------------------------------------------------------
-# Outputs
+        result.output = write_aggregate(result.report, output, password=password, sources=selection.used, spec=spec,
+                                        title=title, extra_fields=result.scope.as_json() if result.scope else None)
+    except (AggregateError, TemplateError) as e:
+        result.write_error, result.write_status = str(e), WRITE_USAGE
+    except OSError as e:
+        result.write_error, result.write_status = f"写入「{output}」失败：{os_error_text(e)}。", WRITE_FAILED
+    return result
 
 
 def write_aggregate(report: Report, out: str | Path, *, password: str | None = None,
@@ -286,14 +110,12 @@ def write_aggregate(report: Report, out: str | Path, *, password: str | None = N
                     title: str | None = None, extra_fields: Mapping[str, Any] | None = None) -> Path:
     """Write the combined Report as .xlsx (the official workbook, pre-filled), .json (the Report
     JSON, as `export` writes it) or .docx (the official document). `title` replaces the report's
-    title (agency name + "2025年政府信息公开工作年度报告"); `extra_fields` go into the JSON's
+    title (agency name + the format's report title); `extra_fields` go into the JSON's
     "aggregate" object (e.g. the roster's included and left-out agencies)."""
     out = Path(out)
     suffix = out.suffix.lower()
     spec = spec or report.spec
     if suffix == ".json":
-        from ..util.fsutil import atomic_write_text
-
         extra = {"aggregate": {
             "count": len(sources),
             "generated_at": now_local().isoformat(),  # ISO 8601, UTC+8
@@ -307,36 +129,9 @@ def write_aggregate(report: Report, out: str | Path, *, password: str | None = N
         atomic_write_text(out, report.to_json(extra=extra) + "\n")
         return out
     if suffix == ".xlsx":
-        from ..write.template import generate_password, write_template
-
         write_template(out, agency=report.agency.name, code=report.agency.code, year=report.year,
                        password=password or generate_password(), report=report, spec=spec, title=title or "")
         return out
     if suffix == ".docx":
-        from ..write.docx_report import write_docx
-
         return write_docx(report, out, spec=spec, strict=False, title=title)
     raise AggregateError(f"输出文件 {out.name} 的扩展名应为 .xlsx、.json 或 .docx。")
-
-
-def describe(selection: Selection) -> list[str]:
-    """Chinese lines for the command's output: what was summed, what was left out and why."""
-    from .run import quoted_reason
-
-    lines = [f"计入汇总 {len(selection.used)} 份报告。"]
-    for s in sorted(selection.skipped, key=lambda i: i.name):
-        lines.append("未计入：" + quoted_reason(s.name, s.reason))
-    return lines
-
-
-def describe_blanks(used: Sequence[Input]) -> list[str]:
-    """Chinese lines naming every report whose blank cells were summed as 0 (after Aggregator.add
-    set Input.blanks): a total that silently counts a blank as 0 is a wrong total nobody sees."""
-    with_blanks = [i for i in used if i.blanks]
-    if not with_blanks:
-        return []
-    lines = [f"注意：{len(with_blanks)} 份报告有空白（未填写）或不是有效数字（如填了“无”）的单元格，"
-             f"共 {sum(i.blanks for i in with_blanks)} 处，已按 0 计入汇总："]
-    for i in sorted(with_blanks, key=lambda i: i.name):
-        lines.append(f"  「{i.agency or i.name}」{i.blanks} 处（{i.name}）")
-    return lines

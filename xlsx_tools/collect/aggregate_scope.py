@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..model.identity import same_agency
 from ..read.roster import RosterRow
-from .aggregate import Input, Selection
+from .aggregate_inputs import Input, Selection
 
 NOT_IN_ROSTER = "的机关不在名单中，未计入。"
 SOURCES_NOT_IN_ROSTER = "是汇总报告，其中的{names}不在名单中，未计入。"

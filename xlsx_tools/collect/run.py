@@ -33,6 +33,7 @@ from typing import Any
 
 from .. import __version__
 from ..format.spec import FormatSpec, Number, load_format
+from ..model.aggregate import Aggregator
 from ..model.findings import ERROR, Finding
 from ..model.matching import NO_MATCH, NameMatch, NameMatcher
 from ..model.report import Agency, Provenance, Report, dumps, loads
@@ -1279,8 +1280,6 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
                 spill.close()
                 raise
     agencies = classify(records, index, year=year, format_id=spec.id)
-
-    from .aggregate import Aggregator
 
     totals = Aggregator(spec)
     for agency in agencies:

@@ -14,8 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ...collect.aggregate import Aggregator, read_inputs, select, write_aggregate
+from ...collect.aggregate import write_aggregate
+from ...collect.aggregate_inputs import read_inputs, select
 from ...collect.run import NOTICE_DIR, OUTPUT_JSON, OUTPUT_XLSX, Collection, collect
+from ...model.aggregate import Aggregator
 from ...model.report import Report
 from ...read.roster import RosterRow
 from ...write.template import MANIFEST_NAME, parts_from_narrative, write_batch, write_template
