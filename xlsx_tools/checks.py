@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from .format.numbers import NumberError
-from .format.spec import Field, FormatSpec, Number, Rule, TextCheck, fmt_number
+from .format.spec import Field, FormatSpec, Number, Rule, RuleResult, TextCheck, a1, fmt_number
 from .model.findings import ERROR, WARNING, Finding
 from .model.identity import same_agency
 from .model.report import Report
@@ -99,8 +99,6 @@ def field_where(f: Field, sheet: str | None = None, row: int | None = None, col:
     """Field.where, but at the cell the workbook really holds the value in (rows may have moved)."""
     if sheet is None and row is None and col is None:
         return f.where
-    from .format.spec import a1
-
     r = f.row if row is None else row
     c = f.col if col is None else col
     return f"{sheet or f.sheet} 第{r + 1}行{f.label}（{a1(r, c)}）"
@@ -136,8 +134,6 @@ def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict
 
 
 def rule_finding(spec: FormatSpec, rule: Rule, left: Number, right: Number, diff: Number) -> Finding:
-    from .format.spec import RuleResult
-
     fields = [spec.field(fid) for fid in rule.fields]
     return Finding(
         code=rule.code, severity=rule.severity,
