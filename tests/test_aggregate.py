@@ -28,6 +28,7 @@ from xlsx_tools.cli.demo.samples import random_figures
 from xlsx_tools.collect import aggregate as ag
 from xlsx_tools.collect import aggregate_inputs as ai
 from xlsx_tools.model import aggregate as mag
+from xlsx_tools.model.record import FileRecord
 from xlsx_tools.model.report import Agency, Report
 from xlsx_tools.read.reader import read_and_check
 
@@ -125,9 +126,9 @@ def test_property_aggregation_is_associative(seeds):
 
 
 def inp(name: str, agency: str, *, year: int = YEAR, errors: int = 0, saved_at: str = "", fmt: str = SPEC.id,
-        figures: dict | None = None) -> ai.Input:
-    return ai.Input(name=name, agency=agency, year=year, format=fmt, errors=errors, saved_at=saved_at,
-                    figures={} if figures is None else figures)
+        figures: dict | None = None) -> FileRecord:
+    return FileRecord(seq=0, name=name, identity={"agency": agency, "year": str(year), "format": fmt}, errors=errors,
+                      saved_at=saved_at, figures={} if figures is None else figures, has_report=True)
 
 
 def test_select_newest_per_agency_right_year_and_format_no_errors():
@@ -137,7 +138,7 @@ def test_select_newest_per_agency_right_year_and_format_no_errors():
         inp("b.xlsx", "乙", errors=2),
         inp("c.xlsx", "丙", year=YEAR - 1),
         inp("d.xlsx", "丁", fmt="other"),
-        ai.Input(name="e.txt", reason="是纯文本文件，不是 Excel 工作簿。"),
+        FileRecord(seq=0, name="e.txt", reason="是纯文本文件，不是 Excel 工作簿。"),
     ]
     sel = ai.select(inputs, year=YEAR, format_id=SPEC.id)
     assert [i.name for i in sel.used] == ["a-new.xlsx"]
@@ -178,6 +179,9 @@ def test_read_inputs_from_folders_files_and_json(returns):
         (f"{base}/in/2.xlsx", ROSTER[2].agency, 0), (f"{base}/in/sub/bad.xlsx", ROSTER[5].agency, 1),
         (f"{base}/in/warn.xlsx", ROSTER[6].agency, 0), (str(base / "json" / "3.json"), ROSTER[3].agency, 0),
     ]
+    # one record type per file, as collect keeps it: numbered in reading order, identity as text
+    assert all(isinstance(i, FileRecord) and i.year == YEAR and i.format == SPEC.id and i.has_report for i in got)
+    assert sorted(i.seq for i in got) == list(range(1, 7))
 
 
 @pytest.mark.parametrize("suffix", [".json", ".xlsx", ".docx"])

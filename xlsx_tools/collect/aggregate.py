@@ -15,13 +15,14 @@ from ..checks import check_rules
 from ..format.spec import FormatSpec
 from ..model.aggregate import AggregateError, Aggregator
 from ..model.findings import Finding
+from ..model.record import FileRecord
 from ..model.report import Report
 from ..read.roster import RosterError, read_roster
 from ..util.fsutil import atomic_write_text, os_error_text
 from ..util.timefmt import now_local
 from ..write.docx_report import write_docx
 from ..write.template import TemplateError, generate_password, write_template
-from .aggregate_inputs import Input, Selection, describe, describe_blanks, read_inputs, select
+from .aggregate_inputs import Selection, describe, describe_blanks, read_inputs, select
 from .aggregate_scope import RosterScope, limit_to_roster
 
 OUTPUT_SUFFIXES = (".xlsx", ".json", ".docx")
@@ -35,7 +36,7 @@ class AggregateResult:
     """What `aggregate` did: every file read, the choice, the sum and what was written."""
 
     spec: FormatSpec
-    inputs: list[Input]  # every file read, in reading order
+    inputs: list[FileRecord]  # every file read, in reading order
     selection: Selection
     scope: RosterScope | None = None  # with a roster: its agencies included and left out
     report: Report | None = None  # the sum; None when nothing could be summed
@@ -46,7 +47,7 @@ class AggregateResult:
     write_status: int = 0  # WRITE_USAGE or WRITE_FAILED with write_error
 
     @property
-    def internal(self) -> list[Input]:
+    def internal(self) -> list[FileRecord]:
         """Files a bug of ours kept from being read (exit status 4)."""
         return [i for i in self.inputs if i.internal]
 
@@ -106,7 +107,7 @@ def aggregate(inputs: Sequence[str | Path], output: str | Path, *, agency: str, 
 
 
 def write_aggregate(report: Report, out: str | Path, *, password: str | None = None,
-                    sources: Sequence[Input] = (), spec: FormatSpec | None = None,
+                    sources: Sequence[FileRecord] = (), spec: FormatSpec | None = None,
                     title: str | None = None, extra_fields: Mapping[str, Any] | None = None) -> Path:
     """Write the combined Report as .xlsx (the official workbook, pre-filled), .json (the Report
     JSON, as `export` writes it) or .docx (the official document). `title` replaces the report's

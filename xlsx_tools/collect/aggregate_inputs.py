@@ -1,52 +1,33 @@
-"""`aggregate`'s inputs: every file handed to it read as an Input (Report JSON directly, anything
-else through collect's walker, reader and checks), and the choice of which take part (the right
+"""`aggregate`'s inputs: every file handed to it read as a FileRecord (model/record.py, the record
+collect keeps too: Report JSON directly, anything else through collect's walker, reader and checks), and the choice of which take part (the right
 format and year, no errors unless asked, per agency only the newest file, no agency counted twice).
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..checks import check_report
-from ..format.spec import Number
 from ..model.aggregate import AggregateError
 from ..model.identity import identity_keys
 from ..model.jsonio import read_json
+from ..model.record import FileRecord, newest_key, quoted_reason
 from ..model.report import Report
 from ..util.fsutil import os_error_text, sha256_file
-from .run import Item, ReadOptions, newest_key, quoted_reason, read_items, walk
-
-
-@dataclass
-class Input:
-    """One file handed to `aggregate` and what became of it."""
-
-    name: str
-    sha256: str = ""
-    agency: str = ""
-    code: str = ""
-    year: int | None = None
-    format: str = ""
-    saved_at: str = ""
-    errors: int = 0
-    warnings: int = 0
-    used: bool = False
-    reason: str = ""  # why not used (Chinese)
-    sources: tuple[tuple[str, str], ...] = ()  # (agency, code) summed in it, for an aggregate JSON
-    blanks: int = 0  # blank input cells summed as 0 (only a report with errors, --include-errors)
-    internal: bool = False  # a bug of ours kept this file from being read (exit status 4)
-    figures: dict[str, Number | None] | None = field(default=None, repr=False)
+from .run import Item, ReadOptions, read_items, walk
 
 
 @dataclass
 class Selection:
-    used: list[Input]
-    skipped: list[Input]
+    used: list[FileRecord]
+    skipped: list[FileRecord]
 
     @property
-    def all(self) -> list[Input]:
+    def all(self) -> list[FileRecord]:
         return sorted(self.used + self.skipped, key=lambda i: i.name)
 
 
@@ -54,9 +35,10 @@ class Selection:
 # Reading
 
 
-def read_inputs(paths: Sequence[str | Path], *, jobs: int = 1) -> Iterator[Input]:
-    """Every file under `paths` (folders recursively, zip archives too) as an Input: Report .json
-    directly, anything else through the reader and the checks."""
+def read_inputs(paths: Sequence[str | Path], *, jobs: int = 1) -> Iterator[FileRecord]:
+    """Every file under `paths` (folders recursively, zip archives too) as a FileRecord: Report
+    .json directly, anything else through the reader and the checks. Records are numbered (seq) in
+    the order they are yielded."""
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
         raise AggregateError(f"找不到：{'、'.join(missing)}。")
@@ -65,8 +47,9 @@ def read_inputs(paths: Sequence[str | Path], *, jobs: int = 1) -> Iterator[Input
     for p in paths:
         p = Path(p)
         (jsons if p.is_file() and p.suffix.lower() == ".json" else others).append(p)
+    seq = itertools.count(1)
     for p in jsons:
-        yield _json_input(p)
+        yield _json_input(next(seq), p)
     if not others:
         return
     items = walk(others, relative=False)
@@ -82,14 +65,14 @@ def read_inputs(paths: Sequence[str | Path], *, jobs: int = 1) -> Iterator[Input
     options = ReadOptions()
     for res in read_items(json_aware(items), options, jobs):
         if res.kind != "archive":  # a container is not a report; its members are listed
-            yield _result_input(res)
+            yield _result_input(next(seq), res)
     for item in pending_json:
-        yield _json_input(Path(item.path), item.name)
+        yield _json_input(next(seq), Path(item.path), item.name)
 
 
-def _json_input(path: Path, name: str | None = None) -> Input:
+def _json_input(seq: int, path: Path, name: str | None = None) -> FileRecord:
     name = name or str(path)
-    inp = Input(name=name)
+    inp = FileRecord(seq=seq, name=name)
     try:
         inp.sha256 = sha256_file(path)
         data = read_json(path)
@@ -105,11 +88,12 @@ def _json_input(path: Path, name: str | None = None) -> Input:
         inp.reason = f"不是报告 JSON：{e}。"
         return inp
     findings = check_report(report)
-    inp.agency, inp.code, inp.year, inp.format = report.agency.name, report.agency.code, report.year, report.format
+    inp.identity = {"agency": report.agency.name, "code": report.agency.code, "year": str(report.year),
+                    "format": report.format}
     inp.saved_at = report.provenance.saved_at or ""
     inp.errors = figure_errors(findings)
     inp.warnings = len(findings) - inp.errors
-    inp.figures = dict(report.figures)
+    inp.figures, inp.has_report = dict(report.figures), True
     summed = data.get("aggregate") if isinstance(data.get("aggregate"), dict) else {}
     inp.sources = tuple((str(s.get("agency") or ""), str(s.get("code") or ""))
                         for s in summed.get("sources") or () if isinstance(s, dict))
@@ -125,21 +109,18 @@ def figure_errors(findings) -> int:
     return sum(1 for f in findings or () if kind(f)[0] == "error" and kind(f)[1] != "NARRATIVE_EMPTY")
 
 
-def _result_input(res) -> Input:
+def _result_input(seq: int, res) -> FileRecord:
+    """A worker's FileResult as aggregate keeps it (no findings: their counts are enough)."""
     errors = figure_errors(res.findings)
-    inp = Input(name=res.name, sha256=res.sha256, saved_at=res.saved_at, errors=errors,
-                warnings=res.errors + res.warnings - errors)
-    ident = res.identity
-    inp.agency, inp.code, inp.format = ident.get("agency", ""), ident.get("code", ""), ident.get("format", "")
-    try:
-        inp.year = int(ident.get("year", ""))
-    except ValueError:
-        inp.year = None
-    inp.internal = res.kind == "internal"
+    inp = FileRecord(seq=seq, name=res.name, size=res.size, sha256=res.sha256, kind=res.kind, saved_at=res.saved_at,
+                     application=res.application, errors=errors, warnings=res.errors + res.warnings - errors)
+    inp.identity = {k: res.identity.get(k, "") for k in ("agency", "code", "format", "year")}
     if res.figures is None:
         inp.reason = res.reason or "无法读取。"
         return inp
-    inp.figures = res.figures
+    with contextlib.suppress(ValueError):  # the reader parsed it to read the figures: " 2025" is 2025
+        inp.identity["year"] = str(int(inp.identity["year"]))
+    inp.figures, inp.has_report = res.figures, True
     return inp
 
 
@@ -147,16 +128,16 @@ def _result_input(res) -> Input:
 # Choosing
 
 
-def _agency_key(inp: Input) -> str:
+def _agency_key(inp: FileRecord) -> str:
     keys = identity_keys(inp.agency, inp.code)
     return keys[-1] if keys else "file:" + inp.name  # by name: codes may be missing on some files
 
 
-def select(inputs: Iterable[Input], *, year: int, format_id: str, include_errors: bool = False) -> Selection:
+def select(inputs: Iterable[FileRecord], *, year: int, format_id: str, include_errors: bool = False) -> Selection:
     """Which inputs take part: the right format and year, no errors (unless `include_errors`), and
     per agency only the newest file (by its own save time, then by name)."""
-    used: dict[str, Input] = {}
-    skipped: list[Input] = []
+    used: dict[str, FileRecord] = {}
+    skipped: list[FileRecord] = []
     for inp in inputs:
         if inp.figures is None:
             skipped.append(inp)
@@ -186,12 +167,12 @@ def select(inputs: Iterable[Input], *, year: int, format_id: str, include_errors
     return Selection(sorted(used.values(), key=lambda i: i.name), skipped)
 
 
-def _drop_double_counts(used: dict[str, Input]) -> list[Input]:
+def _drop_double_counts(used: dict[str, FileRecord]) -> list[FileRecord]:
     """An earlier aggregate handed in with files it already summed: each agency counts once. The
     aggregate is kept (it may hold agencies not given separately) and the files in it are left
     out; of two aggregates with an agency in common, the first by name is kept."""
-    dropped: list[Input] = []
-    covered: dict[str, Input] = {}  # identity key -> the kept aggregate that summed it
+    dropped: list[FileRecord] = []
+    covered: dict[str, FileRecord] = {}  # identity key -> the kept aggregate that summed it
     for agg in sorted((i for i in used.values() if i.sources), key=lambda i: i.name):
         keys = {src: identity_keys(*src) for src in agg.sources}
         common = [src[0] or src[1] for src, ks in keys.items() if any(k in covered for k in ks)]
@@ -228,9 +209,9 @@ def describe(selection: Selection) -> list[str]:
     return lines
 
 
-def describe_blanks(used: Sequence[Input]) -> list[str]:
+def describe_blanks(used: Sequence[FileRecord]) -> list[str]:
     """Chinese lines naming every report whose blank cells were summed as 0 (after Aggregator.add
-    set Input.blanks): a total that silently counts a blank as 0 is a wrong total nobody sees."""
+    set FileRecord.blanks): a total that silently counts a blank as 0 is a wrong total nobody sees."""
     with_blanks = [i for i in used if i.blanks]
     if not with_blanks:
         return []

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..model.identity import same_agency
+from ..model.record import FileRecord
 from ..read.roster import RosterRow
-from .aggregate_inputs import Input, Selection
+from .aggregate_inputs import Selection
 
 NOT_IN_ROSTER = "的机关不在名单中，未计入。"
 SOURCES_NOT_IN_ROSTER = "是汇总报告，其中的{names}不在名单中，未计入。"
@@ -20,7 +21,7 @@ class RosterScope:
     """The roster's agencies split into those summed (with the file used) and those not (with why)."""
 
     roster: str  # file name, for messages
-    included: list[tuple[RosterRow, Input]] = field(default_factory=list)
+    included: list[tuple[RosterRow, FileRecord]] = field(default_factory=list)
     left_out: list[tuple[RosterRow, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -48,7 +49,7 @@ def limit_to_roster(selection: Selection, rows: Sequence[RosterRow], roster_name
     """Move every used input whose agency is not on the roster to the skipped ones (an earlier
     aggregate counts only when every agency it summed is on the roster); say for each roster
     agency which file was summed, or why none was."""
-    used: list[Input] = []
+    used: list[FileRecord] = []
     for inp in selection.used:
         if inp.sources:
             outside = [a or c for a, c in inp.sources if _row_of(rows, a, c) is None]
@@ -77,6 +78,6 @@ def limit_to_roster(selection: Selection, rows: Sequence[RosterRow], roster_name
     return scope
 
 
-def _short(inp: Input) -> str:
+def _short(inp: FileRecord) -> str:
     """The skipped file and why, as a clause: 「甲局.xlsx」有 2 处错误（…）。"""
     return f"「{inp.name}」{inp.reason.rstrip('。')}"
