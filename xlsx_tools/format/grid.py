@@ -24,6 +24,7 @@ class ValueType:
     maximum: int = 10**9  # every value is bounded before arithmetic (see xlsx_tools/numbers.py)
     precision_note: str = ""  # what the last decimal place means ("精确到分：…")
     instruction: str = ""  # the template's one-clause instruction for this type ("收费金额以万元为单位")
+    noun: str = ""  # what a value of this type is called in messages ("件数", "金额")
 
 
 

@@ -271,6 +271,7 @@ def _types(raw: Mapping[str, dict]) -> dict[str, ValueType]:
             decimals=t.get("decimals", 0), precision_note=t.get("precision_note", ""),
             unit=t.get("unit", ""), prompt_title=t.get("prompt_title", ""), prompt=t.get("prompt", ""),
             error_title=t.get("error_title", ""), error=t.get("error", ""), instruction=t.get("instruction", ""),
+            noun=t.get("noun", ""),
         )
         for key, t in raw.items()
     }
