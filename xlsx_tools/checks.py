@@ -42,9 +42,8 @@ BLANK_TAIL = "没有填写。官方表格中没有发生的情况填 0，请补�
 def domain_problem(f: Field, v: Number) -> tuple[str, str] | None:
     """(code, message tail) when a number does not fit its field's type, else None."""
     t = f.type
-    noun = "件数" if t.kind == "integer" else "金额"
     if v < t.minimum:
-        return "NEGATIVE", f"填写了负数 {fmt_number(v)}，{noun}不能为负数，请改正（没有的填 0）。"
+        return "NEGATIVE", f"填写了负数 {fmt_number(v)}，{t.noun}不能为负数，请改正（没有的填 0）。"
     if v > t.maximum:
         return too_large(f, fmt_number(v))
     if t.kind == "integer":
@@ -57,8 +56,7 @@ def domain_problem(f: Field, v: Number) -> tuple[str, str] | None:
 
 def too_large(f: Field, shown: str) -> tuple[str, str]:
     t = f.type
-    noun = "件数" if t.kind == "integer" else "金额"
-    return "NUMBER_TOO_LARGE", f"填写了 {shown}，数字过大（{noun}上限为 {fmt_number(t.maximum)} {t.unit}），请核对。"
+    return "NUMBER_TOO_LARGE", f"填写了 {shown}，数字过大（{t.noun}上限为 {fmt_number(t.maximum)} {t.unit}），请核对。"
 
 
 def not_integer(f: Field, shown: str) -> tuple[str, str]:
