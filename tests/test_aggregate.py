@@ -390,3 +390,11 @@ def test_cli_aggregate_takes_format(returns, tmp_path):
     res = runner.invoke(app, ["aggregate", str(base / "json"), "-o", str(out), "--agency", "汇总", "--year", str(YEAR),
                               "--format", "gov-info-2099"])
     assert res.exit_code == 2 and "gov-info-2099" in res.output
+
+
+def test_cli_aggregate_help_takes_its_examples_from_the_format_file():
+    res = runner.invoke(app, ["aggregate", "--help"], env={"COLUMNS": "300"})
+    assert res.exit_code == 0
+    title = SPEC.report_title.format(year=2025)
+    assert f"（写入{SPEC.info_sheet}和开头一段）" in res.output
+    assert f"不指定时为“机关名称 + {title}”" in res.output

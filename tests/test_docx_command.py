@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from xlsx_tools.cli.app import app
 from xlsx_tools.cli.demo import samples
+from xlsx_tools.format.spec import load_format
 from xlsx_tools.write.template import write_template
 
 DEFAULT_NAME = "沙坡头区政务服务中心2021年政府信息公开工作年度报告.docx"
@@ -241,3 +242,9 @@ def test_an_output_that_cannot_be_written_is_exit_1_naming_it(runner, sample_jso
     res = run(runner, sample_json, "-o", target)
     assert res.exit_code == 1, res.output
     assert flat(f"错误：无法写入「{target}」：") in flat(res.output)
+
+
+def test_help_names_a_narrative_heading_of_the_format_file(runner):
+    res = run(runner, "--help")
+    assert res.exit_code == 0
+    assert f"--narrative 文字材料中“{load_format().narrative_sections[0].heading}”等标题下的文字" in res.output

@@ -26,6 +26,16 @@ def _exit_if_internal(result: AggregateResult) -> None:
         raise typer.Exit(EXIT_INTERNAL)
 
 
+def _info_sheet() -> str:
+    """The default format's 基本信息 sheet, named in the help."""
+    return load_format().info_sheet
+
+
+def _report_title() -> str:
+    """The default format's report title, as an example in the help."""
+    return load_format().report_title.format(year=2025)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("aggregate")
     def aggregate(
@@ -35,10 +45,10 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option(
             "--output", "-o", metavar="文件", help="输出文件：.xlsx（官方表格格式的工作簿）、.json（报告 JSON）或 .docx（公文格式 Word 报告）。",
             show_default=False)] = None,
-        agency: Annotated[str, typer.Option("--agency", "-a", metavar="机关名称", help="汇总报告的机关名称，如“XX区人民政府办公室”（写入基本信息和开头一段）。",
+        agency: Annotated[str, typer.Option("--agency", "-a", metavar="机关名称", help=f"汇总报告的机关名称，如“XX区人民政府办公室”（写入{_info_sheet()}和开头一段）。",
                                             show_default=False)] = "",
         title: Annotated[str, typer.Option("--title", "-t", metavar="标题", help=(
-            "汇总报告的标题，如“XX区2025年政府信息公开工作年度报告（汇总）”；不指定时为“机关名称 + 2025年政府信息公开工作年度报告”。"),
+            f"汇总报告的标题，如“XX区{_report_title()}（汇总）”；不指定时为“机关名称 + {_report_title()}”。"),
             show_default=False)] = "",
         roster: Annotated[Path | None, typer.Option(
             "--roster", "-r", metavar="名单文件", help=(

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from ...format.spec import FormatSpec
+from ...format.spec import FormatSpec, load_format
 from ...model.findings import SEVERITY_LABELS, Finding
 from ...write.docx_from_file import DocxError, DocxResult, check_date, docx_from_file
 from ..console import console, err_console, fail
@@ -26,7 +26,11 @@ from .paths import require_file
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("docx")
+    first = load_format().narrative_sections[0].heading  # the default format's words, as an example
+
+    @app.command("docx", help=(
+        "生成公文格式（GB/T 9704）的 Word 年度报告，可选同时生成 PDF。\n\n"
+        f"报告有错误时不生成（退出码 1），除非加 --force；--narrative 文字材料中“{first}”等标题下的文字替换报告相应部分。"))
     def docx_command(
         source: Annotated[Path, typer.Argument(metavar="文件", help="回收的填报表（.xlsx）或报告 JSON（.json）。")],
         output: Annotated[
@@ -44,10 +48,6 @@ def register(app: typer.Typer) -> None:
         pdf: Annotated[bool, typer.Option("--pdf", help="同时用 LibreOffice 生成 PDF。")] = False,
         force: Annotated[bool, typer.Option("--force", help="有错误也生成（错误只列出）。")] = False,
     ) -> None:
-        """生成公文格式（GB/T 9704）的 Word 年度报告，可选同时生成 PDF。
-
-        报告有错误时不生成（退出码 1），除非加 --force；--narrative 文字材料中“一、总体情况”等标题下的文字替换报告相应部分。
-        """
         raise typer.Exit(make_docx(
             source, output=output, narrative=narrative, signature=signature, date=date, pdf=pdf,
             force=force,
