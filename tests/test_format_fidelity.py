@@ -182,8 +182,8 @@ def test_figure_sets_name_fields_of_the_format(spec):
 def test_fingerprint_ignores_what_does_not_shape_the_template(tmp_path, spec):
     text = (templates_dir() / f"{spec.id}.toml").read_text(encoding="utf-8")
     same = tmp_path / "same.toml"
-    same.write_text("# a comment\n" + text.replace('nothing_to_report = "无。"', 'nothing_to_report = "没有。"'),
-                    encoding="utf-8")
+    same.write_text("# a comment\n" + text.replace('nothing_to_report = "无。"', 'nothing_to_report = "没有。"').replace('noun = "件数"', 'noun = "数量"')
+                    + '\n[aggregate]\nsum_figures = ["t3.received.total"]\n', encoding="utf-8")
     assert load_format_file(same).fingerprint == spec.fingerprint
     other = tmp_path / "other.toml"
     other.write_text(text.replace('label = "联系人"', 'label = "联系人姓名"'), encoding="utf-8")

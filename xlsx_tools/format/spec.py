@@ -240,26 +240,31 @@ def load_format_file(path: str | Path) -> FormatSpec:
     return _build(data, fingerprint=layout_fingerprint(data), source=str(path))
 
 
-# Parts of a format file that do not shape the Excel template: editing them (or any comment or
-# spacing) leaves the fingerprint, and so the identity of templates already sent out, as it is.
-NOT_IN_TEMPLATE = {
-    "format": ("preamble", "issued"),
-    "narrative": ("nothing_to_report",),
-    "figure_sets": None,
-    "text_checks": None,
-}
+# The parts of a format file that shape the Excel template (its top-level tables), without the
+# keys NOT_IN_TEMPLATE names ("*" stands for any key). Anything else — a new table for collect or
+# aggregate, the text checks, words used only in messages, comments, spacing — leaves the
+# fingerprint, and so the identity of templates already sent out, as it is. A key that changes
+# the template's layout or text must change the fingerprint: never list it here.
+IN_TEMPLATE = ("format", "sections", "types", "info", "narrative", "tables", "rules")
+NOT_IN_TEMPLATE = ("format.preamble", "format.issued", "narrative.nothing_to_report", "types.*.noun")
+
+
+def _without(value: object, paths: list[list[str]]) -> object:
+    if not isinstance(value, Mapping):
+        return value
+    out = {}
+    for key, item in value.items():
+        below = [p[1:] for p in paths if p[0] in (key, "*")]
+        if any(len(p) == 0 for p in below):
+            continue
+        out[key] = _without(item, below) if below else item
+    return out
 
 
 def layout_fingerprint(data: Mapping) -> str:
     """What identifies the layout a format file gives its template: a hash of its content (as
-    canonical JSON) without the parts listed in NOT_IN_TEMPLATE."""
-    kept = {}
-    for key, value in data.items():
-        if key in NOT_IN_TEMPLATE and NOT_IN_TEMPLATE[key] is None:
-            continue
-        if key in NOT_IN_TEMPLATE and isinstance(value, Mapping):
-            value = {k: v for k, v in value.items() if k not in NOT_IN_TEMPLATE[key]}
-        kept[key] = value
+    canonical JSON) restricted to IN_TEMPLATE, without NOT_IN_TEMPLATE."""
+    kept = _without({k: v for k, v in data.items() if k in IN_TEMPLATE}, [p.split(".") for p in NOT_IN_TEMPLATE])
     text = json.dumps(kept, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
