@@ -132,13 +132,20 @@ def test_bad_word_files_say_what_is_wrong(tmp_path, name, data, expected):
 
 
 def test_doc_without_libreoffice_says_so(tmp_path, monkeypatch):
+    from xlsx_tools.cli.commands.import_batch import doc_to_docx
     from xlsx_tools.write import office
 
     monkeypatch.setattr(office, "find_soffice", lambda: None)
     p = tmp_path / "old.doc"
     p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    r = import_file(p, converter=doc_to_docx)
+    assert r.report is None and "本机没有安装 LibreOffice" in r.findings[0].message
+    assert r.source_block["error"] == "needs_office"
+    res = CliRunner().invoke(app, ["import", "--json", str(p)])
+    assert res.exit_code == 1 and "本机没有安装 LibreOffice" in res.output  # the CLI hands in LibreOffice
+    # the library without a converter (read/ does not reach up to write/office) says how to convert
     r = import_file(p)
-    assert r.report is None and "需要 LibreOffice" in r.findings[0].message
+    assert r.report is None and "需要 LibreOffice 转换" in r.findings[0].message and "另存为" in r.findings[0].message
 
 
 def test_a_folder_of_reports_gives_the_review_workbook(tmp_path):

@@ -189,8 +189,10 @@ def test_pdf_import_time_against_the_library(converted):
 
 
 def test_an_old_word_file_goes_through_libreoffice(converted, tmp_path):
+    from xlsx_tools.cli.commands.import_batch import doc_to_docx
+
     doc = office.convert(converted.docx, "doc:MS Word 97", tmp_path)
-    r = import_file(doc)
+    r = import_file(doc, converter=doc_to_docx)
     assert r.source_block["kind"] == "doc"
     assert wrong(converted.report, r) == []
     assert not r.has_errors, r.findings

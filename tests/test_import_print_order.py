@@ -11,9 +11,10 @@ from import_fixtures import random_figures
 
 from xlsx_tools.format.spec import load_format
 from xlsx_tools.read.published import ordered
+from xlsx_tools.read.published.cells import rows_of as _rows
 from xlsx_tools.read.published.document import EMPTY, NA, NUM, TEXT, Token
 from xlsx_tools.read.published.normalize import base_key
-from xlsx_tools.read.published.tables import Stream, _rows
+from xlsx_tools.read.published.stream import Stream
 
 SPEC = load_format()
 T3 = SPEC.table("t3")

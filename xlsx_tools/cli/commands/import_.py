@@ -15,7 +15,7 @@ from ...read.published.importer import KIND_LABELS, STYLE_LABELS
 from ...util.fsutil import atomic_write_text, os_error_text, output_clash, safe_filename
 from ..console import console, err_console, fail
 from ..render import render_result, results_json
-from .import_batch import REVIEW_WORKBOOK, run_batch
+from .import_batch import REVIEW_WORKBOOK, doc_to_docx, run_batch
 
 SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md", ".doc", ".wps")
 
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
         if batch:
             raise typer.Exit(run_batch(paths, output=output, as_json=as_json, year=year, agency=agency))
 
-        result = import_file(paths[0], agency=agency, year=year)
+        result = import_file(paths[0], agency=agency, year=year, converter=doc_to_docx)
         _finish_one(result, output, as_json)
 
 

@@ -13,6 +13,7 @@ from ...collect.review import write_review
 from ...model.findings import count
 from ...model.report import dumps, loads
 from ...read.published import import_file
+from ...read.published.limits import ConverterUnavailable
 from ...util.fsutil import (
     atomic_write_text,
     filename_key,
@@ -20,6 +21,7 @@ from ...util.fsutil import (
     safe_filename,
     unique_name,
 )
+from ...write import office
 from ..console import console, err_console, fail
 from ..render import render_result, result_dict
 
@@ -31,6 +33,13 @@ def _json_name(path: Path, used: set[str]) -> str:
     return unique_name(f"{stem}.json", lambda n: f"{stem}（{n}）.json", used)
 
 
+def doc_to_docx(src: Path, outdir: Path) -> Path:
+    """.doc/.wps -> .docx through LibreOffice for `import` (read/ cannot import write/office)."""
+    if office.find_soffice() is None:
+        raise ConverterUnavailable
+    return office.convert(src, "docx:MS Word 2007 XML", outdir, timeout=120)
+
+
 def run_batch(paths: list[Path], *, output: Path | None, as_json: bool, year: int | None,
               agency: str | None) -> int:
     results = []
@@ -40,7 +49,7 @@ def run_batch(paths: list[Path], *, output: Path | None, as_json: bool, year: in
         task = progress.add_task("", total=len(paths))
         for p in paths:
             progress.update(task, description=escape(p.name[:40]))
-            results.append(import_file(p, agency=agency, year=year))
+            results.append(import_file(p, agency=agency, year=year, converter=doc_to_docx))
             progress.advance(task)
 
     if output is not None:

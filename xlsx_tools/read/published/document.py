@@ -13,14 +13,17 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from ...format.numbers import NumberError, parse_number
 from .normalize import base_key
 
 TEXT, NUM, NA, EMPTY = "text", "num", "na", "empty"
 
-_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+# how a figure is printed: digits (full width after NFKC), thousands separators, a decimal point;
+# never in exponent form
+_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?", re.ASCII)
 _NA_RE = re.compile(r"^(?:/|-+|—+|–+|－+|─+|\\)$")
 _SEPARATOR_ROW_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _PAGE_NUMBER_RE = re.compile(
@@ -47,9 +50,10 @@ class Token:
     raw: str
     line: int  # index into the document's lines
     cell: int | None = None  # index of the cell in a delimited line
-    value: Any = None  # int or Decimal for NUM
+    value: Any = None  # int or Decimal for NUM (None when `error`)
     key: str = ""  # comparison form for TEXT
     span: tuple[float, float] | None = None  # horizontal extent, where known
+    error: NumberError | None = None  # a NUM printed beyond every bound (no value)
 
     def origin(self, lines: list[Line]) -> dict[str, Any]:
         line = lines[self.line]
@@ -61,16 +65,25 @@ class Token:
         return out
 
 
-def number(text: str) -> int | Decimal | None:
-    """A printed number (full-width digits and thousands separators accepted), else None."""
+def _printed(text: str) -> str | None:
     t = unicodedata.normalize("NFKC", text).strip()
-    if not _NUMBER_RE.match(t):
+    return t if _NUMBER_RE.fullmatch(t) else None
+
+
+def is_number(text: str) -> bool:
+    """Whether a text is printed as a number (whatever its size)."""
+    return _printed(text) is not None
+
+
+def number(text: str) -> int | Decimal | None:
+    """A printed number (full-width digits and thousands separators accepted), else None. Its
+    value is built by the bounded parser every input goes through (format/numbers.py): a number
+    beyond those bounds (more than 30 significant digits, 10^30 or more) raises NumberError."""
+    t = _printed(text)
+    if t is None:
         return None
-    t = t.replace(",", "")
-    try:
-        return Decimal(t) if "." in t else int(t)
-    except (InvalidOperation, ValueError):
-        return None
+    d = parse_number(t.replace(",", ""))
+    return int(d) if "." not in t else d
 
 
 def is_not_applicable(text: str) -> bool:
@@ -81,7 +94,10 @@ def classify(text: str, line: int, cell: int | None) -> Token:
     s = text.strip()
     if not s:
         return Token(EMPTY, "", line, cell)
-    v = number(s)
+    try:
+        v = number(s)
+    except NumberError as e:
+        return Token(NUM, s, line, cell, error=e)
     if v is not None:
         return Token(NUM, s, line, cell, value=v)
     if is_not_applicable(s):

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...checks import check_report, domain_problem
+from ...checks import check_report, domain_problem, number_problem
 from ...format.spec import Field, FormatSpec, load_format
 from ...model.findings import ERROR, WARNING, Finding
 from ...model.report import Agency, Provenance, Report
 from ..reader import KIND_OK, KIND_UNREADABLE, ReadResult
-from . import tables as T
+from .cells import BLANK, INVALID, MISSING, NOT_APPLICABLE, Cell, TableResult
 from .document import tokens_of
+from .limits import DEFAULT_LIMITS, Converter, Document, Limits, SourceError
 from .locate import (
     agency_and_year,
     contact_details,
@@ -31,7 +32,8 @@ from .locate import (
     section_ranges,
     strip_tail,
 )
-from .sources import DEFAULT_LIMITS, Document, Limits, SourceError, read_document
+from .sources import read_document
+from .tables import find_table
 
 NOT_FOUND = "IMPORT_NOT_FOUND"
 LAYOUT = "IMPORT_LAYOUT"
@@ -58,14 +60,15 @@ def errors_first(findings: list[Finding]) -> list[Finding]:
 
 def import_file(path: str | Path, *, agency: str | None = None, year: int | None = None,
                 spec: FormatSpec | None = None, limits: Limits = DEFAULT_LIMITS,
-                display: str | None = None) -> ImportResult:
+                display: str | None = None, converter: Converter | None = None) -> ImportResult:
     """Import one published report. Never raises on bad content: an unreadable file is a result
-    with one error finding and no report."""
+    with one error finding and no report. `converter`: how .doc/.wps files become .docx (the
+    CLI hands in LibreOffice's, see limits.Converter)."""
     path = Path(path)
     shown = display or str(path)
     spec = spec or load_format()
     try:
-        doc, data = read_document(path, limits)
+        doc, data = read_document(path, limits, converter)
     except SourceError as e:
         return _unreadable(shown, "", e)
     except (MemoryError, RecursionError):
@@ -126,7 +129,7 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
         sec = next((s for s in spec.sections if s.kind == "table" and s.key == t.key), None)
         lo, hi = _table_lines(spec, t.key, sec.number if sec else None, ranges, n_lines)
         tokens = all_tokens[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, hi)]
-        res = T.find_table(t, tokens, lines, spec.compute, before=spill)
+        res = find_table(t, tokens, lines, spec.compute, before=spill)
         spill = res.spill
         tables_block[t.name] = {
             "heading_found": bool(sec and sec.number in headings),
@@ -136,12 +139,12 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
         if res.layout in ("2019", "columns"):
             findings.append(_layout_finding(spec, t, res))
             for f in t.fields:
-                origins[f.id] = {"state": T.MISSING, "why": f"layout_{res.layout}"}
+                origins[f.id] = {"state": MISSING, "why": f"layout_{res.layout}"}
             continue
         if res.layout:
             findings.append(_layout_finding(spec, t, res))
         for f in t.fields:
-            cell = res.cells.get(f.id) or T.Cell(T.MISSING, why="label")
+            cell = res.cells.get(f.id) or Cell(MISSING, why="label")
             origins[f.id] = _origin_dict(cell)
             figures[f.id] = cell.value
             findings.extend(_cell_findings(f, cell))
@@ -153,7 +156,7 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
         provenance=Provenance(source=source, sha256=sha256, application=f"published:{doc.kind}"),
     )
     findings += check_report(report, spec=spec, values=False)
-    found = sum(1 for o in origins.values() if o["state"] != T.MISSING)
+    found = sum(1 for o in origins.values() if o["state"] != MISSING)
     block = {
         "file": source,
         "sha256": sha256,
@@ -195,12 +198,12 @@ def _table_lines(spec: FormatSpec, key: str, number: str | None, ranges: dict[st
     return lo, max(lo, hi)
 
 
-def _origin_dict(cell: T.Cell) -> dict[str, Any]:
+def _origin_dict(cell: Cell) -> dict[str, Any]:
     out: dict[str, Any] = {"state": cell.state}
-    if cell.raw and cell.state != T.MISSING:
+    if cell.raw and cell.state != MISSING:
         out["printed"] = cell.raw
     out.update(cell.origin)
-    if cell.state == T.MISSING:
+    if cell.state == MISSING:
         out["label"] = cell.label
         out["why"] = cell.why
     return out
@@ -210,28 +213,31 @@ def _short(f: Field) -> str:
     return f"表{f.table_name}{f.label}"
 
 
-def _cell_findings(f: Field, cell: T.Cell) -> list[Finding]:
+def _cell_findings(f: Field, cell: Cell) -> list[Finding]:
     base = {"cells": (f"{f.sheet}!{f.cell}",), "fields": (f.id,), "labels": (_short(f),)}
-    if cell.state == T.MISSING:
+    if cell.state == MISSING:
         if cell.why == "count":
             msg = (f"{_short(f)}：找到了行标签「{cell.label}」，但这一行印有 {cell.raw or 0} 个数字，与官方格式的列数不符，"
                    "无法确定各数字属于哪一列，未读出。请核对原报告这一行。")
         else:
             msg = f"{_short(f)}：报告中没有找到这一数字（查找的行标签：「{cell.label}」）。请核对原报告是否缺少这一行或标签写法不同。"
         return [Finding(NOT_FOUND, ERROR, msg, values={"label": cell.label, "why": cell.why}, **base)]
-    if cell.state == T.BLANK:
+    if cell.state == BLANK:
         return [Finding("BLANK", WARNING, f"{_short(f)}：报告中此格为空白（不是 0），按缺失处理，涉及此格的勾稽关系未核对。",
                         values={"value": None, "printed": ""}, **base)]
-    if cell.state == T.NOT_APPLICABLE:
+    if cell.state == NOT_APPLICABLE:
         return [Finding("BLANK", WARNING, f"{_short(f)}：报告中此格印的是“{cell.raw}”（不适用），不是 0，按缺失处理，涉及此格的勾稽关系未核对。",
                         values={"value": None, "printed": cell.raw}, **base)]
+    if cell.state == INVALID and cell.error is not None:
+        code, tail = number_problem(f, cell.error)
+        return [Finding(code, ERROR, f"{_short(f)}{tail}", values={"value": cell.raw}, **base)]
     problem = domain_problem(f, cell.value) if cell.value is not None else None
     if problem:
         return [Finding(problem[0], ERROR, f"{_short(f)}{problem[1]}", values={"value": cell.value}, **base)]
     return []
 
 
-def _layout_finding(spec: FormatSpec, t, res: T.TableResult) -> Finding:
+def _layout_finding(spec: FormatSpec, t, res: TableResult) -> Finding:
     d = res.layout_detail
     name = f"表{t.name}（{next((s.heading for s in spec.sections if s.key == t.key), '')}）"
     if res.layout == "2019":

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ...format.spec import FormatSpec, Section
-from .document import Line, number
+from .document import Line, is_number
 from .normalize import key, label_keys, simplified
 
 _HEADING_MARKS = re.compile(r"^[#*>\s]+|[*：:\s]+$")
@@ -84,7 +84,7 @@ def strip_tail(lines: list[str], agency: str) -> list[str]:
             lines = lines[:i]
             break
     while lines and (_DATE_RE.match(lines[-1].strip()) or (agency and key(lines[-1]) == key(agency))
-                     or number(lines[-1]) is not None):
+                     or is_number(lines[-1])):
         lines = lines[:-1]
     return lines
 

@@ -9,13 +9,21 @@ stream that inflates to gigabytes, a page tree that never ends) costs a message,
 
 from __future__ import annotations
 
+import io
 import multiprocessing as mp
 import os
 import sys
 from typing import Any
 
+import pdfplumber
+
+try:
+    import resource
+except ImportError:  # not on Windows: the child runs without a memory cap there
+    resource = None
+
 from .document import Line, is_page_furniture
-from .sources import Document, Limits, SourceError
+from .limits import Document, Limits, SourceError
 
 MEMORY_CAP = 1536 << 20  # bytes of address space for the parsing child
 LINE_TOLERANCE = 3.0  # pt: words whose tops differ by less are on one line
@@ -72,10 +80,9 @@ def _run_isolated(data: bytes, limits: Limits) -> dict[str, Any]:
 
 def _child(data: bytes, max_pages: int, conn) -> None:
     try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
-    except (ImportError, ValueError, OSError):
+        if resource is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+    except (ValueError, OSError):
         pass
     try:
         out = parse(data, max_pages)
@@ -108,10 +115,6 @@ def _failure(e: BaseException) -> str:
 
 def parse(data: bytes, max_pages: int) -> dict[str, Any]:
     """Lines of a PDF as plain tuples (text, cells, origin, columns, in_table)."""
-    import io
-
-    import pdfplumber
-
     lines: list[tuple] = []
     ends: list[tuple[dict, float, float]] = []
     images = 0

@@ -8,54 +8,22 @@ from __future__ import annotations
 
 import re
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from .document import Line, text_lines
-
-MiB = 1 << 20
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_text_bytes: int = 2 * MiB  # a published report's text is 30-100 KB
-    max_html_bytes: int = 10 * MiB  # a report page with its site's markup is well under 2 MB
-    max_docx_bytes: int = 30 * MiB
-    max_pdf_bytes: int = 50 * MiB
-    max_pdf_pages: int = 60  # a report has 4-12 pages
-    max_zip_entries: int = 2000
-    max_zip_total: int = 200 * MiB  # uncompressed
-    max_part_bytes: int = 64 * MiB
-    max_ratio: float = 200.0
-    max_lines: int = 200_000
-    max_cells: int = 100_000  # table cells of a Word file or web page
-    pdf_seconds: float = 60.0  # parse time of one PDF
-
-
-DEFAULT_LIMITS = Limits()
-
-
-class SourceError(Exception):
-    """A file that cannot be imported. `reason` is a stable word for programs."""
-
-    def __init__(self, message: str, reason: str):
-        super().__init__(message)
-        self.message = message
-        self.reason = reason
-
-
-@dataclass
-class Document:
-    lines: list[Line]
-    kind: str  # "text" | "docx" | "html" | "pdf" | "doc"
-    style: str  # text style: "plain" | "pipes" | "pipe-cells" | "layout" | "tables" (structured)
-    wrapped: bool | None = False  # paragraphs broken into lines (PDF text); None = decide from the text
-    pages: int | None = None
-    notes: dict[str, object] = field(default_factory=dict)
-
-
-def _mb(n: int) -> str:
-    return f"{n / MiB:.0f} MB" if n >= MiB else f"{n / 1024:.0f} KB"
+from .document import text_lines
+from .limits import (
+    DEFAULT_LIMITS,
+    Converter,
+    ConverterUnavailable,
+    Document,
+    Limits,
+    SourceError,
+    cap,
+    mb,
+)
+from .pdf import read_pdf
+from .webpage import read_html
+from .word import read_docx
 
 
 def sniff(data: bytes) -> str:
@@ -77,64 +45,54 @@ def sniff(data: bytes) -> str:
     return "text"
 
 
-def read_document(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Document, bytes]:
-    """The lines of a published report file, and its bytes (for the checksum)."""
+def read_document(path: Path, limits: Limits = DEFAULT_LIMITS,
+                  converter: Converter | None = None) -> tuple[Document, bytes]:
+    """The lines of a published report file, and its bytes (for the checksum). `converter`
+    turns a .doc/.wps file into .docx (LibreOffice, handed in by the caller); without one such a
+    file is refused with a message saying how to convert it."""
     name = path.name
     try:
         if not path.is_file():
             raise SourceError(f"「{name}」不是普通文件，无法导入。", "not_a_file")
         size = path.stat().st_size
-        cap = max(limits.max_pdf_bytes, limits.max_docx_bytes, limits.max_html_bytes, limits.max_text_bytes)
-        if size > cap:
+        limit = max(limits.max_pdf_bytes, limits.max_docx_bytes, limits.max_html_bytes, limits.max_text_bytes)
+        if size > limit:
             raise SourceError(
-                f"「{name}」过大（{_mb(size)}），超出年度报告文件的上限 {_mb(cap)}，未导入。请确认这是年度报告本身。",
+                f"「{name}」过大（{mb(size)}），超出年度报告文件的上限 {mb(limit)}，未导入。请确认这是年度报告本身。",
                 "too_large",
             )
         with open(path, "rb") as fh:
-            data = fh.read(cap + 1)
+            data = fh.read(limit + 1)
     except OSError as e:
         raise SourceError(f"无法打开「{name}」（{e.strerror or e}），请检查文件是否存在、是否有读取权限。", "io") from None
-    return read_bytes(data, name, limits), data
+    return read_bytes(data, name, limits, converter), data
 
 
-def read_bytes(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> Document:
+def read_bytes(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS,
+               converter: Converter | None = None) -> Document:
     kind = sniff(data)
     suffix = Path(name).suffix.lower()
     if not data.strip():
         raise SourceError(f"「{name}」是空文件，没有可导入的内容。", "empty")
     if kind == "pdf":
-        _cap(data, limits.max_pdf_bytes, name, "PDF")
-        from .pdf import read_pdf
-
+        cap(data, limits.max_pdf_bytes, name, "PDF")
         return read_pdf(data, name, limits)
     if kind == "zip":
-        _cap(data, limits.max_docx_bytes, name, "Word 文档")
-        from .word import read_docx
-
+        cap(data, limits.max_docx_bytes, name, "Word 文档")
         return read_docx(data, name, limits)
     if kind == "ole":
-        return read_via_office(data, name, suffix, limits)
+        return read_via_office(data, name, suffix, limits, converter)
     if kind == "image":
         raise SourceError(f"「{name}」是图片，其中的文字需要 OCR 识别，本工具不做 OCR。请找到报告的文字版（网页、Word 或可复制文字的 PDF）。", "image")
     if kind == "html" or suffix in (".html", ".htm") and b"<" in data[:4096]:
-        _cap(data, limits.max_html_bytes, name, "网页")
-        from .webpage import read_html
-
+        cap(data, limits.max_html_bytes, name, "网页")
         return read_html(data, name, limits)
-    _cap(data, limits.max_text_bytes, name, "文本")
+    cap(data, limits.max_text_bytes, name, "文本")
     text = decode_text(data, name)
     lines, style = text_lines(text)
     if len(lines) > limits.max_lines:
         raise SourceError(f"「{name}」有 {len(lines)} 行，超出上限 {limits.max_lines} 行，不像一份年度报告，未导入。", "too_many_lines")
     return Document(lines, "text", style, wrapped=None)
-
-
-def _cap(data: bytes, cap: int, name: str, what: str) -> None:
-    if len(data) > cap:
-        raise SourceError(
-            f"「{name}」过大（{_mb(len(data))}），{what}的上限为 {_mb(cap)}，未导入。一份年度报告远小于此；请确认文件是否正确。",
-            "too_large",
-        )
 
 
 # -- text
@@ -169,25 +127,22 @@ def decode_text(data: bytes, name: str) -> str:
 # -- .doc / .wps through LibreOffice
 
 
-def read_via_office(data: bytes, name: str, suffix: str, limits: Limits) -> Document:
-    from ...write import office
-
-    if office.find_soffice() is None:
-        raise SourceError(
-            f"「{name}」是旧版 Word/WPS 文档（{suffix or '.doc'}），需要 LibreOffice 转换后才能导入，但本机没有安装 LibreOffice。"
-            "请用 Word 或 WPS 打开后“另存为” .docx 再导入，或安装 LibreOffice（apt-get install libreoffice-writer）。",
-            "needs_office",
-        )
-    _cap(data, limits.max_docx_bytes, name, "Word 文档")
+def read_via_office(data: bytes, name: str, suffix: str, limits: Limits,
+                    converter: Converter | None) -> Document:
+    what = f"「{name}」是旧版 Word/WPS 文档（{suffix or '.doc'}），需要 LibreOffice 转换后才能导入，"
+    fix = "请用 Word 或 WPS 打开后“另存为” .docx 再导入，或安装 LibreOffice（apt-get install libreoffice-writer）。"
+    if converter is None:
+        raise SourceError(f"{what}但本次导入没有使用 LibreOffice。{fix}", "needs_office")
+    cap(data, limits.max_docx_bytes, name, "Word 文档")
     with tempfile.TemporaryDirectory(prefix="xlsx-tools-import-") as tmp:
         src = Path(tmp) / f"report{suffix if suffix in ('.doc', '.wps') else '.doc'}"
         src.write_bytes(data)
         try:
-            out = office.convert(src, "docx:MS Word 2007 XML", Path(tmp) / "out", timeout=120)
-        except (office.OfficeError, OSError) as e:
+            out = converter(src, Path(tmp) / "out")
+        except ConverterUnavailable:
+            raise SourceError(f"{what}但本机没有安装 LibreOffice。{fix}", "needs_office") from None
+        except (RuntimeError, OSError) as e:
             raise SourceError(f"「{name}」无法用 LibreOffice 转换为 .docx：{e}", "office") from None
-        from .word import read_docx
-
         doc = read_docx(out.read_bytes(), name, limits)
     doc.kind = "doc"
     return doc

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 
+import lxml.html
+from lxml import etree
+
 from .document import Line, is_page_furniture
-from .sources import Document, Limits, SourceError
+from .limits import Document, Limits, SourceError
 
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "section", "article", "header",
           "footer", "blockquote", "pre", "ul", "ol", "dd", "dt", "center", "title", "form"}
@@ -32,9 +35,6 @@ def html_encoding(data: bytes) -> str:
 
 
 def read_html(data: bytes, name: str, limits: Limits) -> Document:
-    import lxml.html
-    from lxml import etree
-
     enc = html_encoding(data)
     try:
         text = data.decode(enc, errors="replace")

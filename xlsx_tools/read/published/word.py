@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 import zipfile
 
+from lxml import etree
+
 from ..safezip import MemberTooLarge, duplicate_name, read_member
 from .document import Line
-from .sources import Document, Limits, MiB, SourceError
+from .limits import Document, Limits, MiB, SourceError
 
 
 def _check_zip(data: bytes, name: str, limits: Limits) -> zipfile.ZipFile:
@@ -37,8 +39,6 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def read_docx(data: bytes, name: str, limits: Limits) -> Document:
-    from lxml import etree
-
     zf = _check_zip(data, name, limits)
     names = set(zf.namelist())
     if "word/document.xml" not in names:
