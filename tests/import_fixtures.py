@@ -26,10 +26,13 @@ def random_figures(spec: FormatSpec, rng: random.Random, *, zero_share: float = 
     for f in spec.input_fields:
         if f.type.kind == "decimal":
             values[f.id] = Decimal(rng.randint(0, 999999)) / Decimal(100) if rng.random() > zero_share else Decimal(0)
+        elif f.type.minimum < 0:  # 2019 format: 本年增/减
+            values[f.id] = 0 if rng.random() < zero_share else rng.randint(-500, 500)
         else:
             values[f.id] = 0 if rng.random() < zero_share else rng.randint(1, 2500)
     for r in ("rules", "normative"):  # stock plausible: in force >= issued - repealed
-        values[f"t2.item1.{r}.in_force"] = values[f"t2.item1.{r}.issued"] + rng.randint(0, 50)
+        if spec.has_field(f"t2.item1.{r}.in_force"):
+            values[f"t2.item1.{r}.in_force"] = values[f"t2.item1.{r}.issued"] + rng.randint(0, 50)
     # keep the balance rule true: carry_forward = received + carried_over - results_total
     figs = spec.compute(values)
     for c in [k for k, _ in spec.table("t3").column_keys if k != "total"]:
@@ -41,8 +44,9 @@ def random_figures(spec: FormatSpec, rng: random.Random, *, zero_share: float = 
     return spec.compute(values)
 
 
-def make_report(seed: int = 1, agency: str = "某某市某某局", year: int = 2022) -> Report:
-    spec = load_format()
+def make_report(seed: int = 1, agency: str = "某某市某某局", year: int = 2022,
+                format_id: str | None = None) -> Report:
+    spec = load_format(format_id) if format_id else load_format()
     rng = random.Random(seed)
     figs = random_figures(spec, rng)
     narrative = {k: v.format(received=figs["t3.received.total"]) for k, v in NARRATIVE.items()}

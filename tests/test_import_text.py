@@ -429,3 +429,37 @@ def test_blank_cells_in_aligned_text_are_placed_by_position():
                "t2.item1.normative.repealed"}
     assert {d[0] for d in differences(rep, r.report)} == blanked
     assert r.report.figures["t3.granted.total"] == rep.figures["t3.granted.total"]
+
+
+def test_printed_numbers_go_through_the_bounded_parser():
+    """A figure printed beyond every bound (format/numbers.py) is the finding check gives for such
+    a cell, named by its label; a figure within them but above its type's maximum is 数字过大."""
+    rep = make_report(seed=31)
+    shown = {fid: fmt_number(v) for fid, v in rep.figures.items()}
+    shown["t4.review.upheld"] = "1." + "1" * 40  # 41 significant digits
+    shown["t4.review.corrected"] = "9" * 32  # about 10^32: beyond any value
+    shown["t4.review.other"] = "２,000,000,000"  # full width, separators: above the count maximum
+    r = run_text(report_text(rep, "pipes", shown=shown))
+    by_field = {f.fields[0]: f for f in r.findings if f.fields}
+    assert by_field["t4.review.upheld"].code == "TOO_MANY_DIGITS"
+    assert by_field["t4.review.corrected"].code == "NUMBER_TOO_LARGE"
+    assert by_field["t4.review.other"].code == "NUMBER_TOO_LARGE"
+    assert "表四" in by_field["t4.review.upheld"].message and "1111" in by_field["t4.review.upheld"].message
+    src = r.source_block["figures"]
+    assert src["t4.review.upheld"]["state"] == "invalid" and r.report.figures["t4.review.upheld"] is None
+    assert r.report.figures["t4.review.other"] == 2_000_000_000
+    # the rest of the table is read as printed
+    assert r.report.figures["t4.suit_direct.total"] == rep.figures["t4.suit_direct.total"]
+    assert r.has_errors
+
+
+def test_number_tokens_never_build_unbounded_values():
+    from xlsx_tools.format.numbers import NumberError
+    from xlsx_tools.read.published.document import classify, number
+
+    assert number("1,234") == 1234 and number("１２") == 12 and number("26.50") == Decimal("26.5")
+    assert number("1E+5") is None and number("5件") is None  # never printed so: text
+    with pytest.raises(NumberError):
+        number("9" * 5000)
+    tok = classify("9" * 5000, 0, None)
+    assert tok.kind == "num" and tok.value is None and tok.error.kind == "large"

@@ -131,6 +131,7 @@ class _Node:
     key: str | None
     span: int
     children: list[_Node]
+    type: str | None = None  # a column's own value type, where it differs from its block's
 
     @property
     def leaves(self) -> list[_Node]:
@@ -149,7 +150,8 @@ class _Node:
 
 def _nodes(items: Iterable[dict]) -> list[_Node]:
     return [
-        _Node(label=i.get("label"), key=i.get("key"), span=i.get("span", 1), children=_nodes(i.get("children", [])))
+        _Node(label=i.get("label"), key=i.get("key"), span=i.get("span", 1), children=_nodes(i.get("children", [])),
+              type=i.get("type"))
         for i in items
     ]
 
@@ -252,7 +254,7 @@ def build_table(t: dict, types: Mapping[str, ValueType], heading: str) -> Table:
                 fields.append(Field(
                     id=fid, table=t["key"], table_name=t["name"], sheet=t["sheet"], row=body_top + i, col=c,
                     colspan=span, row_labels=title_label + _label_path(rpath), column_labels=_label_path(cpath),
-                    type=vtype, column_short=" ".join(n.label for n in cpath if n.key and n.label),
+                    type=types[cpath[-1].type] if cpath[-1].type else vtype, column_short=" ".join(n.label for n in cpath if n.key and n.label),
                 ))
                 c += span
         row = body_top + len(_leaf_paths(rows))

@@ -108,6 +108,11 @@ def _finish_one(result, output: Path | None, as_json: bool) -> None:
         b = result.source_block
         console.print(f"  找到数字 {b['figures_found']}/{b['figures_expected']} 个；输入类型：{KIND_LABELS.get(b['kind'], b['kind'])}；"
                       f"文字样式：{STYLE_LABELS.get(b['text_style'], b['text_style'])}")
+        if "formats_tried" in b:  # a table printed in the 2019 trial format: say which format was kept
+            from ...format.spec import load_format
+
+            spec = load_format(b["format"])
+            console.print(f"  报告格式：{spec.title}（{spec.document}）")
     if output is not None:
         try:
             atomic_write_text(output, text + "\n")

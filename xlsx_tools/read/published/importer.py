@@ -62,11 +62,11 @@ def import_file(path: str | Path, *, agency: str | None = None, year: int | None
                 spec: FormatSpec | None = None, limits: Limits = DEFAULT_LIMITS,
                 display: str | None = None, converter: Converter | None = None) -> ImportResult:
     """Import one published report. Never raises on bad content: an unreadable file is a result
-    with one error finding and no report. `converter`: how .doc/.wps files become .docx (the
-    CLI hands in LibreOffice's, see limits.Converter)."""
+    with one error finding and no report. Without `spec` the format is detected: the 2021 format,
+    or the 2019 trial format when the report prints its tables (see import_detected). `converter`:
+    how .doc/.wps files become .docx (the CLI hands in LibreOffice's, see limits.Converter)."""
     path = Path(path)
     shown = display or str(path)
-    spec = spec or load_format()
     try:
         doc, data = read_document(path, limits, converter)
     except SourceError as e:
@@ -74,8 +74,36 @@ def import_file(path: str | Path, *, agency: str | None = None, year: int | None
     except (MemoryError, RecursionError):
         return _unreadable(shown, "", SourceError(f"「{path.name}」结构过于复杂，超出处理能力，未导入。", "too_complex"))
     sha = hashlib.sha256(data).hexdigest()
-    return import_document(doc, spec=spec, source=shown, sha256=sha, file_stem=path.stem,
-                           agency=agency, year=year)
+    kw = {"source": shown, "sha256": sha, "file_stem": path.stem, "agency": agency, "year": year}
+    if spec is not None:
+        return import_document(doc, spec=spec, **kw)
+    return import_detected(doc, **kw)
+
+
+def import_detected(doc: Document, **kw: Any) -> ImportResult:
+    """The report read in the 2021 format; when a table shows the 2019 trial format (a label only
+    that format has, or （六）其他处理 printed with figures of its own), read again in the 2019
+    format and kept in whichever format more of the report's figures are read (the 2021 one on a
+    tie), so a report in the 2019 format becomes a Report of that format and a 2021 report is
+    never read as 2019. The source block names the formats tried."""
+    result = import_document(doc, spec=load_format(), **kw)
+    tables = result.source_block.get("tables", {})
+    if not any(t["layout"] in ("2019", "heading_row") for t in tables.values()):
+        return result
+    other = import_document(doc, spec=load_format(FORMAT_2019), **kw)
+    tried = [result.report.format, other.report.format]
+    if _share_read(other) > _share_read(result):
+        result = other
+    result.source_block["formats_tried"] = tried
+    return result
+
+
+FORMAT_2019 = "gov-info-2019"
+
+
+def _share_read(r: ImportResult) -> float:
+    b = r.source_block
+    return b["figures_found"] / b["figures_expected"] if b.get("figures_expected") else 0.0
 
 
 def _unreadable(shown: str, sha: str, e: SourceError) -> ImportResult:
@@ -86,6 +114,7 @@ def _unreadable(shown: str, sha: str, e: SourceError) -> ImportResult:
 
 def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str, file_stem: str = "",
                     agency: str | None = None, year: int | None = None) -> ImportResult:
+    """One report read in one format: identity, narrative, tables, then every check."""
     lines = doc.lines
     headings = find_headings(spec, lines)
     ranges = section_ranges(spec, headings, len(lines))
@@ -93,61 +122,11 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
     meta = agency_and_year(lines, first, file_stem)
     findings: list[Finding] = []
 
-    # identity
     agency_name, agency_from = (agency, "option") if agency else meta.get("agency", ("", None))
     year_value, year_from = (year, "option") if year else meta.get("year", (0, None))
-    if not agency_name:
-        findings.append(Finding(NOT_FOUND, ERROR, "报告中没有找到机关名称（查找的位置：标题、开头一段、文件名）。请用 --agency 指定。",
-                                values={"what": "agency"}))
-    if not year_value:
-        findings.append(Finding(NOT_FOUND, ERROR, "报告中没有找到报告年度（查找的位置：标题“XXXX年政府信息公开工作年度报告”、统计期限、文件名）。请用 --year 指定。",
-                                values={"what": "year"}))
-
-    # narrative
-    texts = {s.key: [ln.text for ln in lines[slice(*ranges[s.number])]]
-             for s in spec.narrative_sections if s.number in ranges}
-    last = max((s for s in spec.narrative_sections if s.key in texts), key=lambda s: ranges[s.number][0], default=None)
-    if last is not None:
-        texts[last.key] = strip_tail(texts[last.key], agency_name or "")
-    wrapped = doc.wrapped if doc.wrapped is not None else is_wrapped([t for v in texts.values() for t in v])
-    layout = {s.key: [(bool(ln.origin.get("indent")), bool(ln.origin.get("short")))
-                      for ln in lines[slice(*ranges[s.number])]]
-              for s in spec.narrative_sections if s.number in ranges}
-    narrative = {k: paragraphs(v, wrapped, layout[k][:len(v)] if doc.kind == "pdf" else None)
-                 for k, v in texts.items()}
-    narrative = {k: v for k, v in narrative.items() if v}
-
-    # tables
-    figures: dict[str, Any] = {f.id: None for f in spec.fields}
-    origins: dict[str, dict[str, Any]] = {}
-    tables_block: dict[str, Any] = {}
-    n_lines = len(lines)
-    all_tokens = tokens_of(lines)
-    starts = [tok.line for tok in all_tokens]
-    spill: list = []
-    for t in spec.tables:
-        sec = next((s for s in spec.sections if s.kind == "table" and s.key == t.key), None)
-        lo, hi = _table_lines(spec, t.key, sec.number if sec else None, ranges, n_lines)
-        tokens = all_tokens[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, hi)]
-        res = find_table(t, tokens, lines, spec.compute, before=spill)
-        spill = res.spill
-        tables_block[t.name] = {
-            "heading_found": bool(sec and sec.number in headings),
-            "layout": res.layout or "official",
-            **({"layout_detail": res.layout_detail} if res.layout else {}),
-        }
-        if res.layout in ("2019", "columns"):
-            findings.append(_layout_finding(spec, t, res))
-            for f in t.fields:
-                origins[f.id] = {"state": MISSING, "why": f"layout_{res.layout}"}
-            continue
-        if res.layout:
-            findings.append(_layout_finding(spec, t, res))
-        for f in t.fields:
-            cell = res.cells.get(f.id) or Cell(MISSING, why="label")
-            origins[f.id] = _origin_dict(cell)
-            figures[f.id] = cell.value
-            findings.extend(_cell_findings(f, cell))
+    findings += _identity_findings(agency_name, year_value)
+    narrative, wrapped = _narrative(spec, doc, ranges, agency_name or "")
+    figures, origins, tables_block = _tables(spec, doc, headings, ranges, findings)
 
     contact = contact_details(lines, first, {f.key for f in spec.info_fields if not f.locked})
     report = Report(
@@ -164,6 +143,7 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
         "text_style": doc.style,
         "wrapped_text": wrapped,
         "pages": doc.pages,
+        "format": spec.id,
         "agency_from": agency_from,
         "year_from": year_from,
         "sections": {s.number: (headings[s.number].line + 1 if s.number in headings else None) for s in spec.sections},
@@ -178,6 +158,71 @@ def import_document(doc: Document, *, spec: FormatSpec, source: str, sha256: str
         identity={"agency": agency_name or "", "year": str(year_value or "")}, kind=KIND_OK,
         source_block=block,
     )
+
+
+def _identity_findings(agency_name: str | None, year_value: int | None) -> list[Finding]:
+    out = []
+    if not agency_name:
+        out.append(Finding(NOT_FOUND, ERROR, "报告中没有找到机关名称（查找的位置：标题、开头一段、文件名）。请用 --agency 指定。",
+                           values={"what": "agency"}))
+    if not year_value:
+        out.append(Finding(NOT_FOUND, ERROR, "报告中没有找到报告年度（查找的位置：标题“XXXX年政府信息公开工作年度报告”、统计期限、文件名）。请用 --year 指定。",
+                           values={"what": "year"}))
+    return out
+
+
+def _narrative(spec: FormatSpec, doc: Document, ranges: dict[str, tuple[int, int]],
+               agency_name: str) -> tuple[dict[str, str], bool]:
+    """The text of each narrative section, in paragraphs, and whether the text was wrapped."""
+    lines = doc.lines
+    texts = {s.key: [ln.text for ln in lines[slice(*ranges[s.number])]]
+             for s in spec.narrative_sections if s.number in ranges}
+    last = max((s for s in spec.narrative_sections if s.key in texts), key=lambda s: ranges[s.number][0], default=None)
+    if last is not None:
+        texts[last.key] = strip_tail(texts[last.key], agency_name)
+    wrapped = doc.wrapped if doc.wrapped is not None else is_wrapped([t for v in texts.values() for t in v])
+    layout = {s.key: [(bool(ln.origin.get("indent")), bool(ln.origin.get("short")))
+                      for ln in lines[slice(*ranges[s.number])]]
+              for s in spec.narrative_sections if s.number in ranges}
+    narrative = {k: paragraphs(v, wrapped, layout[k][:len(v)] if doc.kind == "pdf" else None)
+                 for k, v in texts.items()}
+    return {k: v for k, v in narrative.items() if v}, wrapped
+
+
+def _tables(spec: FormatSpec, doc: Document, headings: dict, ranges: dict[str, tuple[int, int]],
+            findings: list[Finding]) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Any]]:
+    """Every figure of the three tables (figures, their origins, the tables' block); the findings
+    of each table and cell are appended to `findings`."""
+    lines = doc.lines
+    figures: dict[str, Any] = {f.id: None for f in spec.fields}
+    origins: dict[str, dict[str, Any]] = {}
+    tables_block: dict[str, Any] = {}
+    all_tokens = tokens_of(lines)
+    starts = [tok.line for tok in all_tokens]
+    spill: list = []
+    for t in spec.tables:
+        sec = next((s for s in spec.sections if s.kind == "table" and s.key == t.key), None)
+        lo, hi = _table_lines(spec, t.key, sec.number if sec else None, ranges, len(lines))
+        tokens = all_tokens[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, hi)]
+        res = find_table(t, tokens, lines, spec.compute, before=spill)
+        spill = res.spill
+        tables_block[t.name] = {
+            "heading_found": bool(sec and sec.number in headings),
+            "layout": res.layout or "official",
+            **({"layout_detail": res.layout_detail} if res.layout else {}),
+        }
+        if res.layout:
+            findings.append(_layout_finding(spec, t, res))
+        if res.layout in ("2019", "columns"):
+            for f in t.fields:
+                origins[f.id] = {"state": MISSING, "why": f"layout_{res.layout}"}
+            continue
+        for f in t.fields:
+            cell = res.cells.get(f.id) or Cell(MISSING, why="label")
+            origins[f.id] = _origin_dict(cell)
+            figures[f.id] = cell.value
+            findings.extend(_cell_findings(f, cell))
+    return figures, origins, tables_block
 
 
 KIND_LABELS = {"text": "文本", "docx": "Word 文档", "html": "网页", "pdf": "PDF", "doc": "旧版 Word/WPS 文档"}

@@ -250,9 +250,12 @@ def _displaced(row: list[Field], left: list[Token], before: list[Token], lines: 
 
 
 def _layout_2019(table: Table, stream: Stream) -> tuple[str, dict[str, Any]]:
-    """("2019", {labels}) when the table prints a label only the 2019 format has."""
+    """("2019", {labels}) when the table prints a label only the 2019 format has (and the format
+    being read does not: reading in the 2019 format itself, they are its own labels)."""
     tol = tolerance()
-    seen = [label for label in tol.format2019_labels if key(label) and key(label) in stream.text]
+    own = {key(c.text) for c in table.cells}
+    seen = [label for label in tol.format2019_labels
+            if key(label) and key(label) not in own and key(label) in stream.text]
     if seen:
         return "2019", {"labels": seen, "document": tol.format2019_document}
     return "", {}
