@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ...format.spec import load_format
 from ...model.findings import count
 from ...read.published import import_file
 from ...read.published.importer import KIND_LABELS, STYLE_LABELS
@@ -109,8 +110,6 @@ def _finish_one(result, output: Path | None, as_json: bool) -> None:
         console.print(f"  找到数字 {b['figures_found']}/{b['figures_expected']} 个；输入类型：{KIND_LABELS.get(b['kind'], b['kind'])}；"
                       f"文字样式：{STYLE_LABELS.get(b['text_style'], b['text_style'])}")
         if "formats_tried" in b:  # a table printed in the 2019 trial format: say which format was kept
-            from ...format.spec import load_format
-
             spec = load_format(b["format"])
             console.print(f"  报告格式：{spec.title}（{spec.document}）")
     if output is not None:

@@ -13,7 +13,6 @@ from ...collect.review import write_review
 from ...model.findings import count
 from ...model.report import dumps, loads
 from ...read.published import import_file
-from ...read.published.limits import ConverterUnavailable
 from ...util.fsutil import (
     atomic_write_text,
     filename_key,
@@ -33,10 +32,11 @@ def _json_name(path: Path, used: set[str]) -> str:
     return unique_name(f"{stem}.json", lambda n: f"{stem}（{n}）.json", used)
 
 
-def doc_to_docx(src: Path, outdir: Path) -> Path:
-    """.doc/.wps -> .docx through LibreOffice for `import` (read/ cannot import write/office)."""
+def doc_to_docx(src: Path, outdir: Path) -> Path | None:
+    """.doc/.wps -> .docx through LibreOffice for `import` (read/ cannot import write/office); None
+    when LibreOffice is not installed (see read/published/limits.Converter)."""
     if office.find_soffice() is None:
-        raise ConverterUnavailable
+        return None
     return office.convert(src, "docx:MS Word 2007 XML", outdir, timeout=120)
 
 

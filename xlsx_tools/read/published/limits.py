@@ -57,13 +57,9 @@ def mb(n: int) -> str:
 
 
 
-class ConverterUnavailable(Exception):
-    """Raised by a Converter when the program it needs (LibreOffice) is not installed."""
-
-
-# (source .doc/.wps file, output folder) -> the .docx written there; raises ConverterUnavailable,
-# or OSError/RuntimeError when the conversion fails
-Converter = Callable[[Path, Path], Path]
+# (source .doc/.wps file, output folder) -> the .docx written there, or None when the program it
+# needs (LibreOffice) is not installed; raises OSError/RuntimeError when the conversion fails
+Converter = Callable[[Path, Path], Path | None]
 
 
 def cap(data: bytes, limit: int, name: str, what: str) -> None:

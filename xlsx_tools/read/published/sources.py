@@ -14,7 +14,6 @@ from .document import text_lines
 from .limits import (
     DEFAULT_LIMITS,
     Converter,
-    ConverterUnavailable,
     Document,
     Limits,
     SourceError,
@@ -139,10 +138,10 @@ def read_via_office(data: bytes, name: str, suffix: str, limits: Limits,
         src.write_bytes(data)
         try:
             out = converter(src, Path(tmp) / "out")
-        except ConverterUnavailable:
-            raise SourceError(f"{what}但本机没有安装 LibreOffice。{fix}", "needs_office") from None
         except (RuntimeError, OSError) as e:
             raise SourceError(f"「{name}」无法用 LibreOffice 转换为 .docx：{e}", "office") from None
+        if out is None:
+            raise SourceError(f"{what}但本机没有安装 LibreOffice。{fix}", "needs_office")
         doc = read_docx(out.read_bytes(), name, limits)
     doc.kind = "doc"
     return doc
