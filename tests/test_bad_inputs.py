@@ -132,7 +132,7 @@ CASES = [
     ("not-our-template", _edit(lambda wb: [wb.remove(wb[meta.META_SHEET]), setattr(wb, "custom_doc_props", type(wb.custom_doc_props)())]),
      "NOT_OUR_TEMPLATE", KIND_FOREIGN, ".xlsx"),
     ("plain-workbook", lambda s, d: (openpyxl.Workbook().save(d), d)[1], "NOT_OUR_TEMPLATE", KIND_FOREIGN, ".xlsx"),
-    ("other-format", _edit_meta_and_props("gov-info-2021", "gov-info-2019"), "OTHER_FORMAT", KIND_FOREIGN, ".xlsx"),
+    ("other-format", _edit_meta_and_props("gov-info-2021", "gov-info-2018"), "OTHER_FORMAT", KIND_FOREIGN, ".xlsx"),
     ("format-id-as-path", _edit_meta_and_props("gov-info-2021", "../../../../tmp/x"), "OTHER_FORMAT", KIND_FOREIGN, ".xlsx"),
     ("template-changed", _edit_meta_and_props(template_fingerprint(S), "0123456789abcdef"), "TEMPLATE_CHANGED", KIND_OK, ".xlsx"),
     # -- the template, tampered with
