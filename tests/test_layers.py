@@ -66,7 +66,6 @@ KNOWN: set[str] = {
     "xlsx_tools.collect.run:1305 function-level import of xlsx_tools.write.notice",
     "xlsx_tools.collect.run:1308 function-level import of xlsx_tools.collect.workbook",
     "xlsx_tools.collect.run:1317 function-level import of xlsx_tools.write.notice",
-    "xlsx_tools.read.roster:47 function-level import of xlsx_tools.model.matching",
     "xlsx_tools.write.notice:275 function-level import of xlsx_tools.collect.run",
     "xlsx_tools.write.notice:275 up-layer import of xlsx_tools.collect.run (write -> collect)",
     "xlsx_tools.write.notice:293 function-level import of xlsx_tools.collect.run",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..format.spec import FormatSpec, load_format
 from ..model.identity import agency_key
+from ..model.matching import name_data, split_aliases
 from ..util import fsutil
 from ..util.fsutil import os_error_text
 
@@ -44,8 +45,6 @@ class RosterRow:
     @property
     def aliases(self) -> list[str]:
         """The agency's own short names: a 简称/别名 column, several separated by 、 ; or ；."""
-        from ..model.matching import name_data, split_aliases
-
         return [a for col in name_data().alias_columns for a in split_aliases(self.extra.get(col, ""))]
 
 
