@@ -19,9 +19,9 @@ from pathlib import Path
 import docx as python_docx
 
 from xlsx_tools.cli.demo.samples import random_report
-from xlsx_tools.collect import run as c
 from xlsx_tools.format.spec import load_format
 from xlsx_tools.model.report import Report
+from xlsx_tools.model.status import Status
 from xlsx_tools.read.roster import read_roster
 from xlsx_tools.write.template import MANIFEST_NAME, write_batch, write_template
 
@@ -35,33 +35,33 @@ NARRATIVE = {"overview": "本机关认真贯彻落实政府信息公开条例，
 
 # (agency without the district, alias column, what it sends, status it must get)
 AGENCIES: tuple[tuple[str, str, str, str], ...] = (
-    ("人民政府办公室", "", "区政府办2025年报.xlsx: clean", c.OK),
-    ("发展和改革局", "", "发改局.xlsx: clean", c.OK),
-    ("教育局", "", "教育局年报.xls: an .xls only", c.ERR),
-    ("公安分局", "", "公安/年报.xlsx: clean, named by its folder", c.OK),
-    ("民政局", "", "邮箱导出.zip!附件/民政局年报.xlsx: clean, GBK member name", c.OK),
-    ("司法局", "", "邮箱导出.zip!附件/司法局.xls: .xls, GBK member name", c.ERR),
-    ("财政局", "", "财政局（初稿）.xlsx with errors, then 财政局（定稿）.xlsx clean", c.OK),
-    ("人力资源和社会保障局", "", "人社局.xlsx: balance error", c.ERR),
-    ("自然资源和规划局", "", "自然资源局.xlsx: stock warning", c.WARN),
-    ("住房和城乡建设局", "", "住建局.csv: a CSV only", c.ERR),
-    ("交通运输局", "", "nothing", c.MISSING),
-    ("农业农村局", "", "农业局2024.xlsx: last year's template only", c.ERR),
-    ("商务局", "", "商务局年报.xls: an .xls only", c.ERR),
-    ("文化和旅游局", "", "文旅局.xlsx: clean", c.OK),
-    ("卫生健康局", "", "卫健局.csv: a CSV only", c.ERR),
-    ("退役军人事务局", "", "退役军人局.xlsx: the template sent back blank", c.ERR),
-    ("应急管理局", "", "应急局2024.xlsx last year's and 应急局2025.xlsx clean", c.OK),
-    ("审计局", "", "审计局.xlsx: clean", c.OK),
-    ("市场监督管理局", "", "市场监管局.xlsx: clean", c.OK),
-    ("统计局", "", "nothing", c.MISSING),
-    ("医疗保障局", "", "医保局年报.docx: a Word document only", c.ERR),
-    ("生态环境分局", "", "环保局.xlsx: clean", c.OK),
-    ("政务服务中心", "", "政务中心（修改）.xlsx: stock warning", c.WARN),
-    ("融媒体中心", "融媒；县台", "融媒年报.xls: an .xls, named by its alias", c.ERR),
-    ("ABC中心", "", "ABC中心.xlsx: clean", c.OK),
-    ("abc中心", "", "abc中心.xls: an .xls, case kept", c.ERR),
-    ("城市管理局", "", "城管局.xlsx: clean", c.OK),
+    ("人民政府办公室", "", "区政府办2025年报.xlsx: clean", Status.OK),
+    ("发展和改革局", "", "发改局.xlsx: clean", Status.OK),
+    ("教育局", "", "教育局年报.xls: an .xls only", Status.ERR),
+    ("公安分局", "", "公安/年报.xlsx: clean, named by its folder", Status.OK),
+    ("民政局", "", "邮箱导出.zip!附件/民政局年报.xlsx: clean, GBK member name", Status.OK),
+    ("司法局", "", "邮箱导出.zip!附件/司法局.xls: .xls, GBK member name", Status.ERR),
+    ("财政局", "", "财政局（初稿）.xlsx with errors, then 财政局（定稿）.xlsx clean", Status.OK),
+    ("人力资源和社会保障局", "", "人社局.xlsx: balance error", Status.ERR),
+    ("自然资源和规划局", "", "自然资源局.xlsx: stock warning", Status.WARN),
+    ("住房和城乡建设局", "", "住建局.csv: a CSV only", Status.ERR),
+    ("交通运输局", "", "nothing", Status.MISSING),
+    ("农业农村局", "", "农业局2024.xlsx: last year's template only", Status.ERR),
+    ("商务局", "", "商务局年报.xls: an .xls only", Status.ERR),
+    ("文化和旅游局", "", "文旅局.xlsx: clean", Status.OK),
+    ("卫生健康局", "", "卫健局.csv: a CSV only", Status.ERR),
+    ("退役军人事务局", "", "退役军人局.xlsx: the template sent back blank", Status.ERR),
+    ("应急管理局", "", "应急局2024.xlsx last year's and 应急局2025.xlsx clean", Status.OK),
+    ("审计局", "", "审计局.xlsx: clean", Status.OK),
+    ("市场监督管理局", "", "市场监管局.xlsx: clean", Status.OK),
+    ("统计局", "", "nothing", Status.MISSING),
+    ("医疗保障局", "", "医保局年报.docx: a Word document only", Status.ERR),
+    ("生态环境分局", "", "环保局.xlsx: clean", Status.OK),
+    ("政务服务中心", "", "政务中心（修改）.xlsx: stock warning", Status.WARN),
+    ("融媒体中心", "融媒；县台", "融媒年报.xls: an .xls, named by its alias", Status.ERR),
+    ("ABC中心", "", "ABC中心.xlsx: clean", Status.OK),
+    ("abc中心", "", "abc中心.xls: an .xls, case kept", Status.ERR),
+    ("城市管理局", "", "城管局.xlsx: clean", Status.OK),
 )
 NAMES = [DISTRICT + a for a, *_ in AGENCIES]
 STATUSES = [s for *_, s in AGENCIES]

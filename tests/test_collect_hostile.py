@@ -25,32 +25,33 @@ from tests.test_collect import (
     zip_bytes,
 )
 from tests.test_hostile_files import lie_about_size
-from xlsx_tools.collect import run as c
+from xlsx_tools.collect import run, walk, worker
+from xlsx_tools.model.status import Status
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def files_by_name(outdir: Path) -> dict[str, dict]:
-    data = json.loads((outdir / c.OUTPUT_JSON).read_text(encoding="utf-8"))
+    data = json.loads((outdir / walk.OUTPUT_JSON).read_text(encoding="utf-8"))
     return {f["path"]: f for f in data["files"]}
 
 
 def test_lying_member_in_a_collected_zip_is_a_zip_bomb(tmp_path):
-    limits = c.ArchiveLimits(member=c.DEFAULT_ARCHIVE_LIMITS.member.__class__(max_file_bytes=1 << 20))
+    limits = walk.ArchiveLimits(member=walk.DEFAULT_ARCHIVE_LIMITS.member.__class__(max_file_bytes=1 << 20))
     big = b"0" * (4 << 20)
     data = lie_about_size(zip_bytes({"a.xlsx": big}), "a.xlsx", 1000)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "mail.zip").write_bytes(data)
-    [archive, member] = list(c.walk(tmp_path / "in", limits=limits))
+    [archive, member] = list(walk.walk(tmp_path / "in", limits=limits))
     assert member.problem is None  # the header says 1000 bytes: only reading finds out
-    res = c.process_item(member, c.ReadOptions(limits=limits))
+    res = worker.process_item(member, worker.ReadOptions(limits=limits))
     assert res.kind == "unreadable" and res.errors == 1
     assert [f["code"] for f in res.findings] == ["ZIP_BOMB"]
     assert "解压后实际超过 1 MB（文件头声明的大小不实，疑似“压缩炸弹”）" in res.reason
 
 
 def test_lying_nested_archive_is_not_expanded(tmp_path):
-    limits = c.ArchiveLimits(max_nested_bytes=1 << 20)
+    limits = walk.ArchiveLimits(max_nested_bytes=1 << 20)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
         z.writestr("x.txt", b"0" * (4 << 20))
@@ -58,7 +59,7 @@ def test_lying_nested_archive_is_not_expanded(tmp_path):
     outer = lie_about_size(zip_bytes({"inner.zip": inner}), "inner.zip", 1000)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.zip").write_bytes(outer)
-    items = list(c.walk(tmp_path / "in", limits=limits))
+    items = list(walk.walk(tmp_path / "in", limits=limits))
     assert [i.name for i in items] == ["a.zip", "a.zip!inner.zip"]
     assert "疑似“压缩炸弹”" in items[1].problem
 
@@ -71,11 +72,11 @@ def test_duplicate_member_names_refuse_the_archive(tmp_path, recwarn):
         z.writestr("报表.xlsx", b"other")
     (tmp_path / "in").mkdir()
     buf.rename(tmp_path / "in" / "dup.zip")
-    res = c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", jobs=1)
+    res = run.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", jobs=1)
     files = files_by_name(tmp_path / "out")
     assert list(files) == ["dup.zip"]
     assert "两个同名的文件“报表.xlsx”" in files["dup.zip"]["note"] and "未展开" in files["dup.zip"]["note"]
-    assert res.agencies[0].status == c.MISSING
+    assert res.agencies[0].status == Status.MISSING
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
@@ -83,7 +84,7 @@ def test_fifos_never_hang_collect(tmp_path):
     root = tmp_path / "in"
     write_return(root / "a.xlsx", clean_report(0, 0))
     os.mkfifo(root / "pipe.xlsx")
-    os.mkfifo(root / c.OUTPUT_JSON)  # even where collect looks for an earlier run's outputs
+    os.mkfifo(root / walk.OUTPUT_JSON)  # even where collect looks for an earlier run's outputs
     os.mkfifo(tmp_path / "pipe.zip")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     roster = tmp_path / "roster.csv"
@@ -94,9 +95,9 @@ def test_fifos_never_hang_collect(tmp_path):
     assert "Traceback" not in done.stderr and done.returncode == 0, done.stderr
     files = files_by_name(tmp_path / "out")
     assert "不是普通文件" in files["pipe.xlsx"]["note"]
-    assert files["a.xlsx"]["status"] == c.OK
+    assert files["a.xlsx"]["status"] == Status.OK.label
     # a FIFO given as the thing to collect
-    items = list(c.walk(tmp_path / "pipe.zip"))
+    items = list(walk.walk(tmp_path / "pipe.zip"))
     assert [(i.name, i.problem) for i in items] == [("pipe.zip", "不是普通文件（是命名管道 FIFO），未读取。")]
 
 
@@ -106,8 +107,8 @@ def test_a_folder_reached_through_a_symlink_is_collected(tmp_path):
     (tmp_path / "link").symlink_to(real, target_is_directory=True)
     (real / "loop").symlink_to(real, target_is_directory=True)  # a loop inside: listed, not followed
     (real / "sub" / "b.xlsx").symlink_to(real / "sub" / "a.xlsx")
-    res = c.collect(tmp_path / "link", ROSTER[:1], tmp_path / "out", jobs=1)
-    assert res.agencies[0].status == c.OK
+    res = run.collect(tmp_path / "link", ROSTER[:1], tmp_path / "out", jobs=1)
+    assert res.agencies[0].status == Status.OK
     files = files_by_name(tmp_path / "out")
     assert sorted(files) == ["loop", "sub/a.xlsx", "sub/b.xlsx"]
     assert files["loop"]["note"].startswith(f"是符号链接（快捷方式）（指向“{real}”），未读取")
@@ -131,7 +132,7 @@ def test_members_of_a_big_archive_open_the_archive_once(tmp_path, monkeypatch):
         real_init(self, file, *a, **k)
 
     monkeypatch.setattr(zipfile.ZipFile, "__init__", counting)
-    results = list(c.read_items(c.walk(tmp_path / "in"), c.ReadOptions(), jobs=1))
+    results = list(worker.read_items(walk.walk(tmp_path / "in"), worker.ReadOptions(), jobs=1))
     assert len(results) == n + 1
     assert all(r.kind in ("archive", "ok", "unreadable") for r in results)
     outer = [f for f in opened if not hasattr(f, "getvalue")]  # the file on disk (members are bytes)
@@ -148,14 +149,14 @@ def test_an_exception_in_a_worker_becomes_that_files_result(tmp_path, monkeypatc
             raise ZeroDivisionError("bug")
         return real_fill(out, result, options)
 
-    real_fill = c._fill_result
-    monkeypatch.setattr(c, "_fill_result", broken_fill)
-    res = c.collect(root, ROSTER[:2], tmp_path / "out", jobs=1)
+    real_fill = worker._fill_result
+    monkeypatch.setattr(worker, "_fill_result", broken_fill)
+    res = run.collect(root, ROSTER[:2], tmp_path / "out", jobs=1)
     files = files_by_name(tmp_path / "out")
-    assert files["a.xlsx"]["status"] == c.INTERNAL
-    assert files["a.xlsx"]["note"] == c.INTERNAL_NOTE and "ZeroDivisionError" not in files["a.xlsx"]["note"]
+    assert files["a.xlsx"]["status"] == Status.INTERNAL.label
+    assert files["a.xlsx"]["note"] == worker.INTERNAL_NOTE and "ZeroDivisionError" not in files["a.xlsx"]["note"]
     assert files["a.xlsx"]["sha256"]  # still identified
-    assert [a.status for a in res.agencies] == [c.MISSING, c.OK]  # its file is listed, not attributed
+    assert [a.status for a in res.agencies] == [Status.MISSING, Status.OK]  # its file is listed, not attributed
 
 
 def test_last_years_report_with_nan_does_not_stop_collect(tmp_path):
@@ -181,8 +182,8 @@ def test_last_years_report_with_nan_does_not_stop_collect(tmp_path):
     assert "Traceback" not in done.stderr + done.stdout, done.stderr
     assert done.returncode in (0, 1)
     files = files_by_name(tmp_path / "out")
-    assert files["a.xlsx"]["status"] in (c.OK, c.WARN)
-    assert (tmp_path / "out" / c.OUTPUT_XLSX).is_file()
+    assert files["a.xlsx"]["status"] in (Status.OK.label, Status.WARN.label)
+    assert (tmp_path / "out" / walk.OUTPUT_XLSX).is_file()
 
 
 def test_cross_year_failure_is_a_finding_of_that_agency(tmp_path, monkeypatch):
@@ -194,25 +195,25 @@ def test_cross_year_failure_is_a_finding_of_that_agency(tmp_path, monkeypatch):
     def broken(*a, **k):
         raise ArithmeticError("NaN in last year's figures")
 
-    monkeypatch.setattr(c, "_cross_year", broken)
-    res = c.collect(tmp_path / "in", ROSTER[:2], tmp_path / "out", previous=tmp_path / "last", jobs=1)
+    monkeypatch.setattr(worker, "_cross_year", broken)
+    res = run.collect(tmp_path / "in", ROSTER[:2], tmp_path / "out", previous=tmp_path / "last", jobs=1)
     files = files_by_name(tmp_path / "out")
     [finding] = [f for f in files["a.xlsx"]["findings"] if f["code"] == "PREV_CHECK_FAILED"]
     assert finding["severity"] == "warning"
     assert f"与「{A[0]}」上一年度报告（a.xlsx）的跨年度核对未能完成" in finding["message"]
-    assert [a.status for a in res.agencies] == [c.WARN, c.WARN]
+    assert [a.status for a in res.agencies] == [Status.WARN, Status.WARN]
 
 
 def test_a_lying_system_file_in_an_archive_is_hashed_as_a_stream_or_not_at_all(tmp_path):
     """Refused members are hashed by streaming them through sha256 (never held); one that inflates
     past the cap gets no sha256, and is not an internal error."""
-    limits = c.ArchiveLimits(max_nested_bytes=1 << 20)
+    limits = walk.ArchiveLimits(max_nested_bytes=1 << 20)
     data = lie_about_size(zip_bytes({"__MACOSX/._a.xlsx": b"0" * (4 << 20), "Thumbs.db": b"x" * 5000}),
                           "__MACOSX/._a.xlsx", 1000)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.zip").write_bytes(data)
-    items = list(c.walk(tmp_path / "in", limits=limits))
-    results = {r.name: r for r in c.read_items(items, c.ReadOptions(limits=limits), jobs=1)}
+    items = list(walk.walk(tmp_path / "in", limits=limits))
+    results = {r.name: r for r in worker.read_items(items, worker.ReadOptions(limits=limits), jobs=1)}
     lying, thumbs = results["a.zip!__MACOSX/._a.xlsx"], results["a.zip!Thumbs.db"]
     assert (lying.kind, lying.sha256) == ("system", "")
     assert (thumbs.kind, thumbs.sha256) == ("system", hashlib.sha256(b"x" * 5000).hexdigest())

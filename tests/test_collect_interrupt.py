@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 from tests.test_collect import ROSTER, clean_report, with_error, write_return
-from xlsx_tools.collect import run as c
+from xlsx_tools.collect import walk
 from xlsx_tools.read.roster import write_roster
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL and process groups are POSIX")
@@ -48,7 +48,7 @@ def start(root: Path, roster: Path, out: Path) -> subprocess.Popen:
 
 
 def staging(out: Path) -> list[Path]:
-    return sorted(out.glob(c.STAGING_PREFIX + "*")) if out.is_dir() else []
+    return sorted(out.glob(walk.STAGING_PREFIX + "*")) if out.is_dir() else []
 
 
 def kill_when(proc: subprocess.Popen, trigger: Callable[[], bool], timeout: float = 60) -> bool:
@@ -83,24 +83,24 @@ def in_staging(out: Path, name: str, min_size: int = 0) -> Callable[[], bool]:
 
 def assert_only_complete_outputs(out: Path) -> None:
     visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-    assert set(visible) <= {c.OUTPUT_XLSX, c.OUTPUT_JSON, c.NOTICE_DIR}, visible
+    assert set(visible) <= {walk.OUTPUT_XLSX, walk.OUTPUT_JSON, walk.NOTICE_DIR}, visible
     hidden = [p for p in out.iterdir() if p.name.startswith(".")]
-    assert all(p.name.startswith(c.STAGING_PREFIX) and p.is_dir() for p in hidden), hidden
-    if (out / c.OUTPUT_XLSX).exists():
-        with zipfile.ZipFile(out / c.OUTPUT_XLSX) as z:
+    assert all(p.name.startswith(walk.STAGING_PREFIX) and p.is_dir() for p in hidden), hidden
+    if (out / walk.OUTPUT_XLSX).exists():
+        with zipfile.ZipFile(out / walk.OUTPUT_XLSX) as z:
             assert z.testzip() is None
-        wb = openpyxl.load_workbook(out / c.OUTPUT_XLSX, read_only=True)
+        wb = openpyxl.load_workbook(out / walk.OUTPUT_XLSX, read_only=True)
         assert wb["全部数据"].max_row > 1
-    if (out / c.OUTPUT_JSON).exists():
-        data = json.loads((out / c.OUTPUT_JSON).read_text(encoding="utf-8"))
+    if (out / walk.OUTPUT_JSON).exists():
+        data = json.loads((out / walk.OUTPUT_JSON).read_text(encoding="utf-8"))
         assert data["summary"]["files"] == N_FILES == len(data["files"])
 
 
 TRIGGERS = {
     "reading": lambda out: in_staging(out, "spill.bin", 1),
-    "writing the workbook": lambda out: in_staging(out, c.OUTPUT_XLSX + ".raw"),
-    "splicing the long sheets": lambda out: in_staging(out, c.OUTPUT_XLSX),
-    "writing the json": lambda out: in_staging(out, c.OUTPUT_JSON),
+    "writing the workbook": lambda out: in_staging(out, walk.OUTPUT_XLSX + ".raw"),
+    "splicing the long sheets": lambda out: in_staging(out, walk.OUTPUT_XLSX),
+    "writing the json": lambda out: in_staging(out, walk.OUTPUT_JSON),
 }
 
 
@@ -122,7 +122,7 @@ def test_killed_runs_leave_no_partial_output(returns, tmp_path):
     for trigger in TRIGGERS.values():
         kill_when(start(root, roster, out), trigger(out))
         assert_only_complete_outputs(out)
-        assert (out / c.OUTPUT_XLSX).exists() and (out / c.OUTPUT_JSON).exists()
+        assert (out / walk.OUTPUT_XLSX).exists() and (out / walk.OUTPUT_JSON).exists()
     # the next run removes what the killed ones left behind
     assert start(root, roster, out).wait(timeout=120) == 1
     assert staging(out) == []

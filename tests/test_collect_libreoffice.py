@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from tests.test_collect import ROSTER, clean_report, with_error, with_warning, write_return
-from xlsx_tools.collect import run as c
+from xlsx_tools.collect import run, walk
 from xlsx_tools.write import office
 
 pytestmark = [
@@ -37,8 +37,8 @@ def test_libreoffice_reads_and_resaves_every_sheet(tmp_path):
     write_return(tmp_path / "in" / "a.xlsx", clean_report(0, 0))
     write_return(tmp_path / "in" / "b.xlsx", with_warning(clean_report(1, 1)))
     write_return(tmp_path / "in" / "c.xlsx", with_error(clean_report(2, 2)))
-    c.collect(tmp_path / "in", ROSTER[:4], tmp_path / "out", jobs=1)
-    ours = tmp_path / "out" / c.OUTPUT_XLSX
+    run.collect(tmp_path / "in", ROSTER[:4], tmp_path / "out", jobs=1)
+    ours = tmp_path / "out" / walk.OUTPUT_XLSX
     theirs = office.convert(ours, "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo")
     a, b = openpyxl.load_workbook(ours), openpyxl.load_workbook(theirs)
     assert b.sheetnames == a.sheetnames

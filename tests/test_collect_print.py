@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 from tests.test_collect import YEAR, clean_report, with_error, with_warning, write_return
-from xlsx_tools.collect import run as c
+from xlsx_tools.collect import run, walk
 from xlsx_tools.read.roster import RosterRow
 from xlsx_tools.write import office
 
@@ -78,8 +78,8 @@ def season_of(tmp: Path, n: int, docx: bool = False) -> Path:
         if i % 5 == 2:
             r = with_error(r)
         write_return(tmp / "in" / f"{row.agency}.xlsx", r)
-    c.collect(tmp / "in", rows, tmp / "out", jobs=1, docx=docx)
-    return tmp / "out" / c.OUTPUT_XLSX
+    run.collect(tmp / "in", rows, tmp / "out", jobs=1, docx=docx)
+    return tmp / "out" / walk.OUTPUT_XLSX
 
 
 def render(book: Path, outdir: Path) -> Printed:
@@ -191,8 +191,8 @@ def test_the_end_to_end_season_prints(tmp_path):
     from tests.season import build_season
 
     s = build_season(tmp_path / "season")
-    c.collect(s.returns, s.manifest, tmp_path / "out", jobs=1, docx=True)
-    p = render(tmp_path / "out" / c.OUTPUT_XLSX, tmp_path / "pdf")
+    run.collect(s.returns, s.manifest, tmp_path / "out", jobs=1, docx=True)
+    p = render(tmp_path / "out" / walk.OUTPUT_XLSX, tmp_path / "pdf")
     counts = Counter(p.sheet_of_page)
     # 27 agencies, 13 of them not 合格 with a 说明 of several lines each; a blank template's 166
     # blanks print as one 问题清单 row per sheet (was 16 pages of 问题清单, 30 in all)

@@ -10,16 +10,19 @@ import openpyxl
 import pytest
 
 from tests.test_collect import ROSTER, SPEC, YEAR, A, clean_report, season, with_error, write_return  # noqa: F401
-from xlsx_tools.collect import run as c
+from xlsx_tools.collect import classify, run, walk
+from xlsx_tools.collect import sheets as sh
+from xlsx_tools.collect import total_sheet as ts
 from xlsx_tools.collect import workbook as cw
 from xlsx_tools.format.spec import a1_range
+from xlsx_tools.model.status import ACCEPTED, AGENCY_STATUSES, Status
 from xlsx_tools.util.timefmt import display_time
 
 
 @pytest.fixture(scope="module")
 def book(season):  # noqa: F811
     base, result, data, _ = season
-    path = base / "out" / c.OUTPUT_XLSX
+    path = base / "out" / walk.OUTPUT_XLSX
     return openpyxl.load_workbook(path), data, path
 
 
@@ -52,10 +55,10 @@ def test_status_sheet_one_row_per_roster_agency(book):
     body = rows(ws, 7)
     assert [(r[1], r[2]) for r in body] == [(a["agency"], a["status"]) for a in data["agencies"]]
     a0 = data["agencies"][0]
-    assert body[0][:8] == (1, A[0], c.OK, 0, 0, None, a0["file"], display_time(a0["saved_at"]))
+    assert body[0][:8] == (1, A[0], Status.OK.label, 0, 0, None, a0["file"], display_time(a0["saved_at"]))
     assert body[0][8] == a0["figures"]["t3.received.total"]
-    assert body[0][11:14] == (ROSTER[0].code, c.BY_IDENTITY, a0["application"])
-    assert body[5][2:7] == (c.MISSING, None, None, "未收到该机关的文件", None)  # nothing from A5
+    assert body[0][11:14] == (ROSTER[0].code, classify.BY_IDENTITY, a0["application"])
+    assert body[5][2:7] == (Status.MISSING.label, None, None, "未收到该机关的文件", None)  # nothing from A5
     assert ws.freeze_panes == "C7"
 
 
@@ -63,8 +66,8 @@ def test_status_colours_are_conditional_formats(book):
     _, _, path = book
     with zipfile.ZipFile(path) as z:
         sheet = z.read("xl/worksheets/sheet1.xml").decode()
-    for status in c.AGENCY_STATUSES:
-        assert f"<formula>\"{status}\"</formula>" in sheet
+    for status in AGENCY_STATUSES:
+        assert f"<formula>\"{status.label}\"</formula>" in sheet
     assert 'sqref="C7:C15"' in sheet
 
 
@@ -78,13 +81,13 @@ def test_problem_list_has_every_finding_and_every_unusable_file(book):
     sent = {f["path"] for a in data["agencies"] if not a["file"] for f in data["files"] if f["path"] in a["files"]}
     findings = [(f["path"], x["code"], x["message"]) for f in data["files"] for x in f["findings"]
                 if f["path"] in adopted | sent]
-    assert sorted((r[2], r[5], r[8]) for r in body if r[5] not in (c.FOREIGN, c.UNREADABLE)) == sorted(findings)
-    own = {(r[2], r[8]) for r in body if r[5] in (c.FOREIGN, c.UNREADABLE)}
+    assert sorted((r[2], r[5], r[8]) for r in body if r[5] not in (Status.FOREIGN.label, Status.UNREADABLE.label)) == sorted(findings)
+    own = {(r[2], r[8]) for r in body if r[5] in (Status.FOREIGN.label, Status.UNREADABLE.label)}
     assert own == {
         (f"{A[6]}.xlsx", f"是 {YEAR - 1} 年度的模板，本次收集的是 {YEAR} 年度。请用本年度下发的模板填写。"),
     }
     assert f"{A[3]}.xlsx" not in {r[2] for r in body}  # A3's superseded draft: in 文件清单 only
-    assert {r[2] for r in body} == adopted - {a["file"] for a in data["agencies"] if a["status"] == c.OK} | sent
+    assert {r[2] for r in body} == adopted - {a["file"] for a in data["agencies"] if a["status"] == Status.OK.label} | sent
     assert [r[0] for r in body] == list(range(1, len(body) + 1))
     balance = next(r for r in body if r[5] == "T3_BALANCE")
     cells = [SPEC.field(f"t3.{row}.natural_person").cell for row in ("received", "carried_over", "results_total",
@@ -120,12 +123,12 @@ def test_long_form_data_pivots_back_to_the_totals(book):
     assert len(body) == len(used) * len(SPEC.fields)
     sums: dict[str, Decimal] = {}
     for r in body:
-        if r[2] in c.ACCEPTED:
+        if r[2] in {s.label for s in ACCEPTED}:
             sums[r[9]] = sums.get(r[9], 0) + Decimal(str(r[6]))
     assert sums == {k: Decimal(str(v)) for k, v in data["total"]["figures"].items()}
     first = body[0]
     f = SPEC.fields[0]
-    assert first == (A[0], ROSTER[0].code, c.OK, f.sheet, " / ".join(f.row_labels), " / ".join(f.column_labels),
+    assert first == (A[0], ROSTER[0].code, Status.OK.label, f.sheet, " / ".join(f.row_labels), " / ".join(f.column_labels),
                      data["agencies"][0]["figures"][f.id], f.type.unit, "填报", f.id)
     t4 = next(r for r in body if r[9] == "t4.review.total")
     assert (t4[4], t4[5], t4[8]) == (None, "行政复议 / 总计", "计算")
@@ -147,7 +150,7 @@ def test_total_sheet_has_the_official_tables(book):
     assert ws["A1"].value == f"{YEAR} 年度汇总"
     assert ws["A2"].value == "计入汇总：5 家（合格、有警告）；未计入：有错误 3 家，未提交 1 家。"
     merged = {str(r) for r in ws.merged_cells.ranges}
-    widths, spans, own = cw.total_layout(SPEC)
+    widths, spans, own = ts.total_layout(SPEC)
     top = 4
 
     def place(span, col, colspan):  # a table's columns -> the sheet's (first, count)
@@ -173,7 +176,7 @@ def test_total_sheet_has_the_official_tables(book):
 
 
 def test_each_table_on_the_total_sheet_has_its_own_column_widths():
-    widths, spans, own = cw.total_layout(SPEC)
+    widths, spans, own = ts.total_layout(SPEC)
     for span, mine in zip(spans, own, strict=True):
         got = [sum(widths[first:first + n]) for first, n in span]
         assert got == pytest.approx(mine, abs=1.01)  # edges snap to another table's within 1 unit
@@ -188,7 +191,7 @@ def test_charts_are_native_excel_charts_of_the_data(book):
     wb, data, path = book
     ws = wb["图表"]
     header, *body = rows(ws)
-    groups = cw.result_groups(SPEC)
+    groups = ts.result_groups(SPEC)
     assert header[:2] == (groups[0], "总计") == ("三、本年度办理结果", "总计")
     labels = [label for label, _ in groups[2]]
     assert labels == ["（一）予以公开", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "（三）不予公开",
@@ -196,7 +199,7 @@ def test_charts_are_native_excel_charts_of_the_data(book):
     totals = data["total"]["figures"]
     assert [(r[0], r[1]) for r in body[:6]] == [(label, sum(totals[i] for i in ids)) for label, ids in groups[2]]
     assert sum(r[1] for r in body[:6]) == totals["t3.results_total.total"]
-    assert [(r[3], r[4]) for r in body[:4]] == [(s, data["summary"][c.STATUS_CODES[s]]) for s in c.AGENCY_STATUSES]
+    assert [(r[3], r[4]) for r in body[:4]] == [(s.label, data["summary"][s.code]) for s in AGENCY_STATUSES]
     with zipfile.ZipFile(path) as z:
         charts = sorted(n for n in z.namelist() if re.match(r"xl/charts/chart\d+\.xml$", n))
         xml = [z.read(n).decode() for n in charts]
@@ -209,8 +212,8 @@ def test_long_sheets_continue_on_further_sheets(tmp_path, monkeypatch):
     for i in range(3):
         write_return(tmp_path / "in" / f"{i}.xlsx", clean_report(i, i))
     monkeypatch.setattr(cw, "MAX_SHEET_ROWS", 250)
-    c.collect(tmp_path / "in", ROSTER[:3], tmp_path / "out", jobs=1)
-    wb = openpyxl.load_workbook(tmp_path / "out" / c.OUTPUT_XLSX, read_only=True)
+    run.collect(tmp_path / "in", ROSTER[:3], tmp_path / "out", jobs=1)
+    wb = openpyxl.load_workbook(tmp_path / "out" / walk.OUTPUT_XLSX, read_only=True)
     n = 3 * len(SPEC.fields)
     names = [f"全部数据{k}" if k > 1 else "全部数据" for k in range(1, -(-n // 250) + 1)]
     assert wb.sheetnames[6:] == names
@@ -222,27 +225,27 @@ def test_long_sheets_continue_on_further_sheets(tmp_path, monkeypatch):
 
 def test_empty_season_still_writes_a_workbook(tmp_path):
     (tmp_path / "in").mkdir()
-    res = c.collect(tmp_path / "in", ROSTER[:2], tmp_path / "out", jobs=1)
-    assert [a.status for a in res.agencies] == [c.MISSING, c.MISSING]
-    wb = openpyxl.load_workbook(tmp_path / "out" / c.OUTPUT_XLSX)
+    res = run.collect(tmp_path / "in", ROSTER[:2], tmp_path / "out", jobs=1)
+    assert [a.status for a in res.agencies] == [Status.MISSING, Status.MISSING]
+    wb = openpyxl.load_workbook(tmp_path / "out" / walk.OUTPUT_XLSX)
     assert wb["全部数据"].max_row == 1 and wb["问题清单"].max_row == 1
     assert wb["汇总"]["A2"].value == "计入汇总：0 家（合格、有警告）；未计入：有错误 0 家，未提交 2 家。"
 
 
 def test_cell_xml_escapes_and_drops_forbidden_characters():
-    assert cw._cell_xml("A2", "a<b>&c\x07", "") == \
+    assert sh._cell_xml("A2", "a<b>&c\x07", "") == \
         '<c r="A2" t="inlineStr"><is><t xml:space="preserve">a&lt;b&gt;&amp;c?</t></is></c>'
-    assert cw._cell_xml("B2", Decimal("26.5500"), ' s="3"') == '<c r="B2" s="3"><v>26.55</v></c>'  # its own digits
-    assert cw._cell_xml("C2", None, "") == "" and cw._cell_xml("C2", "", "") == ""
-    assert cw._cell_xml("D2", 7, "") == '<c r="D2"><v>7</v></c>'
+    assert sh._cell_xml("B2", Decimal("26.5500"), ' s="3"') == '<c r="B2" s="3"><v>26.55</v></c>'  # its own digits
+    assert sh._cell_xml("C2", None, "") == "" and sh._cell_xml("C2", "", "") == ""
+    assert sh._cell_xml("D2", 7, "") == '<c r="D2"><v>7</v></c>'
 
 
 def test_errors_are_red_in_the_file_list(tmp_path):
     write_return(tmp_path / "in" / "a.xlsx", with_error(clean_report(0, 0)))
-    c.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", jobs=1)
-    with zipfile.ZipFile(tmp_path / "out" / c.OUTPUT_XLSX) as z:
+    run.collect(tmp_path / "in", ROSTER[:1], tmp_path / "out", jobs=1)
+    with zipfile.ZipFile(tmp_path / "out" / walk.OUTPUT_XLSX) as z:
         files = z.read("xl/worksheets/sheet3.xml").decode()
-    assert 'sqref="E2"' in files and f"<formula>\"{c.ERR}\"</formula>" in files
+    assert 'sqref="E2"' in files and f"<formula>\"{Status.ERR.label}\"</formula>" in files
 
 
 def test_fast_row_templates_render_what_the_generic_rows_would(tmp_path, monkeypatch):
@@ -250,7 +253,7 @@ def test_fast_row_templates_render_what_the_generic_rows_would(tmp_path, monkeyp
     r.figures["t2.item8.fees.amount"] = Decimal("12.3450")
     write_return(tmp_path / "in" / "a.xlsx", r)
     write_return(tmp_path / "in" / "b.xlsx", with_error(clean_report(1, 1)))
-    c.collect(tmp_path / "in", ROSTER[:2], tmp_path / "fast", jobs=1)
+    run.collect(tmp_path / "in", ROSTER[:2], tmp_path / "fast", jobs=1)
     original = cw._data_sheet
 
     def generic(collection):
@@ -259,10 +262,10 @@ def test_fast_row_templates_render_what_the_generic_rows_would(tmp_path, monkeyp
         return sheet
 
     monkeypatch.setattr(cw, "_data_sheet", generic)
-    c.collect(tmp_path / "in", ROSTER[:2], tmp_path / "generic", jobs=1)
+    run.collect(tmp_path / "in", ROSTER[:2], tmp_path / "generic", jobs=1)
     parts = []
     for out in ("fast", "generic"):
-        with zipfile.ZipFile(tmp_path / out / c.OUTPUT_XLSX) as z:
-            parts.append(z.read(cw._sheet_parts(tmp_path / out / c.OUTPUT_XLSX)["全部数据"]))
+        with zipfile.ZipFile(tmp_path / out / walk.OUTPUT_XLSX) as z:
+            parts.append(z.read(sh._sheet_parts(tmp_path / out / walk.OUTPUT_XLSX)["全部数据"]))
     assert parts[0] == parts[1]
     assert b"<v>12.345</v>" in parts[0]  # the fee exactly, no float noise

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from xlsx_tools.collect import run as c
+from xlsx_tools.collect import classify
 from xlsx_tools.model.matching import NameMatcher, name_data, region_prefixes, split_aliases
 from xlsx_tools.read.roster import RosterRow, parse_roster
 
@@ -101,13 +101,13 @@ def test_roster_aliases_column():
     assert roster[0].aliases == ["融媒", "县台", "广播站"]
     assert roster[0].extra == {"序号": "1", "简称/别名": "融媒；县台、广播站"}
     assert roster.columns == ["序号", "机关名称", "简称/别名", "联系人"]
-    index = c.RosterIndex(roster)
+    index = classify.RosterIndex(roster)
     assert index.by_filename("县台2025.xlsx") == 0 and index.by_filename("融媒年报.xls") == 0
     assert split_aliases("a;b；c、d") == ["a", "b", "c", "d"]
 
 
 def test_collect_index_case_only_names(tmp_path):
-    index = c.RosterIndex([RosterRow("ABC局"), RosterRow("abc局")])
+    index = classify.RosterIndex([RosterRow("ABC局"), RosterRow("abc局")])
     assert index.by_identity("ABC局", "") == 0 and index.by_identity("abc局", "") == 1
     assert index.by_filename("abc局.xls") == 1
     assert index.match_file("Abc局.xls").candidates == (0, 1)

@@ -10,8 +10,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..collect.run import Collection
-from ..collect.workbook import CHART_COLOURS, result_groups
+from ..collect.collection import Collection
+from ..collect.total_sheet import CHART_COLOURS, result_groups
 
 WIDTH = 30  # characters of the longest bar
 
@@ -41,7 +41,7 @@ def collection_charts(c: Collection) -> Group:
     """The status of the roster, then the combined 办理结果 of the accepted agencies."""
     counts = c.counts()
     parts = [bar_chart(f"收集情况（应交 {len(c.agencies)} 家）",
-                       [(status, n, CHART_COLOURS.get(status, "white")) for status, n in counts.items()])]
+                       [(status.label, n, CHART_COLOURS.get(status, "white")) for status, n in counts.items()])]
     groups = result_groups(c.spec)
     if groups is not None and c.total_count:
         title, _total, items = groups

@@ -18,7 +18,8 @@ from ..model.jsonio import read_json
 from ..model.record import FileRecord, newest_key, quoted_reason
 from ..model.report import Report
 from ..util.fsutil import os_error_text, sha256_file
-from .run import Item, ReadOptions, read_items, walk
+from .walk import Item, walk
+from .worker import ReadOptions, read_items
 
 
 @dataclass

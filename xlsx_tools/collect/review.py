@@ -13,22 +13,22 @@ from xlsxwriter.workbook import Workbook
 
 from ..format.spec import load_format
 from ..model.findings import SEVERITY_LABELS, count
+from ..model.status import Status
 from ..read.published.importer import KIND_LABELS, ImportResult, errors_first
 from ..util.fsutil import atomic_path
 from ..util.timefmt import display_time, now_local
-from .run import ERR, OK, UNREADABLE, WARN
-from .workbook import _cell_value, _Formats, clean, key_fields, key_header
+from .sheets import Formats, cell_value, clean, key_fields, key_header
 
 REVIEW_SHEET = "审核结果"
 PROBLEMS_SHEET = "问题清单"
 
 
-def status(r: ImportResult) -> str:
+def status(r: ImportResult) -> Status:
     if r.report is None:
-        return UNREADABLE
+        return Status.UNREADABLE
     if r.has_errors:
-        return ERR
-    return WARN if r.findings else OK
+        return Status.ERR
+    return Status.WARN if r.findings else Status.OK
 
 
 def write_review(results: Sequence[ImportResult], path: str | Path) -> Path:
@@ -37,7 +37,7 @@ def write_review(results: Sequence[ImportResult], path: str | Path) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         wb = Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
-        fmt = _Formats(wb)
+        fmt = Formats(wb)
         ws = wb.add_worksheet(REVIEW_SHEET)
         title = f"已发布年度报告审核结果（共 {len(results)} 份，{display_time(now_local())}）"
         ws.write_string(0, 0, title, fmt.title)
@@ -52,9 +52,9 @@ def write_review(results: Sequence[ImportResult], path: str | Path) -> Path:
             e, w = count(r.findings)
             b = r.source_block
             figures = r.report.figures if r.report is not None else {}
-            values = ([i, r.agency, r.year, status(r), KIND_LABELS.get(b.get("kind", ""), b.get("kind", "")),
+            values = ([i, r.agency, r.year, status(r).label, KIND_LABELS.get(b.get("kind", ""), b.get("kind", "")),
                        b.get("figures_found"), b.get("figures_expected"), e, w]
-                      + [_cell_value(figures.get(f.id)) for f in keys] + [r.source, r.sha256])
+                      + [cell_value(figures.get(f.id)) for f in keys] + [r.source, r.sha256])
             for c, v in enumerate(values):
                 if v is None:
                     continue
@@ -62,7 +62,7 @@ def write_review(results: Sequence[ImportResult], path: str | Path) -> Path:
                     ws.write_number(row, c, v, fmt.number)
                 else:
                     ws.write_string(row, c, clean(v), fmt.text)
-            ws.write_string(row, 3, status(r), fmt.status.get(status(r), fmt.text))
+            ws.write_string(row, 3, status(r).label, fmt.status.get(status(r), fmt.text))
         ws.autofilter(2, 0, 2 + len(results), len(headers) - 1)
         ws.freeze_panes(3, 2)
 

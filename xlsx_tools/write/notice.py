@@ -7,6 +7,9 @@ office with the date. A4 portrait, one page for a usual return.
 Word (.docx) rather than .xlsx: an agency's staff open, print and forward it like any notice; it
 prints on one page without page-setup tinkering; and a Word notice looks like the office's own
 correspondence. The findings are also in 收集情况.xlsx「问题清单」 for filtering.
+
+The notices of a collect run are chosen and placed by collect.notice; `check --notice` by
+check_notices here.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from ..model.findings import (
 from ..util import fsutil
 from ..util.timefmt import display_time, now_local
 from . import docx_oxml as ox
+from .batch import template_deadline
 from .docx_report import core_text, text_width
 
 NOTICE_DIR = "问题通知"
@@ -247,7 +251,7 @@ def _findings(doc, notice: Notice) -> None:
 __all__ = ["NOTICE_DIR", "Notice", "build_notice", "location", "notice_filename", "rows", "write_notice"]
 
 
-# -- collect: one notice per agency with errors or warnings
+# -- file names, and the notices of `check --notice` (collect's: collect.notice)
 
 DEADLINE_COLUMNS = ("填报截止日期", "报送截止日期", "截止日期")
 
@@ -270,74 +274,11 @@ def unique_filenames(agencies: Sequence[str], codes: Sequence[str] = ()) -> list
     return out
 
 
-def collection_notices(collection: Any, *, office: str = "", contact: str = "", deadline: str = "") -> list[tuple[Any, Notice]]:
-    """(agency status, notice) for every roster agency 有错误 or 有警告 in a collect run."""
-    from ..collect.run import ERR, WARN
-
-    spill = collection.spill
-    when = now_local().date()
-    try:
-        when = dt.datetime.fromisoformat(collection.generated_at).date()
-    except (TypeError, ValueError):
-        pass
-    out = []
-    for agency in collection.agencies:
-        if agency.status not in (ERR, WARN):
-            continue
-        rec = agency.file if agency.file is not None else (agency.files[0] if agency.files else None)
-        if rec is None:
-            continue
-        findings = spill.findings(rec) if (spill is not None and (rec.errors or rec.warnings)) else []
-        reason = ""
-        if agency.file is None:  # only unusable files: the first one's reason
-            from ..collect.run import quoted_reason
-
-            reason = "" if rec.reason_in_findings and findings else quoted_reason(rec.name, rec.reason)
-            if len(agency.files) > 1:
-                reason += "另有：" + "、".join(f"“{r.name}”" for r in agency.files[1:]) + "，同样无法使用。"
-        row = agency.row
-        out.append((agency, Notice(
-            agency=row.agency, file=rec.name, sha256=rec.sha256, saved_at=rec.saved_at, year=collection.year,
-            findings=findings, reason=reason,
-            deadline=deadline or next((row.extra[c] for c in DEADLINE_COLUMNS if row.extra.get(c)), ""),
-            office=office, contact=contact, date=when)))
-    return out
-
-
-def stage_notices(collection: Any, staging: Path, *, office: str = "", contact: str = "",
-                  deadline: str = "") -> list[str]:
-    """Write the notices of a collect run to staging/问题通知 and set each agency's `notice`; the
-    returned paths (relative to OUTDIR) are moved into place by move_notices."""
-    items = collection_notices(collection, office=office, contact=contact, deadline=deadline)
-    names = unique_filenames([a.row.agency for a, _ in items], [a.row.code for a, _ in items])
-    written: list[str] = []
-    for (agency, notice), name in zip(items, names, strict=True):
-        write_notice(notice, staging / NOTICE_DIR / name)
-        agency.notice = f"{NOTICE_DIR}/{name}"
-        written.append(agency.notice)
-    return written
-
-
-def move_notices(outdir: Path, staging: Path, written: Sequence[str]) -> None:
-    """Move the staged notices into OUTDIR/问题通知 and remove the ones an earlier run wrote there
-    that this run did not (that agency has since sent a good file)."""
-    target = Path(outdir) / NOTICE_DIR
-    for rel in written:
-        target.mkdir(exist_ok=True)
-        (staging / rel).replace(Path(outdir) / rel)
-    if target.is_dir():
-        for old in target.glob("*_问题通知*.docx"):
-            if f"{NOTICE_DIR}/{old.name}" not in written:
-                old.unlink(missing_ok=True)
-
-
 def check_notices(results: Sequence[Any], outdir: str | Path, *, office: str = "", contact: str = "",
                   deadline: str = "", paths: Sequence[Path] = ()) -> list[Path]:
     """`check --notice DIR`: a notice for each checked file (reader.ReadResult; `paths` the files
     in the same order) with errors or warnings, named after the agency the workbook names (or the
     file). Without `deadline`, the 填报截止日期 the workbook's own 填报说明 shows, if any."""
-    from .batch import template_deadline
-
     todo = [(r, p) for r, p in zip(results, list(paths) + [None] * (len(results) - len(paths)), strict=True)
             if r.findings]
     agencies = [r.agency or Path(r.source).stem for r, _ in todo]

@@ -8,10 +8,16 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from ...collect.classify import CollectError
+from ...collect.collection import Collection
+from ...collect.run import collect as run
+from ...collect.walk import NOTICE_DIR, OUTPUT_JSON, OUTPUT_XLSX
+from ...model.status import Status
 from ...util.fsutil import os_error_text
 from ..charts import collection_charts
 from ..console import EXIT_INTERNAL, console, err_console, fail
 from .paths import require_file
+from .template import parse_deadline
 
 MAX_LISTED = 20  # agencies with errors listed after the summary
 
@@ -58,10 +64,6 @@ def register(app: typer.Typer) -> None:
             TimeElapsedColumn,
         )
 
-        from ...collect.run import ERR, NOTICE_DIR, OUTPUT_JSON, OUTPUT_XLSX, CollectError
-        from ...collect.run import collect as run
-        from .template import parse_deadline
-
         deadline = parse_deadline(deadline)
 
         if folder is None:
@@ -96,35 +98,40 @@ def register(app: typer.Typer) -> None:
                 bar.stop()
                 fail(f"写入输出文件夹「{output}」失败：{os_error_text(e)}。", code=1)
 
-        for line in result.summary_lines():
-            console.print(line)
-        console.print(collection_charts(result))
-        errors = [a for a in result.agencies if a.status == ERR]
-        if errors:
-            console.print("[bold]有错误的机关：[/]")
-            for a in errors[:MAX_LISTED]:
-                console.print(f"  {a.row.agency}：{a.note}", markup=False)
-            if len(errors) > MAX_LISTED:
-                console.print(f"  ……共 {len(errors)} 家，详见 {OUTPUT_XLSX}「收集情况」和「问题清单」。")
-        unplaced = result.unattributed()
-        if unplaced:
-            console.print(f"[bold]无法对应到机关的文件（{len(unplaced)} 个）：[/]")
-            for rec in unplaced[:MAX_LISTED]:
-                console.print(f"  {rec.name}：{result.unattributed_reason(rec)}", markup=False)
-            if len(unplaced) > MAX_LISTED:
-                console.print(f"  ……共 {len(unplaced)} 个，详见 {OUTPUT_XLSX}「无法对应到机关的文件」。")
-        if result.docx_missing:
-            console.print(f"[bold]未生成 Word 报告的机关（{len(result.docx_missing)} 家）：[/]")
-            for agency, why in result.docx_missing[:MAX_LISTED]:
-                console.print(f"  {agency}：{why}", markup=False)
-            if len(result.docx_missing) > MAX_LISTED:
-                console.print(f"  ……共 {len(result.docx_missing)} 家，详见 {OUTPUT_JSON}（docx_not_written）。")
-        written = [output / OUTPUT_XLSX, output / OUTPUT_JSON]
-        console.print("已写入：" + "、".join(str(p) for p in written)
-                      + (f"，以及 {len(result.docx)} 份 Word 报告" if docx else "")
-                      + (f"，{len(result.notices)} 份问题通知（{output / NOTICE_DIR}）" if result.notices else "") + "。")
-        if result.internal:
-            console.print(f"[bold red]内部错误：[/]{len(result.internal)} 个文件因本工具内部出错未能检查（不是文件的问题），"
-                          "请把这些文件发给维护人员：" + "、".join(escape(r.name) for r in result.internal) + "。", soft_wrap=True)
-            raise typer.Exit(EXIT_INTERNAL)
-        raise typer.Exit(0 if result.ok else 1)
+        _report(result, output, docx)
+
+
+def _report(result: Collection, output: Path, docx: bool) -> None:
+    """The summary, the charts, what needs attention, what was written; exits with the status."""
+    for line in result.summary_lines():
+        console.print(line)
+    console.print(collection_charts(result))
+    errors = [a for a in result.agencies if a.status == Status.ERR]
+    if errors:
+        console.print("[bold]有错误的机关：[/]")
+        for a in errors[:MAX_LISTED]:
+            console.print(f"  {a.row.agency}：{a.note}", markup=False)
+        if len(errors) > MAX_LISTED:
+            console.print(f"  ……共 {len(errors)} 家，详见 {OUTPUT_XLSX}「收集情况」和「问题清单」。")
+    unplaced = result.unattributed()
+    if unplaced:
+        console.print(f"[bold]无法对应到机关的文件（{len(unplaced)} 个）：[/]")
+        for rec in unplaced[:MAX_LISTED]:
+            console.print(f"  {rec.name}：{result.unattributed_reason(rec)}", markup=False)
+        if len(unplaced) > MAX_LISTED:
+            console.print(f"  ……共 {len(unplaced)} 个，详见 {OUTPUT_XLSX}「无法对应到机关的文件」。")
+    if result.docx_missing:
+        console.print(f"[bold]未生成 Word 报告的机关（{len(result.docx_missing)} 家）：[/]")
+        for agency, why in result.docx_missing[:MAX_LISTED]:
+            console.print(f"  {agency}：{why}", markup=False)
+        if len(result.docx_missing) > MAX_LISTED:
+            console.print(f"  ……共 {len(result.docx_missing)} 家，详见 {OUTPUT_JSON}（docx_not_written）。")
+    written = [output / OUTPUT_XLSX, output / OUTPUT_JSON]
+    console.print("已写入：" + "、".join(str(p) for p in written)
+                  + (f"，以及 {len(result.docx)} 份 Word 报告" if docx else "")
+                  + (f"，{len(result.notices)} 份问题通知（{output / NOTICE_DIR}）" if result.notices else "") + "。")
+    if result.internal:
+        console.print(f"[bold red]内部错误：[/]{len(result.internal)} 个文件因本工具内部出错未能检查（不是文件的问题），"
+                      "请把这些文件发给维护人员：" + "、".join(escape(r.name) for r in result.internal) + "。", soft_wrap=True)
+        raise typer.Exit(EXIT_INTERNAL)
+    raise typer.Exit(0 if result.ok else 1)

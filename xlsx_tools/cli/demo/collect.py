@@ -16,7 +16,9 @@ from typing import Any
 
 from ...collect.aggregate import write_aggregate
 from ...collect.aggregate_inputs import read_inputs, select
-from ...collect.run import NOTICE_DIR, OUTPUT_JSON, OUTPUT_XLSX, Collection, collect
+from ...collect.collection import Collection
+from ...collect.run import collect
+from ...collect.walk import NOTICE_DIR, OUTPUT_JSON, OUTPUT_XLSX
 from ...model.aggregate import Aggregator
 from ...model.report import Report
 from ...read.roster import RosterRow

@@ -1,0 +1,340 @@
+"""The machinery of the sheets collect and import write with xlsxwriter: cell formats, text made
+safe for a cell, and long sheets streamed as XML.
+
+The long sheets can hold hundreds of thousands of rows. xlsxwriter keeps every cell of a sheet in
+memory (or, in constant_memory mode, cannot write the vertical merges of 汇总) and spends about
+5 µs per cell, so those sheets are written by xlsxwriter with their header, column formats,
+filter and one formatted sample row only; after the workbook is closed, the sample row is replaced
+by the real rows, generated as sheet XML (inline strings) straight from the spill file into the
+zip. Memory stays flat and the cost per cell drops to well under a microsecond.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+
+from ..format.numbers import plain
+from ..format.spec import Field, FormatSpec, Number
+from ..model.status import Status
+from ..write.sheet_print import lines_needed, setup_page
+
+# The figures the status sheet shows per agency (stable field ids; skipped when a format lacks one).
+KEY_FIGURES = (
+    "t3.received.total", "t3.carried_over.total", "t3.results_total.total", "t3.carry_forward.total",
+    "t4.review.total", "t4.suit_direct.total", "t4.suit_after_review.total", "t2.item8.fees.amount",
+)
+
+# Sheet names (UI text; labels of the format come from the spec).
+
+
+STATUS_SHEET = "收集情况"
+PROBLEMS_SHEET = "问题清单"
+FILES_SHEET = "文件清单"
+TOTAL_SHEET = "汇总"
+CHART_SHEET = "图表"
+DATA_SHEET = "全部数据"
+UNATTRIBUTED_SHEET = "无法对应到机关的文件"
+
+MAX_SHEET_ROWS = 1_000_000  # Excel allows 1,048,576 rows; a long sheet continues on 全部数据2 …
+
+STATUS_COLOURS = {  # fill, font
+    Status.OK: ("#C6EFCE", "#006100"),
+    Status.WARN: ("#FFEB9C", "#9C5700"),
+    Status.ERR: ("#FFC7CE", "#9C0006"),
+    Status.MISSING: ("#D9D9D9", "#404040"),
+    Status.DUPLICATE: ("#DDEBF7", "#1F4E78"),
+    Status.UNREADABLE: ("#FFC7CE", "#9C0006"),
+    Status.INTERNAL: ("#FFC7CE", "#9C0006"),
+    Status.FOREIGN: ("#FCE4D6", "#843C0C"),
+    Status.ARCHIVE: ("#EDEDED", "#404040"),
+    Status.SYSTEM: ("#F2F2F2", "#7F7F7F"),
+}
+
+FONT = "宋体"
+AMOUNT_FORMAT = "0.######"  # with a conditional "0" for whole numbers: the digits entered, no padding
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(text: Any) -> str:
+    """Text safe for a cell: no characters XML 1.0 forbids."""
+    return _ILLEGAL_XML.sub("?", "" if text is None else str(text))
+
+
+def cell_value(v: Number | None) -> int | float | None:
+    if v is None:
+        return None
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
+
+
+# ---------------------------------------------------------------------------------------------
+# Long sheets streamed as XML
+
+
+@dataclass
+class Column:
+    header: str
+    width: float
+    kind: str = "text"  # "text" | "number" | "amount" (a number shown with its own digits)
+    wrap: bool = False  # wrapped text (the row grows when the office suite lays it out)
+    # wrapped and top-aligned, but never making its row taller than the other cells do: a long
+    # text prints its first lines and stays whole in the cell (filter, formula bar)
+    clip: bool = False
+
+
+@dataclass
+class LongSheet:
+    name: str
+    columns: list[Column]
+    count: int  # number of data rows rows() yields
+    rows: Callable[[], Iterator[Sequence[Any]]]
+    status_col: int | None = None  # column coloured by status
+    # faster alternative to rows(): given each column's style attribute, row XML templates whose
+    # only placeholder is {n}, the row number
+    templates: Callable[[list[str]], Iterator[str]] | None = None
+    top: int = 0  # 0-based row of the header; rows above it are written by before()
+    before: Callable[[Any, Formats], None] | None = None
+    freeze_cols: int = 0
+    print_cols: int | None = None  # columns printed (the first n); None = all
+    print_rows: bool = True  # False: only the rows down to the header are printed
+    note: str = ""  # page header when printed (default: the sheet's name)
+
+
+def number_text(value: int | float | Decimal) -> str:
+    if isinstance(value, Decimal):
+        return plain(value)
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _cell_xml(ref: str, value: Any, style: str) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, int | float | Decimal):
+        if isinstance(value, float) and not math.isfinite(value):
+            return ""
+        return f'<c r="{ref}"{style}><v>{number_text(value)}</v></c>'
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{escape_text(value)}</t></is></c>'
+
+
+@lru_cache(maxsize=65536)
+def escape_text(text: str) -> str:
+    text = clean(text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet name -> part name of the worksheet XML in a workbook."""
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+          "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
+    with zipfile.ZipFile(path) as zf:
+        wb = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels.findall("p:Relationship", ns)}
+    out = {}
+    for sheet in wb.find("m:sheets", ns).findall("m:sheet", ns):
+        target = targets[sheet.get(f"{{{ns['r']}}}id")]
+        out[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return out
+
+
+_DIMENSION = re.compile(r'<dimension ref="[^"]*"/>')
+
+
+def splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) -> None:
+    """Copy the workbook `src` to `dst`, replacing the sample row of each long sheet by its rows
+    [start, start + count) of LongSheet.rows()."""
+    parts = _sheet_parts(src)
+    by_part = {parts[ls.name]: (ls, start, count) for ls, start, count in sheets}
+    iterators: dict[str, Iterator[Sequence[Any]]] = {}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename not in by_part:
+                zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+                continue
+            ls, start, count = by_part[info.filename]
+            xml = data.decode("utf-8")
+            letters = [xl_col_to_name(i) for i in range(len(ls.columns))]
+            first = ls.top + 2  # 1-based number of the first data row, the sample row
+            xml = _DIMENSION.sub(f'<dimension ref="A1:{letters[-1]}{first + count - 1}"/>', xml, count=1)
+            m = re.search(f'<row r="{first}"[^>]*>(.*?)</row>', xml, re.S)
+            styles = {}
+            if m:
+                found = re.findall(f'<c r="([A-Z]+){first}"(?: s="(\\d+)")?', m.group(0))
+                styles = {col: (f' s="{s}"' if s else "") for col, s in found}
+                head, tail = xml[:m.start()], xml[m.end():]
+            else:
+                head, tail = xml, ""
+            col_styles = [styles.get(L, "") for L in letters]
+            wrapped = [(i, col.width, col.clip) for i, col in enumerate(ls.columns) if col.wrap]
+            key = ls.name.rstrip("0123456789")  # 全部数据2 … continue the rows of 全部数据
+            rows = iterators.get(key)
+            if rows is None:
+                rows = iterators[key] = ls.templates(col_styles) if ls.templates else ls.rows()
+            out = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            out.compress_type = zipfile.ZIP_DEFLATED
+            with zout.open(out, "w", force_zip64=True) as fh:
+                fh.write(head.encode("utf-8"))
+                buf: list[str] = []
+                for n in range(first, first + count):
+                    if ls.templates:
+                        buf.append(next(rows).format(n=n))
+                        continue
+                    values = next(rows)
+                    cells = "".join(_cell_xml(f"{L}{n}", v, s) for L, v, s in zip(letters, values, col_styles, strict=False))
+                    buf.append(f'<row r="{n}"{_row_height(values, wrapped)}>{cells}</row>')
+                    if len(buf) >= 2000:
+                        fh.write("".join(buf).encode("utf-8"))
+                        buf.clear()
+                fh.write("".join(buf).encode("utf-8"))
+                fh.write(tail.encode("utf-8"))
+
+
+LINE_PT = 14.0  # one line of 10 pt text in a row
+
+
+def _row_height(values: Sequence[Any], wrapped: Sequence[tuple[int, float, bool]]) -> str:
+    """The row's height attributes when its wrapped cells need more than one line: office suites
+    do not lay out the rows of a file they open, so the height is set here (clipped columns do
+    not count)."""
+    lines = 1
+    for i, width, clip in wrapped:
+        if not clip and i < len(values) and values[i] not in (None, ""):
+            lines = max(lines, lines_needed(str(values[i]), width, 10))
+    return f' ht="{lines * LINE_PT + 2:g}" customHeight="1"' if lines > 1 else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The workbook
+
+
+class Formats:
+    def __init__(self, wb: Workbook):
+        base = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
+        self.title = wb.add_format({**base, "bold": True, "font_size": 14})
+        self.note = wb.add_format({**base, "font_color": "#595959"})
+        self.note_wrap = wb.add_format({**base, "font_color": "#595959", "text_wrap": True})
+        self.header = wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True,
+                                     "align": "center"})
+        self.heading = wb.add_format({**base, "bold": True, "font_size": 12})
+        self.text = wb.add_format({**base})
+        self.wrap = wb.add_format({**base, "text_wrap": True})
+        self.clip = wb.add_format({**base, "text_wrap": True, "valign": "top"})
+        self.number = wb.add_format({**base, "num_format": "General"})
+        # amounts show exactly the digits entered (see _amount_column); Excel's General would round
+        # 24252.311082 to 11 characters
+        self.amount = wb.add_format({**base, "num_format": AMOUNT_FORMAT})
+        self.whole = wb.add_format({"num_format": "0"})
+        self.grid_amount = {}
+        self.grid_label = {}
+        self.grid_value = {}
+        self.status = {s: wb.add_format({"bg_color": fill, "font_color": font}) for s, (fill, font) in STATUS_COLOURS.items()}
+        self._wb = wb
+        self._base = base
+
+    def label(self, size: float, bold: bool = False):
+        key = (size, bold)
+        if key not in self.grid_label:
+            self.grid_label[key] = self._wb.add_format({**self._base, "font_size": size, "border": 1, "text_wrap": True,
+                                                        "align": "center", "bold": bold})
+        return self.grid_label[key]
+
+    def amount_value(self, size: float, decimals: int):
+        """A grid cell of an amount with exactly `decimals` decimals (as entered, never padded)."""
+        key = (size, decimals)
+        if key not in self.grid_amount:
+            self.grid_amount[key] = self._wb.add_format({
+                **self._base, "font_size": size, "border": 1, "align": "center",
+                "num_format": "0." + "0" * decimals if decimals else "0"})
+        return self.grid_amount[key]
+
+    def value(self, size: float):
+        if size not in self.grid_value:
+            self.grid_value[size] = self._wb.add_format({**self._base, "font_size": size, "border": 1, "align": "center",
+                                                         "num_format": "General"})
+        return self.grid_value[size]
+
+
+def long_sheet_frame(wb: Workbook, fmt: Formats, ls: LongSheet, name: str, count: int) -> None:
+    """The sheet as xlsxwriter writes it: whatever is above the header, the header, the column
+    formats, the filter, the colours and one formatted sample row that splice replaces."""
+    ws = wb.add_worksheet(name)
+    if ls.before is not None:
+        ls.before(ws, fmt)
+    top = ls.top
+    for i, col in enumerate(ls.columns):
+        ws.set_column(i, i, col.width)
+        ws.write_string(top, i, col.header, fmt.header)
+    # the header wraps: as many lines as its longest label needs in its column
+    lines = max(lines_needed(col.header, col.width, 10) for col in ls.columns)
+    ws.set_row(top, max(15.0, lines * 13.5 + 3))
+    ws.freeze_panes(top + 1, ls.freeze_cols)
+    last_col = len(ls.columns) - 1
+    printed = last_col if ls.print_cols is None else min(last_col, ls.print_cols - 1)
+    setup_page(ws, repeat_to=top, header=ls.note)
+    ws.print_area(0, 0, top + (count if ls.print_rows else 0), printed)
+    if not ls.print_rows:
+        ws.fit_to_pages(1, 1)
+    if count:
+        for i, col in enumerate(ls.columns):
+            style = {"number": fmt.number, "amount": fmt.amount}.get(
+                col.kind, fmt.clip if col.clip else fmt.wrap if col.wrap else fmt.text)
+            ws.write_blank(top + 1, i, None, style)
+            if col.kind == "amount":
+                _amount_column(ws, fmt, top + 1, i, top + count)
+        ws.autofilter(top, 0, top + count, last_col)
+        if ls.status_col is not None:
+            _colour_status(ws, fmt, top + 1, ls.status_col, top + count)
+    else:
+        ws.autofilter(top, 0, top, last_col)
+
+
+def _amount_column(ws, fmt: Formats, first_row: int, col: int, last_row: int) -> None:
+    """A column of amounts (and counts) shows each value with its own digits: "0.######", and "0"
+    for a whole number, so that 12 is not "12." (the template's fee cell does the same)."""
+    ref = xl_rowcol_to_cell(first_row, col, row_abs=False, col_abs=True)
+    ws.conditional_format(first_row, col, last_row, col, {
+        "type": "formula", "criteria": f"=AND(ISNUMBER({ref}),INT({ref})={ref})", "format": fmt.whole})
+
+
+def _colour_status(ws, fmt: Formats, first_row: int, col: int, last_row: int) -> None:
+    for status, f in fmt.status.items():
+        ws.conditional_format(first_row, col, last_row, col, {
+            "type": "cell", "criteria": "==", "value": f'"{status.label}"', "format": f,
+        })
+
+
+# -- 收集情况
+
+
+def info_label(spec: FormatSpec, key: str) -> str:
+    return next((f.label for f in spec.info_fields if f.key == key), key)
+
+
+def key_fields(spec: FormatSpec) -> list[Field]:
+    return [spec.field(fid) for fid in KEY_FIGURES if spec.has_field(fid)]
+
+
+def key_header(f: Field) -> str:
+    return f"{f.sheet}{f.label}"
+
+
+def figure_kind(f: Field) -> str:
+    return "amount" if f.type.kind == "decimal" else "number"

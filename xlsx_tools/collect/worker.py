@@ -1,0 +1,250 @@
+"""Reading one file, in a worker process: the file's bytes (from disk or from inside its archives)
+through the reader and the checks, the cross-year rules against last year's report
+(--previous), its .docx staged (--docx); the answer is one FileRecord, never an exception. And
+the pool that runs it over the walk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import multiprocessing
+import signal
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import checks
+from ..format.spec import Number
+from ..model.findings import ERROR, Finding
+from ..model.identity import identity_keys
+from ..model.record import IDENTITY_KEYS, FileRecord
+from ..model.report import Report
+from ..read.reader import read_and_check
+from ..read.resilience import cross_year_failed
+from ..read.safezip import MemberTooLarge
+from ..util import fsutil
+from ..util.fsutil import os_error_text
+from ..write.docx_report import write_docx
+from .archive import ARCHIVES
+from .walk import DEFAULT_ARCHIVE_LIMITS, ArchiveLimits, Item, bomb_note, open_chain
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS
+    blank_as_zero: bool = False
+    docx_dir: str = ""  # where workers stage .docx files ("" = none)
+    previous: Mapping[str, Report] = field(default_factory=dict)  # roster key -> last year's report
+
+
+_OPTIONS: ReadOptions | None = None
+
+
+def _init_worker(options: ReadOptions) -> None:
+    global _OPTIONS
+    _OPTIONS = options
+    # Ctrl-C is handled by the parent, which terminates the pool
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _process(item: Item) -> FileRecord:
+    assert _OPTIONS is not None
+    return process_item(item, _OPTIONS)
+
+
+def _hash_chain(item: Item, limits: ArchiveLimits) -> str:
+    if not item.hashable:
+        return ""
+    try:
+        if not item.members:
+            return fsutil.sha256_file(item.path)
+        # streamed into the hash: a refused member may be hashed up to the nested-archive cap
+        # without holding it
+        h = hashlib.sha256()
+        ARCHIVES.member(item.path, item.members, limits.max_nested_bytes, limits.max_nested_bytes, sink=h.update)
+        return h.hexdigest()
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError, IndexError, MemberTooLarge):
+        return ""
+
+
+INTERNAL_NOTE = ("处理此文件时出现内部错误（是本工具的问题，不是文件的问题），此文件未能检查，其他文件照常处理。"
+                 "请把此文件发给维护人员。")
+
+
+def process_item(item: Item, options: ReadOptions) -> FileRecord:
+    """Read and check one file. Never raises: whatever goes wrong with one file (a bug of ours
+    included) becomes that file's result, and the season goes on with the others."""
+    try:
+        return _process_item(item, options)
+    except Exception:
+        out = FileRecord(seq=item.seq, name=item.name, size=item.size, kind="internal", reason=INTERNAL_NOTE)
+        try:
+            out.sha256 = _hash_chain(item, options.limits)
+        except Exception:
+            out.sha256 = ""
+        return out
+
+
+def _process_item(item: Item, options: ReadOptions) -> FileRecord:
+    out = FileRecord(seq=item.seq, name=item.name, size=item.size)
+    if item.archive is not None or item.problem is not None:
+        out.kind = ("archive" if item.problem is None else "output" if item.output else "system" if item.system
+                    else "refused")
+        out.archive = item.archive
+        out.reason = item.problem or ""
+        out.sha256 = _hash_chain(item, options.limits)
+        return out
+    try:
+        source: str | bytes = item.path if not item.members else open_chain(item.path, item.members, options.limits)
+    except MemberTooLarge as e:
+        out.kind = "unreadable"
+        finding = Finding(code="ZIP_BOMB", severity=ERROR, message=f"「{item.name}」{bomb_note(e)}",
+                          values={"limit": e.limit, "produced": True})
+        out.findings, out.errors, out.reason = [finding.to_dict()], 1, bomb_note(e)
+        return out
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError, IndexError) as e:
+        out.kind = "refused"
+        out.reason = "无法从压缩包中取出：" + (os_error_text(e) if isinstance(e, OSError) else "压缩包已损坏或格式无法识别") + "。"
+        return out
+    try:
+        result = _read(source, item.name, options)
+    except Exception:  # a reader bug must not lose the file, nor be blamed on it
+        out.kind = "internal"
+        out.reason = INTERNAL_NOTE
+        out.sha256 = hashlib.sha256(source).hexdigest() if not isinstance(source, str) else _hash_chain(item, options.limits)
+        return out
+    _fill_result(out, result, options)
+    return out
+
+
+def _read(source: str | bytes, name: str, options: ReadOptions):
+    return read_and_check(source, name=name, blank_as_zero=options.blank_as_zero)
+
+
+def _fill_result(out: FileRecord, result: Any, options: ReadOptions) -> None:
+    out.sha256 = result.sha256 or ""
+    out.kind = result.kind or ""
+    identity = dict(result.identity or {})
+    report: Report | None = result.report
+    if report is not None:
+        identity.setdefault("agency", report.agency.name)
+        identity.setdefault("code", report.agency.code)
+        identity.setdefault("year", str(report.year))
+        identity.setdefault("format", report.format)
+    out.identity = {k: ("" if v is None else str(v)) for k, v in identity.items() if k in IDENTITY_KEYS}
+    out.saved_at = _iso(result.saved_at)
+    out.application = str(result.application or "")
+    findings: list[Finding] = list(result.findings or [])
+    if report is not None and options.previous:
+        try:
+            findings += _cross_year(report, options, out)
+        except Exception:  # last year's report is broken in a way nobody foresaw: say so, go on
+            failed = _cross_year_failed(report, options)
+            out.previous_note = failed.message
+            findings.append(failed)
+    out.errors = sum(1 for f in findings if f.is_error)
+    out.warnings = len(findings) - out.errors
+    out.findings = [f.to_dict() for f in findings]
+    first_error = next((f for f in findings if f.is_error), None)
+    if report is None:
+        out.reason = _after_name(first_error.message, out.name) if first_error else ""
+        out.reason_in_findings = first_error is not None
+        return
+    out.figures = dict(report.figures)
+    out.has_report = True
+    if options.docx_dir and out.errors == 0:
+        _stage_docx(out, report, options)
+
+
+def _after_name(message: str, name: str) -> str:
+    """A reader message starts with the file's name in 「」; the outputs put the name in its own
+    column, so the reason continues from it ("是纯文本文件，不是 Excel 工作簿。……")."""
+    for prefix in (f"「{name}」", f"「{name.rsplit('!', 1)[-1]}」"):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
+
+
+def _iso(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _cross_year(report: Report, options: ReadOptions, out: FileRecord) -> list[Finding]:
+    """Cross-year rules against last year's report of the same agency, if the folder has one;
+    `out` records which file that was, or why the rules did not run."""
+    previous = next((options.previous[k] for k in identity_keys(report.agency.name, report.agency.code)
+                     if k in options.previous), None)
+    if previous is None:
+        out.previous_note = "上一年度的文件夹中没有本机关的报告，未做跨年度核对。"
+        return []
+    out.previous_file = previous.provenance.source or ""
+    if is_blank(previous.figures):
+        out.previous_note = f"上一年度的“{out.previous_file}”是未填写的空白模板，未做跨年度核对。"
+        return []
+    problem = checks.previous_problem(report, previous)
+    if problem is not None:
+        out.previous_note = problem.message
+        return [problem]
+    spec = report.spec
+    codes = {r.code for r in spec.rules if r.cross_year}
+    return [f for f in checks.check_rules(spec, report.figures, previous.figures) if f.code in codes]
+
+
+def _cross_year_failed(report: Report, options: ReadOptions) -> Finding:
+    previous = next((options.previous[k] for k in identity_keys(report.agency.name, report.agency.code)
+                     if k in options.previous), None)
+    source = previous.provenance.source if previous is not None and previous.provenance else ""
+    return cross_year_failed(report.agency.name, source or "")
+
+
+def is_blank(figures: Mapping[str, Number | None]) -> bool:
+    """A template sent back (or kept) without a single figure typed in."""
+    return all(v is None for v in figures.values())
+
+
+def _stage_docx(out: FileRecord, report: Report, options: ReadOptions) -> None:
+    target = Path(options.docx_dir) / f"{out.seq}.docx"
+    try:
+        write_docx(report, target)
+    except ValueError as e:  # IncompleteReport and other refusals carry a Chinese message
+        out.docx_problem = f"未生成 Word 报告：{e}"
+    except OSError as e:
+        out.docx_problem = f"未生成 Word 报告：写入失败（{os_error_text(e)}）"
+    else:
+        out.docx = str(target)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a single-threaded server that has imported the reader once
+    ("forkserver"): forking the caller itself would copy the locks of its other threads (the
+    progress display's, the pool's own). Spawned where there is no forkserver (Windows)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["xlsx_tools.collect.worker", "xlsx_tools.read.reader", "xlsx_tools.checks"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def read_items(items: Iterable[Item], options: ReadOptions, jobs: int = 1) -> Iterator[FileRecord]:
+    """Results of process_item over `items`, in completion order. With jobs > 1 a pool of
+    processes reads them; the items are consumed lazily by the pool's feeder."""
+    if jobs <= 1:
+        try:
+            for item in items:
+                yield process_item(item, options)
+        finally:
+            ARCHIVES.close()
+        return
+    pool = _pool_context().Pool(jobs, initializer=_init_worker, initargs=(options,))
+    try:
+        yield from pool.imap_unordered(_process, items, chunksize=4)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
