@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import random
 import zipfile
 from dataclasses import replace
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 from xlsx_tools.cli.app import app
 from xlsx_tools.cli.demo.samples import SAMPLE_ROSTER, random_report
 from xlsx_tools.collect import classify, run, walk, worker
+from xlsx_tools.collect.collection import Spill
 from xlsx_tools.format.spec import load_format
 from xlsx_tools.model.record import FileRecord, quoted_reason
 from xlsx_tools.model.report import Report, loads
@@ -574,6 +576,49 @@ def test_previous_year_folder_enables_cross_year_checks(tmp_path):
     assert res.agencies[0].status == Status.OK
 
 
+def test_previous_with_a_pool_starts_the_workers_once(tmp_path, monkeypatch):
+    """Last year's files and this year's are read by the same worker processes; last year's
+    reports reach them through a file in the staging folder, and the cross-year rules run."""
+    write_return(tmp_path / "last" / "a.xlsx", clean_report(5, 0, year=YEAR - 1))
+    write_return(tmp_path / "in" / "a.xlsx", clean_report(0, 0))
+    write_return(tmp_path / "in" / "b.xlsx", clean_report(1, 1))
+    started = []
+    real = worker._pool_context
+
+    def counting():
+        started.append(1)
+        return real()
+
+    monkeypatch.setattr(worker, "_pool_context", counting)
+    res = run.collect(tmp_path / "in", ROSTER[:2], tmp_path / "out", previous=tmp_path / "last", jobs=2)
+    assert started == [1]
+    data = json.loads((tmp_path / "out" / walk.OUTPUT_JSON).read_text(encoding="utf-8"))
+    codes = {f["path"]: {x["code"] for x in f["findings"]} for f in data["files"]}
+    assert "PREV_CARRY_OVER" in codes["a.xlsx"] and res.agencies[0].status == Status.WARN
+    assert data["agencies"][0]["previous"]["file"] == "a.xlsx"
+    assert data["agencies"][1]["previous"]["note"] == "上一年度的文件夹中没有本机关的报告，未做跨年度核对。"
+
+
+def test_workers_pack_figures_in_field_order_for_the_spill_file(tmp_path):
+    """A worker sends the figures as a tuple in the format's field order (no field ids), and the
+    spill file gives them back as the reader read them."""
+    report = clean_report(0, 0)
+    write_return(tmp_path / "a.xlsx", report)
+    [item] = list(walk.walk(tmp_path))
+    plain = worker.process_item(item, worker.ReadOptions())
+    packed = worker.process_item(item, worker.ReadOptions(pack=True))
+    assert packed.figures is None and packed.findings == [] and plain.figures is not None
+    assert len(packed.payload) < len(pickle.dumps(plain.figures)) / 2
+    spill = Spill(tmp_path / "spill.bin")
+    try:
+        packed.offset = spill.append_packed(packed.payload)
+        plain.offset = spill.append(plain.figures, plain.findings)
+        assert spill.figures(packed) == spill.figures(plain) == plain.figures
+        assert spill.findings(packed) == plain.findings
+    finally:
+        spill.close()
+
+
 @pytest.mark.parametrize("year_option", [[], ["--year", str(YEAR)]])
 @pytest.mark.parametrize(("previous_year", "what"), [(YEAR, "与本次收集的年度相同"), (YEAR + 1, f"晚于本次收集的 {YEAR} 年度")])
 def test_cli_previous_folder_of_this_year_is_a_usage_error(tmp_path, year_option, previous_year, what):
@@ -887,3 +932,17 @@ def test_classify_workbook_names_by_short_form_or_case():
     assert recs[2].reason == ("是“Abc局”的模板，名单中有几个机关与此名称相近（“ABC局”、“abc局”），"
                               "无法确定是哪一个，未自动对应。")
     assert agencies[2].note == "未收到该机关的文件；文件“c.xlsx”可能是本机关的（名称不能确定是哪个机关），请核对"
+
+
+def test_cli_format_option_names_the_format_collected(tmp_path):
+    write_return(tmp_path / "in" / "a.xlsx", clean_report(0, 0))
+    roster_csv = tmp_path / "r.csv"
+    write_roster(roster_csv, ROSTER[:1])
+    args = ["collect", str(tmp_path / "in"), "--roster", str(roster_csv), "-j", "1"]
+    bad = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "out1"), "--format", "gov-info-1999"])
+    assert bad.exit_code == 2 and "未找到报告格式文件gov-info-1999" in squash(bad.output)
+    assert not (tmp_path / "out1").exists()
+    good = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "out2"), "--format", SPEC.id])
+    assert good.exit_code == 0, good.output
+    data = json.loads((tmp_path / "out2" / walk.OUTPUT_JSON).read_text(encoding="utf-8"))
+    assert data["format"] == SPEC.id and data["agencies"][0]["status_code"] == "ok"

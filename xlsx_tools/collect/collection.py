@@ -14,6 +14,7 @@ from ..format.spec import FormatSpec, Number
 from ..model.record import FileRecord
 from ..model.status import ACCEPTED, AGENCY_STATUSES, FILE_STATUSES, Status
 from .classify import AgencyStatus
+from .worker import field_ids
 
 # ---------------------------------------------------------------------------------------------
 # The spill file and the totals
@@ -21,25 +22,37 @@ from .classify import AgencyStatus
 
 class Spill:
     """Figures and findings of every file, one pickled record each, read back by offset. An
-    internal temporary file of this run only (pickle is exact for Decimals and fast)."""
+    internal temporary file of this run only (pickle is exact for Decimals and fast). A record is
+    (format id, figures, findings): figures as a tuple in the order of the format's fields (as
+    the workers pack them, worker.pack) or, with no format id, as a dict or None."""
 
     def __init__(self, path: Path):
         self.path = path
         self._fh = open(path, "w+b")  # noqa: SIM115 - closed by close()
         self._end = 0
+        self._at_end = True
 
     def append(self, figures: Mapping[str, Number | None] | None, findings: list[dict[str, Any]]) -> int:
-        data = pickle.dumps((figures, findings), protocol=pickle.HIGHEST_PROTOCOL)
+        return self.append_packed(pickle.dumps(("", figures, findings), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def append_packed(self, data: bytes) -> int:
+        """Append a record packed by a worker, as it is."""
         offset = self._end
-        self._fh.seek(offset)
+        if not self._at_end:
+            self._fh.seek(offset)
+            self._at_end = True
         self._fh.write(len(data).to_bytes(4, "little") + data)
         self._end += 4 + len(data)
         return offset
 
     def _read(self, offset: int) -> tuple[dict[str, Number | None] | None, list[dict[str, Any]]]:
+        self._at_end = False
         self._fh.seek(offset)
         size = int.from_bytes(self._fh.read(4), "little")
-        return pickle.loads(self._fh.read(size))
+        fmt, figures, findings = pickle.loads(self._fh.read(size))
+        if fmt:
+            figures = dict(zip(field_ids(fmt), figures, strict=True))
+        return figures, findings
 
     def figures(self, rec: FileRecord) -> dict[str, Number | None]:
         return self._read(rec.offset)[0] or {}

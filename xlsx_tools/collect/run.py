@@ -51,7 +51,7 @@ from .walk import (
     walk,
 )
 from .workbook import write_collect_workbook
-from .worker import ReadOptions, is_blank, read_items
+from .worker import Pool, ReadOptions, is_blank, read_items, save_previous
 
 # ---------------------------------------------------------------------------------------------
 # The run
@@ -92,7 +92,8 @@ def _alive(pid: int, folder: Path) -> bool:
     return True
 
 
-def index_previous(folder: Path, jobs: int = 1, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) -> dict[str, Report]:
+def index_previous(folder: Path, jobs: int | Pool = 1,
+                   limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) -> dict[str, Report]:
     """Last year's returns (.xlsx, read in the pool) and Report .json files under `folder`, zip
     archives included, by roster key ("code:…", "name:…"); for an agency with several, the
     newest. Each is read once, here, and kept as a Report without its narrative. Files that are
@@ -100,7 +101,9 @@ def index_previous(folder: Path, jobs: int = 1, limits: ArchiveLimits = DEFAULT_
     files = [i for i in walk(folder, limits=limits) if i.archive is None and i.problem is None]
     found: list[tuple[tuple[float, str], Report]] = []
     workbooks = (i for i in files if i.name.lower().endswith(".xlsx"))
-    for res in read_items(workbooks, ReadOptions(limits=limits), jobs):
+    reads = jobs.read(workbooks, ReadOptions(limits=limits)) if isinstance(jobs, Pool) else \
+        read_items(workbooks, ReadOptions(limits=limits), jobs)
+    for res in reads:
         ident = res.identity
         if res.figures is None or not ident.get("year", "").isdigit():
             continue
@@ -202,21 +205,20 @@ def collect(
             raise CollectError(f"--previous 指定的文件夹「{previous}」就是本次收集的文件夹。"
                                "请指定上一年度退回文件（或导出的 .json）所在的文件夹。")
     _refuse_overwrite(outdir, root, roster_path, previous, docx=docx, notices=notices)
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    if previous is not None:
-        prev_index = index_previous(previous, jobs, limits)
-        if year is not None:
-            check_previous_year(prev_index, year, previous)
-
-    _stale_staging(outdir)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=outdir))
-    try:
-        return _run(root, roster_path, index, outdir, staging, spec=spec, year=year, previous=previous,
-                    prev_index=prev_index,
-                    jobs=jobs, docx=docx, blank_as_zero=blank_as_zero, progress=progress, limits=limits, now=now,
-                    notices={"office": office, "contact": contact, "deadline": deadline} if notices else None)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with Pool(max(1, jobs or os.cpu_count() or 1)) as pool:  # started once, for last year's files too
+        if previous is not None:
+            prev_index = index_previous(previous, pool, limits)
+            if year is not None:
+                check_previous_year(prev_index, year, previous)
+        _stale_staging(outdir)
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=outdir))
+        try:
+            return _run(root, roster_path, index, outdir, staging, spec=spec, year=year, previous=previous,
+                        prev_index=prev_index, pool=pool, docx=docx, blank_as_zero=blank_as_zero, progress=progress,
+                        limits=limits, now=now,
+                        notices={"office": office, "contact": contact, "deadline": deadline} if notices else None)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _refuse_overwrite(outdir: Path, root: Path, roster: str, previous: Path | None, *, docx: bool,
@@ -237,7 +239,7 @@ def _refuse_overwrite(outdir: Path, root: Path, roster: str, previous: Path | No
 
 
 def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging: Path, *, spec: FormatSpec,
-         year: int | None, previous: Path | None, prev_index: dict[str, Report], jobs: int, docx: bool, blank_as_zero: bool,
+         year: int | None, previous: Path | None, prev_index: dict[str, Report], pool: Pool, docx: bool, blank_as_zero: bool,
          progress: ProgressCallback | None, limits: ArchiveLimits, now: dt.datetime | None,
          notices: dict[str, str] | None = None) -> Collection:
     exclude = [outdir / OUTPUT_XLSX, outdir / OUTPUT_JSON, outdir / DOCX_DIR, outdir / NOTICE_DIR, staging]
@@ -248,11 +250,14 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
     docx_stage = staging / "docx"
     if docx:
         docx_stage.mkdir()
-    options = ReadOptions(limits=limits, blank_as_zero=blank_as_zero,
-                          docx_dir=str(docx_stage) if docx else "", previous=prev_index)
+    # last year's reports reach the workers through a file (they were started before it existed)
+    in_file = pool.jobs > 1 and bool(prev_index)
+    options = ReadOptions(limits=limits, blank_as_zero=blank_as_zero, docx_dir=str(docx_stage) if docx else "",
+                          previous={} if in_file else prev_index, pack=True,
+                          previous_file=save_previous(prev_index, staging / "previous.bin") if in_file else "")
     spill = Spill(staging / "spill.bin")
     try:
-        records = _read_all(walker, options, jobs, spill, progress)
+        records = _read_all(walker, options, pool, spill, progress)
         year_inferred = year is None
         if year is None:
             year = infer_year(records, index, spec.id)
@@ -276,14 +281,14 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
     return collection
 
 
-def _read_all(walker: Walker, options: ReadOptions, jobs: int, spill: Spill,
+def _read_all(walker: Walker, options: ReadOptions, pool: Pool, spill: Spill,
               progress: ProgressCallback | None) -> list[FileRecord]:
     """Every file the walk finds, read in the pool; each record's figures and findings go to the
     spill file as it arrives, so that the parent holds only the small records."""
     records: list[FileRecord] = []
-    for rec in read_items(walker, options, jobs):
-        rec.offset = spill.append(rec.figures, rec.findings)
-        rec.figures, rec.findings = None, []
+    for rec in pool.read(walker, options):
+        rec.offset = spill.append_packed(rec.payload) if rec.payload else spill.append(rec.figures, rec.findings)
+        rec.figures, rec.findings, rec.payload = None, [], b""
         records.append(rec)
         if progress is not None:
             progress(len(records), walker.count)

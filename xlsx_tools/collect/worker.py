@@ -6,8 +6,10 @@ the pool that runs it over the walk."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import multiprocessing
+import pickle
 import signal
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import checks
-from ..format.spec import Number
+from ..format.spec import FormatError, Number, load_format
 from ..model.findings import ERROR, Finding
 from ..model.identity import identity_keys
 from ..model.record import IDENTITY_KEYS, FileRecord
@@ -33,25 +35,44 @@ from .walk import DEFAULT_ARCHIVE_LIMITS, ArchiveLimits, Item, bomb_note, open_c
 
 @dataclass(frozen=True)
 class ReadOptions:
+    """How to read the files; small, sent with the files to the pool's workers."""
+
     limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS
     blank_as_zero: bool = False
     docx_dir: str = ""  # where workers stage .docx files ("" = none)
     previous: Mapping[str, Report] = field(default_factory=dict)  # roster key -> last year's report
+    # the same, pickled in a file each worker loads once: the pool is started before it exists
+    previous_file: str = ""
+    pack: bool = False  # figures and findings sent as FileRecord.payload, ready for the spill file
 
 
-_OPTIONS: ReadOptions | None = None
+def _previous(options: ReadOptions) -> Mapping[str, Report]:
+    if options.previous or not options.previous_file:
+        return options.previous
+    return _load_previous(options.previous_file)
 
 
-def _init_worker(options: ReadOptions) -> None:
-    global _OPTIONS
-    _OPTIONS = options
+@functools.lru_cache(maxsize=1)
+def _load_previous(path: str) -> Mapping[str, Report]:
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
+def save_previous(index: Mapping[str, Report], path: Path) -> str:
+    """Write last year's reports for the workers (ReadOptions.previous_file)."""
+    with open(path, "wb") as fh:
+        pickle.dump(dict(index), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return str(path)
+
+
+def _init_worker() -> None:
     # Ctrl-C is handled by the parent, which terminates the pool
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _process(item: Item) -> FileRecord:
-    assert _OPTIONS is not None
-    return process_item(item, _OPTIONS)
+def _process(task: tuple[Item, ReadOptions]) -> FileRecord:
+    item, options = task
+    return process_item(item, options)
 
 
 def _hash_chain(item: Item, limits: ArchiveLimits) -> str:
@@ -77,7 +98,11 @@ def process_item(item: Item, options: ReadOptions) -> FileRecord:
     """Read and check one file. Never raises: whatever goes wrong with one file (a bug of ours
     included) becomes that file's result, and the season goes on with the others."""
     try:
-        return _process_item(item, options)
+        out = _process_item(item, options)
+        if options.pack:
+            out.payload = pack(out)
+            out.figures, out.findings = None, []
+        return out
     except Exception:
         out = FileRecord(seq=item.seq, name=item.name, size=item.size, kind="internal", reason=INTERNAL_NOTE)
         try:
@@ -119,6 +144,28 @@ def _process_item(item: Item, options: ReadOptions) -> FileRecord:
     return out
 
 
+def pack(rec: FileRecord) -> bytes:
+    """The figures and findings of a record as the spill file keeps them: the figures as a tuple
+    in the order field_ids gives (the parent knows the ids), not a dict of 200 ids; a report
+    whose figures come in another order is packed as its dict."""
+    figures = rec.figures
+    fmt = rec.identity.get("format", "")
+    if figures is not None and tuple(figures) == field_ids(fmt):
+        return pickle.dumps((fmt, tuple(figures.values()), rec.findings), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(("", figures, rec.findings), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+@functools.cache
+def field_ids(format_id: str) -> tuple[str, ...]:
+    """The field ids of a format in the order the reader gives a report's figures (the inputs,
+    then the computed fields as the format computes them); () for a format not in templates/."""
+    try:
+        spec = load_format(format_id)
+        return tuple(spec.compute({f.id: 0 for f in spec.input_fields}))
+    except (FormatError, OSError, ValueError):
+        return ()
+
+
 def _read(source: str | bytes, name: str, options: ReadOptions):
     return read_and_check(source, name=name, blank_as_zero=options.blank_as_zero)
 
@@ -137,7 +184,7 @@ def _fill_result(out: FileRecord, result: Any, options: ReadOptions) -> None:
     out.saved_at = _iso(result.saved_at)
     out.application = str(result.application or "")
     findings: list[Finding] = list(result.findings or [])
-    if report is not None and options.previous:
+    if report is not None and _previous(options):
         try:
             findings += _cross_year(report, options, out)
         except Exception:  # last year's report is broken in a way nobody foresaw: say so, go on
@@ -178,8 +225,8 @@ def _iso(value: Any) -> str:
 def _cross_year(report: Report, options: ReadOptions, out: FileRecord) -> list[Finding]:
     """Cross-year rules against last year's report of the same agency, if the folder has one;
     `out` records which file that was, or why the rules did not run."""
-    previous = next((options.previous[k] for k in identity_keys(report.agency.name, report.agency.code)
-                     if k in options.previous), None)
+    index = _previous(options)
+    previous = next((index[k] for k in identity_keys(report.agency.name, report.agency.code) if k in index), None)
     if previous is None:
         out.previous_note = "上一年度的文件夹中没有本机关的报告，未做跨年度核对。"
         return []
@@ -197,8 +244,8 @@ def _cross_year(report: Report, options: ReadOptions, out: FileRecord) -> list[F
 
 
 def _cross_year_failed(report: Report, options: ReadOptions) -> Finding:
-    previous = next((options.previous[k] for k in identity_keys(report.agency.name, report.agency.code)
-                     if k in options.previous), None)
+    index = _previous(options)
+    previous = next((index[k] for k in identity_keys(report.agency.name, report.agency.code) if k in index), None)
     source = previous.provenance.source if previous is not None and previous.provenance else ""
     return cross_year_failed(report.agency.name, source or "")
 
@@ -231,20 +278,40 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+class Pool:
+    """The reading processes of one run, started once (collect --previous reads last year's
+    files and then this year's with the same workers); jobs <= 1 reads in this process."""
+
+    def __init__(self, jobs: int = 1):
+        self.jobs = jobs
+        self._pool: Any = None
+
+    def __enter__(self) -> Pool:
+        if self.jobs > 1:
+            self._pool = _pool_context().Pool(self.jobs, initializer=_init_worker)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+        _load_previous.cache_clear()
+
+    def read(self, items: Iterable[Item], options: ReadOptions) -> Iterator[FileRecord]:
+        """Results of process_item over `items`, in completion order; the items are consumed
+        lazily by the pool's feeder."""
+        if self._pool is None:
+            try:
+                for item in items:
+                    yield process_item(item, options)
+            finally:
+                ARCHIVES.close()
+            return
+        yield from self._pool.imap_unordered(_process, ((item, options) for item in items), chunksize=4)
+
+
 def read_items(items: Iterable[Item], options: ReadOptions, jobs: int = 1) -> Iterator[FileRecord]:
-    """Results of process_item over `items`, in completion order. With jobs > 1 a pool of
-    processes reads them; the items are consumed lazily by the pool's feeder."""
-    if jobs <= 1:
-        try:
-            for item in items:
-                yield process_item(item, options)
-        finally:
-            ARCHIVES.close()
-        return
-    pool = _pool_context().Pool(jobs, initializer=_init_worker, initargs=(options,))
-    try:
-        yield from pool.imap_unordered(_process, items, chunksize=4)
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
+    """Results of process_item over `items`, in completion order, in a pool of its own."""
+    with Pool(jobs) as pool:
+        yield from pool.read(items, options)

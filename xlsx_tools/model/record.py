@@ -37,6 +37,8 @@ class FileRecord:
     # figures and findings travel from the worker to the parent, which spills and drops them
     figures: dict[str, Number | None] | None = field(default=None, repr=False)
     findings: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # or, from a collect worker, both packed for the spill file as they are (collect.collection.Spill)
+    payload: bytes = field(default=b"", repr=False)
     offset: int = -1  # of its figures and findings in the spill file
     reason_in_findings: bool = False  # the reason is the message of one of the findings
     docx: str = ""  # staged .docx, for a report without errors (collect --docx)

@@ -12,6 +12,7 @@ from ...collect.classify import CollectError
 from ...collect.collection import Collection
 from ...collect.run import collect as run
 from ...collect.walk import NOTICE_DIR, OUTPUT_JSON, OUTPUT_XLSX
+from ...format.spec import DEFAULT_FORMAT, FormatError, load_format
 from ...model.status import Status
 from ...util.fsutil import os_error_text
 from ..charts import collection_charts
@@ -51,6 +52,8 @@ def register(app: typer.Typer) -> None:
             "--contact", metavar="联系方式", help="问题通知中写明的联系人和电话，如“王五，电话 0955-7012345”。")] = "",
         deadline: Annotated[str | None, typer.Option(
             "--deadline", metavar="日期", help="问题通知中的报送截止日期，如 2026-01-31（默认取名单或 manifest.csv 的“填报截止日期”列）。")] = None,
+        format_id: Annotated[str, typer.Option(
+            "--format", metavar="格式", help="报告格式（templates/ 中的格式文件名）；其他格式的模板记为“非本次模板”。")] = DEFAULT_FORMAT,
     ) -> None:
         """按名单收集退回的年报：逐个读取、校验文件夹中的全部文件（含 .zip 压缩包），统计合格、有警告、有错误、未提交的机关，
         生成收集情况表（收集情况.xlsx：状态、问题清单、文件清单、汇总、图表、全部数据）和 collect.json。
@@ -65,6 +68,10 @@ def register(app: typer.Typer) -> None:
         )
 
         deadline = parse_deadline(deadline)
+        try:
+            spec = load_format(format_id)
+        except FormatError as e:
+            fail(str(e))
 
         if folder is None:
             fail("请指定存放退回文件的文件夹，例如：xlsx-tools collect 回收/ --roster manifest.csv -o 收集结果/")
@@ -90,7 +97,7 @@ def register(app: typer.Typer) -> None:
             try:
                 result = run(folder, roster, output, year=year, previous=previous, jobs=jobs, docx=docx,
                              blank_as_zero=blank_as_zero, progress=progress, notices=notice, office=office,
-                             contact=contact, deadline=deadline)
+                             contact=contact, deadline=deadline, spec=spec)
             except CollectError as e:
                 bar.stop()
                 fail(str(e))
