@@ -43,7 +43,7 @@ def test_status_sheet_one_row_per_roster_agency(book):
     header = [ws.cell(6, col).value for col in range(1, ws.max_column + 1)]
     # the printed block first (11 columns without --docx), then the details
     assert header[:8] == ["序号", "机关名称", "状态", "错误数", "警告数", "说明", "采用的文件", "保存时间"]
-    assert header[8:11] == [cw.key_header(SPEC.field(f)) for f in cw.PRINTED_FIGURES]
+    assert header[8:11] == [cw.key_header(SPEC.field(f)) for f in SPEC.figure_set("printed_figures")]
     assert header[8] == "表三「一、本年新收政府信息公开申请数量」总计"
     assert header[11:14] == ["机关代码", "对应方式", "保存软件"]
     assert header[-2:] == ["Word 报告", "问题通知"]  # details, outside the print area

@@ -30,12 +30,6 @@ from ..format.spec import Field, FormatSpec, Number
 from ..model.status import Status
 from ..write.sheet_print import lines_needed, setup_page
 
-# The figures the status sheet shows per agency (stable field ids; skipped when a format lacks one).
-KEY_FIGURES = (
-    "t3.received.total", "t3.carried_over.total", "t3.results_total.total", "t3.carry_forward.total",
-    "t4.review.total", "t4.suit_direct.total", "t4.suit_after_review.total", "t2.item8.fees.amount",
-)
-
 # Sheet names (UI text; labels of the format come from the spec).
 
 
@@ -329,7 +323,8 @@ def info_label(spec: FormatSpec, key: str) -> str:
 
 
 def key_fields(spec: FormatSpec) -> list[Field]:
-    return [spec.field(fid) for fid in KEY_FIGURES if spec.has_field(fid)]
+    """The figures 收集情况 shows per agency ([figure_sets] key_figures of the format file)."""
+    return [spec.field(fid) for fid in spec.figure_set("key_figures") if spec.has_field(fid)]
 
 
 def key_header(f: Field) -> str:

@@ -118,9 +118,10 @@ def _write_grid(ws, fmt: Formats, table: Table, top: int, figures: dict[str, Num
 
 def result_groups(spec: FormatSpec) -> tuple[str, Field, list[tuple[str, list[str]]]] | None:
     """For the 办理结果 chart: (title label, the total field, [(group label, field ids)]): the rows
-    under the same top row label as table 三's （七）总计, in the same column, grouped by their
-    second-level label (（一）予以公开 … （六）其他处理). None for a format without that field."""
-    fid = "t3.results_total.total"
+    under the same top row label as the format's [figure_sets] results_chart total (table 三's
+    （七）总计), in the same column, grouped by their second-level label (（一）予以公开 …
+    （六）其他处理). None for a format without that field."""
+    fid = next(iter(spec.figure_set("results_chart")), "")
     if not spec.has_field(fid):
         return None
     total = spec.field(fid)

@@ -94,10 +94,6 @@ def write_collect_workbook(collection: Collection, path: str | Path) -> Path:
 
 
 
-# The key figures printed on 收集情况 (the others follow, outside the print area).
-PRINTED_FIGURES = ("t3.received.total", "t3.results_total.total", "t4.review.total")
-
-
 def _status_sheet(c: Collection) -> LongSheet:
     """One row per roster agency. The printed block (landscape A4, one page wide, at most 12
     columns so that it prints at 9 pt or more) comes first; the details an office filters on
@@ -107,8 +103,9 @@ def _status_sheet(c: Collection) -> LongSheet:
     contact_keys = [f.key for f in spec.info_fields
                     if not f.locked and any(f.key in a.row.contact for a in c.agencies)]
     keys = key_fields(spec)
-    printed_keys = [f for f in keys if f.id in PRINTED_FIGURES]
-    other_keys = [f for f in keys if f.id not in PRINTED_FIGURES]
+    printed_ids = spec.figure_set("printed_figures")  # the others follow, outside the print area
+    printed_keys = [f for f in keys if f.id in printed_ids]
+    other_keys = [f for f in keys if f.id not in printed_ids]
     with_docx = c.docx_requested or bool(c.docx)
     # widths (about 136 units) print at 94 % or more of 10 pt on landscape A4
     columns = [
