@@ -73,19 +73,7 @@ def register(app: typer.Typer) -> None:
         except FormatError as e:
             fail(str(e))
 
-        if folder is None:
-            fail("请指定存放退回文件的文件夹，例如：xlsx-tools collect 回收/ --roster manifest.csv -o 收集结果/")
-        if roster is None:
-            fail("请用 --roster 指定机关名单（CSV）或生成模板时的 manifest.csv。")
-        if output is None:
-            fail("请用 -o 指定输出文件夹，例如 -o 收集结果/。")
-        if not folder.exists():
-            fail(f"找不到文件夹「{folder}」，请检查路径。")
-        if not folder.is_dir():
-            fail(f"「{folder}」不是文件夹。请指定存放退回文件的文件夹。")
-        require_file(roster, "名单文件", "manifest.csv 或 机关名单.csv")
-        if previous is not None and not previous.is_dir():
-            fail(f"找不到上一年度的文件夹「{previous}」。")
+        _check_paths(folder, roster, output, previous)
 
         with Progress(TextColumn("正在读取和校验"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err_console, transient=True) as bar:
@@ -142,3 +130,20 @@ def _report(result: Collection, output: Path, docx: bool) -> None:
                       "请把这些文件发给维护人员：" + "、".join(escape(r.name) for r in result.internal) + "。", soft_wrap=True)
         raise typer.Exit(EXIT_INTERNAL)
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _check_paths(folder: Path | None, roster: Path | None, output: Path | None, previous: Path | None) -> None:
+    """Usage errors (exit 2) for the paths given, before anything is read."""
+    if folder is None:
+        fail("请指定存放退回文件的文件夹，例如：xlsx-tools collect 回收/ --roster manifest.csv -o 收集结果/")
+    if roster is None:
+        fail("请用 --roster 指定机关名单（CSV）或生成模板时的 manifest.csv。")
+    if output is None:
+        fail("请用 -o 指定输出文件夹，例如 -o 收集结果/。")
+    if not folder.exists():
+        fail(f"找不到文件夹「{folder}」，请检查路径。")
+    if not folder.is_dir():
+        fail(f"「{folder}」不是文件夹。请指定存放退回文件的文件夹。")
+    require_file(roster, "名单文件", "manifest.csv 或 机关名单.csv")
+    if previous is not None and not previous.is_dir():
+        fail(f"找不到上一年度的文件夹「{previous}」。")
