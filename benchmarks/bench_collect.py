@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from xlsx_tools.cli.demo.samples import random_report  # noqa: E402
 from xlsx_tools.format.spec import load_format  # noqa: E402
+from xlsx_tools.model.meta import template_fingerprint  # noqa: E402
 from xlsx_tools.read.roster import RosterRow, write_roster  # noqa: E402
 from xlsx_tools.write.template import write_template  # noqa: E402
 
@@ -127,7 +128,9 @@ def generate(n: int, cache: Path, jobs: int) -> tuple[Path, Path, float]:
     """The returns folder and roster for n agencies (cached), and the generation time (0 when
     taken from the cache)."""
     folder, roster, done = cache / "returns", cache / "roster.csv", cache / "complete"
-    if done.is_file() and done.read_text() == f"v2 {n}":
+    # returns of another template layout would all be flagged (模板指纹不同): made anew
+    key = f"v2 {n} {template_fingerprint(load_format())}"
+    if done.is_file() and done.read_text() == key:
         return folder, roster, 0.0
     shutil.rmtree(cache, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -144,7 +147,7 @@ def generate(n: int, cache: Path, jobs: int) -> tuple[Path, Path, float]:
             if k % 10_000 == 0:
                 print(f"  generated {k}/{len(todo)}", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - t0
-    done.write_text(f"v2 {n}")
+    done.write_text(key)
     return folder, roster, elapsed
 
 
