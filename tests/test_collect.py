@@ -13,6 +13,8 @@ import json
 import os
 import pickle
 import random
+import subprocess
+import sys
 import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -32,6 +34,7 @@ from xlsx_tools.model.record import FileRecord, quoted_reason
 from xlsx_tools.model.report import Report, loads
 from xlsx_tools.model.status import Status
 from xlsx_tools.read.roster import RosterRow, write_roster
+from xlsx_tools.write.notice import NOTICE_DIR as WRITER_NOTICE_DIR
 from xlsx_tools.write.template import write_batch, write_template
 
 SPEC = load_format()
@@ -946,3 +949,13 @@ def test_cli_format_option_names_the_format_collected(tmp_path):
     assert good.exit_code == 0, good.output
     data = json.loads((tmp_path / "out2" / walk.OUTPUT_JSON).read_text(encoding="utf-8"))
     assert data["format"] == SPEC.id and data["agencies"][0]["status_code"] == "ok"
+
+
+def test_workers_do_not_load_python_docx_until_a_word_report_is_written():
+    """Every worker (and the forkserver they are forked from) imports collect.worker: python-docx
+    is loaded only by a worker that writes a .docx (collect --docx)."""
+    code = ("import sys, xlsx_tools.collect.worker, xlsx_tools.collect.walk as w, xlsx_tools.read.reader; "
+            "print('docx' in sys.modules, w.NOTICE_DIR)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.split()
+    assert out == ["False", WRITER_NOTICE_DIR]

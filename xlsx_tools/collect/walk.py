@@ -19,7 +19,6 @@ from ..read.intake import DEFAULT_LIMITS, Limits, MiB
 from ..read.safezip import MemberTooLarge, duplicate_name, read_member, unsafe_path
 from ..util import fsutil
 from ..util.fsutil import os_error_text
-from ..write.notice import NOTICE_DIR
 from .archive import ARCHIVES
 
 # The outputs of a run in OUTDIR: recognised by the walker when a collected folder holds them.
@@ -28,6 +27,7 @@ from .archive import ARCHIVES
 OUTPUT_XLSX = "收集情况.xlsx"
 OUTPUT_JSON = "collect.json"
 DOCX_DIR = "年度报告"
+NOTICE_DIR = "问题通知"  # = write.notice.NOTICE_DIR (not imported: walking needs no python-docx)
 STAGING_PREFIX = ".xlsx-tools-collect-"
 
 # Files an operating system or office suite leaves beside the returns (thumbnail caches, folder

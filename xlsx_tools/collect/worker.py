@@ -28,9 +28,13 @@ from ..read.resilience import cross_year_failed
 from ..read.safezip import MemberTooLarge
 from ..util import fsutil
 from ..util.fsutil import os_error_text
-from ..write.docx_report import write_docx
+from ..util.lazy import lazy_import
 from .archive import ARCHIVES
 from .walk import DEFAULT_ARCHIVE_LIMITS, ArchiveLimits, Item, bomb_note, open_chain
+
+# python-docx only in a worker that writes a Word report (collect --docx): every worker (and the
+# forkserver they are forked from) would otherwise carry it
+docx_report = lazy_import("xlsx_tools.write.docx_report")
 
 
 @dataclass(frozen=True)
@@ -258,7 +262,7 @@ def is_blank(figures: Mapping[str, Number | None]) -> bool:
 def _stage_docx(out: FileRecord, report: Report, options: ReadOptions) -> None:
     target = Path(options.docx_dir) / f"{out.seq}.docx"
     try:
-        write_docx(report, target)
+        docx_report.write_docx(report, target)
     except ValueError as e:  # IncompleteReport and other refusals carry a Chinese message
         out.docx_problem = f"未生成 Word 报告：{e}"
     except OSError as e:
