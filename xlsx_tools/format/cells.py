@@ -45,6 +45,7 @@ def parse_a1(ref: str) -> tuple[int, int]:
     return rc
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def defined_name(kind: str, key: str) -> str:
     """Workbook-level defined name for an input cell (letters, digits and _ only, so that
     Excel, WPS and LibreOffice all accept it)."""

@@ -6,6 +6,7 @@ recomputed figure is the one used).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Mapping
 
@@ -39,7 +40,7 @@ def check_formulas(wb: Workbook, idx: Layout, locate: Mapping[str, Location | No
                    figures: Mapping[str, Number | None]) -> None:
     """Findings about every computed cell whose formula or shown result is not what it should be."""
     spec = idx.spec
-    field_cells = {term_key(*loc) for loc in locate.values() if loc is not None}
+    field_cells = None  # the cells of every field, once a formula differs
     for f in spec.computed_fields:
         rule = spec.computing_rule(f.id)
         loc = locate.get(f.name)
@@ -50,43 +51,27 @@ def check_formulas(wb: Workbook, idx: Layout, locate: Mapping[str, Location | No
         if sheet is None or sheet_name in wb.unreliable:
             continue
         cell = sheet.cells.get((r, c))
-        where = field_where(f, sheet_name, r, c)
-        ref = f"{sheet_name}!{a1(r, c)}"
         expected = figures.get(f.id)
-        should = f"（按本表数字应为 {fmt_number(expected)}）" if expected is not None else ""
-        common = {"cells": (ref,), "fields": (f.id,), "labels": (where,), "title": rule.title, "expr": rule.expr}
         if cell is None or not cell.formula:
-            raw = cell.value if cell is not None else None
-            if raw is None or not str(raw).strip():
-                wb.add("FORMULA_OVERWRITTEN", ERROR,
-                       f"{where}是自动计算的单元格，其公式已被删除{should}。请恢复公式（使用原模板重新填写，或从原模板复制该单元格）。",
-                       values={"value": None, "expected": expected}, **common)
-            else:
-                shown = cell_text(cell, set())
-                wb.add("FORMULA_OVERWRITTEN", ERROR,
-                       f"{where}是自动计算的单元格，公式被改成了固定内容“{shown}”{should}。请恢复公式（使用原模板重新填写，或从原模板复制该单元格）。",
-                       values={"value": shown, "expected": expected}, **common)
+            _overwritten(wb, f, rule, loc, cell, expected)
             continue
-        want: Counter = Counter()
-        for t in rule.right:
-            if t.field is None:
-                want[(None, 0, 0)] += t.sign * t.constant
-                continue
-            tloc = locate.get(idx.field_names[t.field])
-            if tloc is None:
-                want = None
-                break
-            want[term_key(*tloc)] += t.sign
+        want = _wanted(idx, f.id, rule, tuple(locate.get(idx.field_names[t.field]) if t.field is not None else None
+                                              for t in rule.right))
         if want is None:
             continue
-        want = Counter({k: v for k, v in want.items() if v})
-        got = formula_terms(cell.formula, sheet_name)
-        if got is not None and got != want:
+        got = _terms(cell.formula, sheet_name)
+        # neither holds a zero: equal as dicts is equal as Counters (and much cheaper)
+        if got is not None and dict.__eq__(got, want):
+            got = want
+        elif got is not None:
+            if field_cells is None:
+                field_cells = {term_key(*loc) for loc in locate.values() if loc is not None}
             got = _without_empty(wb, got, field_cells)
-        if got != want:
+        if got is not want and got != want:
             wb.add("FORMULA_CHANGED", ERROR,
-                   f"{where}的公式被改成了“={cell.formula}”，应为「{rule.title}」{should}。请恢复原公式（使用原模板重新填写）。",
-                   values={"formula": cell.formula, "expected": expected}, **common)
+                   f"{_where(f, loc)}的公式被改成了“={cell.formula}”，应为「{rule.title}」{_should(expected)}。"
+                   "请恢复原公式（使用原模板重新填写）。",
+                   values={"formula": cell.formula, "expected": expected}, **_common(f, rule, loc))
             continue
         if cell.value is None or expected is None:
             continue  # openpyxl-saved files carry no cached results: nothing to compare
@@ -95,6 +80,67 @@ def check_formulas(wb: Workbook, idx: Layout, locate: Mapping[str, Location | No
             continue
         shown = fmt_number(cached) if cached is not None else cell.value
         wb.add("CACHED_MISMATCH", WARNING,
-               f"{where}在文件中显示为 {shown}，但按表中填写的数字重新计算应为 {fmt_number(expected)}。"
+               f"{_where(f, loc)}在文件中显示为 {shown}，但按表中填写的数字重新计算应为 {fmt_number(expected)}。"
                "可能文件保存前没有重新计算，或有数字以文本形式填写；本系统以重新计算的结果为准。",
-               values={"cached": cached if cached is not None else cell.value, "recomputed": expected}, **common)
+               values={"cached": cached if cached is not None else cell.value, "recomputed": expected},
+               **_common(f, rule, loc))
+
+
+def _overwritten(wb: Workbook, f, rule, loc: Location, cell, expected: Number | None) -> None:
+    """FORMULA_OVERWRITTEN: a computed cell without its formula (empty, or a value typed over it)."""
+    raw = cell.value if cell is not None else None
+    where, should = _where(f, loc), _should(expected)
+    if raw is None or not str(raw).strip():
+        wb.add("FORMULA_OVERWRITTEN", ERROR,
+               f"{where}是自动计算的单元格，其公式已被删除{should}。请恢复公式（使用原模板重新填写，或从原模板复制该单元格）。",
+               values={"value": None, "expected": expected}, **_common(f, rule, loc))
+    else:
+        shown = cell_text(cell, set())
+        wb.add("FORMULA_OVERWRITTEN", ERROR,
+               f"{where}是自动计算的单元格，公式被改成了固定内容“{shown}”{should}。请恢复公式（使用原模板重新填写，或从原模板复制该单元格）。",
+               values={"value": shown, "expected": expected}, **_common(f, rule, loc))
+
+
+def _where(f, loc: Location) -> str:
+    return field_where(f, *loc)
+
+
+def _should(expected: Number | None) -> str:
+    return f"（按本表数字应为 {fmt_number(expected)}）" if expected is not None else ""
+
+
+def _common(f, rule, loc: Location) -> dict:
+    sheet_name, r, c = loc
+    return {"cells": (f"{sheet_name}!{a1(r, c)}",), "fields": (f.id,), "labels": (_where(f, loc),),
+            "title": rule.title, "expr": rule.expr}
+
+
+def _wanted(idx: Layout, field_id: str, rule, locs: tuple[Location | None, ...]) -> Counter | None:
+    """The terms a computed cell's formula must sum, its rule's terms found at `locs` (one per
+    term; None for a constant); None when a term's cell cannot be found. Kept per layout (the
+    same for nearly every file), never mutated."""
+    key = (field_id, locs)
+    memo = idx.memo
+    if key not in memo:
+        if len(memo) > 4096:
+            memo.clear()
+        memo[key] = _terms_at(rule, locs)
+    return memo[key]
+
+
+def _terms_at(rule, locs: tuple[Location | None, ...]) -> Counter | None:
+    want: Counter = Counter()
+    for t, tloc in zip(rule.right, locs, strict=True):
+        if t.field is None:
+            want[(None, 0, 0)] += t.sign * t.constant
+            continue
+        if tloc is None:
+            return None
+        want[term_key(*tloc)] += t.sign
+    return Counter({k: v for k, v in want.items() if v})
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _terms(formula: str, sheet: str) -> Counter | None:
+    """formula_terms, once per formula text (never mutated)."""
+    return formula_terms(formula, sheet)

@@ -5,6 +5,7 @@ and where a defined name points. Cell references are turned into rows and column
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -160,6 +161,7 @@ def translate(formula: str, dr: int, dc: int) -> str:
 _NAME_TARGET_RE = re.compile(rf"^=?(?:'((?:[^']|'')+)'|([^'!]+))!({A1_PATTERN})(?::{A1_PATTERN})?$")
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def name_target(text: str) -> tuple[str, int, int] | None:
     """(sheet, row, col) of the first cell a defined name refers to ("'表三'!$C$5"), or None."""
     m = _NAME_TARGET_RE.match(text.strip())

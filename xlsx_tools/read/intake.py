@@ -4,7 +4,8 @@
 
 `open_source()` either hands the reader a checked `zipfile.ZipFile` or says, as a Finding, what the
 file is and what the agency should do instead. XML parts are then read through `parse_part()`
-(defusedxml: no DTD entities, no external references), so no part of a hostile file is trusted.
+(ooxml's parser: no document type, so no entities and no external references; bounded work), so
+no part of a hostile file is trusted.
 
 Rejection codes (all errors): TOO_LARGE, NOT_XLSX (`values["detected"]` says what the file is:
 empty, truncated, xls, et, doc, ole, encrypted?, xlsm, xlsb, docx, pptx, ods, odf, zip, pdf,
@@ -22,13 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException
+from lxml import etree
 
 from ..model.findings import ERROR, Finding
 from ..util.fsutil import FileTooLarge, NotRegularFile, os_error_text, read_regular
-from .ooxml import TooMuchWork
+from .ooxml import TooMuchWork, UnsafeXml
 from .safezip import Budget, MemberTooLarge, read_member, unsafe_path
 
 MiB = 1 << 20
@@ -384,12 +384,12 @@ def _classify_zip(zf: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], budget
 
 
 # ---------------------------------------------------------------------------------------------
-# Parsing parts (defusedxml: entity declarations, DTD-based expansion and external references
-# raise instead of being expanded)
+# Parsing parts (ooxml: a document type declaration, where entities and external references
+# would be defined, is refused before parsing; lxml never substitutes or fetches anything)
 
 
 def parse_part(intake: Intake, part: str, handler: Callable[[bytes], Any]) -> Any:
-    """Run `handler` (which parses XML with defusedxml) on a part; turn every failure into an
+    """Run `handler` (which parses XML with ooxml.events) on a part; turn every failure into an
     IntakeError carrying a Chinese finding."""
     try:
         data = intake.read(part)
@@ -401,10 +401,10 @@ def parse_part(intake: Intake, part: str, handler: Callable[[bytes], Any]) -> An
         raise IntakeError(unreadable(intake.name, f"部件 {part} 已损坏（校验失败）", "zip")) from None
     try:
         return handler(data)
-    except DefusedXmlException:
+    except UnsafeXml:
         raise IntakeError(unsafe(intake.name, f"部件 {part} 含有 XML 实体定义或外部引用", "xml_entities")) from None
-    except ParseError as e:
-        raise IntakeError(unreadable(intake.name, f"部件 {part} 的 XML 已损坏（{e}）", "xml")) from None
+    except etree.XMLSyntaxError as e:
+        raise IntakeError(unreadable(intake.name, f"部件 {part} 的 XML 已损坏（{e.msg}）", "xml")) from None
     except TooMuchWork as e:
         why = f"部件 {part} 中的 XML 元素超过 {e.limit} 个" if e.reason == "elements" else e.why
         raise IntakeError(_finding(

@@ -5,13 +5,15 @@ template order, the printed labels of each table and the template's fingerprint.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..format.spec import FormatSpec
 from ..model import meta
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def norm_label(text: str) -> str:
     """A label as compared: NFKC, without any space."""
     return "".join(unicodedata.normalize("NFKC", text).split())
@@ -28,6 +30,7 @@ class Layout:
     expected_sheets: list[tuple[str, bool]]  # (sheet, holds data) in template order
     labels: dict[str, list[tuple[object, str]]]  # table sheet -> (HeaderCell, normalised text)
     fingerprint: str
+    memo: dict = field(default_factory=dict)  # what other modules derive per layout (computed._wanted)
 
 
 _LAYOUTS: dict[int, Layout] = {}

@@ -1,6 +1,14 @@
 """Small pieces of the spreadsheet format the reader needs: the one XML parser every part goes
-through (defusedxml, streaming, bounded in elements), Excel's `_xHHHH_` escapes in strings and the
-bounds on the work one workbook may cause (cells, rows, strings).
+through, Excel's `_xHHHH_` escapes in strings and the bounds on the work one workbook may cause
+(cells, rows, strings, elements).
+
+The parser is lxml with every door closed (no entity substitution, no network, no DTD loading,
+libxml2's limits on depth and text size kept), and a part that declares a document type is
+refused before a byte of it is parsed: that is where entity definitions (billion laughs) and
+external references (XXE) live, which defusedxml refused before. A part that is certainly small
+(fewer "<" than the bounds allow) is parsed whole in C and walked with C-level tag filtering; any
+other is streamed element by element, counting every element, so that the bounds hold whatever
+the file says.
 
 A filled template has about 300 cells per sheet and a few hundred strings; the bounds leave
 hundreds of times that, and stop a file padded with millions of cells early (a clean TOO_LARGE
@@ -12,7 +20,7 @@ from __future__ import annotations
 import io
 import re
 
-import defusedxml.ElementTree as DET
+from lxml import etree
 
 MAX_SHEET_CELLS = 200_000  # cells in one worksheet
 MAX_SHEET_ROWS = 100_000  # <row> elements in one worksheet
@@ -34,16 +42,86 @@ class TooMuchWork(Exception):
         self.limit = limit
 
 
-def iterparse(data: bytes, events: tuple[str, ...] = ("end",), max_elements: int | None = None):
-    """defusedxml's streaming parser over bytes (entity declarations, DTD-based expansion and
-    external references raise instead of being expanded), stopping (TooMuchWork) after
-    `max_elements` events (MAX_PART_ELEMENTS by default): a part cannot make its reader work or
-    hold without bound."""
+class UnsafeXml(Exception):
+    """A part declares a document type (a DTD, where entity definitions and external references
+    live): refused before it is parsed. No part of a workbook has one."""
+
+
+# lxml (libxml2) with every door closed: no entity substitution, no network, no external DTD,
+# libxml2's own bounds on depth and text size kept (huge_tree=False); comments and processing
+# instructions dropped, as xml.etree does, so that only elements are seen.
+_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
+                   "remove_comments": True, "remove_pis": True}
+_PARSER = etree.XMLParser(**_PARSER_OPTIONS)
+_DOCTYPE = b"<!DOCTYPE"
+_WIDE_DOCTYPES = tuple("<!DOCTYPE".encode(e) for e in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+# a part whose every element fits a small tree is parsed whole, at C speed, and walked; a bigger
+# one is streamed, counting every element (a filled template's biggest part has ~2,000)
+TREE_ELEMENTS = 100_000
+
+
+def refuse_doctype(data: bytes) -> None:
+    """UnsafeXml when the part declares a document type, in any encoding libxml2 would read it
+    in (UTF-8 and other ASCII-compatible ones; UTF-16 and UTF-32, which put a NUL or a byte
+    order mark in the first four bytes)."""
+    if _DOCTYPE in data:
+        raise UnsafeXml(_DOCTYPE.decode())
+    head = bytes(data[:4])
+    if b"\x00" in head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if any(d in data for d in _WIDE_DOCTYPES):
+            raise UnsafeXml(_DOCTYPE.decode())
+
+
+def _small(data: bytes, per_element: int, limit: int) -> bool:
+    """Whether the part certainly holds few enough elements to be parsed whole: every element
+    starts with a "<", so their count bounds the elements (in UTF-8, UTF-16 and UTF-32 alike:
+    a part that starts otherwise is streamed)."""
+    if not (data[:1] == b"<" or data[:3] == b"\xef\xbb\xbf" or data[:2] in (b"\xff\xfe", b"\xfe\xff")):
+        return False
+    n = data.count(b"<")
+    return n <= TREE_ELEMENTS and n * per_element <= limit
+
+
+def small_tree(data: bytes, per_element: int = 1, limit: int | None = None):
+    """The root element of a part that is certainly small (see events), parsed whole; None for
+    a part that must be streamed. UnsafeXml and XMLSyntaxError as for events."""
+    refuse_doctype(data)
+    if not _small(data, per_element, MAX_PART_ELEMENTS if limit is None else limit):
+        return None
+    return etree.fromstring(bytes(data), _PARSER)
+
+
+def events(data: bytes, tags: tuple[str, ...] | None, kinds: tuple[str, ...] = ("end",), *,
+           keep: frozenset[str] | None = None, max_elements: int | None = None):
+    """(walk, streaming): walk gives (event, element) for the elements of a part whose local
+    name is in `tags` (None: every element), in document order, as iterparse would.
+
+    A small part is parsed whole and walked in C (streaming is False). A bigger one is streamed
+    (streaming is True): it stops (TooMuchWork) after `max_elements` events of any element
+    (MAX_PART_ELEMENTS by default), and with `keep` every element not given to the caller whose
+    local name is not in `keep` is emptied as soon as it ends, so that the tree never holds more
+    than the reader keeps (the caller empties what it was given). UnsafeXml for a part that
+    declares a document type; lxml's XMLSyntaxError for one that is not well-formed."""
     limit = MAX_PART_ELEMENTS if max_elements is None else max_elements
-    for n, item in enumerate(DET.iterparse(io.BytesIO(data), events=events)):
-        if n >= limit:
+    root = small_tree(data, len(kinds), limit)
+    if root is not None:
+        wanted = None if tags is None else tuple("{*}" + t for t in tags)
+        return etree.iterwalk(root, events=kinds, tag=wanted), False
+    return _stream(data, None if tags is None else frozenset(tags), kinds, keep, limit), True
+
+
+def _stream(data: bytes, tags: frozenset[str] | None, kinds: tuple[str, ...], keep: frozenset[str] | None,
+            limit: int):
+    n = 0
+    for event, el in etree.iterparse(io.BytesIO(data), events=kinds, **_PARSER_OPTIONS):
+        n += 1
+        if n > limit:
             raise TooMuchWork(f"XML 元素超过 {limit} 个", "elements", limit)
-        yield item
+        name = local(el.tag)
+        if tags is None or name in tags:
+            yield event, el
+        elif keep is not None and event == "end" and name not in keep:
+            el.clear()
 
 
 _LOCAL: dict[str, str] = {}

@@ -7,7 +7,10 @@ and the document properties. Each parser reads its part once, as a stream, withi
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from lxml import etree
 
 from ..format.spec import cell_index
 from . import ooxml
@@ -25,24 +28,62 @@ class Cell:
 
 @dataclass
 class Sheet:
-    cells: dict[tuple[int, int], Cell]
+    cells: Mapping[tuple[int, int], Cell]
     protected: bool
+
+
+class _Cells(Mapping):
+    """The cells of a worksheet read whole: (row, col) -> its <c> element, made a Cell when first
+    asked for (a reader needs about half of them)."""
+
+    __slots__ = ("_els", "_made", "_strings")
+
+    def __init__(self, els: dict, strings: list[str]):
+        self._els = els
+        self._made: dict[tuple[int, int], Cell] = {}
+        self._strings = strings
+
+    def get(self, key, default=None):
+        cell = self._made.get(key)
+        if cell is None:
+            el = self._els.get(key)
+            if el is None:
+                return default
+            cell = self._made[key] = _cell(el, key, self._strings, {})
+        return cell
+
+    def __getitem__(self, key):
+        cell = self.get(key)
+        if cell is None:
+            raise KeyError(key)
+        return cell
+
+    def __iter__(self):
+        return iter(self._els)
+
+    def __len__(self) -> int:
+        return len(self._els)
+
 
 
 def parse_strings(data: bytes) -> list[str]:
     out: list[str] = []
-    for _, el in ooxml.iterparse(data):
-        if local(el.tag) != "si":
-            continue
+    walk, streaming = ooxml.events(data, ("si",))
+    for _, el in walk:
         if len(out) >= ooxml.MAX_STRINGS:
             raise ooxml.TooMuchWork(f"共享字符串表中的字符串超过 {ooxml.MAX_STRINGS} 个", "strings", ooxml.MAX_STRINGS)
         out.append(rich_text(el))
-        el.clear()
+        if streaming:
+            el.clear()
     return out
 
 
 def rich_text(el) -> str:
     """Text of an <si> or <is>: its <t>, or the <t> of its runs; phonetic runs (rPh) skipped."""
+    if len(el) == 1 and el[0].tag.endswith("}t"):  # the usual case: one plain <t>
+        text = el[0].text or ""
+        if "_x" not in text and len(text) <= ooxml.MAX_CELL_CHARS:
+            return text
     parts = []
     for child in el:
         tag = local(child.tag)
@@ -58,8 +99,10 @@ def rich_text(el) -> str:
     return text
 
 
-# children of <c> read when the cell ends; every other element is cleared as soon as it ends
+# children of <c> read when the cell ends; while streaming, every other element is cleared as
+# soon as it ends
 _CELL_PARTS = frozenset(("v", "f", "is", "r", "t"))
+_SHEET_TAGS = ("c", "row", "sheetProtection")
 
 
 def parse_sheet(data: bytes, strings: list[str], sheet: str = "", max_cells: int | None = None) -> Sheet:
@@ -67,6 +110,11 @@ def parse_sheet(data: bytes, strings: list[str], sheet: str = "", max_cells: int
     or MAX_SHEET_ROWS rows."""
     if max_cells is None:
         max_cells = ooxml.MAX_SHEET_CELLS
+    root = ooxml.small_tree(data)
+    if root is not None:
+        plain = _plain_sheet(data, root, strings, max_cells)
+        if plain is not None:
+            return plain
     cells: dict[tuple[int, int], Cell] = {}
     ncells = nrows = 0
     protected = False
@@ -74,51 +122,23 @@ def parse_sheet(data: bytes, strings: list[str], sheet: str = "", max_cells: int
     pending: list[Cell] = []  # cells without an r attribute, placed when their row ends
     row_no = 0
     col_no = -1
-    nstrings = len(strings)
-    for _, el in ooxml.iterparse(data):
+    walk, streaming = ooxml.events(data, _SHEET_TAGS, keep=_CELL_PARTS) if root is None else \
+        (etree.iterwalk(root, events=("end",), tag=_SHEET_WANTED), False)
+    for _, el in walk:
         tag = local(el.tag)
         if tag == "c":
-            a = el.attrib
-            kind = a.get("t", "n")
-            value = formula = shared = None
-            for child in el:
-                ctag = local(child.tag)
-                if ctag == "v":
-                    value = child.text
-                elif ctag == "f":
-                    formula = child.text or ""
-                    if child.get("t") == "shared":
-                        shared = child.get("si")
-                        if formula:
-                            ref = a.get("r")
-                            rc = cell_index(ref) if ref else None
-                            if rc is not None and shared is not None:
-                                masters[shared] = (rc[0], rc[1], formula)
-                elif ctag == "is":
-                    value = rich_text(child)
-            if kind == "s" and value is not None:
-                try:
-                    i = int(value)
-                    value = strings[i] if 0 <= i < nstrings else ""
-                except ValueError:
-                    value = ""
-            try:
-                style = int(a.get("s", 0))
-            except ValueError:
-                style = 0
-            cell = Cell(kind, value, formula, style, shared)
             ncells += 1
             if ncells > max_cells:
                 what = "单元格" if max_cells == ooxml.MAX_SHEET_CELLS else "单元格（与其他工作表合计）"
                 raise ooxml.TooMuchWork(f"工作表「{sheet}」中的{what}超过 {max_cells} 个", "cells", max_cells)
-            ref = a.get("r")
+            ref = el.get("r")
             rc = cell_index(ref) if ref else None
+            cell = _cell(el, rc, strings, masters)
             if rc is None:
                 pending.append(cell)
             else:
                 cells[rc] = cell
                 col_no = rc[1]
-            el.clear()
         elif tag == "row":
             nrows += 1
             if nrows > ooxml.MAX_SHEET_ROWS:
@@ -131,16 +151,81 @@ def parse_sheet(data: bytes, strings: list[str], sheet: str = "", max_cells: int
             pending.clear()
             row_no += 1
             col_no = -1
-            el.clear()
-        elif tag == "sheetProtection":
+        else:  # sheetProtection
             protected = el.get("sheet", "0").lower() in ("1", "true")
-        elif tag not in _CELL_PARTS:
+            continue
+        if streaming:
             el.clear()
     for (r, c), cell in cells.items():
         if cell.shared is not None and not cell.formula and cell.shared in masters:
             mr, mc, text = masters[cell.shared]
             cell.formula = translate(text, r - mr, c - mc)
     return Sheet(cells, protected)
+
+
+_SHEET_WANTED = tuple("{*}" + t for t in _SHEET_TAGS)
+_PLAIN_CELLS: dict[str, tuple[etree.XPath, etree.XPath, etree.XPath]] = {}
+
+
+def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet | None:
+    """A worksheet read whole, when it is plain: UTF-8, every cell in a row of sheetData with its
+    reference (r="B3"), no shared formula, no inline text too long, certainly within the bounds
+    on cells and rows. None otherwise (parse_sheet then walks it element by element, which
+    gives the same cells)."""
+    ns = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
+    if not ns or data[:1] != b"<" or b"shared" in data or b"&#" in data:
+        return None
+    n = data.count(b"<")  # bounds the cells and the rows (see ooxml._small)
+    if n > max_cells or n > ooxml.MAX_SHEET_ROWS:
+        return None
+    paths = _PLAIN_CELLS.get(ns)
+    if paths is None:
+        paths = _PLAIN_CELLS[ns] = (
+            etree.XPath("/*/s:sheetData/s:row/s:c[@r]", namespaces={"s": ns}),
+            etree.XPath("/*/s:sheetData/s:row/s:c/@r", namespaces={"s": ns}, smart_strings=False),
+            etree.XPath("boolean(/*/s:sheetData/s:row/s:c/*[local-name()='is'][string-length(.) > $chars])",
+                        namespaces={"s": ns}))
+    els = paths[0](root)
+    if len(els) != sum(1 for _ in root.iter("{*}c")):
+        return None  # a cell elsewhere, or without its reference
+    if len(data) > ooxml.MAX_CELL_CHARS and paths[2](root, chars=ooxml.MAX_CELL_CHARS):
+        return None
+    index = {cell_index(ref): el for ref, el in zip(paths[1](root), els, strict=True)}
+    if None in index:
+        return None
+    protection = list(root.iter("{*}sheetProtection"))
+    protected = bool(protection) and protection[-1].get("sheet", "0").lower() in ("1", "true")
+    return Sheet(_Cells(index, strings), protected)
+
+
+def _cell(el, rc: tuple[int, int] | None, strings: list[str], masters: dict[str, tuple[int, int, str]]) -> Cell:
+    """One <c> element as a Cell; the master of a shared formula is noted in `masters`."""
+    kind = el.get("t", "n")
+    value = formula = shared = None
+    for child in el:
+        ctag = local(child.tag)
+        if ctag == "v":
+            value = child.text
+        elif ctag == "f":
+            formula = child.text or ""
+            if child.get("t") == "shared":
+                shared = child.get("si")
+                if formula and rc is not None and shared is not None:
+                    masters[shared] = (rc[0], rc[1], formula)
+        elif ctag == "is":
+            value = rich_text(child)
+    if kind == "s" and value is not None:
+        try:
+            i = int(value)
+            value = strings[i] if 0 <= i < len(strings) else ""
+        except ValueError:
+            value = ""
+    s = el.get("s")
+    try:
+        style = int(s) if s else 0
+    except ValueError:
+        style = 0
+    return Cell(kind, value, formula, style, shared)
 
 
 @dataclass
@@ -152,7 +237,8 @@ class Book:
 def parse_workbook(data: bytes, rels: dict[str, str]) -> Book:
     sheets = []
     names = {}
-    for _, el in ooxml.iterparse(data):
+    walk, streaming = ooxml.events(data, ("sheet", "definedName"))
+    for _, el in walk:
         tag = local(el.tag)
         if tag == "sheet":
             rid = next((v for k, v in el.attrib.items() if local(k) == "id"), "")
@@ -160,7 +246,8 @@ def parse_workbook(data: bytes, rels: dict[str, str]) -> Book:
         elif tag == "definedName":
             if el.get("localSheetId") is None and el.get("name"):
                 names[el.get("name")] = (el.text or "").strip()
-            el.clear()
+            if streaming:
+                el.clear()
     return Book(sheets, names)
 
 
@@ -173,24 +260,23 @@ _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 def parse_rels(data: bytes, base: str = "xl/") -> dict[str, str]:
     out = {}
-    for _, el in ooxml.iterparse(data):
-        if local(el.tag) == "Relationship":
-            written = target = el.get("Target", "")
-            if el.get("TargetMode") == "External" or _SCHEME_RE.match(target) or "\\" in target:
-                out[el.get("Id", "")] = OUTSIDE + written
-                continue
-            parts = (target[1:] if target.startswith("/") else base + target).split("/")
-            norm: list[str] = []
-            outside = False
-            for p in parts:
-                if p == "..":
-                    if not norm:
-                        outside = True
-                        break
-                    norm.pop()
-                elif p and p != ".":
-                    norm.append(p)
-            out[el.get("Id", "")] = OUTSIDE + written if outside else "/".join(norm)
+    for _, el in ooxml.events(data, ("Relationship",))[0]:
+        written = target = el.get("Target", "")
+        if el.get("TargetMode") == "External" or _SCHEME_RE.match(target) or "\\" in target:
+            out[el.get("Id", "")] = OUTSIDE + written
+            continue
+        parts = (target[1:] if target.startswith("/") else base + target).split("/")
+        norm: list[str] = []
+        outside = False
+        for p in parts:
+            if p == "..":
+                if not norm:
+                    outside = True
+                    break
+                norm.pop()
+            elif p and p != ".":
+                norm.append(p)
+        out[el.get("Id", "")] = OUTSIDE + written if outside else "/".join(norm)
     return out
 
 
@@ -204,13 +290,17 @@ def _is_date_code(code: str) -> bool:
     return bool(_DATE_CODE_RE.search(code)) and code.lower() not in ("general", "@")
 
 
+_STYLE_TAGS = ("numFmts", "numFmt", "cellXfs", "xf")
+
+
 def parse_styles(data: bytes) -> set[int]:
     """Indices of the cell formats (cellXfs) that display a number as a date or time."""
     codes: dict[int, str] = {}
     xfs: list[int] = []
     in_cell_xfs = False
     container = None  # numFmts / cellXfs: emptied as we go, so the tree never holds the entries
-    for event, el in ooxml.iterparse(data, ("start", "end")):
+    walk, streaming = ooxml.events(data, _STYLE_TAGS, ("start", "end"))
+    for event, el in walk:
         tag = local(el.tag)
         if tag == "cellXfs":
             in_cell_xfs = event == "start"
@@ -233,7 +323,7 @@ def parse_styles(data: bytes) -> set[int]:
             continue
         if len(codes) > ooxml.MAX_STYLES or len(xfs) > ooxml.MAX_STYLES:
             raise ooxml.TooMuchWork(f"样式表中的数字格式或单元格格式超过 {ooxml.MAX_STYLES} 个", "styles", ooxml.MAX_STYLES)
-        if event == "end" and container is not None:
+        if streaming and event == "end" and container is not None:
             del container[:]
     out = set()
     for i, fid in enumerate(xfs):
@@ -245,10 +335,12 @@ def parse_styles(data: bytes) -> set[int]:
     return out
 
 
-def parse_props(data: bytes) -> dict[str, str]:
-    """docProps/custom.xml -> {name: value}; app.xml and core.xml -> {local tag: text}."""
+def parse_props(data: bytes, keys: tuple[str, ...] | None = None) -> dict[str, str]:
+    """docProps/custom.xml -> {name: value}; app.xml and core.xml -> {local tag: text} (the first
+    element of that name with text and no children). With `keys` (local tags, or "property" for
+    the custom properties), only those elements are looked at."""
     out: dict[str, str] = {}
-    for _, el in ooxml.iterparse(data):
+    for _, el in ooxml.events(data, keys)[0]:
         tag = local(el.tag)
         if tag == "property" and el.get("name"):
             out[el.get("name")] = "".join(el.itertext()).strip()

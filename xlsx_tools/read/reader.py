@@ -3,7 +3,7 @@ it: what the file is, whose and which year's it is, what was done to the templat
 labels, rows, protection, formulas), and every input value that is blank or not a number.
 
 The reader parses only the parts it needs (workbook.xml, its rels, sharedStrings, styles, the sheets
-of the format, docProps) with defusedxml's streaming parser after `intake` has vetted the
+of the format, docProps) with lxml (read/ooxml.py: no document type, bounded work) after `intake` has vetted the
 container; it never loads the workbook through openpyxl and never writes to its input. Cells are
 found by their defined names, with the spec's coordinates and the printed labels as cross-checks.
 Cached formula results are never trusted: computed cells are recomputed from the inputs.
@@ -36,9 +36,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException
+from lxml import etree
 
 from ..checks import check_report
 from ..model.findings import ERROR, Finding
@@ -50,7 +49,7 @@ from .formulas import formula_terms
 from .identity import expected_identity, read_identity, spec_for
 from .intake import DEFAULT_LIMITS, IntakeError, Limits, open_source, unreadable
 from .layout import layout
-from .ooxml import TooMuchWork
+from .ooxml import TooMuchWork, UnsafeXml
 from .safezip import MemberTooLarge
 from .structure import locations, map_sheets, protection
 from .values import contact, input_values, narrative, parse_text_number
@@ -96,9 +95,9 @@ def _read(wb: Workbook, expected_year: int | None, expected_agency: str | None) 
     """The steps of reading one accepted workbook, in order."""
     intake = wb.intake
     wb.open()
-    custom = wb.props("docProps/custom.xml")
-    app = wb.props("docProps/app.xml")
-    core = wb.props("docProps/core.xml")
+    custom = wb.props("docProps/custom.xml", ("property",))
+    app = wb.props("docProps/app.xml", ("Application", "AppVersion"))
+    core = wb.props("docProps/core.xml", ("modified", "created"))
     application = app.get("Application") or None
     saved_at = core.get("modified") or core.get("created") or None
 
@@ -185,7 +184,7 @@ def read_workbook(
 
 # What a malformed file can make the parsing raise, besides the IntakeError of intake.parse_part:
 # anything else is a bug of ours.
-FORMAT_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ParseError, DefusedXmlException, TooMuchWork,
+FORMAT_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, etree.LxmlError, UnsafeXml, TooMuchWork,
                  MemberTooLarge, UnicodeDecodeError, NotImplementedError)
 
 

@@ -20,6 +20,7 @@ from .values import cell_text
 from .workbook import Workbook
 
 Location = tuple[str, int, int]  # (the workbook's sheet, row, col)
+_TEXT_KINDS = ("s", "str", "inlineStr")
 
 
 def map_sheets(wb: Workbook, idx: Layout) -> dict[str, str | None]:
@@ -30,12 +31,7 @@ def map_sheets(wb: Workbook, idx: Layout) -> dict[str, str | None]:
     expected = idx.expected_sheets
     expected_names = {n for n, _ in expected}
     sheet_map: dict[str, str | None] = {}
-    # where the defined names of each spec sheet point now (Excel renames them along)
-    targets: dict[str, Counter] = {}
-    for name, sheet, _, _ in idx.named:
-        tgt = wb.targets.get(name)
-        if tgt:
-            targets.setdefault(sheet, Counter())[tgt[0]] += 1
+    targets: dict[str, Counter] | None = None
     used: set[str] = set()
     for name, _ in expected:
         if name in present:
@@ -45,6 +41,8 @@ def map_sheets(wb: Workbook, idx: Layout) -> dict[str, str | None]:
         if name in present:
             continue
         new = None
+        if targets is None:
+            targets = _name_votes(wb, idx)
         votes = targets.get(name)
         if votes:
             cand = votes.most_common(1)[0][0]
@@ -76,6 +74,16 @@ def map_sheets(wb: Workbook, idx: Layout) -> dict[str, str | None]:
                    values={"sheet": name})
     wb.sheet_map = sheet_map
     return sheet_map
+
+
+def _name_votes(wb: Workbook, idx: Layout) -> dict[str, Counter]:
+    """Where the defined names of each spec sheet point now (Excel renames them along)."""
+    targets: dict[str, Counter] = {}
+    for name, sheet, _, _ in idx.named:
+        tgt = wb.targets.get(name)
+        if tgt:
+            targets.setdefault(sheet, Counter())[tgt[0]] += 1
+    return targets
 
 
 def locations(wb: Workbook, idx: Layout, sheet_map: Mapping[str, str | None]) -> dict[str, Location | None]:
@@ -161,17 +169,20 @@ def _labels(wb: Workbook, idx: Layout, table, actual: str | None) -> tuple[tuple
     sheet = wb.sheet(actual)
     if sheet is None:
         return None, []
-    texts: dict[str, list[tuple[int, int]]] = {}
-    for (r, c), cell in sheet.cells.items():
-        if cell.kind in ("s", "str", "inlineStr") and cell.value:
-            texts.setdefault(norm_label(cell.value), []).append((r, c))
+    texts: dict[str, list[tuple[int, int]]] | None = None  # every text of the sheet, once a label differs
     moved = None
     missing = []
+    cells = sheet.cells
     for hc, want in idx.labels[table.sheet]:
-        cell = sheet.cells.get((hc.row, hc.col))
-        have = cell.value if cell is not None and cell.kind in ("s", "str", "inlineStr") else cell_text(cell, set())
-        if norm_label(have or "") == want:
+        cell = cells.get((hc.row, hc.col))
+        have = cell.value if cell is not None and cell.kind in _TEXT_KINDS else cell_text(cell, set())
+        if have == hc.text or norm_label(have or "") == want:
             continue
+        if texts is None:
+            texts = {}
+            for (r, c), other in cells.items():
+                if other.kind in _TEXT_KINDS and other.value:
+                    texts.setdefault(norm_label(other.value), []).append((r, c))
         elsewhere = texts.get(want)
         if elsewhere:
             if moved is None:

@@ -8,6 +8,7 @@ NOT_INTEGER, TOO_MANY_DECIMALS, TOO_MANY_DIGITS (errors), TEXT_NUMBER, INPUT_FOR
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -27,10 +28,7 @@ _TEXT_KINDS = ("s", "str", "inlineStr")
 def exact(raw: str) -> Decimal | None:
     """A number as written in the cell XML, kept exact (binary noise beyond Excel's 15 digits
     dropped); None when it is not a number or out of every bound (numbers.py)."""
-    try:
-        return cell_number(raw)
-    except NumberError:
-        return None
+    return _plain_number(raw)
 
 
 def parse_text_number(text: str) -> Decimal | None:
@@ -96,13 +94,18 @@ def input_values(wb: Workbook, spec: FormatSpec,
 def cell_value(f: Field, cell: Cell | None, sheet: str, r: int, c: int, date_styles: set[int],
                findings: list[Finding], blank_as_zero: bool = False) -> Number | None:
     """The figure of input field `f` from its cell, or None with a finding in `findings`."""
-    loc = {"sheet": sheet, "cell": a1(r, c), "row": r, "col": c}
-
-    def bad(code: str, tail: str, raw, severity: str = ERROR, **extra) -> None:
-        findings.append(value_finding(code, severity, f, tail, raw, **loc, **extra))
-
     kind = cell.kind if cell is not None else "n"
     raw = cell.value if cell is not None else None
+    if kind == "n" and raw is not None and cell.formula is None:  # the usual case: a number typed in
+        d = _plain_number(raw)
+        if d is not None and cell.style not in date_styles:
+            v = _in_domain(f, d)
+            if v is not None:
+                return v
+
+    def bad(code: str, tail: str, raw, severity: str = ERROR, **extra) -> None:
+        findings.append(value_finding(code, severity, f, tail, raw, sheet=sheet, cell=a1(r, c), row=r, col=c, **extra))
+
     if cell is not None and cell.formula:
         return _formula_value(f, cell, bad)
     if raw is None or (kind in _TEXT_KINDS and not raw.strip()):
@@ -130,6 +133,22 @@ def cell_value(f: Field, cell: Cell | None, sheet: str, r: int, c: int, date_sty
         bad("NOT_A_NUMBER", f"填写的是日期（{excel_date(d)}），请改为数字（没有的填 0）。", raw)
         return None
     return _checked(f, d, bad, raw)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _plain_number(raw: str) -> Decimal | None:
+    """cell_number of a cell's XML text, None where it raises (then cell_value says why)."""
+    try:
+        return cell_number(raw)
+    except NumberError:
+        return None
+
+
+def _in_domain(f: Field, d: Decimal) -> Number | None:
+    """The figure `d` gives field `f` when it fits the field's type without a word, else None."""
+    if domain_problem(f, d) is not None:
+        return None
+    return int(d) if f.type.kind == "integer" else d
 
 
 def _number(f: Field, raw: str, bad: Bad, syntax: Callable[[NumberError], tuple[str, str]]) -> Decimal | None:

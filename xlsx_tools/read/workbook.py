@@ -51,9 +51,9 @@ class Workbook:
         self.shared_strings_part = next((t for t in rels.values() if t.endswith("sharedStrings.xml")), "xl/sharedStrings.xml")
         self.styles_part = next((t for t in rels.values() if t.endswith("styles.xml")), "xl/styles.xml")
 
-    def props(self, part: str) -> dict[str, str]:
-        """A docProps part as {name: value} ({} when the file has none)."""
-        return self.part(part, parse_props) if self.intake.has(part) else {}
+    def props(self, part: str, keys: tuple[str, ...]) -> dict[str, str]:
+        """A docProps part as {name: value} ({} when the file has none); see parts.parse_props."""
+        return self.part(part, lambda data: parse_props(data, keys)) if self.intake.has(part) else {}
 
     def part(self, name: str, handler):
         return parse_part(self.intake, name, handler)

@@ -1,0 +1,204 @@
+"""The reader's XML layer (xlsx_tools.read.ooxml, lxml): every protection defusedxml gave, the work
+bounds, and the fast way through a small part giving exactly what the element-by-element way gives.
+
+The bad-input corpus (tests/test_corpus.py) and tests/test_hostile_files.py / test_bad_inputs.py run
+the same hostile parts through every command; these tests pin the parser itself."""
+
+from __future__ import annotations
+
+import ast
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from tests import reader_fixtures as fx
+from xlsx_tools.read import ooxml, parts
+from xlsx_tools.read.reader import KIND_OK, KIND_UNREADABLE, read_and_check
+
+READ = Path(__file__).resolve().parents[1] / "xlsx_tools" / "read"
+T3 = "表三"
+MAIN = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    return fx.write_filled(tmp_path_factory.mktemp("xml") / "base.xlsx")
+
+
+def only_finding(path: Path):
+    result = read_and_check(path)
+    assert result.kind == KIND_UNREADABLE, [f.code for f in result.findings]
+    [f] = result.findings
+    return f
+
+
+# ---------------------------------------------------------------------------------------------
+# What defusedxml refused is refused: any document type declaration, before parsing
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_document_type_is_refused_in_any_encoding(base, tmp_path, encoding):
+    """A DOCTYPE without a single entity (defusedxml let it pass; nothing in a workbook needs one),
+    also where UTF-16 or UTF-32 would hide it from a byte search."""
+    def edit(d: bytes) -> bytes:
+        text = d.decode("utf-8").replace('encoding="UTF-8"', f'encoding="{encoding.upper()}"')
+        head, _, rest = text.partition("?>")
+        return (head + "?><!DOCTYPE worksheet>" + rest).encode(encoding)
+
+    f = only_finding(fx.sheet_edit(base, tmp_path / "dt.xlsx", T3, edit))
+    assert f.code == "UNSAFE_FILE" and f.values == {"reason": "xml_entities"}
+
+
+@pytest.mark.parametrize("xml", [fx.BILLION_LAUGHS, fx.EXTERNAL_ENTITY,
+                                 b'<!DOCTYPE sst SYSTEM "http://127.0.0.1:9/x.dtd"><sst ' + MAIN + b"/>",
+                                 b'<!DOCTYPE sst [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]><sst ' + MAIN + b"/>"])
+def test_entities_external_references_and_dtds_are_refused_before_parsing(base, tmp_path, xml, monkeypatch):
+    f = only_finding(fx.rewrite_zip(base, tmp_path / "x.xlsx", {"xl/sharedStrings.xml": lambda _: xml}))
+    assert f.code == "UNSAFE_FILE" and f.values == {"reason": "xml_entities"}
+
+    def never(*a, **kw):
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(etree, "fromstring", never)  # refused before lxml sees a byte
+    monkeypatch.setattr(etree, "iterparse", never)
+    for big in (False, True):
+        monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 0 if big else 100_000)
+        with pytest.raises(ooxml.UnsafeXml):
+            parts.parse_strings(xml)
+
+
+def test_an_undeclared_entity_is_broken_xml_not_text():
+    with pytest.raises(etree.XMLSyntaxError):
+        parts.parse_strings(b"<sst " + MAIN + b"><si><t>&e;</t></si></sst>")
+
+
+def test_xinclude_is_not_processed():
+    data = (b'<worksheet ' + MAIN + b' xmlns:xi="http://www.w3.org/2001/XInclude"><sheetData><row r="1">'
+            b'<c r="A1" t="str"><v><xi:include href="/etc/hostname" parse="text"/></v></c></row></sheetData></worksheet>')
+    assert parts.parse_sheet(data, []).cells[(0, 0)].value is None
+
+
+def test_libxml2_bounds_stay_on(base, tmp_path):
+    """huge_tree=False: nesting deeper than 256 and a text node over 10 MB are broken XML."""
+    deep = b"<sst " + MAIN + b">" + b"<x>" * 300 + b"</x>" * 300 + b"</sst>"
+    with pytest.raises(etree.XMLSyntaxError, match="depth"):
+        parts.parse_strings(deep)
+    with pytest.raises(etree.XMLSyntaxError):
+        parts.parse_strings(b"<sst " + MAIN + b"><si><t>" + b"x" * (10_000_001) + b"</t></si></sst>")
+    f = only_finding(fx.sheet_edit(base, tmp_path / "deep.xlsx", T3, lambda d: d.replace(
+        b"</worksheet>", b"<x>" * 300 + b"</x>" * 300 + b"</worksheet>")))
+    assert f.code == "UNREADABLE" and f.values == {"reason": "xml"}
+
+
+def test_every_part_of_the_reader_goes_through_ooxml():
+    """No other XML parser in the workbook reader: lxml is called in ooxml (and the plain-sheet
+    XPaths in parts), nothing else parses a part."""
+    for path in READ.glob("*.py"):
+        if path.name in ("ooxml.py", "narrative.py"):  # narrative: .docx files, through defusedxml
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = {node.func.attr for node in ast.walk(tree)
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
+        assert not calls & {"fromstring", "iterparse", "parse", "XML", "XMLParser"}, path.name
+        names = {a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom | ast.Import) for a in node.names}
+        assert not names & {"xml.etree.ElementTree", "defusedxml", "ElementTree"}, path.name
+
+
+# ---------------------------------------------------------------------------------------------
+# The bounds on the work hold on both ways through a part
+
+
+def test_elements_are_counted_while_streaming(monkeypatch):
+    monkeypatch.setattr(ooxml, "MAX_PART_ELEMENTS", 50)
+    data = b"<sst " + MAIN + b">" + b"<si><t>x</t></si>" * 30 + b"</sst>"
+    with pytest.raises(ooxml.TooMuchWork) as e:
+        parts.parse_strings(data)
+    assert e.value.reason == "elements" and e.value.limit == 50
+
+
+def test_a_small_part_is_parsed_whole_and_a_big_one_streamed(monkeypatch):
+    data = b"<sst " + MAIN + b">" + b"<si><t>x</t></si>" * 30 + b"</sst>"
+    assert ooxml.events(data, ("si",))[1] is False
+    monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 10)
+    assert ooxml.events(data, ("si",))[1] is True
+    assert ooxml.events(data.decode().encode("utf-16-be"), ("si",))[1] is True  # "<" is not its first byte
+
+
+@pytest.mark.parametrize("tree", [True, False])
+def test_cells_rows_and_strings_are_bounded_either_way(monkeypatch, tree):
+    if not tree:
+        monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 0)
+    row = b'<row r="%d">' + b"".join(b'<c r="%s%%d"><v>1</v></c>' % c for c in (b"A", b"B", b"C")) + b"</row>"
+    sheet = b"<worksheet " + MAIN + b"><sheetData>" + b"".join(row % ((i,) * 4) for i in range(1, 11)) + b"</sheetData></worksheet>"
+    assert len(parts.parse_sheet(sheet, []).cells) == 30
+    with pytest.raises(ooxml.TooMuchWork, match="超过 29 个"):
+        parts.parse_sheet(sheet, [], "表三", max_cells=29)
+    monkeypatch.setattr(ooxml, "MAX_SHEET_ROWS", 9)
+    with pytest.raises(ooxml.TooMuchWork, match="行超过 9 行"):
+        parts.parse_sheet(sheet, [], "表三")
+    monkeypatch.setattr(ooxml, "MAX_STRINGS", 2)
+    with pytest.raises(ooxml.TooMuchWork, match="超过 2 个"):
+        parts.parse_strings(b"<sst " + MAIN + b">" + b"<si><t>x</t></si>" * 3 + b"</sst>")
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast way gives what the element-by-element way gives
+
+
+def _same_both_ways(path: Path, monkeypatch) -> None:
+    fast = read_and_check(path)
+    with monkeypatch.context() as m:
+        m.setattr(ooxml, "TREE_ELEMENTS", 0)  # every part streamed and walked element by element
+        slow = read_and_check(path)
+    assert fast.kind == slow.kind
+    assert [(f.code, f.message, f.values, f.cells) for f in fast.findings] == \
+        [(f.code, f.message, f.values, f.cells) for f in slow.findings]
+    if fast.report is not None:
+        assert fast.report.to_dict() == slow.report.to_dict()
+
+
+def _cells(sheet_xml: bytes, strings=()) -> dict:
+    return {k: (c.kind, c.value, c.formula, c.style, c.shared) for k, c in parts.parse_sheet(sheet_xml, list(strings)).cells.items()}
+
+
+@pytest.mark.parametrize("body", [
+    b'<row r="1"><c r="A1" s="3"><v>1</v></c><c r="B1" t="s"><v>0</v></c><c r="C1"><f>A1+1</f><v>2</v></c></row>',
+    b'<row r="2"><c><v>1</v></c><c><v>2</v></c></row><row><c t="s"><v>1</v></c></row>',  # cells without r
+    b'<row r="1"><c r="A1"><f t="shared" ref="A1:A3" si="0">B1+1</f><v>1</v></c></row>'
+    b'<row r="2"><c r="A2"><f t="shared" si="0"/><v>1</v></c></row>',  # a shared formula
+    b'<row r="1"><c r="A1" t="inlineStr"><is><r><t>a</t></r><rPh><t>x</t></rPh><r><t>b</t></r></is></c></row>',
+    b'<row r="1"><c r="A1"><v>1</v></c><c r="A1"><v>2</v></c><c r="$B$1"><v>3</v></c><c r="b1"><v>4</v></c></row>',
+    b'<row r="1"><c r="A1"><v>1</v><v>2</v><f>1+1</f><f/></c></row><c r="Z9"><v>9</v></c>',  # a cell outside the rows
+    b'<row r="1"><c r="A1" s="x" t="s"><v>x</v></c><c r="B1" t="s"><v>99</v></c></row>',
+])
+def test_a_plain_sheet_read_whole_gives_the_cells_of_the_walk(monkeypatch, body):
+    xml = b"<worksheet " + MAIN + b"><sheetData>" + body + b"</sheetData><sheetProtection sheet=\"1\"/></worksheet>"
+    fast = _cells(xml, ["s0", "s1"])
+    monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 0)
+    assert fast == _cells(xml, ["s0", "s1"])
+
+
+def test_workbooks_read_both_ways_give_the_same_findings_and_report(base, tmp_path, monkeypatch):
+    paths = [base, fx.write_filled(tmp_path / "other.xlsx", fx.report(seed=3))]
+    paths.append(fx.set_cells(base, tmp_path / "edited.xlsx", {f"{T3}!D12": "无", f"{T3}!E12": " 12 ", f"{T3}!J12": 5}))
+    with zipfile.ZipFile(base) as z:
+        shared = z.read("xl/sharedStrings.xml")
+    paths.append(fx.rewrite_zip(base, tmp_path / "strings.xlsx", {
+        "xl/sharedStrings.xml": lambda _: shared.replace(b"<t>", b"<t>_x000D_", 3)}))
+    for path in paths:
+        _same_both_ways(path, monkeypatch)
+
+
+def test_a_filled_template_reads_clean_the_fast_way(base):
+    result = read_and_check(base)
+    assert result.kind == KIND_OK and result.findings == []
+
+
+def test_the_sheets_of_a_filled_template_are_read_whole(base):
+    with zipfile.ZipFile(base) as z:
+        sheets = [z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert len(sheets) >= 6
+    for data in sheets:
+        assert isinstance(parts.parse_sheet(data, []).cells, parts._Cells)
