@@ -12,8 +12,9 @@ formula results, as Excel does) and from them two more variants of the same set:
   LibreOffice   opened and saved by LibreOffice (soffice --convert-to xlsx; --lo of them,
                 replicated to N; left out when LibreOffice is not installed)
 
-Then, on one core (pinned) and in the same run, times per workbook, in rounds that interleave
-every variant and method (so that other load on the machine falls on all of them alike):
+Then, on one core (pinned) and in the same run, times per workbook (CPU time of the process), in
+rounds that interleave every variant and method (so that other load on the machine falls on all of
+them alike):
 
   ours       xlsx_tools.read.reader.read_and_check(path)  (intake, parse, identity, structure,
              values, formulas, every rule, narrative and text checks)
@@ -175,11 +176,13 @@ def bare_parse(item: tuple[Path, list[str]]) -> None:
 
 
 def time_per_file(fn, items: list) -> float:
+    """CPU milliseconds of this process per item: on a shared machine, the time others take the
+    core from us is not counted (wall time would be)."""
     gc.collect()
-    start = time.perf_counter()
+    start = time.process_time()
     for item in items:
         fn(item)
-    return (time.perf_counter() - start) / max(1, len(items)) * 1000
+    return (time.process_time() - start) / max(1, len(items)) * 1000
 
 
 def main() -> None:
