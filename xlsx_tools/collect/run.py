@@ -258,6 +258,7 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
     spill = Spill(staging / "spill.bin")
     try:
         records = _read_all(walker, options, pool, spill, progress)
+        pool.close()
         year_inferred = year is None
         if year is None:
             year = infer_year(records, index, spec.id)

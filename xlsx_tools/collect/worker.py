@@ -296,6 +296,11 @@ class Pool:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers (the files are all read: their memory is not kept while the outputs
+        are written)."""
         if self._pool is not None:
             self._pool.terminate()
             self._pool.join()
