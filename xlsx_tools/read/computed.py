@@ -39,12 +39,10 @@ def _without_empty(wb: Workbook, terms: Counter, field_cells: set) -> Counter:
 def check_formulas(wb: Workbook, idx: Layout, locate: Mapping[str, Location | None],
                    figures: Mapping[str, Number | None]) -> None:
     """Findings about every computed cell whose formula or shown result is not what it should be."""
-    spec = idx.spec
     field_cells = None  # the cells of every field, once a formula differs
-    for f in spec.computed_fields:
-        rule = spec.computing_rule(f.id)
+    for f, rule in idx.computed:
         loc = locate.get(f.name)
-        if rule is None or loc is None:
+        if loc is None:
             continue
         sheet_name, r, c = loc
         sheet = wb.sheet(sheet_name)

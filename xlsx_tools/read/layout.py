@@ -30,6 +30,7 @@ class Layout:
     expected_sheets: list[tuple[str, bool]]  # (sheet, holds data) in template order
     labels: dict[str, list[tuple[object, str]]]  # table sheet -> (HeaderCell, normalised text)
     fingerprint: str
+    computed: tuple  # (Field, Rule) of every computed field that a rule computes, in spec order
     memo: dict = field(default_factory=dict)  # what other modules derive per layout (computed._wanted)
 
 
@@ -54,6 +55,7 @@ def layout(spec: FormatSpec) -> Layout:
     idx = Layout(
         spec=spec, named=named, field_names={f.id: f.name for f in spec.fields},
         expected_sheets=expected, labels=labels, fingerprint=meta.template_fingerprint(spec),
+        computed=tuple((f, rule) for f in spec.computed_fields if (rule := spec.computing_rule(f.id)) is not None),
     )
     if len(_LAYOUTS) > 16:
         _LAYOUTS.clear()

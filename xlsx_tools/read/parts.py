@@ -33,8 +33,8 @@ class Sheet:
 
 
 class _Cells(Mapping):
-    """The cells of a worksheet read whole: (row, col) -> its <c> element, made a Cell when first
-    asked for (a reader needs about half of them)."""
+    """The cells of a worksheet read whole: (row, col) -> its r attribute as lxml gives it (which
+    knows its <c> element), made a Cell when first asked for (a reader needs about half of them)."""
 
     __slots__ = ("_els", "_made", "_strings")
 
@@ -46,10 +46,10 @@ class _Cells(Mapping):
     def get(self, key, default=None):
         cell = self._made.get(key)
         if cell is None:
-            el = self._els.get(key)
-            if el is None:
+            ref = self._els.get(key)
+            if ref is None:
                 return default
-            cell = self._made[key] = _cell(el, key, self._strings, {})
+            cell = self._made[key] = _cell(ref.getparent(), key, self._strings, {})
         return cell
 
     def __getitem__(self, key):
@@ -164,7 +164,7 @@ def parse_sheet(data: bytes, strings: list[str], sheet: str = "", max_cells: int
 
 
 _SHEET_WANTED = tuple("{*}" + t for t in _SHEET_TAGS)
-_PLAIN_CELLS: dict[str, tuple[etree.XPath, etree.XPath, etree.XPath]] = {}
+_PLAIN_CELLS: dict[str, tuple[etree.XPath, etree.XPath]] = {}
 
 
 def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet | None:
@@ -181,16 +181,16 @@ def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet
     paths = _PLAIN_CELLS.get(ns)
     if paths is None:
         paths = _PLAIN_CELLS[ns] = (
-            etree.XPath("/*/s:sheetData/s:row/s:c[@r]", namespaces={"s": ns}),
-            etree.XPath("/*/s:sheetData/s:row/s:c/@r", namespaces={"s": ns}, smart_strings=False),
+            # the r attributes, each knowing its cell (getparent): one pass in C, no element made
+            etree.XPath("/*/s:sheetData/s:row/s:c/@r", namespaces={"s": ns}),
             etree.XPath("boolean(/*/s:sheetData/s:row/s:c/*[local-name()='is'][string-length(.) > $chars])",
                         namespaces={"s": ns}))
-    els = paths[0](root)
-    if len(els) != sum(1 for _ in root.iter("{*}c")):
+    refs = paths[0](root)
+    if len(refs) != sum(1 for _ in root.iter("{*}c")):
         return None  # a cell elsewhere, or without its reference
-    if len(data) > ooxml.MAX_CELL_CHARS and paths[2](root, chars=ooxml.MAX_CELL_CHARS):
+    if len(data) > ooxml.MAX_CELL_CHARS and paths[1](root, chars=ooxml.MAX_CELL_CHARS):
         return None
-    index = {cell_index(ref): el for ref, el in zip(paths[1](root), els, strict=True)}
+    index = {cell_index(ref): ref for ref in refs}
     if None in index:
         return None
     protection = list(root.iter("{*}sheetProtection"))
@@ -200,7 +200,8 @@ def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet
 
 def _cell(el, rc: tuple[int, int] | None, strings: list[str], masters: dict[str, tuple[int, int, str]]) -> Cell:
     """One <c> element as a Cell; the master of a shared formula is noted in `masters`."""
-    kind = el.get("t", "n")
+    get = el.get
+    kind = get("t", "n")
     value = formula = shared = None
     for child in el:
         ctag = local(child.tag)
@@ -220,9 +221,11 @@ def _cell(el, rc: tuple[int, int] | None, strings: list[str], masters: dict[str,
             value = strings[i] if 0 <= i < len(strings) else ""
         except ValueError:
             value = ""
-    s = el.get("s")
+    s = get("s")
+    if not s:
+        return Cell(kind, value, formula, 0, shared)
     try:
-        style = int(s) if s else 0
+        style = int(s)
     except ValueError:
         style = 0
     return Cell(kind, value, formula, style, shared)

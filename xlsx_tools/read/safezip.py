@@ -140,4 +140,4 @@ def unsafe_path(name: str, *, backslash: bool = False) -> bool:
         return True
     if "\\" in name and not backslash:
         return True
-    return ".." in PurePosixPath(name.replace("\\", "/")).parts
+    return ".." in name and ".." in PurePosixPath(name.replace("\\", "/")).parts
