@@ -110,19 +110,18 @@ def figure_errors(findings) -> int:
     return sum(1 for f in findings or () if kind(f)[0] == "error" and kind(f)[1] != "NARRATIVE_EMPTY")
 
 
-def _result_input(seq: int, res) -> FileRecord:
-    """A worker's FileResult as aggregate keeps it (no findings: their counts are enough)."""
-    errors = figure_errors(res.findings)
-    inp = FileRecord(seq=seq, name=res.name, size=res.size, sha256=res.sha256, kind=res.kind, saved_at=res.saved_at,
-                     application=res.application, errors=errors, warnings=res.errors + res.warnings - errors)
-    inp.identity = {k: res.identity.get(k, "") for k in ("agency", "code", "format", "year")}
-    if res.figures is None:
-        inp.reason = res.reason or "无法读取。"
-        return inp
+def _result_input(seq: int, rec: FileRecord) -> FileRecord:
+    """A worker's record as aggregate keeps it: numbered in reading order, its errors counted as
+    figure_errors counts them, its findings dropped (their counts are enough)."""
+    errors = figure_errors(rec.findings)
+    rec.seq, rec.errors, rec.warnings, rec.findings = seq, errors, rec.errors + rec.warnings - errors, []
+    if rec.figures is None:
+        rec.reason = rec.reason or "无法读取。"
+        return rec
     with contextlib.suppress(ValueError):  # the reader parsed it to read the figures: " 2025" is 2025
-        inp.identity["year"] = str(int(inp.identity["year"]))
-    inp.figures, inp.has_report = res.figures, True
-    return inp
+        rec.identity["year"] = str(int(rec.identity.get("year", "")))
+    rec.has_report = True
+    return rec
 
 
 # ---------------------------------------------------------------------------------------------
