@@ -329,3 +329,24 @@ def test_mutated_parts_never_raise(base, fuzz_parts, tmp_path):
         result = read_and_check(path)
         assert result.kind in (KIND_OK, KIND_UNREADABLE, KIND_FOREIGN)
         assert not any(f.values.get("reason") == "internal" for f in result.findings), (part, how, a, b, result.findings)
+
+
+def test_template_sent_out_before_the_fingerprint_scheme_changed_is_not_flagged(base, tmp_path):
+    """A template written by the release before 2026-11-30 carries cb1d2b12f634558a for the same
+    layout: an agency filling it this season gets no TEMPLATE_CHANGED warning; any other value does."""
+    earlier = _edit_meta_and_props(template_fingerprint(S), "cb1d2b12f634558a")(base, tmp_path / "旧版.xlsx")
+    result = read_and_check(earlier)
+    assert result.kind == KIND_OK
+    assert "TEMPLATE_CHANGED" not in [f.code for f in result.findings]
+    assert result.report.provenance.template_fingerprint == "cb1d2b12f634558a"  # kept as the file says
+    other = _edit_meta_and_props(template_fingerprint(S), "0123456789abcdef")(base, tmp_path / "别的.xlsx")
+    assert "TEMPLATE_CHANGED" in [f.code for f in read_and_check(other).findings]
+
+
+def test_todays_fingerprint_is_pinned():
+    """Changing how the fingerprint is computed (or the layout) flags every template already sent
+    out. If that is intended, add the old value to meta.EARLIER_FINGERPRINTS under the new one
+    (only when the layout itself is unchanged) and update this value."""
+    assert template_fingerprint(S) == "4067aca2dfa727e2"
+    assert meta.same_layout("cb1d2b12f634558a", template_fingerprint(S))
+    assert not meta.same_layout("cb1d2b12f634558a", "0123456789abcdef")

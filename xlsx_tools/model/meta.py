@@ -41,6 +41,20 @@ def property_name(key: str) -> str:
     return PROPERTY_PREFIX + key
 
 
+# Fingerprints that earlier releases wrote for the very same layout. Until 2026-11-30 the format
+# file's fingerprint was a hash of its raw bytes; it is now a hash of the parts that shape the
+# template (format/spec.py), so templates already sent out this season carry the old value for
+# the same workbook layout (verified byte for byte, but for that string). Keyed by today's value.
+EARLIER_FINGERPRINTS: dict[str, frozenset[str]] = {
+    "4067aca2dfa727e2": frozenset({"cb1d2b12f634558a"}),  # gov-info-2021, layout 1
+}
+
+
+def same_layout(found: str, expected: str) -> bool:
+    """Whether a template carrying fingerprint `found` has the layout of today's `expected`."""
+    return found == expected or found in EARLIER_FINGERPRINTS.get(expected, frozenset())
+
+
 def template_fingerprint(spec: FormatSpec) -> str:
     """Identifies the workbook layout (format file + layout version); the same for every agency."""
     text = f"{spec.id}:{spec.version}:{spec.fingerprint}:{LAYOUT_VERSION}"

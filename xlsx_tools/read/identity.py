@@ -124,7 +124,7 @@ def expected_identity(wb: Workbook, spec: FormatSpec, identity: Mapping[str, str
              f"这是「{agency}」的报表，不是「{expected_agency}」的。请确认是否发错文件，或使用本机关的模板填写。",
              values={"agency": agency, "expected": expected_agency})
     _conflicting_identity(wb, spec)
-    if identity.get("fingerprint") and identity["fingerprint"] != fingerprint:
+    if identity.get("fingerprint") and not meta.same_layout(identity["fingerprint"], fingerprint):
         wb.add("TEMPLATE_CHANGED", WARNING,
              f"此文件的模板指纹（{identity['fingerprint']}）与当前模板（{fingerprint}）不同，"
              "可能是用旧版或其他版本的模板填写的。已按报告格式读取，请留意其他提示；如有疑问请使用新下发的模板。",
