@@ -15,7 +15,8 @@ in sixty sent the same file twice; one in ninety-seven sent a truncated file (æ—
 two hundred sent its return inside a .zip.
 
 The collect runs as the real command in a subprocess; its process tree (the parent and the pool's
-workers) is sampled from /proc every 20 ms for the peak of the summed RSS. --one-core also runs
+workers) is sampled from /proc every 20 ms for the peak of the summed RSS, and for the parent's own
+CPU time (the part of a run more cores do not shorten). --one-core also runs
 `collect -j 1` and `check --json` of the same files in one process, for the ratio the issue sets
 (collect on one core within 1.2x of check).
 """
@@ -186,11 +187,22 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (not its children) so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Sampler(threading.Thread):
     def __init__(self, pid: int, interval: float = 0.02):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak_sum = self.peak_parent = self.peak_procs = 0
+        self.parent_cpu = 0.0  # the parent's own CPU seconds: the serial part of a run
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -200,6 +212,7 @@ class Sampler(threading.Thread):
             self.peak_sum = max(self.peak_sum, sum(rss))
             self.peak_parent = max(self.peak_parent, rss[0] if rss else 0)
             self.peak_procs = max(self.peak_procs, len(pids))
+            self.parent_cpu = max(self.parent_cpu, _cpu_seconds(self.pid))
             time.sleep(self.interval)
 
 
@@ -227,6 +240,7 @@ def run_collect(folder: Path, roster: Path, jobs: int, docx: bool = False, keep:
            "-j", str(jobs)] + (["--docx"] if docx else [])
     elapsed, sampler, code, stdout = measure(cmd)
     result = {"wall": elapsed, "rss": sampler.peak_sum / 1024, "parent": sampler.peak_parent / 1024,
+              "parent_cpu": sampler.parent_cpu,
               "procs": sampler.peak_procs, "exit": code, "out_bytes": disk_used(out),
               "summary": stdout.strip().splitlines()[:2]}
     if keep:
@@ -255,13 +269,13 @@ def one(n: int, args: argparse.Namespace) -> dict:
 
 
 HEADER = (f"{'N':>7} {'files':>7} {'wall s':>8} {'files/s':>8} {'peak RSS MB':>11} {'parent MB':>9} "
-          f"{'procs':>5} {'in MB':>7} {'out MB':>7} {'gen s':>7}")
+          f"{'parent CPU s':>12} {'procs':>5} {'in MB':>7} {'out MB':>7} {'gen s':>7}")
 
 
 def row(r: dict) -> str:
     return (f"{r['n']:>7} {r['files']:>7} {r['wall']:>8.2f} {r['files'] / r['wall']:>8.0f} {r['rss']:>11.0f} "
-            f"{r['parent']:>9.0f} {r['procs']:>5} {r['in_bytes'] / 1e6:>7.0f} {r['out_bytes'] / 1e6:>7.0f} "
-            f"{r['gen']:>7.1f}")
+            f"{r['parent']:>9.0f} {r['parent_cpu']:>12.1f} {r['procs']:>5} {r['in_bytes'] / 1e6:>7.0f} "
+            f"{r['out_bytes'] / 1e6:>7.0f} {r['gen']:>7.1f}")
 
 
 def main() -> int:
