@@ -15,6 +15,7 @@ check_notices here.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +147,11 @@ def write_notice(notice: Notice, path: str | Path) -> Path:
     path = Path(path)
     with fsutil.atomic_path(path) as tmp:
         build_notice(notice).save(str(tmp))
+    # A python-docx Document is a cycle of element proxies around its XML tree (C memory the
+    # collector's object counts do not see): without this, a season's thousands of notices stay
+    # in memory until a full collection (collect of 5,000 returns: 54 -> 268 MB while writing
+    # 1,235 notices). The young generations hold this document's objects: collecting them is cheap.
+    gc.collect(1)
     return path
 
 
