@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
-from ..format.spec import A1_PATTERN, cell_index, col_index, col_letter
+from ..format.spec import A1_PATTERN, cell_index
 
 
 class _FormulaSyntax(Exception):
@@ -139,23 +139,6 @@ def _expand(ref: str, sheet: str) -> Iterable[tuple[str, int, int]]:
     if (r1 - r0 + 1) * (c1 - c0 + 1) > _MAX_RANGE_CELLS:
         raise _FormulaSyntax(ref)
     return [(sheet, r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
-
-
-_FORMULA_REF_RE = re.compile(r"(?<![A-Za-z0-9_.\"])(\$?)([A-Z]{1,3})(\$?)(\d+)(?![A-Za-z0-9_(])")
-
-
-def translate(formula: str, dr: int, dc: int) -> str:
-    """A shared formula as it reads in a cell dr rows and dc columns from its master."""
-
-    def move(m: re.Match) -> str:
-        cabs, col, rabs, row = m.groups()
-        c = col_index(col) + (0 if cabs else dc)
-        r = int(row) - 1 + (0 if rabs else dr)
-        if c < 0 or r < 0:
-            return "#REF!"
-        return f"{cabs}{col_letter(c)}{rabs}{r + 1}"
-
-    return _FORMULA_REF_RE.sub(move, formula)
 
 
 _NAME_TARGET_RE = re.compile(rf"^=?(?:'((?:[^']|'')+)'|([^'!]+))!({A1_PATTERN})(?::{A1_PATTERN})?$")

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from ..format.cells import shift_formula
 from ..format.spec import cell_index
 from . import ooxml
-from .formulas import translate
 from .ooxml import local
 
 
@@ -159,7 +159,7 @@ def parse_sheet(data: bytes, strings: list[str], sheet: str = "", max_cells: int
     for (r, c), cell in cells.items():
         if cell.shared is not None and not cell.formula and cell.shared in masters:
             mr, mc, text = masters[cell.shared]
-            cell.formula = translate(text, r - mr, c - mc)
+            cell.formula = shift_formula(text, r - mr, c - mc)
     return Sheet(cells, protected)
 
 
