@@ -7,7 +7,9 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from xlsx_tools.format.spec import FormatSpec, Table, fmt_number, load_format
+from xlsx_tools.format.grid import Table
+from xlsx_tools.format.numbers import fmt_number
+from xlsx_tools.format.spec import FormatSpec, load_format
 from xlsx_tools.model.report import Agency, Report
 from xlsx_tools.read.published.normalize import tolerance
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import openpyxl
 
 from xlsx_tools.cli.demo import samples
-from xlsx_tools.format.spec import FormatSpec, Number, load_format
+from xlsx_tools.format.numbers import Number
+from xlsx_tools.format.spec import FormatSpec, load_format
 from xlsx_tools.model.report import Agency, Report
 from xlsx_tools.write.template import write_template
 

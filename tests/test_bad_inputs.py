@@ -13,8 +13,8 @@ import pytest
 
 from tests import reader_fixtures as fx
 from xlsx_tools.model import meta
+from xlsx_tools.model.meta import template_fingerprint
 from xlsx_tools.read.reader import KIND_FOREIGN, KIND_OK, KIND_UNREADABLE, read_and_check
-from xlsx_tools.write.template import template_fingerprint
 
 S = fx.spec()
 F = S.field

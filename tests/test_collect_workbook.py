@@ -14,7 +14,7 @@ from xlsx_tools.collect import classify, run, walk
 from xlsx_tools.collect import sheets as sh
 from xlsx_tools.collect import total_sheet as ts
 from xlsx_tools.collect import workbook as cw
-from xlsx_tools.format.spec import a1_range
+from xlsx_tools.format.cells import a1_range
 from xlsx_tools.model.status import ACCEPTED, AGENCY_STATUSES, Status
 from xlsx_tools.util.timefmt import display_time
 

@@ -17,7 +17,9 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
 from xlsx_tools.cli.demo import samples
-from xlsx_tools.format.spec import Table, fmt_number, load_format
+from xlsx_tools.format.grid import Table
+from xlsx_tools.format.numbers import fmt_number
+from xlsx_tools.format.spec import load_format
 from xlsx_tools.model.report import Report
 from xlsx_tools.util.timefmt import LOCAL_TZ, now_local
 from xlsx_tools.write import docx_report as dr

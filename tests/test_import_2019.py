@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from import_fixtures import STYLES, make_report, published_docx, published_html, report_text
 
-from xlsx_tools.format.spec import fmt_number, load_format
+from xlsx_tools.format.numbers import fmt_number
+from xlsx_tools.format.spec import load_format
 from xlsx_tools.model.report import Report
 from xlsx_tools.read.published import LAYOUT, NOT_FOUND, import_file
 from xlsx_tools.read.published.importer import import_detected

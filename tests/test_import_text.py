@@ -15,7 +15,8 @@ from import_fixtures import STYLES, make_report, render_table, report_text
 from typer.testing import CliRunner
 
 from xlsx_tools.cli.app import app
-from xlsx_tools.format.spec import fmt_number, load_format
+from xlsx_tools.format.numbers import fmt_number
+from xlsx_tools.format.spec import load_format
 from xlsx_tools.model.report import Report
 from xlsx_tools.read.published import LAYOUT, NOT_FOUND, import_file
 from xlsx_tools.read.published.importer import import_document

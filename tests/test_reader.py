@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from tests import reader_fixtures as fx
 from xlsx_tools.cli.app import app
+from xlsx_tools.model.meta import template_fingerprint
 from xlsx_tools.model.report import Report
 from xlsx_tools.read.reader import (
     PreviousError,
@@ -23,7 +24,7 @@ from xlsx_tools.read.reader import (
     read_and_check,
     read_workbook,
 )
-from xlsx_tools.write.template import template_fingerprint, write_template
+from xlsx_tools.write.template import write_template
 
 S = fx.spec()
 T3 = "表三"

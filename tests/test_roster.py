@@ -16,14 +16,10 @@ from xlsx_tools.cli import console as console_module
 from xlsx_tools.cli.app import app
 from xlsx_tools.cli.demo.run import DemoContext, run_demo
 from xlsx_tools.format.spec import load_format
+from xlsx_tools.model.meta import template_fingerprint
 from xlsx_tools.read.roster import RosterError, RosterRow, parse_roster, read_roster, write_roster
 from xlsx_tools.util.fsutil import sha256_file
-from xlsx_tools.write.template import (
-    MANIFEST_NAME,
-    batch_filenames,
-    template_fingerprint,
-    write_batch,
-)
+from xlsx_tools.write.template import MANIFEST_NAME, batch_filenames, write_batch
 
 HEADER = "机关名称,机关代码,联系人,联系电话,电子邮箱"
 ROSTER = f"""{HEADER}

@@ -10,17 +10,10 @@ from pathlib import Path
 import pytest
 
 from xlsx_tools.cli.demo.samples import random_figures
-from xlsx_tools.format.spec import (
-    FormatError,
-    a1,
-    available_formats,
-    col_letter,
-    fmt_number,
-    load_format,
-    load_format_file,
-    parse_a1,
-    templates_dir,
-)
+from xlsx_tools.format.cells import a1, col_letter, parse_a1
+from xlsx_tools.format.errors import FormatError
+from xlsx_tools.format.numbers import fmt_number
+from xlsx_tools.format.spec import available_formats, load_format, load_format_file, templates_dir
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +52,7 @@ def test_rule_instances(spec):
 
 
 def test_every_rule_message_formats(spec):
-    from xlsx_tools.format.spec import RuleResult
+    from xlsx_tools.format.rules import RuleResult
 
     for r in spec.rules:
         msg = r.message(RuleResult(5, 3, 2, False))

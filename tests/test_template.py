@@ -19,24 +19,18 @@ from openpyxl.utils.protection import hash_password
 
 from xlsx_tools.cli.demo import samples
 from xlsx_tools.cli.demo.fill import FillError, fill_workbook
-from xlsx_tools.format.spec import a1, load_format
+from xlsx_tools.format.cells import a1
+from xlsx_tools.format.spec import load_format
 from xlsx_tools.model import meta
+from xlsx_tools.model.meta import INSTRUCTIONS_SHEET, LAYOUT_VERSION, template_fingerprint
 from xlsx_tools.model.report import narrative_from_parts
 from xlsx_tools.util.fsutil import sha256_file
-from xlsx_tools.write import layout
+from xlsx_tools.write import layout, sheets
 from xlsx_tools.write import template as tpl
-from xlsx_tools.write.template import (
-    INSTRUCTIONS_SHEET,
-    LAYOUT_VERSION,
-    MARK_BAD,
-    MARK_OK,
-    TemplateError,
-    check_cells,
-    generate_password,
-    parts_from_narrative,
-    template_fingerprint,
-    write_template,
-)
+from xlsx_tools.write.layout import check_cells
+from xlsx_tools.write.protection import TemplateError, generate_password
+from xlsx_tools.write.template import parts_from_narrative, write_template
+from xlsx_tools.write.template_checks import MARK_BAD, MARK_OK
 
 PASSWORD = "Test-pw_2025"
 LABELS = Path(__file__).parent / "data" / "format-2021-labels.md"
@@ -214,7 +208,7 @@ def test_every_input_cell_unlocked_with_validation(spec, wb):
         ws = wb[f.sheet]
         cell = ws[f.cell]
         assert cell.protection.locked is False, f.where
-        assert cell.fill.fgColor.rgb.endswith(tpl.INPUT_FILL.lstrip("#")), f.where
+        assert cell.fill.fgColor.rgb.endswith(layout.INPUT_FILL.lstrip("#")), f.where
         dv = _validation(ws, f.cell)
         assert dv is not None, f.where
         assert dv.type == ("whole" if f.type.kind == "integer" else "decimal")
@@ -353,7 +347,7 @@ def test_rows_tall_enough_for_wrapped_labels(spec, wb):
 
 def test_fonts_and_alignment(spec, wb):
     ws = wb["表三"]
-    assert ws["A1"].font.name == tpl.LABEL_FONT and ws["A1"].font.sz == 9
+    assert ws["A1"].font.name == layout.LABEL_FONT and ws["A1"].font.sz == 9
     assert ws["D4"].alignment.horizontal == "center" and ws["J4"].alignment.horizontal == "center"
     assert ws["C8"].alignment.wrap_text
     assert wb["表二"]["A3"].font.sz == 10.5
@@ -433,21 +427,21 @@ def test_instructions_headings_are_not_fields(spec, wb):
     ws = wb[INSTRUCTIONS_SHEET]
     rows = _instructions_rows(ws)
     assert [r for r, a, _ in rows if a == INSTRUCTIONS_SHEET] == [next(r for r, a, _ in rows if a == "1.") - 1]
-    for heading in (INSTRUCTIONS_SHEET, tpl.RULES_HEADING):
+    for heading in (INSTRUCTIONS_SHEET, sheets.RULES_HEADING):
         r = next(r for r, a, _ in rows if a == heading)
         assert f"A{r}:B{r}" in _merges(ws)
         assert ws.cell(r, 1).border.left.style is None and ws.cell(r, 1).font.b
     # under the title: the agency, the year and the deadline, each a bordered label and value
     labels = {f.key: f.label for f in spec.info_fields}
-    assert [a for _, a, _ in rows[2:5]] == [labels["agency"], labels["year"], tpl.DEADLINE_LABEL]
+    assert [a for _, a, _ in rows[2:5]] == [labels["agency"], labels["year"], meta.DEADLINE_LABEL]
     assert rows[1][1:] == (None, None)
 
 
 def test_instructions_rules_are_a_bordered_two_column_table(spec, wb):
     ws = wb[INSTRUCTIONS_SHEET]
-    start = next(r for r, a, _ in _instructions_rows(ws) if a == tpl.RULES_HEADING) + 1
+    start = next(r for r, a, _ in _instructions_rows(ws) if a == sheets.RULES_HEADING) + 1
     marks = [ws.cell(r, 1).value for r in range(start, ws.max_row + 1)]
-    assert set(marks) == set(tpl.RULE_KINDS.values()) and len(marks) == len({r.code for r in spec.rules})
+    assert set(marks) == set(layout.RULE_KINDS.values()) and len(marks) == len({r.code for r in spec.rules})
     for r in range(start, ws.max_row + 1):
         for c in (1, 2):
             assert ws.cell(r, c).border.left.style == "thin" and ws.cell(r, c).border.bottom.style == "thin"
@@ -461,13 +455,13 @@ def test_instructions_rows_tall_enough_and_a_long_title_wraps(tmp_path, spec):
     assert LONG_AGENCY in title.value and title.alignment.wrap_text and "A1:B1" in _merges(ws)
     # Excel's 宋体: a Chinese character is about 2.1 column units wide at 11 pt; a line is 1.2 × size
     width = ws.column_dimensions["A"].width + ws.column_dimensions["B"].width
-    assert ws.row_dimensions[1].height >= math.ceil(tpl.text_units(title.value, 16) / width) * 16 * 1.2
+    assert ws.row_dimensions[1].height >= math.ceil(layout.text_units(title.value, 16) / width) * 16 * 1.2
     text_width = ws.column_dimensions["B"].width
     for r, _, text in _instructions_rows(ws)[1:]:
         if text:
-            need = math.ceil(tpl.text_units(text, 11) / (text_width - 1)) * 11 * 1.2
+            need = math.ceil(layout.text_units(text, 11) / (text_width - 1)) * 11 * 1.2
             assert (ws.row_dimensions[r].height or 15) >= need, (r, text)
-    assert ws.column_dimensions["A"].width >= tpl.text_units(tpl.DEADLINE_LABEL, 11) + 1
+    assert ws.column_dimensions["A"].width >= layout.text_units(meta.DEADLINE_LABEL, 11) + 1
 
 
 def test_check_cells_is_a_copy(spec):

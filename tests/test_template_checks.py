@@ -10,9 +10,11 @@ import openpyxl
 import pytest
 
 from xlsx_tools.cli.demo import samples
-from xlsx_tools.format.spec import a1, col_letter, load_format
-from xlsx_tools.write.template import MARK_BAD, MARK_BLANK, MARK_OK, check_cells, write_template
-from xlsx_tools.write.template_checks import HIGHLIGHT, plan_checks
+from xlsx_tools.format.cells import a1, col_letter
+from xlsx_tools.format.spec import load_format
+from xlsx_tools.write.layout import check_cells
+from xlsx_tools.write.template import write_template
+from xlsx_tools.write.template_checks import HIGHLIGHT, MARK_BAD, MARK_BLANK, MARK_OK, plan_checks
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,13 @@ import pytest
 from openpyxl.utils.protection import hash_password
 
 from xlsx_tools.cli.demo import samples
-from xlsx_tools.format.spec import a1, load_format
+from xlsx_tools.format.cells import a1
+from xlsx_tools.format.spec import load_format
 from xlsx_tools.model import meta
 from xlsx_tools.write import office
-from xlsx_tools.write.template import MARK_BAD, MARK_OK, check_cells, write_template
+from xlsx_tools.write.layout import check_cells
+from xlsx_tools.write.template import write_template
+from xlsx_tools.write.template_checks import MARK_BAD, MARK_OK
 
 UNO_SCRIPTS = Path(__file__).resolve().parent / "uno_scripts"  # run_uno's scripts and _bridge
 

@@ -13,6 +13,7 @@ import pytest
 from xlsx_tools.cli.demo import samples
 from xlsx_tools.format.spec import load_format, load_format_file, templates_dir
 from xlsx_tools.write import layout, template
+from xlsx_tools.write.template_checks import MARK_OK
 
 CREATED = datetime(2026, 11, 30, 14, 47, tzinfo=timezone(timedelta(hours=8)))
 DERIVED = ("widen_for_orphans", "plan_checks", "_validation", "_whole_criteria", "instruction_steps", "_name_ref")
@@ -71,4 +72,4 @@ def test_blank_marks_are_not_reused_for_a_filled_template(tmp_path):
                                    spec=spec).path
     with zipfile.ZipFile(path) as z:
         sheets = b"".join(z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
-    assert template.MARK_OK.encode() in sheets
+    assert MARK_OK.encode() in sheets

@@ -15,8 +15,11 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from .format.numbers import NumberError
-from .format.spec import Field, FormatSpec, Number, Rule, RuleResult, TextCheck, a1, fmt_number
+from .format.cells import a1
+from .format.grid import Field
+from .format.numbers import Number, NumberError, fmt_number
+from .format.rules import Rule, RuleResult, TextCheck
+from .format.spec import FormatSpec
 from .model.findings import ERROR, WARNING, Finding
 from .model.identity import same_agency
 from .model.report import Report

@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..format.spec import FormatError, FormatSpec, load_format
+from ..format.errors import FormatError
+from ..format.spec import FormatSpec, load_format
 from ..model.findings import SEVERITY_LABELS, Finding, condensed, count, group_cells, ordered
 from ..model.report import dumps
 from ..read.reader import KIND_FOREIGN, KIND_UNREADABLE, ReadResult

@@ -21,7 +21,8 @@ from ..read.roster import RosterError, read_roster
 from ..util.fsutil import atomic_write_text, os_error_text
 from ..util.timefmt import now_local
 from ..write.docx_report import write_docx
-from ..write.template import TemplateError, generate_password, write_template
+from ..write.protection import TemplateError, generate_password
+from ..write.template import write_template
 from .aggregate_inputs import Selection, describe, describe_blanks, read_inputs, select
 from .aggregate_scope import RosterScope, limit_to_roster
 

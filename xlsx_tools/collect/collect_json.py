@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..format.spec import Number
+from ..format.numbers import Number
 from ..model.record import FileRecord
 from ..model.report import dumps
 from ..model.status import ACCEPTED, Status

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..format.spec import FormatSpec, Number
+from ..format.numbers import Number
+from ..format.spec import FormatSpec
 from ..model.record import FileRecord
 from ..model.status import ACCEPTED, AGENCY_STATUSES, FILE_STATUSES, Status
 from .classify import AgencyStatus

@@ -25,8 +25,9 @@ from xml.etree import ElementTree as ET
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
-from ..format.numbers import plain
-from ..format.spec import Field, FormatSpec, Number
+from ..format.grid import Field
+from ..format.numbers import Number, plain
+from ..format.spec import FormatSpec
 from ..model.status import Status
 from ..write.sheet_print import lines_needed, setup_page
 

@@ -10,7 +10,9 @@ from decimal import Decimal
 from xlsxwriter.workbook import Workbook
 
 from ..checks import decimal_places
-from ..format.spec import Field, FormatSpec, Number, Table
+from ..format.grid import Field, Table
+from ..format.numbers import Number
+from ..format.spec import FormatSpec
 from ..model.status import Status
 from ..write.sheet_print import scale_to, setup_page, shared_columns, text_units
 from .collection import Collection

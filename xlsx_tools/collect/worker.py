@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import checks
-from ..format.spec import FormatError, Number, load_format
+from ..format.errors import FormatError
+from ..format.numbers import Number
+from ..format.spec import load_format
 from ..model.findings import ERROR, Finding
 from ..model.identity import identity_keys
 from ..model.record import IDENTITY_KEYS, FileRecord

@@ -2,8 +2,8 @@
 grid and merged cells (grid.py), fields with stable ids and cell addresses (cells.py), rules and
 text checks (rules.py).
 
-This is the only module that reads a format file; everything else asks the spec. The names of
-cells, grid, rules, numbers and errors are re-exported here, where callers have always found them.
+This is the only module that reads a format file; everything else asks the spec. Callers import
+the names of cells, grid, rules, numbers and errors from those modules themselves.
 """
 
 from __future__ import annotations
@@ -19,19 +19,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cells import (
-    A1_PATTERN,
     a1,
-    a1_range,
-    cell_index,
-    col_index,
-    col_letter,
     defined_name,
     parse_a1,
 )
 from .errors import FormatError
-from .grid import Field, HeaderCell, Table, ValueType, build_table
-from .numbers import Number, fmt_number
-from .rules import Rule, RuleResult, Term, TextCheck, expand_rule, parse_side
+from .grid import Field, Table, ValueType, build_table
+from .numbers import Number
+from .rules import Rule, Term, TextCheck, expand_rule, parse_side
 
 DEFAULT_FORMAT = "gov-info-2021"
 
@@ -360,8 +355,13 @@ def _build(data: dict, fingerprint: str, source: str) -> FormatSpec:
 
 
 __all__ = [
-    "A1_PATTERN", "DEFAULT_FORMAT", "cell_index", "col_index", "Field", "FormatError", "FormatSpec", "HeaderCell", "InfoField", "NarrativePart", "Number",
-    "Rule", "RuleResult", "Section", "Table", "Term", "TextCheck", "ValueType", "a1", "a1_range",
-    "available_formats", "col_letter", "defined_name", "fmt_number", "load_format", "load_format_file",
-    "parse_a1", "templates_dir",
+    "DEFAULT_FORMAT",
+    "FormatSpec",
+    "InfoField",
+    "NarrativePart",
+    "Section",
+    "available_formats",
+    "load_format",
+    "load_format_file",
+    "templates_dir",
 ]

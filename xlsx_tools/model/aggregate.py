@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from ..format.spec import FormatSpec, Number, load_format
+from ..format.numbers import Number
+from ..format.spec import FormatSpec, load_format
 from .report import Agency, Report
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..format.spec import Number
+from ..format.numbers import Number
 from .status import Status
 
 # The identity a template carries (model.meta), kept as text.

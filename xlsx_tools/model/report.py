@@ -13,8 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..format.numbers import NumberError, parse_number, plain, shown
-from ..format.spec import Field, FormatSpec, Number, load_format
+from ..format.grid import Field
+from ..format.numbers import Number, NumberError, parse_number, plain, shown
+from ..format.spec import FormatSpec, load_format
 from .jsonio import (
     JSON_MAX_DIGITS,
     JSON_MAX_EXPONENT,

@@ -11,7 +11,8 @@ from collections import Counter
 from collections.abc import Mapping
 
 from ..checks import field_where
-from ..format.spec import Number, a1, fmt_number
+from ..format.cells import a1
+from ..format.numbers import Number, fmt_number
 from ..model.findings import ERROR, WARNING
 from .formulas import formula_terms, term_key
 from .layout import Layout

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
-from ..format.spec import A1_PATTERN, cell_index
+from ..format.cells import A1_PATTERN, cell_index
 
 
 class _FormulaSyntax(Exception):

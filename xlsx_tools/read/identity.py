@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
-from ..format.spec import FormatError, FormatSpec, available_formats, load_format
+from ..format.errors import FormatError
+from ..format.spec import FormatSpec, available_formats, load_format
 from ..model import meta
 from ..model.findings import ERROR, WARNING
 from ..model.identity import agency_key, code_key, same_agency

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..format.cells import shift_formula
-from ..format.spec import cell_index
+from ..format.cells import cell_index, shift_formula
 from . import ooxml
 from .ooxml import local
 

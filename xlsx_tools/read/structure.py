@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from ..format.spec import a1
+from ..format.cells import a1
 from ..model import meta
 from ..model.findings import ERROR, WARNING
 from .layout import Layout, norm_label

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ..checks import BLANK_TAIL, domain_problem, number_problem, too_large, value_finding
-from ..format.numbers import NumberError, cell_number, text_number
+from ..format.cells import a1
+from ..format.grid import Field
+from ..format.numbers import Number, NumberError, cell_number, fmt_number, text_number
 from ..format.numbers import shown as clipped
-from ..format.spec import Field, FormatSpec, Number, a1, fmt_number
+from ..format.spec import FormatSpec
 from ..model.findings import ERROR, WARNING, Finding
 from ..model.report import narrative_from_parts
 from .parts import Cell

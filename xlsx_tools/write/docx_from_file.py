@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks import check_report
-from ..format.spec import FormatError, FormatSpec
+from ..format.errors import FormatError
+from ..format.spec import FormatSpec
 from ..model.findings import Finding, count, sort_key
 from ..model.report import Report
 from ..read.narrative import NarrativeError, read_narrative, strip_report_controls

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from docx.document import Document
 from docx.oxml.ns import qn
 
-from ..format.spec import Table, fmt_number
+from ..format.grid import Table
+from ..format.numbers import fmt_number
 from ..model.report import Report
 from . import docx_oxml as ox
 from .docx_styles import (

@@ -15,7 +15,9 @@ from typing import Any
 from xlsxwriter.workbook import Workbook
 
 from ..format.cells import a1, col_letter, parse_a1
-from ..format.spec import FormatSpec, Number, Table, load_format
+from ..format.grid import Table
+from ..format.numbers import Number
+from ..format.spec import FormatSpec, load_format
 from ..model.meta import template_fingerprint
 from .label_wrap import widen_for_orphans, wrap
 from .template_checks import CheckArea, compact_ranges, plan_checks, side_formula

@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..format.spec import FormatSpec, Number
+from ..format.numbers import Number
+from ..format.spec import FormatSpec
 from ..model.meta import DEADLINE_LABEL, INSTRUCTIONS_SHEET, NO_DEADLINE
 from .layout import (
     INSTR_LABEL_WIDTH,

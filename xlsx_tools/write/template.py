@@ -17,41 +17,25 @@ from pathlib import Path
 from typing import Any
 
 from ..format.spec import FormatSpec, Number, load_format
-from ..model.meta import (  # noqa: F401  (re-exported: callers find the template's names here)
+from ..model.meta import (
     DEADLINE_LABEL,
-    INSTRUCTIONS_SHEET,
-    LAYOUT_VERSION,
-    NO_DEADLINE,
-    template_fingerprint,
 )
 from ..model.report import Report
 from ..read.roster import RosterRow, csv_bytes
 from ..util import fsutil
 from .identity import TemplateInfo, identity_values, write_identity_sheet, write_properties
-from .layout import (  # noqa: F401  (re-exported)
-    COMPUTED_FILL,
-    INPUT_FILL,
-    LABEL_FONT,
-    RULE_KINDS,
+from .layout import (
     Plan,
-    check_cells,
     formats,
     plan_for,
-    text_units,
 )
 from .protection import TemplateError, check_password, generate_password, password_hash
-from .sheets import (  # noqa: F401  (RULES_HEADING re-exported)
-    RULES_HEADING,
+from .sheets import (
     excel_values,
     write_info,
     write_instructions,
     write_narrative,
     write_table,
-)
-from .template_checks import (  # noqa: F401  (re-exported: the marks are part of the template)
-    MARK_BAD,
-    MARK_BLANK,
-    MARK_OK,
 )
 from .xlsxwriter_compat import TemplateWorkbook
 
@@ -263,6 +247,10 @@ def write_manifest(path: str | Path, infos: Sequence[TemplateInfo], spec: Format
 
 
 __all__ = [
-    "LAYOUT_VERSION", "TemplateError", "TemplateInfo", "RosterRow", "check_cells", "generate_password",
-    "parts_from_narrative", "single_target", "template_fingerprint", "template_stem", "write_batch", "write_manifest", "write_template",
+    "parts_from_narrative",
+    "single_target",
+    "template_stem",
+    "write_batch",
+    "write_manifest",
+    "write_template",
 ]

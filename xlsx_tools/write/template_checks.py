@@ -15,7 +15,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..format.cells import a1, col_letter
-from ..format.spec import FormatSpec, Number, Rule, Table, Term
+from ..format.grid import Table
+from ..format.numbers import Number
+from ..format.rules import Rule, Term
+from ..format.spec import FormatSpec
 
 MARK_OK, MARK_BAD, MARK_BLANK = "✓", "✗", "未填写"
 HIGHLIGHT = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}  # Excel's "light red fill"

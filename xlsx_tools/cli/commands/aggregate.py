@@ -11,7 +11,8 @@ from rich.markup import escape
 
 from ...collect.aggregate import OUTPUT_SUFFIXES, AggregateResult
 from ...collect.aggregate import aggregate as run_aggregate
-from ...format.spec import DEFAULT_FORMAT, FormatError, load_format
+from ...format.errors import FormatError
+from ...format.spec import DEFAULT_FORMAT, load_format
 from ...model.aggregate import AggregateError
 from ...util.fsutil import output_clash
 from ..console import EXIT_INTERNAL, console, fail

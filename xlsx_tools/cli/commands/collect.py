@@ -12,7 +12,8 @@ from ...collect.classify import CollectError
 from ...collect.collection import Collection
 from ...collect.run import collect as run
 from ...collect.walk import NOTICE_DIR, OUTPUT_JSON, OUTPUT_XLSX
-from ...format.spec import DEFAULT_FORMAT, FormatError, load_format
+from ...format.errors import FormatError
+from ...format.spec import DEFAULT_FORMAT, load_format
 from ...model.status import Status
 from ...util.fsutil import os_error_text
 from ..charts import collection_charts

@@ -9,16 +9,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from ...format.spec import DEFAULT_FORMAT, FormatError, load_format
+from ...format.errors import FormatError
+from ...format.spec import DEFAULT_FORMAT, load_format
 from ...read.roster import RosterError, read_roster
 from ...util.fsutil import os_error_text, output_clash
 from ...write.batch import add_to_batch, existing_batch, read_manifest
+from ...write.protection import TemplateError, check_password, generate_password
 from ...write.template import (
     MANIFEST_NAME,
-    TemplateError,
     batch_filenames,
-    check_password,
-    generate_password,
     single_target,
     write_batch,
     write_template,

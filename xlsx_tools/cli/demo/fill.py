@@ -13,7 +13,9 @@ from pathlib import Path
 import openpyxl
 from openpyxl.workbook.workbook import Workbook as OpenpyxlWorkbook
 
-from ...format.spec import FormatSpec, Number, load_format, parse_a1
+from ...format.cells import parse_a1
+from ...format.numbers import Number
+from ...format.spec import FormatSpec, load_format
 from ...model import meta
 from ...util import fsutil
 

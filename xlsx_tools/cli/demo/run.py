@@ -15,7 +15,8 @@ from rich.table import Table as RichTable
 from ...format.spec import FormatSpec, load_format
 from ...read.roster import RosterRow, write_roster
 from ...util.fsutil import os_error_text
-from ...write.template import MANIFEST_NAME, generate_password, write_batch, write_template
+from ...write.protection import generate_password
+from ...write.template import MANIFEST_NAME, write_batch, write_template
 from . import samples
 from .check import stage_check
 from .collect import stage_collect

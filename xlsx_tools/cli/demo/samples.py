@@ -10,7 +10,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from ...format.spec import FormatSpec, Number, load_format
+from ...format.numbers import Number
+from ...format.spec import FormatSpec, load_format
 from ...model.report import Agency, Report, narrative_from_parts
 
 # A sample roster of a county-level disclosure office (fictional codes).

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ...format.numbers import NumberError
-from ...format.spec import Field, Number, Table
+from ...format.grid import Field, Table
+from ...format.numbers import Number, NumberError
 from .document import EMPTY, NA, NUM, TEXT, Line, Token
 
 # states of a figure in the source block ("invalid": a printed number beyond every bound, see

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ...checks import check_report, domain_problem, number_problem
-from ...format.spec import Field, FormatSpec, load_format
+from ...format.grid import Field
+from ...format.spec import FormatSpec, load_format
 from ...model.findings import ERROR, WARNING, Finding
 from ...model.report import Agency, Provenance, Report
 from ..reader import KIND_OK, KIND_UNREADABLE, ReadResult

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ...format.spec import Field, Table
+from ...format.grid import Field, Table
 from .document import EMPTY, NUM, TEXT, Token
 
 MAX_SOLUTIONS = 32  # splits kept; more means the figures say too little (zeros): nothing taken

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ...format.spec import Field, Table
+from ...format.grid import Field, Table
 from . import ordered
 from .cells import (
     MISSING,
