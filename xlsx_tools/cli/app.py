@@ -104,8 +104,10 @@ _USAGE_MESSAGES = (
     (re.compile(r"Missing (?:option|argument|parameter) '?(.+?)'?\.$"), lambda m: f"缺少 {m[1]}。"),
 )
 _VALUE_MESSAGES = (
-    (re.compile(r"valid integer|is not a valid integer"), "应为整数"),
+    (re.compile(r"valid integer|is not a valid int\b"), "应为整数"),
     (re.compile(r"(?:File|Path|Directory) '(.+?)' does not exist"), lambda m: f"「{m[1]}」不存在"),
+    (re.compile(r"is not in the range x>=(\S+?)\."), lambda m: f"不能小于 {m[1]}"),
+    (re.compile(r"is not in the range x<=(\S+?)\."), lambda m: f"不能大于 {m[1]}"),
     (re.compile(r"is not in the range (.+)\."), lambda m: f"超出允许的范围（{m[1]}）"),
     (re.compile(r"greater than or equal to (\S+)"), lambda m: f"不能小于 {m[1]}"),
     (re.compile(r"less than or equal to (\S+)"), lambda m: f"不能大于 {m[1]}"),

@@ -148,7 +148,10 @@ def _extras(param) -> str:
     out = ""
     if param.required:
         out += REQUIRED
+    # typer >= 0.29 keeps `min` on the parameter, earlier ones on its Click IntRange type
     minimum = getattr(param, "min", None)
+    if minimum is None:
+        minimum = getattr(param.type, "min", None)
     if minimum is not None:
         out += MINIMUM.format(minimum)
     default = param.default
