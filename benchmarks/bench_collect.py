@@ -133,6 +133,8 @@ def generate(n: int, cache: Path, jobs: int) -> tuple[Path, Path, float]:
     key = f"v2 {n} {template_fingerprint(load_format())}"
     if done.is_file() and done.read_text() == key:
         return folder, roster, 0.0
+    if cache.is_dir() and not set(os.listdir(cache)) <= {"returns", "roster.csv", "bases", "complete"}:
+        raise SystemExit(f"{cache} holds other files than a cache of this benchmark; not deleted")
     shutil.rmtree(cache, ignore_errors=True)
     folder.mkdir(parents=True)
     bases = cache / "bases"
@@ -260,7 +262,7 @@ def run_check(folder: Path) -> float:
 
 
 def one(n: int, args: argparse.Namespace) -> dict:
-    cache = args.cache or Path(tempfile.gettempdir()) / "xlsx-tools-bench" / f"collect-{n}"
+    cache = (args.cache or Path(tempfile.gettempdir()) / "xlsx-tools-bench") / f"collect-{n}"
     folder, roster, gen = generate(n, cache, max(1, os.cpu_count() or 1))
     files = sum(1 for p in folder.rglob("*") if p.is_file())
     res = run_collect(folder, roster, args.jobs, args.docx, args.keep)
@@ -283,7 +285,8 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=1000, help="number of roster agencies (default 1000)")
     ap.add_argument("--series", default="", help="comma-separated N, one row each, e.g. 1000,5000,20000")
     ap.add_argument("--jobs", type=int, default=2, help="collect --jobs (default 2)")
-    ap.add_argument("--cache", type=Path, default=None, help="where the generated returns are kept (one N)")
+    ap.add_argument("--cache", type=Path, default=None, help="where the generated returns are kept, a folder collect-N for each N "
+                    "(default: xlsx-tools-bench in the temporary folder)")
     ap.add_argument("--docx", action="store_true", help="also write each accepted agency's .docx")
     ap.add_argument("--keep", action="store_true", help="keep the output folder")
     ap.add_argument("--one-core", action="store_true", help="also collect -j 1 and check the same files in one process")
@@ -308,7 +311,7 @@ def main() -> int:
         print(f"output kept in {results[-1]['out']}")
     if args.one_core:
         n = sizes[0]
-        cache = args.cache or Path(tempfile.gettempdir()) / "xlsx-tools-bench" / f"collect-{n}"
+        cache = (args.cache or Path(tempfile.gettempdir()) / "xlsx-tools-bench") / f"collect-{n}"
         folder, roster, _ = generate(n, cache, 1)
         single = run_collect(folder, roster, 1)
         check = run_check(folder)
