@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import subprocess
 from pathlib import Path
@@ -19,8 +20,8 @@ from xlsx_tools.read.reader import read_and_check
 from xlsx_tools.write import office
 from xlsx_tools.write.notice import (
     Notice,
-    build_notice,
     location,
+    notice_docx,
     rows,
     unique_filenames,
     write_notice,
@@ -49,6 +50,11 @@ def notice_for(path: Path, **kw) -> Notice:
                   findings=[f.to_dict() for f in res.findings], **kw)
 
 
+def opened(notice: Notice):
+    """The notice as python-docx reads it back."""
+    return docx.Document(io.BytesIO(notice_docx(notice)))
+
+
 def text_of(document) -> str:
     parts = [p.text for p in document.paragraphs]
     for table in document.tables:
@@ -61,7 +67,7 @@ def test_notice_names_the_agency_the_file_and_every_finding(tmp_path):
     path = returned(tmp_path)
     n = notice_for(path, deadline="2026年1月31日", office="青山区政务公开办", contact="王五，电话 0955-7012345",
                    date=dt.date(2026, 2, 3))
-    text = text_of(build_notice(n))
+    text = text_of(opened(n))
     assert f"{AGENCY}：" in text
     assert "国资办年报.xlsx" in text and n.sha256[:12] in text and n.sha256[:13] not in text
     assert "2026-01-12 11:05" in text  # saved 03:05 UTC, shown in UTC+8
@@ -71,13 +77,13 @@ def test_notice_names_the_agency_the_file_and_every_finding(tmp_path):
     assert f"发现错误 {n.errors} 处、警告 {n.warnings} 处" in text
     for f in n.findings:
         assert f["message"] in text and f["labels"][0] in text
-    table = build_notice(n).tables[1]
+    table = opened(n).tables[1]
     assert [c.text for c in table.rows[0].cells] == ["序号", "级别", "位置", "问题及修改方法"]
     assert [r.cells[1].text for r in table.rows[1:]] == ["错误"] * n.errors + ["警告"] * n.warnings
 
 
 def test_without_deadline_or_contact_it_says_whom_to_ask(tmp_path):
-    text = text_of(build_notice(notice_for(returned(tmp_path))))
+    text = text_of(opened(notice_for(returned(tmp_path))))
     assert "截止日期" not in text and "请联系本级政务公开工作机构" in text
 
 

@@ -1,0 +1,119 @@
+"""xlsx_tools.write.docx_clone: a run's text written as python-docx's Run.text writes it (this is
+the test that fails when a python-docx release writes text differently), specimen rows copied,
+and the package: the shell's parts kept, the document and file properties made anew."""
+
+from __future__ import annotations
+
+import copy
+import io
+import zipfile
+
+import docx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from xlsx_tools.write import docx_clone as dc
+from xlsx_tools.write import docx_oxml as ox
+
+TEXTS = ["", "a", " a", "a ", "\u3000全角空白\u3000", "a\tb", "\t", "\n", "a\r\nb", "x\n\ny\r", "<&>\"']]>",
+         "  ", "\x85下一行\u2028", "末尾\t", "中文 mixed\ttext\nline"]
+ALPHABET = st.sampled_from(list("ab中 \t\r\n\u3000<&>\"'\u00a0\u2028\x85\x7f"))
+
+
+def content(r) -> list[tuple]:
+    return [(etree.QName(c).localname, c.text, dict(c.attrib)) for c in r]
+
+
+def python_docx_run(text: str):
+    """python-docx's w:r for `text` (with properties, as the notice's runs have)."""
+    run = docx.Document().add_paragraph().add_run()
+    run.bold = True
+    run.text = text
+    return ox.r_element(run)
+
+
+def ours(text: str):
+    r = copy.deepcopy(python_docx_run("specimen\ttext"))
+    dc.set_run_text(r, text)
+    return r
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_set_run_text_writes_what_python_docx_writes(text):
+    assert content(ours(text)) == content(python_docx_run(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(ALPHABET, max_size=12))
+def test_set_run_text_writes_what_python_docx_writes_for_any_text(text):
+    assert content(ours(text)) == content(python_docx_run(text))
+
+
+def test_set_run_text_refuses_what_xml_cannot_hold_and_xml_safe_replaces_it():
+    with pytest.raises(ValueError):
+        dc.set_run_text(ours("x"), "a\x00b")
+    assert dc.xml_safe("a\x00b\x01\x08\x0b\x0c\x0e\x1f\ud800\udfff\ufffe\uffff\t\n\r\x7f中") == "a?b" + "?" * 10 + "\t\n\r\x7f中"
+    dc.set_run_text(r := ours("x"), dc.xml_safe("a\x00b"))
+    assert content(r)[-1][1] == "a?b"
+
+
+def shell_document():
+    doc = docx.Document()
+    doc.add_paragraph().add_run("specimen")
+    table = doc.add_table(rows=3, cols=2)
+    for row, texts in zip(table.rows, (("头", "头"), ("甲", "甲"), ("乙", "乙")), strict=True):
+        for cell, text in zip(row.cells, texts, strict=True):
+            cell.paragraphs[0].add_run(text).italic = text == "乙"
+    doc.core_properties.title = "title"
+    doc.core_properties.author = "author"
+    return doc
+
+
+def test_fill_table_copies_the_chosen_specimen_row_and_sets_each_run():
+    shell = dc.Shell.of(shell_document())
+    document = shell.document()
+    paragraph, table, _ = dc.blocks(document)
+    dc.set_texts(paragraph, ["开头"])
+    dc.fill_table(table, 1, [(1, ("1", "b")), (0, ("2", "")), (1, ("3", "d"))])
+    read = docx.Document(io.BytesIO(shell.package(document, title="标题<&>", author="作者")))
+    assert [p.text for p in read.paragraphs] == ["开头"]
+    assert [[c.text for c in r.cells] for r in read.tables[0].rows] == [["头", "头"], ["1", "b"], ["2", ""], ["3", "d"]]
+    assert [r.cells[0].paragraphs[0].runs[0].italic for r in read.tables[0].rows[1:]] == [True, False, True]
+    assert (read.core_properties.title, read.core_properties.author) == ("标题<&>", "作者")
+    assert dc.blocks(shell.document())[1].findall(dc.TR)[1] is not None  # the shell itself is untouched
+    assert len(dc.blocks(shell.document())[1].findall(dc.TR)) == 3
+
+
+def test_set_texts_needs_one_text_a_run():
+    document = dc.Shell.of(shell_document()).document()
+    with pytest.raises(ValueError, match="2 texts for 1 runs"):
+        dc.set_texts(dc.blocks(document)[0], ["a", "b"])
+
+
+def test_the_package_keeps_every_other_part_of_the_shell_byte_for_byte():
+    saved = io.BytesIO()
+    shell_document().save(saved)
+    shell = dc.Shell(saved.getvalue())
+    made = zipfile.ZipFile(io.BytesIO(shell.package(shell.document(), title="t", author="a")))
+    original = zipfile.ZipFile(saved)
+    assert made.testzip() is None
+    assert made.namelist()[0] == "[Content_Types].xml"
+    assert sorted(made.namelist()) == sorted(original.namelist())
+    for name in original.namelist():
+        if name != dc.CORE_PART:
+            assert made.read(name) == original.read(name), name
+    assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in made.infolist())
+
+
+def test_a_shell_needs_a_title_and_an_author():
+    saved = io.BytesIO()
+    docx.Document().save(saved)
+    without = io.BytesIO()
+    with zipfile.ZipFile(saved) as z, zipfile.ZipFile(without, "w") as out:
+        for name in z.namelist():
+            data = z.read(name)
+            out.writestr(name, data.replace(b"<dc:title/>", b"") if name == dc.CORE_PART else data)
+    with pytest.raises(ValueError, match="dc:title"):
+        dc.Shell(without.getvalue())
