@@ -3,11 +3,13 @@
     python benchmarks/bench_notice.py [--n 1000] [--cache /tmp/xlsx-tools-bench] [--repeat 1] [--profile]
 
 The notices are those `collect` writes for the generated returns of bench_collect.py (collect-N
-under --cache; generated there first if missing). They are taken once from a collect run (its
-stage_notices replaced by one that keeps the Notice objects) and kept in notices.pkl beside the
-returns, so that later runs time only the writing. Prints the process CPU time (user+sys) per
-notice, which is what the parent of `collect` spends on each; the first notice of a run (python-docx
-loaded, the document shell built) is timed separately.
+under --cache; run bench_collect first). They are taken once from a collect run (its
+stage_notices replaced by one that keeps the Notice objects) and kept in notices-N.pkl under
+--cache, not in collect-N (which bench_collect keeps to its own files), with the returns'
+`complete` stamp: later runs time only the writing, until the returns are generated anew.
+Prints the process CPU time (user+sys) per notice, which is what the parent of `collect` spends
+on each; the first notice of a run (python-docx loaded, the document shell built) is timed
+separately.
 """
 
 from __future__ import annotations
@@ -38,11 +40,14 @@ def cpu() -> float:
 def notices_of(n: int, cache: Path) -> list:
     """The (file name, Notice) pairs of a collect run of collect-n (pickled beside the returns)."""
     folder = cache / f"collect-{n}"
-    kept = folder / "notices.pkl"
-    if kept.exists():
-        return pickle.loads(kept.read_bytes())
+    kept = cache / f"notices-{n}.pkl"
     if not (folder / "complete").exists():
-        sys.exit(f"{folder} 不存在：先运行 benchmarks/bench_collect.py --n {n} --cache {folder}")
+        sys.exit(f"{folder} 不存在：先运行 benchmarks/bench_collect.py --n {n} --cache {cache}")
+    stamp = (folder / "complete").read_text()
+    if kept.exists():
+        was, items = pickle.loads(kept.read_bytes())
+        if was == stamp:
+            return items
     caught: list = []
 
     def keep(collection, staging, **kw):
@@ -54,7 +59,7 @@ def notices_of(n: int, cache: Path) -> list:
     collect_run.stage_notices = keep
     with tempfile.TemporaryDirectory(prefix="bench-notice-") as tmp:
         collect_run.collect(folder / "returns", folder / "roster.csv", Path(tmp) / "out", jobs=2)
-    kept.write_bytes(pickle.dumps(caught))
+    kept.write_bytes(pickle.dumps((stamp, caught)))
     return caught
 
 
