@@ -251,21 +251,53 @@ def test_errors_are_red_in_the_file_list(tmp_path):
 def test_fast_row_templates_render_what_the_generic_rows_would(tmp_path, monkeypatch):
     r = clean_report(0, 0)
     r.figures["t2.item8.fees.amount"] = Decimal("12.3450")
+    r.figures["t2.item1.rules.issued"] = None  # a blank: no value cell, the row goes on
     write_return(tmp_path / "in" / "a.xlsx", r)
     write_return(tmp_path / "in" / "b.xlsx", with_error(clean_report(1, 1)))
+    monkeypatch.setattr(cw, "MAX_SHEET_ROWS", 150)  # the templates continue on 全部数据2 …
     run.collect(tmp_path / "in", ROSTER[:2], tmp_path / "fast", jobs=1)
     original = cw._data_sheet
+    used = []
 
     def generic(collection):
         sheet = original(collection)
         sheet.templates = None
+        used.append(sheet)
         return sheet
 
     monkeypatch.setattr(cw, "_data_sheet", generic)
     run.collect(tmp_path / "in", ROSTER[:2], tmp_path / "generic", jobs=1)
-    parts = []
+    assert used  # the generic rows were written
+    cells, xml = [], []
     for out in ("fast", "generic"):
-        with zipfile.ZipFile(tmp_path / out / walk.OUTPUT_XLSX) as z:
-            parts.append(z.read(sh._sheet_parts(tmp_path / out / walk.OUTPUT_XLSX)["全部数据"]))
-    assert parts[0] == parts[1]
-    assert b"<v>12.345</v>" in parts[0]  # the fee exactly, no float noise
+        path = tmp_path / out / walk.OUTPUT_XLSX
+        wb = openpyxl.load_workbook(path)
+        names = [n for n in wb.sheetnames if n.startswith("全部数据")]
+        assert len(names) == -(-2 * len(SPEC.fields) // 150)
+        cells.append([[(c.coordinate, c.value, c.style_id, c.number_format) for c in row]
+                      for n in names for row in wb[n].iter_rows()])
+        with zipfile.ZipFile(path) as z:
+            xml.append(z.read(sh._sheet_parts(path)["全部数据"]))
+    assert cells[0] == cells[1]
+    assert len(cells[0]) == 2 * len(SPEC.fields) + len(names)  # each sheet's header, then the rows
+    assert b't="s"' in xml[0] and b"inlineStr" not in xml[0]  # the fast rows share their texts
+    assert b"inlineStr" in xml[1]
+    assert b"<v>12.345</v>" in xml[0]  # the fee exactly, no float noise
+    by_id = {row[9][1]: row for row in cells[0] if row[0][1] == A[0]}
+    assert by_id["t2.item1.rules.issued"][6][1] is None and by_id["t2.item8.fees.amount"][6][1] == 12.345
+
+
+def test_shared_strings_reuse_xlsxwriter_strings_and_count_references():
+    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/'
+           'spreadsheetml/2006/main" count="5" uniqueCount="3"><si><t>合格</t></si><si><t>a &amp; b</t></si>'
+           '<si><t xml:space="preserve"> x </t></si></sst>')
+    strings = sh.SharedStrings(xml.encode())
+    assert strings.index("a & b") == 1 and strings.index("合格") == 0
+    assert strings.index("x<y\x07") == 3 and strings.index("x<y\x07") == 3  # added once, made safe
+    strings.count += 4
+    out = strings.xml().decode()
+    assert 'count="9" uniqueCount="4"' in out
+    assert out.endswith('<si><t xml:space="preserve"> x </t></si><si><t xml:space="preserve">x&lt;y?</t></si></sst>')
+    assert sh.SharedStrings(out.encode()).index("x<y?") == 3
+    with pytest.raises(ValueError):
+        sh.SharedStrings(None).xml()

@@ -98,9 +98,9 @@ class LongSheet:
     count: int  # number of data rows rows() yields
     rows: Callable[[], Iterator[Sequence[Any]]]
     status_col: int | None = None  # column coloured by status
-    # faster alternative to rows(): given each column's style attribute, row XML templates whose
-    # only placeholder is {n}, the row number
-    templates: Callable[[list[str]], Iterator[str]] | None = None
+    # faster alternative to rows(): given each column's style attribute and the shared-string
+    # table, (row XML whose only placeholder is ROW, the row number; its shared-string references)
+    templates: Callable[[list[str], SharedStrings], Iterator[tuple[str, int]]] | None = None
     top: int = 0  # 0-based row of the header; rows above it are written by before()
     before: Callable[[Any, Formats], None] | None = None
     freeze_cols: int = 0
@@ -133,9 +133,13 @@ def escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+SHARED_STRINGS = "xl/sharedStrings.xml"
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
 def _sheet_parts(path: Path) -> dict[str, str]:
     """Sheet name -> part name of the worksheet XML in a workbook."""
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    ns = {"m": _MAIN_NS,
           "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
           "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
     with zipfile.ZipFile(path) as zf:
@@ -149,57 +153,124 @@ def _sheet_parts(path: Path) -> dict[str, str]:
     return out
 
 
+class SharedStrings:
+    """The workbook's shared-string table, which the rows of a template sheet (LongSheet.templates)
+    refer to: xlsxwriter's strings, then the ones the rows add. A text repeated on every row of
+    全部数据 (the field labels, the agency's name) is written once, and each cell holds its index."""
+
+    _COUNTS = re.compile(r'<sst\b[^>]*?\bcount="(\d+)"[^>]*?\buniqueCount="(\d+)"')
+
+    def __init__(self, xml: bytes | None):
+        self._xml = xml.decode("utf-8") if xml is not None else None
+        self.count = self.unique = 0
+        self._index: dict[str, int] = {}
+        self._added: list[str] = []
+        if self._xml is None:
+            return
+        m = self._COUNTS.search(self._xml)
+        if m is None:
+            raise ValueError("unexpected sharedStrings.xml")
+        self.count, self.unique = int(m.group(1)), int(m.group(2))
+        for i, si in enumerate(ET.fromstring(self._xml).findall(f"{{{_MAIN_NS}}}si")):
+            t = si.find(f"{{{_MAIN_NS}}}t")  # plain strings only; a duplicate elsewhere is harmless
+            if t is not None and len(si) == 1 and t.text and "_x" not in t.text and "\r" not in t.text:
+                self._index.setdefault(t.text, i)
+
+    def index(self, text: str) -> int:
+        """The index of a (non-empty) text, added if new; the caller counts the references."""
+        text = clean(text)
+        found = self._index.get(text)
+        if found is None:
+            found = self._index[text] = self.unique
+            self.unique += 1
+            self._added.append(text)
+        return found
+
+    def xml(self) -> bytes:
+        """sharedStrings.xml with the counts and the strings added."""
+        if self._xml is None:
+            raise ValueError("the workbook has no shared-string table")
+        head, tail = self._xml.rsplit("</sst>", 1)
+        head = self._COUNTS.sub(lambda m: m.group(0).replace(f'count="{m.group(1)}"', f'count="{self.count}"', 1)
+                                .replace(f'uniqueCount="{m.group(2)}"', f'uniqueCount="{self.unique}"', 1), head, count=1)
+        added = "".join(f'<si><t xml:space="preserve">{escape_text(t)}</t></si>' for t in self._added)
+        return (head + added + "</sst>" + tail).encode("utf-8")
+
+
 _DIMENSION = re.compile(r'<dimension ref="[^"]*"/>')
+LEVEL = 6  # zlib's default, for the parts copied as xlsxwriter wrote them
+ROW = "\0"  # the row number's placeholder in a row template (a character no XML text holds)
 
 
 def splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) -> None:
     """Copy the workbook `src` to `dst`, replacing the sample row of each long sheet by its rows
-    [start, start + count) of LongSheet.rows()."""
+    [start, start + count) of LongSheet.rows() (or templates())."""
     parts = _sheet_parts(src)
     by_part = {parts[ls.name]: (ls, start, count) for ls, start, count in sheets}
-    iterators: dict[str, Iterator[Sequence[Any]]] = {}
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+    iterators: dict[str, Iterator[Any]] = {}
+    # the long sheets are many rows of few distinct pieces, cheap to compress: the fastest level
+    # (the file is still smaller than inline strings at the default level); the rest as it was
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        names = set(zin.namelist())
+        strings = SharedStrings(zin.read(SHARED_STRINGS) if SHARED_STRINGS in names else None)
+        deferred = None
         for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename not in by_part:
-                zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+            if info.filename == SHARED_STRINGS:
+                deferred = info  # written once the sheets have added their strings
                 continue
-            ls, start, count = by_part[info.filename]
-            xml = data.decode("utf-8")
-            letters = [xl_col_to_name(i) for i in range(len(ls.columns))]
-            first = ls.top + 2  # 1-based number of the first data row, the sample row
-            xml = _DIMENSION.sub(f'<dimension ref="A1:{letters[-1]}{first + count - 1}"/>', xml, count=1)
-            m = re.search(f'<row r="{first}"[^>]*>(.*?)</row>', xml, re.S)
-            styles = {}
-            if m:
-                found = re.findall(f'<c r="([A-Z]+){first}"(?: s="(\\d+)")?', m.group(0))
-                styles = {col: (f' s="{s}"' if s else "") for col, s in found}
-                head, tail = xml[:m.start()], xml[m.end():]
-            else:
-                head, tail = xml, ""
-            col_styles = [styles.get(L, "") for L in letters]
-            wrapped = [(i, col.width, col.clip) for i, col in enumerate(ls.columns) if col.wrap]
-            key = ls.name.rstrip("0123456789")  # 全部数据2 … continue the rows of 全部数据
-            rows = iterators.get(key)
-            if rows is None:
-                rows = iterators[key] = ls.templates(col_styles) if ls.templates else ls.rows()
-            out = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            out.compress_type = zipfile.ZIP_DEFLATED
-            with zout.open(out, "w", force_zip64=True) as fh:
-                fh.write(head.encode("utf-8"))
-                buf: list[str] = []
-                for n in range(first, first + count):
-                    if ls.templates:
-                        buf.append(next(rows).format(n=n))
-                        continue
-                    values = next(rows)
-                    cells = "".join(_cell_xml(f"{L}{n}", v, s) for L, v, s in zip(letters, values, col_styles, strict=False))
-                    buf.append(f'<row r="{n}"{_row_height(values, wrapped)}>{cells}</row>')
-                    if len(buf) >= 2000:
-                        fh.write("".join(buf).encode("utf-8"))
-                        buf.clear()
-                fh.write("".join(buf).encode("utf-8"))
-                fh.write(tail.encode("utf-8"))
+            if info.filename not in by_part:
+                zout.writestr(info, zin.read(info), compress_type=zipfile.ZIP_DEFLATED, compresslevel=LEVEL)
+                continue
+            ls, _start, count = by_part[info.filename]
+            with zout.open(info.filename, "w", force_zip64=True) as fh:  # at the ZipFile's level
+                for chunk in _sheet_xml(zin.read(info).decode("utf-8"), ls, count, iterators, strings):
+                    fh.write(chunk.encode("utf-8"))
+        if deferred is not None:
+            zout.writestr(deferred, strings.xml(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=LEVEL)
+
+
+def _sheet_xml(xml: str, ls: LongSheet, count: int, iterators: dict[str, Iterator[Any]],
+               strings: SharedStrings) -> Iterator[str]:
+    """The sheet's XML in chunks: xlsxwriter's, with the sample row replaced by `count` rows."""
+    letters = [xl_col_to_name(i) for i in range(len(ls.columns))]
+    first = ls.top + 2  # 1-based number of the first data row, the sample row
+    xml = _DIMENSION.sub(f'<dimension ref="A1:{letters[-1]}{first + count - 1}"/>', xml, count=1)
+    m = re.search(f'<row r="{first}"[^>]*>(.*?)</row>', xml, re.S)
+    styles = {}
+    if m:
+        found = re.findall(f'<c r="([A-Z]+){first}"(?: s="(\\d+)")?', m.group(0))
+        styles = {col: (f' s="{s}"' if s else "") for col, s in found}
+        head, tail = xml[:m.start()], xml[m.end():]
+    else:
+        head, tail = xml, ""
+    col_styles = [styles.get(L, "") for L in letters]
+    key = ls.name.rstrip("0123456789")  # 全部数据2 … continue the rows of 全部数据
+    rows = iterators.get(key)
+    if rows is None:
+        rows = iterators[key] = ls.templates(col_styles, strings) if ls.templates else ls.rows()
+    yield head
+    buf: list[str] = []
+    if ls.templates:
+        refs = 0
+        for n in range(first, first + count):
+            template, k = next(rows)
+            buf.append(template.replace(ROW, str(n)))
+            refs += k
+            if len(buf) >= 4000:
+                yield "".join(buf)
+                buf.clear()
+        strings.count += refs
+    else:
+        wrapped = [(i, col.width, col.clip) for i, col in enumerate(ls.columns) if col.wrap]
+        for n in range(first, first + count):
+            values = next(rows)
+            cells = "".join(_cell_xml(f"{L}{n}", v, s) for L, v, s in zip(letters, values, col_styles, strict=False))
+            buf.append(f'<row r="{n}"{_row_height(values, wrapped)}>{cells}</row>')
+            if len(buf) >= 2000:
+                yield "".join(buf)
+                buf.clear()
+    yield "".join(buf)
+    yield tail
 
 
 LINE_PT = 14.0  # one line of 10 pt text in a row

@@ -39,13 +39,14 @@ from .sheets import (
     FILES_SHEET,
     MAX_SHEET_ROWS,
     PROBLEMS_SHEET,
+    ROW,
     STATUS_SHEET,
     UNATTRIBUTED_SHEET,
     Column,
     Formats,
     LongSheet,
+    SharedStrings,
     clean,
-    escape_text,
     figure_kind,
     info_label,
     key_fields,
@@ -82,8 +83,8 @@ def write_collect_workbook(collection: Collection, path: str | Path) -> Path:
         name = DATA_SHEET if k == 0 else f"{DATA_SHEET}{k + 1}"
         count = min(MAX_SHEET_ROWS, data.count - k * MAX_SHEET_ROWS)
         long_sheet_frame(wb, fmt, data, name, count)
-        parts.append((LongSheet(name, data.columns, count, data.rows, data.status_col, print_rows=False,
-                                note=data.note), k * MAX_SHEET_ROWS, count))
+        parts.append((LongSheet(name, data.columns, count, data.rows, data.status_col, templates=data.templates,
+                                print_rows=False, note=data.note), k * MAX_SHEET_ROWS, count))
     wb.get_worksheet_by_name(STATUS_SHEET).activate()
     wb.close()
     try:
@@ -286,24 +287,25 @@ def _data_sheet(c: Collection) -> LongSheet:
             for f, mid, tail in zip(fields, middle, tails, strict=True):
                 yield head + mid + [figures.get(f.id)] + tail
 
-    def templates(styles: list[str]) -> Iterator[str]:
-        # about 200 rows per agency: the constant parts of a row are built once
+    def templates(styles: list[str], strings: SharedStrings) -> Iterator[tuple[str, int]]:
+        # about 200 rows per agency: the constant parts of a row are built once, and its texts are
+        # shared strings (the labels of a field repeat on every agency's row)
         letters = [xl_col_to_name(i) for i in range(len(columns))]
 
-        def text(col: int, value: str) -> str:
-            if not value:
-                return ""
-            escaped = escape_text(value).replace("{", "{{").replace("}", "}}")
-            return f'<c r="{letters[col]}{{n}}"{styles[col]} t="inlineStr"><is><t xml:space="preserve">{escaped}</t></is></c>'
+        def texts(col: int, values: Sequence[str]) -> tuple[str, int]:
+            cells = [f'<c r="{letters[col + i]}{ROW}"{styles[col + i]} t="s"><v>{strings.index(v)}</v></c>'
+                     for i, v in enumerate(values) if v]
+            return "".join(cells), len(cells)
 
-        mids = ["".join(text(3 + i, v) for i, v in enumerate(mid)) for mid in middle]
-        ends = ["".join(text(7 + i, v) for i, v in enumerate(tail)) + "</row>" for tail in tails]
-        value_cell = f'<c r="{letters[6]}{{{{n}}}}"{styles[6]}><v>{{}}</v></c>'
+        mids = [texts(3, mid) for mid in middle]
+        ends = [(xml + "</row>", k) for xml, k in (texts(7, tail) for tail in tails)]
+        value_cell = f'<c r="{letters[6]}{ROW}"{styles[6]}><v>'
         for agency, figures in c.iter_used_figures():
-            head = '<row r="{n}">' + text(0, agency.row.agency) + text(1, agency.row.code) + text(2, agency.status.label)
-            for f, mid, end in zip(fields, mids, ends, strict=True):
+            head, k0 = texts(0, [agency.row.agency, agency.row.code, agency.status.label])
+            head = f'<row r="{ROW}">' + head
+            for f, (mid, k1), (end, k2) in zip(fields, mids, ends, strict=True):
                 v = figures.get(f.id)
-                yield head + mid + ("" if v is None else value_cell.format(number_text(v))) + end
+                yield head + mid + ("" if v is None else value_cell + number_text(v) + "</v></c>") + end, k0 + k1 + k2
 
     note = (f"{DATA_SHEET}：每个机关每个数据项一行（共 {count} 行），供筛选和数据透视使用；"
             "默认只打印表头，如需打印全部，请先取消打印区域。")
