@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from unittest.mock import patch
 
 import openpyxl
 import pytest
@@ -30,7 +31,7 @@ from xlsx_tools.cli.demo.samples import SAMPLE_ROSTER, random_report
 from xlsx_tools.collect import classify, run, walk, worker
 from xlsx_tools.collect.collection import Spill
 from xlsx_tools.format.spec import load_format
-from xlsx_tools.model.record import FileRecord, quoted_reason
+from xlsx_tools.model.record import SPILLED_FIELDS, FileRecord, quoted_reason
 from xlsx_tools.model.report import Report, loads
 from xlsx_tools.model.status import Status
 from xlsx_tools.read.roster import RosterRow, write_roster
@@ -618,6 +619,33 @@ def test_workers_pack_figures_in_field_order_for_the_spill_file(tmp_path):
         plain.offset = spill.append(plain.figures, plain.findings)
         assert spill.figures(packed) == spill.figures(plain) == plain.figures
         assert spill.findings(packed) == plain.findings
+    finally:
+        spill.close()
+
+
+def test_workers_pack_whole_records_and_the_parent_reads_them_back_from_the_spill(tmp_path):
+    """collect's parent keeps nothing of a file while the files are read: the worker packs the
+    record with its figures and findings, the spill file gives back the same record (its figures
+    and findings by its offset), an unreadable file's and an internal error's included."""
+    write_return(tmp_path / "a.xlsx", with_error(clean_report(0, 0)))
+    (tmp_path / "b.xlsx").write_bytes(b"not a workbook")
+    items = list(walk.walk(tmp_path))
+    spill = Spill(tmp_path / "spill.bin")
+    try:
+        for item in items:
+            plain = worker.process_item(item, worker.ReadOptions())
+            seq, data = worker.packed_item(item, worker.ReadOptions())
+            assert seq == item.seq
+            back = spill.record(spill.append_record(data))
+            assert [getattr(back, f) for f in SPILLED_FIELDS if f != "offset"] == \
+                [getattr(plain, f) for f in SPILLED_FIELDS if f != "offset"]
+            assert spill.figures(back) == (plain.figures or {}) and spill.findings(back) == plain.findings
+        assert spill.findings(back) and not spill.figures(back)  # b.xlsx: a finding, no figures
+        with patch.object(worker, "_process_item", side_effect=RuntimeError("bug")):
+            _, data = worker.packed_item(items[0], worker.ReadOptions())
+        back = spill.record(spill.append_record(data))
+        assert back.kind == "internal" and spill.figures(back) == {} and spill.findings(back) == []
+        assert back.sha256 == worker.process_item(items[0], worker.ReadOptions()).sha256
     finally:
         spill.close()
 

@@ -4,6 +4,7 @@ statuses, the totals, and the spill file that holds every file's figures and fin
 from __future__ import annotations
 
 import pickle
+import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Any
 
 from ..format.numbers import Number
 from ..format.spec import FormatSpec
-from ..model.record import FileRecord
+from ..model.record import SPILLED_FIELDS, FileRecord
 from ..model.status import ACCEPTED, AGENCY_STATUSES, FILE_STATUSES, Status
 from .classify import AgencyStatus
 from .worker import field_ids
@@ -22,10 +23,11 @@ from .worker import field_ids
 
 
 class Spill:
-    """Figures and findings of every file, one pickled record each, read back by offset. An
-    internal temporary file of this run only (pickle is exact for Decimals and fast). A record is
-    (format id, figures, findings): figures as a tuple in the order of the format's fields (as
-    the workers pack them, worker.pack) or, with no format id, as a dict or None."""
+    """Every file's record, figures and findings, pickled, read back by offset: the parent of a
+    collect run keeps nothing of a file while the files are read. An internal temporary file of
+    this run only (pickle is exact for Decimals and fast). Figures and findings are (format id,
+    figures, findings): figures as a tuple in the order of the format's fields (as the workers
+    pack them, worker.pack) or, with no format id, as a dict or None."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -46,6 +48,30 @@ class Spill:
         self._end += 4 + len(data)
         return offset
 
+    def append_record(self, data: bytes) -> int:
+        """Append a whole record as a worker packed it (worker.packed_item: the record's fields,
+        then its figures and findings as append_packed writes them); its offset for record()."""
+        offset = self._end
+        if not self._at_end:
+            self._fh.seek(offset)
+            self._at_end = True
+        self._fh.write(data)
+        self._end += len(data)
+        return offset
+
+    def record(self, offset: int) -> FileRecord:
+        """The record appended at `offset` by append_record, without its figures and findings
+        (its `offset` is theirs). Texts that many records carry alike are kept once."""
+        self._at_end = False
+        self._fh.seek(offset)
+        size = int.from_bytes(self._fh.read(4), "little")
+        values = pickle.loads(self._fh.read(size))
+        rec = FileRecord(**dict(zip(SPILLED_FIELDS, values, strict=True)))
+        rec.offset = offset + 4 + size
+        rec.identity = {k: _shared(k, v) for k, v in rec.identity.items()}
+        rec.kind, rec.application = sys.intern(rec.kind), sys.intern(rec.application)
+        return rec
+
     def _read(self, offset: int) -> tuple[dict[str, Number | None] | None, list[dict[str, Any]]]:
         self._at_end = False
         self._fh.seek(offset)
@@ -63,6 +89,12 @@ class Spill:
 
     def close(self) -> None:
         self._fh.close()
+
+
+def _shared(key: str, value: str) -> str:
+    """Identity texts that many files carry alike (the format, its version, the template's
+    fingerprint, the year) are kept once."""
+    return value if key in ("agency", "code") else sys.intern(value)
 
 
 @dataclass

@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -257,8 +258,10 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
                           previous_file=save_previous(prev_index, staging / "previous.bin") if in_file else "")
     spill = Spill(staging / "spill.bin")
     try:
-        records = _read_all(walker, options, pool, spill, progress)
+        offsets = _read_all(walker, options, pool, spill, progress)
         pool.close()
+        records = _records(spill, offsets)
+        del offsets
         year_inferred = year is None
         if year is None:
             year = infer_year(records, index, spec.id)
@@ -283,20 +286,27 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
 
 
 def _read_all(walker: Walker, options: ReadOptions, pool: Pool, spill: Spill,
-              progress: ProgressCallback | None) -> list[FileRecord]:
-    """Every file the walk finds, read in the pool; each record's figures and findings go to the
-    spill file as it arrives, so that the parent holds only the small records."""
-    records: list[FileRecord] = []
-    for rec in pool.read(walker, options):
-        rec.offset = spill.append_packed(rec.payload) if rec.payload else spill.append(rec.figures, rec.findings)
-        rec.figures, rec.findings, rec.payload = None, [], b""
-        records.append(rec)
+              progress: ProgressCallback | None) -> array:
+    """Every file the walk finds, read in the pool; each file's record, figures and findings go
+    to the spill file as they arrive (worker.packed_item), and the parent keeps only where: the
+    spill offsets in the order the files were found."""
+    found = array("q")  # seq, offset, seq, offset ...
+    for seq, data in pool.read_packed(walker, options):
+        found.append(seq)
+        found.append(spill.append_record(data))
         if progress is not None:
-            progress(len(records), walker.count)
-    records.sort(key=lambda r: r.seq)
-    if len(records) != walker.count:  # the promise of the tool: nothing found goes unreported
-        raise RuntimeError(f"found {walker.count} files but have {len(records)} results")
-    return records
+            progress(len(found) // 2, walker.count)
+    offsets = array("q", [-1]) * walker.count
+    for i in range(0, len(found), 2):
+        offsets[found[i]] = found[i + 1]
+    if len(found) // 2 != walker.count or -1 in offsets:  # the promise of the tool: nothing found goes unreported
+        raise RuntimeError(f"found {walker.count} files but have {len(found) // 2} results")
+    return offsets
+
+
+def _records(spill: Spill, offsets: array) -> list[FileRecord]:
+    """The records of the files read, in the order found (once the workers are gone)."""
+    return [spill.record(offset) for offset in offsets]
 
 
 def _write_outputs(collection: Collection, staging: Path, *, docx: bool, notices: dict[str, str] | None) -> None:

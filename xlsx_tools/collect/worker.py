@@ -13,7 +13,7 @@ import pickle
 import signal
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from ..format.numbers import Number
 from ..format.spec import load_format
 from ..model.findings import ERROR, Finding
 from ..model.identity import identity_keys
-from ..model.record import IDENTITY_KEYS, FileRecord
+from ..model.record import IDENTITY_KEYS, SPILLED_FIELDS, FileRecord
 from ..model.report import Report
 from ..read.reader import read_and_check
 from ..read.resilience import cross_year_failed
@@ -148,6 +148,21 @@ def _process_item(item: Item, options: ReadOptions) -> FileRecord:
         return out
     _fill_result(out, result, options)
     return out
+
+
+def _process_packed(task: tuple[Item, ReadOptions]) -> tuple[int, bytes]:
+    item, options = task
+    return packed_item(item, options)
+
+
+def packed_item(item: Item, options: ReadOptions) -> tuple[int, bytes]:
+    """(seq, the whole record of one file packed for the spill file): what a collect worker sends,
+    so that the parent keeps nothing of it but an offset (collect.collection.Spill.append_record)."""
+    rec = process_item(item, options if options.pack else replace(options, pack=True))
+    if not rec.payload:  # an internal error: no figures, no findings
+        rec.payload = pickle.dumps(("", None, []), protocol=pickle.HIGHEST_PROTOCOL)
+    head = pickle.dumps(tuple(getattr(rec, f) for f in SPILLED_FIELDS), protocol=pickle.HIGHEST_PROTOCOL)
+    return rec.seq, b"".join((len(head).to_bytes(4, "little"), head, len(rec.payload).to_bytes(4, "little"), rec.payload))
 
 
 def pack(rec: FileRecord) -> bytes:
@@ -320,6 +335,18 @@ class Pool:
                 ARCHIVES.close()
             return
         yield from self._pool.imap_unordered(_process, ((item, options) for item in items), chunksize=4)
+
+    def read_packed(self, items: Iterable[Item], options: ReadOptions) -> Iterator[tuple[int, bytes]]:
+        """packed_item over `items`, in completion order: (seq, the record as the spill file
+        keeps it)."""
+        if self._pool is None:
+            try:
+                for item in items:
+                    yield packed_item(item, options)
+            finally:
+                ARCHIVES.close()
+            return
+        yield from self._pool.imap_unordered(_process_packed, ((item, options) for item in items), chunksize=4)
 
 
 def read_items(items: Iterable[Item], options: ReadOptions, jobs: int = 1) -> Iterator[FileRecord]:

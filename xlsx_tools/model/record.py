@@ -79,6 +79,11 @@ class FileRecord:
         return self.kind == "internal"
 
 
+# What a collect worker's record says besides its figures and findings, in this order: the record
+# as the spill file keeps it (collect.collection.Spill), a tuple without field names.
+SPILLED_FIELDS = tuple(f for f in FileRecord.__slots__ if f not in ("figures", "findings", "payload"))
+
+
 def newest_key(saved_at: str, name: str) -> tuple[float, str]:
     """Sort key for "the newest file": the workbook's own save time (files without one count as
     the oldest), then the file name, so that the choice never depends on the order of reading."""
@@ -103,4 +108,4 @@ def quoted_reason(name: str, reason: str) -> str:
     return f"“{name}”{reason}" if reason.startswith(_CONTINUES) else f"“{name}”：{reason}"
 
 
-__all__ = ["IDENTITY_KEYS", "FileRecord", "newest_key", "quoted_reason"]
+__all__ = ["IDENTITY_KEYS", "SPILLED_FIELDS", "FileRecord", "newest_key", "quoted_reason"]
