@@ -28,11 +28,11 @@ from typer.testing import CliRunner
 
 from xlsx_tools.cli.app import app
 from xlsx_tools.cli.demo.samples import SAMPLE_ROSTER, random_report
-from xlsx_tools.collect import classify, run, walk, worker
+from xlsx_tools.collect import classify, collect_json, run, walk, worker
 from xlsx_tools.collect.collection import Spill
 from xlsx_tools.format.spec import load_format
 from xlsx_tools.model.record import SPILLED_FIELDS, FileRecord, quoted_reason
-from xlsx_tools.model.report import Report, loads
+from xlsx_tools.model.report import Report, dumps, loads
 from xlsx_tools.model.status import Status
 from xlsx_tools.read.roster import RosterRow, write_roster
 from xlsx_tools.write.notice import NOTICE_DIR as WRITER_NOTICE_DIR
@@ -987,3 +987,16 @@ def test_workers_do_not_load_python_docx_until_a_word_report_is_written():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent).stdout.split()
     assert out == ["False", WRITER_NOTICE_DIR]
+
+
+@pytest.mark.parametrize("figures", [
+    {"t1.a": 3, "t1.b": None, "t2.fee": Decimal("12.3450"), "t2.x": Decimal("-0"), "t2.y": Decimal("1E+3"), "中文": 0},
+    {"t1.a": Decimal("NaN")}, {"t1.a": True}, {"t1.a": 1.5}, {"t1.a": Decimal("1E-30")}, {}, None])
+def test_collect_json_agency_line_is_what_dumps_writes(figures):
+    """collect.json writes each agency's figures without jsonio's walk over every value: the
+    same text, and whatever it does not know (a bool, a float, a NaN) written by dumps."""
+    agency = classify.AgencyStatus(0, RosterRow("甲局", "A1"), Status.OK,
+                                   FileRecord(seq=0, name="a.xlsx", sha256="ab"), note="说明")
+    text = collect_json._agency_text(agency, figures)
+    assert text == dumps(collect_json._agency_dict(agency, figures), indent=None)
+    assert json.loads(text)["figures"] == (None if figures is None else json.loads(dumps(figures, indent=None)))

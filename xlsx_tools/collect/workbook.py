@@ -297,15 +297,23 @@ def _data_sheet(c: Collection) -> LongSheet:
                      for i, v in enumerate(values) if v]
             return "".join(cells), len(cells)
 
-        mids = [texts(3, mid) for mid in middle]
-        ends = [(xml + "</row>", k) for xml, k in (texts(7, tail) for tail in tails)]
         value_cell = f'<c r="{letters[6]}{ROW}"{styles[6]}><v>'
+        # per field: (the row after the agency's cells without a value, the same up to the value,
+        # the rest after it, the field's shared-string references)
+        pieces = []
+        for mid, tail in zip(middle, tails, strict=True):
+            (mid_xml, k1), (end_xml, k2) = texts(3, mid), texts(7, tail)
+            pieces.append((mid_xml + end_xml + "</row>", mid_xml + value_cell, "</v></c>" + end_xml + "</row>", k1 + k2))
+        ids = [f.id for f in fields]
         for agency, figures in c.iter_used_figures():
             head, k0 = texts(0, [agency.row.agency, agency.row.code, agency.status.label])
             head = f'<row r="{ROW}">' + head
-            for f, (mid, k1), (end, k2) in zip(fields, mids, ends, strict=True):
-                v = figures.get(f.id)
-                yield head + mid + ("" if v is None else value_cell + number_text(v) + "</v></c>") + end, k0 + k1 + k2
+            for fid, (blank, before, after, k) in zip(ids, pieces, strict=True):
+                v = figures.get(fid)
+                if v is None:
+                    yield head + blank, k0 + k
+                else:
+                    yield head + before + (str(v) if type(v) is int else number_text(v)) + after, k0 + k
 
     note = (f"{DATA_SHEET}：每个机关每个数据项一行（共 {count} 行），供筛选和数据透视使用；"
             "默认只打印表头，如需打印全部，请先取消打印区域。")
