@@ -99,8 +99,9 @@ class LongSheet:
     rows: Callable[[], Iterator[Sequence[Any]]]
     status_col: int | None = None  # column coloured by status
     # faster alternative to rows(): given each column's style attribute and the shared-string
-    # table, (row XML whose only placeholder is ROW, the row number; its shared-string references)
-    templates: Callable[[list[str], SharedStrings], Iterator[tuple[str, int]]] | None = None
+    # table, blocks of rows as XML whose only placeholder is ROW, the row number (texts are
+    # shared strings: the rows hold none, and count their references in SharedStrings.count)
+    templates: Callable[[list[str], SharedStrings], Iterator[list[str]]] | None = None
     top: int = 0  # 0-based row of the header; rows above it are written by before()
     before: Callable[[Any, Formats], None] | None = None
     freeze_cols: int = 0
@@ -247,20 +248,16 @@ def _sheet_xml(xml: str, ls: LongSheet, count: int, iterators: dict[str, Iterato
     key = ls.name.rstrip("0123456789")  # 全部数据2 … continue the rows of 全部数据
     rows = iterators.get(key)
     if rows is None:
-        rows = iterators[key] = ls.templates(col_styles, strings) if ls.templates else ls.rows()
+        rows = iterators[key] = _Blocks(ls.templates(col_styles, strings)) if ls.templates else ls.rows()
     yield head
-    buf: list[str] = []
-    if ls.templates:
-        refs = 0
-        for n in range(first, first + count):
-            template, k = next(rows)
-            buf.append(template.replace(ROW, str(n)))
-            refs += k
-            if len(buf) >= 4000:
-                yield "".join(buf)
-                buf.clear()
-        strings.count += refs
+    if isinstance(rows, _Blocks):
+        n = first
+        for block in rows.take(count):
+            chunk = "".join([t.replace(ROW, str(k)) for t, k in zip(block, range(n, n + len(block)), strict=True)])
+            n += len(block)
+            yield chunk
     else:
+        buf: list[str] = []
         wrapped = [(i, col.width, col.clip) for i, col in enumerate(ls.columns) if col.wrap]
         for n in range(first, first + count):
             values = next(rows)
@@ -269,8 +266,25 @@ def _sheet_xml(xml: str, ls: LongSheet, count: int, iterators: dict[str, Iterato
             if len(buf) >= 2000:
                 yield "".join(buf)
                 buf.clear()
-    yield "".join(buf)
+        yield "".join(buf)
     yield tail
+
+
+class _Blocks:
+    """The row templates of a template sheet, which come in blocks (an agency's rows), taken a
+    sheet's count at a time: a block can continue on the next sheet."""
+
+    def __init__(self, blocks: Iterator[list[str]]):
+        self._blocks = blocks
+        self._rest: list[str] = []
+
+    def take(self, count: int) -> Iterator[list[str]]:
+        while count > 0:
+            block = self._rest or next(self._blocks)
+            self._rest = block[count:]
+            block = block[:count] if len(block) > count else block
+            count -= len(block)
+            yield block
 
 
 LINE_PT = 14.0  # one line of 10 pt text in a row

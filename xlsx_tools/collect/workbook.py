@@ -287,7 +287,7 @@ def _data_sheet(c: Collection) -> LongSheet:
             for f, mid, tail in zip(fields, middle, tails, strict=True):
                 yield head + mid + [figures.get(f.id)] + tail
 
-    def templates(styles: list[str], strings: SharedStrings) -> Iterator[tuple[str, int]]:
+    def templates(styles: list[str], strings: SharedStrings) -> Iterator[list[str]]:
         # about 200 rows per agency: the constant parts of a row are built once, and its texts are
         # shared strings (the labels of a field repeat on every agency's row)
         letters = [xl_col_to_name(i) for i in range(len(columns))]
@@ -298,22 +298,23 @@ def _data_sheet(c: Collection) -> LongSheet:
             return "".join(cells), len(cells)
 
         value_cell = f'<c r="{letters[6]}{ROW}"{styles[6]}><v>'
-        # per field: (the row after the agency's cells without a value, the same up to the value,
-        # the rest after it, the field's shared-string references)
-        pieces = []
+        # per field: the row after the agency's cells without a value, the same up to the value,
+        # the rest after it
+        pieces, refs = [], 0
         for mid, tail in zip(middle, tails, strict=True):
             (mid_xml, k1), (end_xml, k2) = texts(3, mid), texts(7, tail)
-            pieces.append((mid_xml + end_xml + "</row>", mid_xml + value_cell, "</v></c>" + end_xml + "</row>", k1 + k2))
+            end_xml += "</row>"
+            pieces.append((mid_xml + end_xml, mid_xml + value_cell, "</v></c>" + end_xml))
+            refs += k1 + k2
         ids = [f.id for f in fields]
         for agency, figures in c.iter_used_figures():
             head, k0 = texts(0, [agency.row.agency, agency.row.code, agency.status.label])
             head = f'<row r="{ROW}">' + head
-            for fid, (blank, before, after, k) in zip(ids, pieces, strict=True):
-                v = figures.get(fid)
-                if v is None:
-                    yield head + blank, k0 + k
-                else:
-                    yield head + before + (str(v) if type(v) is int else number_text(v)) + after, k0 + k
+            strings.count += refs + k0 * len(ids)
+            values = [figures.get(fid) for fid in ids]
+            yield [head + blank if v is None else
+                   head + before + (str(v) if type(v) is int else number_text(v)) + after
+                   for v, (blank, before, after) in zip(values, pieces, strict=True)]
 
     note = (f"{DATA_SHEET}：每个机关每个数据项一行（共 {count} 行），供筛选和数据透视使用；"
             "默认只打印表头，如需打印全部，请先取消打印区域。")
