@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from .format.cells import a1
-from .format.grid import Field
+from .format.grid import Field, ValueType
 from .format.numbers import Number, NumberError, fmt_number
 from .format.rules import Rule, RuleResult, TextCheck
 from .format.spec import FormatSpec
@@ -123,11 +123,37 @@ def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict
     """The figures with every value outside its domain replaced by None, so that a rule whose
     inputs are invalid is not evaluated (the value findings already say what is wrong)."""
     out: dict[str, Number | None] = {}
+    has_field = spec.has_field
     for fid, v in figures.items():
-        if v is not None and spec.has_field(fid) and domain_problem(spec.field(fid), v):
+        if v is not None and has_field(fid) and not _valid(spec.field(fid), v):
             v = None
         out[fid] = v
     return out
+
+
+# id of a ValueType -> (the type, {value: whether domain_problem finds nothing}): whether a value
+# fits its field depends only on the field's type and on the value (1, Decimal("1.0") and
+# Decimal("1.00") alike), and a reader checks the same few values in every file
+_VALIDITY: dict[int, tuple[ValueType, dict[Number, bool]]] = {}
+
+
+def _valid(f: Field, v: Number) -> bool:
+    """Whether domain_problem finds nothing wrong with `v` in field `f`."""
+    if type(v) is not int and not (type(v) is Decimal and v.is_finite()):
+        return domain_problem(f, v) is None
+    t = f.type
+    hit = _VALIDITY.get(id(t))
+    if hit is None or hit[0] is not t:
+        if len(_VALIDITY) > 64:
+            _VALIDITY.clear()
+        hit = _VALIDITY[id(t)] = (t, {})
+    known = hit[1]
+    ok = known.get(v)
+    if ok is None:
+        if len(known) > 1 << 16:
+            known.clear()
+        ok = known[v] = domain_problem(f, v) is None
+    return ok
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,7 +176,12 @@ def check_rules(spec: FormatSpec, figures: Mapping[str, Number | None],
                 previous: Mapping[str, Number | None] | None = None) -> list[Finding]:
     """Every rule of the format whose values are all present; cross-year rules only with
     `previous` (last year's figures)."""
-    values = valid_values(spec, figures)
+    return _check_rules(spec, valid_values(spec, figures), previous)
+
+
+def _check_rules(spec: FormatSpec, values: Mapping[str, Number | None],
+                 previous: Mapping[str, Number | None] | None) -> list[Finding]:
+    """check_rules with the figures already through valid_values."""
     prev = valid_values(spec, previous) if previous is not None else None
     out = []
     unsettled: set[str] = set()  # codes with an instance that fails or cannot be evaluated
@@ -251,7 +282,11 @@ def stated_counts(tc: TextCheck, text: str) -> Iterable[tuple[str, int]]:
 
 def check_text(spec: FormatSpec, figures: Mapping[str, Number | None], narrative: Mapping[str, str]) -> list[Finding]:
     """Numbers stated in the narrative against the table cells that hold them (warnings)."""
-    values = valid_values(spec, figures)
+    return _check_text(spec, valid_values(spec, figures), narrative)
+
+
+def _check_text(spec: FormatSpec, values: Mapping[str, Number | None], narrative: Mapping[str, str]) -> list[Finding]:
+    """check_text with the figures already through valid_values."""
     out = []
     for tc in spec.text_checks:
         text = narrative.get(tc.section) or ""
@@ -301,7 +336,8 @@ def check_report(report: Report, *, previous: Report | None = None, spec: Format
             out.append(problem)
         else:
             prev_figures = previous.figures
-    out += check_rules(spec, report.figures, prev_figures)
+    values = valid_values(spec, report.figures)  # the same for the rules and the text checks
+    out += _check_rules(spec, values, prev_figures)
     out += check_narrative(spec, report.narrative)
-    out += check_text(spec, report.figures, report.narrative)
+    out += _check_text(spec, values, report.narrative)
     return out
