@@ -41,7 +41,7 @@ def check_formulas(wb: Workbook, idx: Layout, locate: Mapping[str, Location | No
                    figures: Mapping[str, Number | None]) -> None:
     """Findings about every computed cell whose formula or shown result is not what it should be."""
     field_cells = None  # the cells of every field, once a formula differs
-    for f, rule in idx.computed:
+    for f, rule, right in idx.computed:
         loc = locate.get(f.name)
         if loc is None:
             continue
@@ -54,8 +54,7 @@ def check_formulas(wb: Workbook, idx: Layout, locate: Mapping[str, Location | No
         if cell is None or not cell.formula:
             _overwritten(wb, f, rule, loc, cell, expected)
             continue
-        want = _wanted(idx, f.id, rule, tuple(locate.get(idx.field_names[t.field]) if t.field is not None else None
-                                              for t in rule.right))
+        want = _wanted(idx, f.id, rule, tuple(locate.get(name) if name is not None else None for name in right))
         if want is None:
             continue
         got = _terms(cell.formula, sheet_name)

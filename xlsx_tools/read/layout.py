@@ -30,7 +30,14 @@ class Layout:
     expected_sheets: list[tuple[str, bool]]  # (sheet, holds data) in template order
     labels: dict[str, list[tuple[object, str]]]  # table sheet -> (HeaderCell, normalised text)
     fingerprint: str
-    computed: tuple  # (Field, Rule) of every computed field that a rule computes, in spec order
+    computed: tuple  # (Field, Rule, the defined names of the rule's terms) of every computed field that a
+    #                  rule computes, in spec order (a term's name is None for a constant)
+    inputs: tuple[tuple[object, str], ...] = ()  # (Field, its defined name) of every input field, in spec order
+    # defined name -> (spec sheet, row, col) of every named cell, where no name is used twice: a
+    # workbook whose names all point there and whose sheets all keep their names needs no
+    # name-by-name look (structure.locations)
+    where: dict[str, tuple[str, int, int]] | None = None
+    named_sheets: frozenset[str] = frozenset()  # the spec sheets of the named cells
     memo: dict = field(default_factory=dict)  # what other modules derive per layout (computed._wanted)
 
 
@@ -52,10 +59,15 @@ def layout(spec: FormatSpec) -> Layout:
     expected.append((spec.narrative_sheet, True))
     expected.append((meta.META_SHEET, False))
     labels = {t.sheet: [(hc, norm_label(hc.text)) for hc in t.cells if hc.text] for t in spec.tables}
+    field_names = {f.id: f.name for f in spec.fields}
+    where = {name: (sheet, row, col) for name, sheet, row, col in named}
     idx = Layout(
-        spec=spec, named=named, field_names={f.id: f.name for f in spec.fields},
+        spec=spec, named=named, field_names=field_names,
         expected_sheets=expected, labels=labels, fingerprint=meta.template_fingerprint(spec),
-        computed=tuple((f, rule) for f in spec.computed_fields if (rule := spec.computing_rule(f.id)) is not None),
+        computed=tuple((f, rule, tuple(field_names[t.field] if t.field is not None else None for t in rule.right))
+                       for f in spec.computed_fields if (rule := spec.computing_rule(f.id)) is not None),
+        inputs=tuple((f, f.name) for f in spec.input_fields),
+        where=where if len(where) == len(named) else None, named_sheets=frozenset(s for _, s, _, _ in named),
     )
     if len(_LAYOUTS) > 16:
         _LAYOUTS.clear()

@@ -98,37 +98,14 @@ def locations(wb: Workbook, idx: Layout, sheet_map: Mapping[str, str | None]) ->
     labels = {t.sheet: _labels(wb, idx, t, sheet_map.get(t.sheet)) for t in spec.tables}
     shifts = {sheet: moved for sheet, (moved, _) in labels.items()}
     names_moved: set[str] = set()
-    for name, sheet, row, col in idx.named:
-        tgt = wb.targets.get(name)
-        if tgt and tgt[0] == sheet_map.get(sheet) and (tgt[1], tgt[2]) != (row, col):
-            names_moved.add(sheet)
-    out: dict[str, Location | None] = {}
     missing: dict[str, list[str]] = {}
     deleted: dict[str, list[str]] = {}
     gone: dict[str, set[tuple[int, int]]] = {}  # spec sheet -> spec cells whose row/column was deleted
-    for name, sheet, row, col in idx.named:
-        actual = sheet_map.get(sheet)
-        if actual is None:
-            out[name] = None
-            continue
-        tgt = wb.targets.get(name)
-        if tgt is None or tgt[0] != actual:
-            if name in wb.book.names and shifts.get(sheet) and sheet in names_moved:
-                deleted.setdefault(actual, []).append(f"{actual}!{a1(row, col)}")
-                gone.setdefault(sheet, set()).add((row, col))
-                out[name] = None  # "#REF!": its row or column was deleted
-                continue
-            missing.setdefault(actual, []).append(f"{actual}!{a1(row, col)}")
-            out[name] = (actual, row, col)
-            continue
-        if (tgt[1], tgt[2]) == (row, col) or shifts.get(sheet):
-            out[name] = tgt
-            continue
-        wb.add("NAME_MOVED", WARNING,
-               f"单元格名称 {name} 原指向「{actual}」{a1(row, col)}，现在指向 {a1(tgt[1], tgt[2])}；"
-               f"表格本身没有移动，已按官方位置 {a1(row, col)} 读取。",
-               cells=(f"{actual}!{a1(row, col)}",), values={"name": name, "now": a1(tgt[1], tgt[2])})
-        out[name] = (actual, row, col)
+    if idx.where is not None and all(sheet_map.get(s) == s for s in idx.named_sheets) \
+            and wb.targets.items() >= idx.where.items():
+        out = dict(idx.where)  # every sheet kept its name and every name points where the template put it
+    else:
+        out = _named_cells(wb, idx, sheet_map, shifts, names_moved, missing, deleted, gone)
     for t in spec.tables:
         _changed_labels(wb, t, sheet_map.get(t.sheet), labels[t.sheet][1], gone.get(t.sheet, set()))
     for sheet, moved in shifts.items():
@@ -157,6 +134,42 @@ def locations(wb: Workbook, idx: Layout, sheet_map: Mapping[str, str | None]) ->
                f"工作表「{sheet}」中有 {len(cells)} 个单元格的定义名称丢失，已按官方表格位置读取。"
                "如该表的行列有改动，读取结果可能不准确，建议使用原模板重新填写。",
                cells=tuple(cells), values={"count": len(cells)})
+    return out
+
+
+def _named_cells(wb: Workbook, idx: Layout, sheet_map: Mapping[str, str | None], shifts: dict, names_moved: set[str],
+                 missing: dict[str, list[str]], deleted: dict[str, list[str]],
+                 gone: dict[str, set[tuple[int, int]]]) -> dict[str, Location | None]:
+    """locations, name by name: NAME_MOVED here; the sheets whose names moved along with their
+    rows, the names lost and the cells deleted are noted for the caller."""
+    for name, sheet, row, col in idx.named:
+        tgt = wb.targets.get(name)
+        if tgt and tgt[0] == sheet_map.get(sheet) and (tgt[1], tgt[2]) != (row, col):
+            names_moved.add(sheet)
+    out: dict[str, Location | None] = {}
+    for name, sheet, row, col in idx.named:
+        actual = sheet_map.get(sheet)
+        if actual is None:
+            out[name] = None
+            continue
+        tgt = wb.targets.get(name)
+        if tgt is None or tgt[0] != actual:
+            if name in wb.book.names and shifts.get(sheet) and sheet in names_moved:
+                deleted.setdefault(actual, []).append(f"{actual}!{a1(row, col)}")
+                gone.setdefault(sheet, set()).add((row, col))
+                out[name] = None  # "#REF!": its row or column was deleted
+                continue
+            missing.setdefault(actual, []).append(f"{actual}!{a1(row, col)}")
+            out[name] = (actual, row, col)
+            continue
+        if (tgt[1], tgt[2]) == (row, col) or shifts.get(sheet):
+            out[name] = tgt
+            continue
+        wb.add("NAME_MOVED", WARNING,
+               f"单元格名称 {name} 原指向「{actual}」{a1(row, col)}，现在指向 {a1(tgt[1], tgt[2])}；"
+               f"表格本身没有移动，已按官方位置 {a1(row, col)} 读取。",
+               cells=(f"{actual}!{a1(row, col)}",), values={"name": name, "now": a1(tgt[1], tgt[2])})
+        out[name] = (actual, row, col)
     return out
 
 

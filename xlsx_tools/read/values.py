@@ -21,6 +21,7 @@ from ..format.numbers import shown as clipped
 from ..format.spec import FormatSpec
 from ..model.findings import ERROR, WARNING, Finding
 from ..model.report import narrative_from_parts
+from .layout import layout
 from .parts import Cell
 from .workbook import Workbook
 
@@ -76,8 +77,8 @@ def input_values(wb: Workbook, spec: FormatSpec,
     """Every input field's figure (None where it cannot be read; the findings say why)."""
     values: dict[str, Number | None] = {}
     found = []
-    for f in spec.input_fields:
-        loc = locate.get(f.name)
+    for f, name in layout(spec).inputs:
+        loc = locate.get(name)
         if loc is None or loc[0] in wb.unreliable:
             values[f.id] = None  # already reported: sheet missing, cell deleted, rows shifted
             continue
@@ -89,8 +90,38 @@ def input_values(wb: Workbook, spec: FormatSpec,
     numeric = any(cell is not None and cell.kind == "n" and cell.value is not None for _, cell, *_ in found)
     date_styles = wb.date_styles if numeric else set()
     for f, cell, sheet_name, r, c in found:
+        if cell is not None and cell.kind == "n" and cell.formula is None and cell.value is not None \
+                and cell.style not in date_styles:  # the usual case: a number typed in (cell_value's first step)
+            v = _typed(f, cell.value)
+            if v is not None:
+                values[f.id] = v
+                continue
         values[f.id] = cell_value(f, cell, sheet_name, r, c, date_styles, wb.findings, wb.blank_as_zero)
     return values
+
+
+# id of a ValueType -> (the type, {a numeric cell's XML text: the figure it gives a field of that
+# type without a word, or None}): the same few texts in every file
+_TYPED: dict[int, tuple[object, dict[str, Number | None]]] = {}
+
+
+def _typed(f: Field, raw: str) -> Number | None:
+    """The figure a plain numeric cell holding `raw` gives field `f` when it fits the field's
+    type (_in_domain of _plain_number), else None."""
+    t = f.type
+    hit = _TYPED.get(id(t))
+    if hit is None or hit[0] is not t:
+        if len(_TYPED) > 64:
+            _TYPED.clear()
+        hit = _TYPED[id(t)] = (t, {})
+    known = hit[1]
+    if raw in known:
+        return known[raw]
+    if len(known) > 1 << 16:
+        known.clear()
+    d = _plain_number(raw)
+    v = known[raw] = _in_domain(f, d) if d is not None else None
+    return v
 
 
 def cell_value(f: Field, cell: Cell | None, sheet: str, r: int, c: int, date_styles: set[int],
