@@ -135,7 +135,12 @@ def read_regular(path: str | Path, max_bytes: int | None = None) -> bytes:
             raise FileTooLarge(path, st.st_size, max_bytes)
         with os.fdopen(fd, "rb", closefd=True) as fh:
             fd = -1
-            data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+            if max_bytes is None:
+                data = fh.read()
+            else:  # the size fstat gave first (read(n) allocates n bytes), then the rest up to the cap if it grew
+                data = fh.read(min(st.st_size, max_bytes) + 1)
+                if len(data) > st.st_size:
+                    data += fh.read(max_bytes + 1 - len(data))
     finally:
         if fd >= 0:
             os.close(fd)
