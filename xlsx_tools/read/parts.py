@@ -172,11 +172,13 @@ def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet
     on cells and rows. None otherwise (parse_sheet then walks it element by element, which
     gives the same cells)."""
     ns = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
-    if not ns or data[:1] != b"<" or b"shared" in data or b"&#" in data:
+    if not ns or data[:1] != b"<" or b"shared" in data or (b"&" in data and b"&#" in data):
         return None
-    n = data.count(b"<")  # bounds the cells and the rows (see ooxml._small)
-    if n > max_cells or n > ooxml.MAX_SHEET_ROWS:
-        return None
+    # the "<" bound the cells and the rows (see ooxml._small, which already held them to TREE_ELEMENTS)
+    if max_cells < ooxml.TREE_ELEMENTS or ooxml.MAX_SHEET_ROWS < ooxml.TREE_ELEMENTS:
+        n = data.count(b"<")
+        if n > max_cells or n > ooxml.MAX_SHEET_ROWS:
+            return None
     paths = _PLAIN_CELLS.get(ns)
     if paths is None:
         paths = _PLAIN_CELLS[ns] = (
@@ -246,8 +248,9 @@ def parse_workbook(data: bytes, rels: dict[str, str]) -> Book:
             rid = next((v for k, v in el.attrib.items() if local(k) == "id"), "")
             sheets.append((el.get("name", ""), rels.get(rid, ""), el.get("state", "visible")))
         elif tag == "definedName":
-            if el.get("localSheetId") is None and el.get("name"):
-                names[el.get("name")] = (el.text or "").strip()
+            name = el.get("name")
+            if name and el.get("localSheetId") is None:
+                names[name] = (el.text or "").strip()
             if streaming:
                 el.clear()
     return Book(sheets, names)
