@@ -122,13 +122,34 @@ def check_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> list
 def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict[str, Number | None]:
     """The figures with every value outside its domain replaced by None, so that a rule whose
     inputs are invalid is not evaluated (the value findings already say what is wrong)."""
+    fields = _derived(spec)[1]
     out: dict[str, Number | None] = {}
-    has_field = spec.has_field
     for fid, v in figures.items():
-        if v is not None and has_field(fid) and not _valid(spec.field(fid), v):
-            v = None
+        if v is not None:
+            entry = fields.get(fid, _UNSEEN)
+            if entry is _UNSEEN:
+                if len(fields) > 4096:
+                    fields.clear()
+                entry = fields[fid] = _validity(spec.field(fid)) if spec.has_field(fid) else None
+            if entry is not None and not _valid(entry, v):
+                v = None
         out[fid] = v
     return out
+
+
+# What the checks derive from a spec, once per spec object: id -> (the spec, {field id: its entry
+# of _validity, or None for an id the format does not have}, ((Rule, whether it is cross-year), ...))
+_SPECS: dict[int, tuple[FormatSpec, dict, tuple[tuple[Rule, bool], ...]]] = {}
+_UNSEEN = object()
+
+
+def _derived(spec: FormatSpec) -> tuple[FormatSpec, dict, tuple[tuple[Rule, bool], ...]]:
+    hit = _SPECS.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        if len(_SPECS) > 16:
+            _SPECS.clear()
+        hit = _SPECS[id(spec)] = (spec, {}, tuple((rule, rule.cross_year) for rule in spec.rules))
+    return hit
 
 
 # id of a ValueType -> (the type, {value: whether domain_problem finds nothing}): whether a value
@@ -137,17 +158,22 @@ def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict
 _VALIDITY: dict[int, tuple[ValueType, dict[Number, bool]]] = {}
 
 
-def _valid(f: Field, v: Number) -> bool:
-    """Whether domain_problem finds nothing wrong with `v` in field `f`."""
-    if type(v) is not int and not (type(v) is Decimal and v.is_finite()):
-        return domain_problem(f, v) is None
+def _validity(f: Field) -> tuple[Field, dict[Number, bool]]:
+    """(f, the known validities of values of f's type)."""
     t = f.type
     hit = _VALIDITY.get(id(t))
     if hit is None or hit[0] is not t:
         if len(_VALIDITY) > 64:
             _VALIDITY.clear()
         hit = _VALIDITY[id(t)] = (t, {})
-    known = hit[1]
+    return f, hit[1]
+
+
+def _valid(entry: tuple[Field, dict[Number, bool]], v: Number) -> bool:
+    """Whether domain_problem finds nothing wrong with `v` in the field of `entry` (_validity)."""
+    f, known = entry
+    if type(v) is not int and not (type(v) is Decimal and v.is_finite()):
+        return domain_problem(f, v) is None
     ok = known.get(v)
     if ok is None:
         if len(known) > 1 << 16:
@@ -186,8 +212,8 @@ def _check_rules(spec: FormatSpec, values: Mapping[str, Number | None],
     out = []
     unsettled: set[str] = set()  # codes with an instance that fails or cannot be evaluated
     implied = []
-    for rule in spec.rules:
-        if rule.cross_year and prev is None:
+    for rule, cross_year in _derived(spec)[2]:
+        if cross_year and prev is None:
             continue
         res = rule.evaluate(values, prev)
         if rule.implied:
