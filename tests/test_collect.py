@@ -980,7 +980,7 @@ def test_cli_format_option_names_the_format_collected(tmp_path):
 
 
 def test_workers_do_not_load_python_docx_until_a_word_report_is_written():
-    """Every worker (and the forkserver they are forked from) imports collect.worker: python-docx
+    """Every worker imports collect.worker: python-docx
     is loaded only by a worker that writes a .docx (collect --docx)."""
     code = ("import sys, xlsx_tools.collect.worker, xlsx_tools.collect.walk as w, xlsx_tools.read.reader; "
             "print('docx' in sys.modules, w.NOTICE_DIR)")

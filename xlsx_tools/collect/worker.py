@@ -34,8 +34,8 @@ from ..util.lazy import lazy_import
 from .archive import ARCHIVES
 from .walk import DEFAULT_ARCHIVE_LIMITS, ArchiveLimits, Item, bomb_note, open_chain
 
-# python-docx only in a worker that writes a Word report (collect --docx): every worker (and the
-# forkserver they are forked from) would otherwise carry it
+# python-docx only in a worker that writes a Word report (collect --docx): every worker would
+# otherwise carry it
 docx_report = lazy_import("xlsx_tools.write.docx_report")
 
 
@@ -292,13 +292,10 @@ CHUNK = 16  # files a worker is given at a time by Pool.read_packed
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
-    """Workers forked from a single-threaded server that has imported the reader once
-    ("forkserver"): forking the caller itself would copy the locks of its other threads (the
-    progress display's, the pool's own). Spawned where there is no forkserver (Windows)."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["xlsx_tools.collect.worker", "xlsx_tools.read.reader", "xlsx_tools.checks"])
-        return ctx
+    """Workers spawned, each a fresh interpreter (the pool is started once a run): forking the
+    caller itself would copy the locks of its other threads (the progress display's, the pool's
+    own), and a forkserver stays alive beside the parent until it exits, holding its memory (about
+    28 MB, a fifth of the run's peak) while the outputs are written."""
     return multiprocessing.get_context("spawn")
 
 
