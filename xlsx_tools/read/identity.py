@@ -49,10 +49,11 @@ def read_identity(wb: Workbook, custom: Mapping[str, str]) -> dict[str, str]:
     if meta.META_SHEET in wb.sheet_parts:
         sheet = wb.sheet(meta.META_SHEET)
         if sheet is not None:
-            for (r, c), cell in sheet.cells.items():
+            cells = sheet.cells
+            for r, c in cells:
                 if c != 0:
-                    continue
-                key = cell_text(cell, set())
+                    continue  # (a cell is made only when looked at: parts._Cells)
+                key = cell_text(cells[(r, c)], set())
                 if key in meta.KEYS:
                     value = cell_text(sheet.cells.get((r, 1)), set())
                     if value:

@@ -77,14 +77,19 @@ def input_values(wb: Workbook, spec: FormatSpec,
     """Every input field's figure (None where it cannot be read; the findings say why)."""
     values: dict[str, Number | None] = {}
     found = []
+    cells_of: dict[str, Mapping | None] = {}  # sheet -> its cells (None: no such sheet)
     for f, name in layout(spec).inputs:
         loc = locate.get(name)
         if loc is None or loc[0] in wb.unreliable:
             values[f.id] = None  # already reported: sheet missing, cell deleted, rows shifted
             continue
         sheet_name, r, c = loc
-        sheet = wb.sheet(sheet_name)
-        found.append((f, sheet.cells.get((r, c)) if sheet is not None else None, sheet_name, r, c))
+        if sheet_name in cells_of:
+            cells = cells_of[sheet_name]
+        else:
+            sheet = wb.sheet(sheet_name)
+            cells = cells_of[sheet_name] = sheet.cells if sheet is not None else None
+        found.append((f, cells.get((r, c)) if cells is not None else None, sheet_name, r, c))
     # a number shown as a date (typed "2021/3/5") is told by its cell format: styles are read
     # only when some input cell holds a number
     numeric = any(cell is not None and cell.kind == "n" and cell.value is not None for _, cell, *_ in found)
