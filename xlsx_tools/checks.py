@@ -291,7 +291,12 @@ MAX_STATED_DIGITS = 12
 
 def stated_counts(tc: TextCheck, text: str) -> Iterable[tuple[str, int]]:
     """(sentence, number) for every statement of this check's count in `text`."""
-    for sentence in sentences(text):
+    return _stated_counts(tc, sentences(text))
+
+
+def _stated_counts(tc: TextCheck, split: list[str]) -> Iterable[tuple[str, int]]:
+    """stated_counts of a text already split into its sentences."""
+    for sentence in split:
         found = False
         for m in tc.pattern.finditer(sentence):
             try:
@@ -314,6 +319,7 @@ def check_text(spec: FormatSpec, figures: Mapping[str, Number | None], narrative
 def _check_text(spec: FormatSpec, values: Mapping[str, Number | None], narrative: Mapping[str, str]) -> list[Finding]:
     """check_text with the figures already through valid_values."""
     out = []
+    split: dict[str, list[str]] = {}  # section -> its sentences (the checks of a section share them)
     for tc in spec.text_checks:
         text = narrative.get(tc.section) or ""
         if not text:
@@ -326,7 +332,9 @@ def _check_text(spec: FormatSpec, values: Mapping[str, Number | None], narrative
             table += t.sign * v
         else:
             fields = [spec.field(fid) for fid in tc.fields]
-            for sentence, stated in stated_counts(tc, text):
+            if tc.section not in split:
+                split[tc.section] = sentences(text)
+            for sentence, stated in _stated_counts(tc, split[tc.section]):
                 if stated == table:
                     continue
                 quoted = sentence.rstrip("。；;！!？?\n")
