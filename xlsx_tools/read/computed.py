@@ -54,7 +54,7 @@ def check_formulas(wb: Workbook, idx: Layout, locate: Mapping[str, Location | No
         if cell is None or not cell.formula:
             _overwritten(wb, f, rule, loc, cell, expected)
             continue
-        want = _wanted(idx, f.id, rule, tuple(locate.get(name) if name is not None else None for name in right))
+        want = _wanted(idx, f.id, rule, tuple(map(locate.get, right)))  # a constant's name is None: no location
         if want is None:
             continue
         got = _terms(cell.formula, sheet_name)
