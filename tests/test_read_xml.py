@@ -14,7 +14,9 @@ import pytest
 from lxml import etree
 
 from tests import reader_fixtures as fx
+from xlsx_tools.format.spec import load_format
 from xlsx_tools.read import ooxml, parts
+from xlsx_tools.read.layout import layout
 from xlsx_tools.read.reader import KIND_OK, KIND_UNREADABLE, read_and_check
 
 READ = Path(__file__).resolve().parents[1] / "xlsx_tools" / "read"
@@ -189,6 +191,25 @@ def test_workbooks_read_both_ways_give_the_same_findings_and_report(base, tmp_pa
         "xl/sharedStrings.xml": lambda _: shared.replace(b"<t>", b"<t>_x000D_", 3)}))
     for path in paths:
         _same_both_ways(path, monkeypatch)
+
+
+def test_named_cells_found_at_once_are_those_found_name_by_name(base, tmp_path, monkeypatch):
+    """structure.locations takes every named cell from the layout at once when every sheet kept its
+    name and every defined name points where the template put it; otherwise name by name."""
+    moved = fx.rewrite_zip(base, tmp_path / "moved.xlsx", {"xl/workbook.xml": lambda d: d.replace(b"$12<", b"$13<", 1)})
+    renamed = fx.rewrite_zip(base, tmp_path / "renamed.xlsx", {
+        "xl/workbook.xml": lambda d: d.replace('name="表四"'.encode(), 'name="表4"'.encode(), 1)})
+    idx = layout(load_format())
+    assert idx.where is not None
+    for path, code in ((base, None), (moved, "NAME_MOVED"), (renamed, "SHEET_RENAMED")):
+        fast = read_and_check(path)
+        with monkeypatch.context() as m:
+            m.setattr(idx, "where", None)  # name by name, always
+            slow = read_and_check(path)
+        assert [(f.code, f.message, f.values, f.cells) for f in fast.findings] == \
+            [(f.code, f.message, f.values, f.cells) for f in slow.findings]
+        assert fast.report.to_dict() == slow.report.to_dict()
+        assert code is None or code in {f.code for f in fast.findings}, [f.code for f in fast.findings]
 
 
 def test_a_filled_template_reads_clean_the_fast_way(base):
