@@ -68,10 +68,19 @@ class _Cells(Mapping):
 def parse_strings(data: bytes) -> list[str]:
     out: list[str] = []
     walk, streaming = ooxml.events(data, ("si",))
+    limit, chars = ooxml.MAX_STRINGS, ooxml.MAX_CELL_CHARS
+    append = out.append
     for _, el in walk:
-        if len(out) >= ooxml.MAX_STRINGS:
-            raise ooxml.TooMuchWork(f"共享字符串表中的字符串超过 {ooxml.MAX_STRINGS} 个", "strings", ooxml.MAX_STRINGS)
-        out.append(rich_text(el))
+        if len(out) >= limit:
+            raise ooxml.TooMuchWork(f"共享字符串表中的字符串超过 {limit} 个", "strings", limit)
+        if len(el) == 1 and el[0].tag.endswith("}t"):  # rich_text's usual case, without the call
+            text = el[0].text or ""
+            if "_x" not in text and len(text) <= chars:
+                append(text)
+                if streaming:
+                    el.clear()
+                continue
+        append(rich_text(el))
         if streaming:
             el.clear()
     return out
@@ -239,14 +248,22 @@ class Book:
 
 
 def parse_workbook(data: bytes, rels: dict[str, str]) -> Book:
+    root = ooxml.small_tree(data)
+    if root is not None:  # walked once for each kind in C: no dispatch on the tag per element
+        sheets = [_book_sheet(el, rels) for _, el in etree.iterwalk(root, events=("end",), tag="{*}sheet")]
+        names = {}
+        for _, el in etree.iterwalk(root, events=("end",), tag="{*}definedName"):
+            name = el.get("name")
+            if name and el.get("localSheetId") is None:
+                names[name] = (el.text or "").strip()
+        return Book(sheets, names)
     sheets = []
     names = {}
-    walk, streaming = ooxml.events(data, ("sheet", "definedName"))
+    walk, streaming = ooxml.events(data, ("sheet", "definedName"))  # streamed: a big part
     for _, el in walk:
         tag = local(el.tag)
         if tag == "sheet":
-            rid = next((v for k, v in el.attrib.items() if local(k) == "id"), "")
-            sheets.append((el.get("name", ""), rels.get(rid, ""), el.get("state", "visible")))
+            sheets.append(_book_sheet(el, rels))
         elif tag == "definedName":
             name = el.get("name")
             if name and el.get("localSheetId") is None:
@@ -254,6 +271,12 @@ def parse_workbook(data: bytes, rels: dict[str, str]) -> Book:
             if streaming:
                 el.clear()
     return Book(sheets, names)
+
+
+def _book_sheet(el, rels: dict[str, str]) -> tuple[str, str, str]:
+    """(name, part, state) of a <sheet>; its r:id is the attribute whose local name is id."""
+    rid = next((v for k, v in el.attrib.items() if local(k) == "id"), "")
+    return el.get("name", ""), rels.get(rid, ""), el.get("state", "visible")
 
 
 # A relationship whose target is outside the package (external, a URL, "../" past the root):

@@ -46,7 +46,8 @@ class Workbook:
         """Read the workbook part and its relationships: the sheets, their parts, the defined names."""
         rels = self.part(RELS_PART, parse_rels) if self.intake.has(RELS_PART) else {}
         self.book: Book = self.part(BOOK_PART, lambda d: parse_workbook(d, rels))
-        self.targets = {name: name_target(text) for name, text in self.book.names.items()}
+        names = self.book.names
+        self.targets = dict(zip(names, map(name_target, names.values()), strict=True))  # name -> (sheet, row, col) or None
         self.sheet_parts = {name: part for name, part, _ in self.book.sheets}
         self.shared_strings_part = next((t for t in rels.values() if t.endswith("sharedStrings.xml")), "xl/sharedStrings.xml")
         self.styles_part = next((t for t in rels.values() if t.endswith("styles.xml")), "xl/styles.xml")
