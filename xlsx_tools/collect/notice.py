@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..model.record import quoted_reason
+from ..model.record import FileRecord, quoted_reason
 from ..model.status import Status
 from ..util.timefmt import now_local
 from ..write.notice import DEADLINE_COLUMNS, NOTICE_DIR, Notice, unique_filenames, write_notice
@@ -18,43 +18,58 @@ from .collection import Collection
 
 def collection_notices(collection: Collection, *, office: str = "", contact: str = "", deadline: str = "") -> list[tuple[AgencyStatus, Notice]]:
     """(agency status, notice) for every roster agency 有错误 or 有警告 in a collect run."""
-    spill = collection.spill
-    when = now_local().date()
+    when = _date(collection)
+    return [(agency, _notice(collection, agency, rec, when, office, contact, deadline))
+            for agency, rec in _noticed(collection)]
+
+
+def _date(collection: Collection) -> dt.date:
     try:
-        when = dt.datetime.fromisoformat(collection.generated_at).date()
+        return dt.datetime.fromisoformat(collection.generated_at).date()
     except (TypeError, ValueError):
-        pass
+        return now_local().date()
+
+
+def _noticed(collection: Collection) -> list[tuple[AgencyStatus, FileRecord]]:
+    """Every roster agency 有错误 or 有警告, with the file its notice is about."""
     out = []
     for agency in collection.agencies:
         if agency.status not in (Status.ERR, Status.WARN):
             continue
         rec = agency.file if agency.file is not None else (agency.files[0] if agency.files else None)
-        if rec is None:
-            continue
-        findings = spill.findings(rec) if (spill is not None and (rec.errors or rec.warnings)) else []
-        reason = ""
-        if agency.file is None:  # only unusable files: the first one's reason
-            reason = "" if rec.reason_in_findings and findings else quoted_reason(rec.name, rec.reason)
-            if len(agency.files) > 1:
-                reason += "另有：" + "、".join(f"“{r.name}”" for r in agency.files[1:]) + "，同样无法使用。"
-        row = agency.row
-        out.append((agency, Notice(
-            agency=row.agency, file=rec.name, sha256=rec.sha256, saved_at=rec.saved_at, year=collection.year,
-            findings=findings, reason=reason,
-            deadline=deadline or next((row.extra[c] for c in DEADLINE_COLUMNS if row.extra.get(c)), ""),
-            office=office, contact=contact, date=when)))
+        if rec is not None:
+            out.append((agency, rec))
     return out
+
+
+def _notice(collection: Collection, agency: AgencyStatus, rec: FileRecord, when: dt.date, office: str, contact: str,
+            deadline: str) -> Notice:
+    spill = collection.spill
+    findings = spill.findings(rec) if (spill is not None and (rec.errors or rec.warnings)) else []
+    reason = ""
+    if agency.file is None:  # only unusable files: the first one's reason
+        reason = "" if rec.reason_in_findings and findings else quoted_reason(rec.name, rec.reason)
+        if len(agency.files) > 1:
+            reason += "另有：" + "、".join(f"“{r.name}”" for r in agency.files[1:]) + "，同样无法使用。"
+    row = agency.row
+    return Notice(
+        agency=row.agency, file=rec.name, sha256=rec.sha256, saved_at=rec.saved_at, year=collection.year,
+        findings=findings, reason=reason,
+        deadline=deadline or next((row.extra[c] for c in DEADLINE_COLUMNS if row.extra.get(c)), ""),
+        office=office, contact=contact, date=when)
 
 
 def stage_notices(collection: Collection, staging: Path, *, office: str = "", contact: str = "",
                   deadline: str = "") -> list[str]:
     """Write the notices of a collect run to staging/问题通知 and set each agency's `notice`; the
-    returned paths (relative to OUTDIR) are moved into place by move_notices."""
-    items = collection_notices(collection, office=office, contact=contact, deadline=deadline)
-    names = unique_filenames([a.row.agency for a, _ in items], [a.row.code for a, _ in items])
+    returned paths (relative to OUTDIR) are moved into place by move_notices. Each notice is made
+    as it is written: a season's notices and their findings are never all in memory at once."""
+    chosen = _noticed(collection)
+    names = unique_filenames([a.row.agency for a, _ in chosen], [a.row.code for a, _ in chosen])
+    when = _date(collection)
     written: list[str] = []
-    for (agency, notice), name in zip(items, names, strict=True):
-        write_notice(notice, staging / NOTICE_DIR / name)
+    for (agency, rec), name in zip(chosen, names, strict=True):
+        write_notice(_notice(collection, agency, rec, when, office, contact, deadline), staging / NOTICE_DIR / name)
         agency.notice = f"{NOTICE_DIR}/{name}"
         written.append(agency.notice)
     return written

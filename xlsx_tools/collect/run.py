@@ -3,9 +3,11 @@ read and check every file in a pool of processes, match each file to a roster ag
 identity the template carries, decide the status of every agency and every file, and write
 收集情况.xlsx and collect.json (and, on request, each accepted agency's .docx).
 
-Memory stays flat in the number of files: workers return compact results, the figures and
-findings are spilled to a file of pickled records in a staging folder inside OUTDIR, and only a
-small record per file is kept. Outputs are built in the staging folder and moved into place, so an
+Memory stays flat in the number of files while they are read: workers send each file's record,
+figures and findings packed, the parent appends them unread to a spill file in a staging folder
+inside OUTDIR and keeps two integers a file; once the workers are stopped, the records (without
+figures and findings, about 1.5 KB a file) are read back to decide the statuses and write the
+outputs, which read the figures and findings from the spill file as they go. Outputs are built in the staging folder and moved into place, so an
 interrupted run leaves either the previous complete outputs or the new complete ones.
 """
 

@@ -128,7 +128,7 @@ def _cell_xml(ref: str, value: Any, style: str) -> str:
     return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{escape_text(value)}</t></is></c>'
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # the texts that repeat are few (labels, statuses); the cache is kept all run
 def escape_text(text: str) -> str:
     text = clean(text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -263,7 +263,7 @@ def _sheet_xml(xml: str, ls: LongSheet, count: int, iterators: dict[str, Iterato
             values = next(rows)
             cells = "".join(_cell_xml(f"{L}{n}", v, s) for L, v, s in zip(letters, values, col_styles, strict=False))
             buf.append(f'<row r="{n}"{_row_height(values, wrapped)}>{cells}</row>')
-            if len(buf) >= 2000:
+            if len(buf) >= 200:  # about 200 KB at a time (the rows of 文件清单 are long)
                 yield "".join(buf)
                 buf.clear()
         yield "".join(buf)
