@@ -191,7 +191,6 @@ def collect(
         rows = list(roster)
         if not rows:
             raise CollectError("名单中没有机关。")
-    index = RosterIndex(rows)
     outdir = Path(outdir)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -216,7 +215,7 @@ def collect(
         _stale_staging(outdir)
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=outdir))
         try:
-            return _run(root, roster_path, index, outdir, staging, spec=spec, year=year, previous=previous,
+            return _run(root, roster_path, rows, outdir, staging, spec=spec, year=year, previous=previous,
                         prev_index=prev_index, pool=pool, docx=docx, blank_as_zero=blank_as_zero, progress=progress,
                         limits=limits, now=now,
                         notices={"office": office, "contact": contact, "deadline": deadline} if notices else None)
@@ -241,7 +240,7 @@ def _refuse_overwrite(outdir: Path, root: Path, roster: str, previous: Path | No
                                "请用 -o 另选输出文件夹。")
 
 
-def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging: Path, *, spec: FormatSpec,
+def _run(root: Path, roster_path: str, rows: Sequence[RosterRow], outdir: Path, staging: Path, *, spec: FormatSpec,
          year: int | None, previous: Path | None, prev_index: dict[str, Report], pool: Pool, docx: bool, blank_as_zero: bool,
          progress: ProgressCallback | None, limits: ArchiveLimits, now: dt.datetime | None,
          notices: dict[str, str] | None = None) -> Collection:
@@ -264,12 +263,14 @@ def _run(root: Path, roster_path: str, index: RosterIndex, outdir: Path, staging
         pool.close()
         records = _records(spill, offsets)
         del offsets
+        index = RosterIndex(rows)  # once the workers are gone: about 1 KB an agency (name variants)
         year_inferred = year is None
         if year is None:
             year = infer_year(records, index, spec.id)
             if year is not None and previous is not None:
                 check_previous_year(prev_index, year, previous)
         agencies = classify(records, index, year=year, format_id=spec.id)
+        del index  # its memory is used again for the outputs
         totals = Aggregator(spec)
         for agency in agencies:
             if agency.status in ACCEPTED and agency.file is not None:
