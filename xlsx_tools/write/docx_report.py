@@ -63,6 +63,7 @@ from .docx_tables import (  # noqa: F401
 )
 from .docx_text import (  # noqa: F401  (re-exported)
     SIGNATURE_DATE_RIGHT,
+    core_text,
     format_date,
     paragraphs,
     parse_date,
@@ -189,15 +190,6 @@ def narrative_findings(report: Report, spec: FormatSpec | None = None) -> list[F
 class _Blank(dict):
     def __missing__(self, key: str) -> str:
         return ""
-
-
-CORE_PROPERTY_CHARS = 255  # python-docx (and Word) refuse longer title/author properties
-
-
-def core_text(text: str) -> str:
-    """A file property value clipped to what Word accepts (a damaged or hostile workbook may name
-    an agency in thousands of characters; python-docx would raise in English)."""
-    return text if len(text) <= CORE_PROPERTY_CHARS else text[: CORE_PROPERTY_CHARS - 1] + "…"
 
 
 def _core_properties(doc: Document, report: Report, spec: FormatSpec, title: str | None = None) -> None:

@@ -28,6 +28,15 @@ _ORDINAL2 = re.compile(r"^（[一二三四五六七八九十]+）")
 _CJK_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f“”‘’—…·]")
 
 
+CORE_PROPERTY_CHARS = 255  # python-docx (and Word) refuse longer title/author properties
+
+
+def core_text(text: str) -> str:
+    """A file property value clipped to what Word accepts (a damaged or hostile workbook may name
+    an agency in thousands of characters; python-docx would raise in English)."""
+    return text if len(text) <= CORE_PROPERTY_CHARS else text[: CORE_PROPERTY_CHARS - 1] + "…"
+
+
 def text_width(text: str) -> float:
     """Width in character cells: Chinese and full-width characters 1, others (digits) 1/2."""
     return sum(1 if _CJK_WIDE.match(c) else 0.5 for c in text)

@@ -38,12 +38,12 @@ from ..model.findings import (
     group_cells,
     named_cells,
 )
+from ..read.deadline import template_deadline
 from ..util import fsutil
 from ..util.timefmt import display_time, now_local
 from . import docx_clone as dc
 from . import docx_oxml as ox
-from .batch import template_deadline
-from .docx_report import core_text, text_width
+from .docx_text import core_text, text_width
 
 NOTICE_DIR = "问题通知"
 TITLE = "政府信息公开工作年度报告填报问题通知"

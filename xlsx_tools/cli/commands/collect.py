@@ -18,8 +18,8 @@ from ...model.status import Status
 from ...util.fsutil import os_error_text
 from ..charts import collection_charts
 from ..console import EXIT_INTERNAL, console, err_console, fail
+from ..options import parse_deadline
 from .paths import require_file
-from .template import parse_deadline
 
 MAX_LISTED = 20  # agencies with errors listed after the summary
 
