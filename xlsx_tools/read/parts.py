@@ -32,8 +32,8 @@ class Sheet:
 
 
 class _Cells(Mapping):
-    """The cells of a worksheet read whole: (row, col) -> its r attribute as lxml gives it (which
-    knows its <c> element), made a Cell when first asked for (a reader needs about half of them)."""
+    """The cells of a worksheet read whole: (row, col) -> its <c> element, made a Cell when first
+    asked for (a reader needs about half of them)."""
 
     __slots__ = ("_els", "_made", "_strings")
 
@@ -45,10 +45,10 @@ class _Cells(Mapping):
     def get(self, key, default=None):
         cell = self._made.get(key)
         if cell is None:
-            ref = self._els.get(key)
-            if ref is None:
+            el = self._els.get(key)
+            if el is None:
                 return default
-            cell = self._made[key] = _cell(ref.getparent(), key, self._strings, {})
+            cell = self._made[key] = _cell(el, key, self._strings, {})
         return cell
 
     def __getitem__(self, key):
@@ -65,9 +65,19 @@ class _Cells(Mapping):
 
 
 
+_PLAIN_STRINGS: dict[str, tuple[etree.XPath, etree.XPath]] = {}
+
+
 def parse_strings(data: bytes) -> list[str]:
+    root = ooxml.small_tree(data)
+    if root is not None:
+        plain = _plain_strings(root)
+        if plain is not None:
+            return plain
+        walk, streaming = etree.iterwalk(root, events=("end",), tag="{*}si"), False
+    else:
+        walk, streaming = ooxml.events(data, ("si",))
     out: list[str] = []
-    walk, streaming = ooxml.events(data, ("si",))
     limit, chars = ooxml.MAX_STRINGS, ooxml.MAX_CELL_CHARS
     append = out.append
     for _, el in walk:
@@ -83,6 +93,30 @@ def parse_strings(data: bytes) -> list[str]:
         append(rich_text(el))
         if streaming:
             el.clear()
+    return out
+
+
+def _plain_strings(root) -> list[str] | None:
+    """The shared strings of a table read whole, when it is plain: every entry an <si> of the
+    table's namespace holding one <t> and nothing else, no escape, none too long, within the
+    bound on strings. None otherwise (parse_strings then walks it entry by entry, which gives
+    the same strings)."""
+    ns = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
+    if not ns or local(root.tag) == "si":  # (parse_strings would take that root for an entry too)
+        return None
+    paths = _PLAIN_STRINGS.get(ns)
+    if paths is None:
+        paths = _PLAIN_STRINGS[ns] = (
+            # every element is the root, one of its <si> or the one <t> of an <si>: each <si> has
+            # a first <t>, and there is no room for any other element anywhere
+            etree.XPath("count(//*) = 1 + 2 * count(/*/s:si) and count(/*/s:si/s:t[1]) = count(/*/s:si)",
+                        namespaces={"s": ns}),
+            etree.XPath("/*/s:si/s:t", namespaces={"s": ns}))
+    if not paths[0](root) or len(root) > ooxml.MAX_STRINGS:
+        return None
+    out = [t.text or "" for t in paths[1](root)]
+    if "_x" in "\x00".join(out) or max(map(len, out), default=0) > ooxml.MAX_CELL_CHARS:
+        return None
     return out
 
 
@@ -191,18 +225,18 @@ def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet
     paths = _PLAIN_CELLS.get(ns)
     if paths is None:
         paths = _PLAIN_CELLS[ns] = (
-            # the r attributes, each knowing its cell (getparent): one pass in C, no element made
-            etree.XPath("/*/s:sheetData/s:row/s:c/@r", namespaces={"s": ns}),
+            # the cells of the rows: one pass in C
+            etree.XPath("/*/s:sheetData/s:row/s:c", namespaces={"s": ns}),
             etree.XPath("boolean(/*/s:sheetData/s:row/s:c/*[local-name()='is'][string-length(.) > $chars])",
                         namespaces={"s": ns}))
-    refs = paths[0](root)
-    if len(refs) != sum(1 for _ in root.iter("{*}c")):
-        return None  # a cell elsewhere, or without its reference
+    els = paths[0](root)
+    if len(els) != sum(1 for _ in root.iter("{*}c")):
+        return None  # a cell elsewhere
     if len(data) > ooxml.MAX_CELL_CHARS and paths[1](root, chars=ooxml.MAX_CELL_CHARS):
         return None
-    index = {cell_index(ref): ref for ref in refs}
+    index = {cell_index(el.get("r", "")): el for el in els}
     if None in index:
-        return None
+        return None  # a cell without its reference, or with one that is not a cell's
     protection = list(root.iter("{*}sheetProtection"))
     protected = bool(protection) and protection[-1].get("sheet", "0").lower() in ("1", "true")
     return Sheet(_Cells(index, strings), protected)
