@@ -16,13 +16,14 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from .format.cells import a1
-from .format.grid import Field, ValueType
+from .format.grid import Field
 from .format.numbers import Number, NumberError, fmt_number
 from .format.rules import Rule, RuleResult, TextCheck
 from .format.spec import FormatSpec
 from .model.findings import ERROR, WARNING, Finding
 from .model.identity import same_agency
 from .model.report import Report
+from .util.memo import table_for
 
 # ---------------------------------------------------------------------------------------------
 # Value domains
@@ -155,18 +156,12 @@ def _derived(spec: FormatSpec) -> tuple[FormatSpec, dict, tuple[tuple[Rule, bool
 # id of a ValueType -> (the type, {value: whether domain_problem finds nothing}): whether a value
 # fits its field depends only on the field's type and on the value (1, Decimal("1.0") and
 # Decimal("1.00") alike), and a reader checks the same few values in every file
-_VALIDITY: dict[int, tuple[ValueType, dict[Number, bool]]] = {}
+_VALIDITY: dict[int, tuple[object, dict[Number, bool]]] = {}
 
 
 def _validity(f: Field) -> tuple[Field, dict[Number, bool]]:
     """(f, the known validities of values of f's type)."""
-    t = f.type
-    hit = _VALIDITY.get(id(t))
-    if hit is None or hit[0] is not t:
-        if len(_VALIDITY) > 64:
-            _VALIDITY.clear()
-        hit = _VALIDITY[id(t)] = (t, {})
-    return f, hit[1]
+    return f, table_for(_VALIDITY, f.type)
 
 
 def _valid(entry: tuple[Field, dict[Number, bool]], v: Number) -> bool:

@@ -21,6 +21,7 @@ from ..format.numbers import shown as clipped
 from ..format.spec import FormatSpec
 from ..model.findings import ERROR, WARNING, Finding
 from ..model.report import narrative_from_parts
+from ..util.memo import table_for
 from .layout import layout
 from .parts import Cell
 from .workbook import Workbook
@@ -113,13 +114,7 @@ _TYPED: dict[int, tuple[object, dict[str, Number | None]]] = {}
 def _typed(f: Field, raw: str) -> Number | None:
     """The figure a plain numeric cell holding `raw` gives field `f` when it fits the field's
     type (_in_domain of _plain_number), else None."""
-    t = f.type
-    hit = _TYPED.get(id(t))
-    if hit is None or hit[0] is not t:
-        if len(_TYPED) > 64:
-            _TYPED.clear()
-        hit = _TYPED[id(t)] = (t, {})
-    known = hit[1]
+    known = table_for(_TYPED, f.type)
     if raw in known:
         return known[raw]
     if len(known) > 1 << 16:
