@@ -1000,3 +1000,33 @@ def test_collect_json_agency_line_is_what_dumps_writes(figures):
     text = collect_json._agency_text(agency, figures)
     assert text == dumps(collect_json._agency_dict(agency, figures), indent=None)
     assert json.loads(text)["figures"] == (None if figures is None else json.loads(dumps(figures, indent=None)))
+
+
+def test_a_program_read_from_stdin_collects_without_hanging(season):
+    """Spawned workers import the caller's main module again; `python3 - < script` has none to
+    import, so the pool would restart dying workers for ever. The run reads in its own process."""
+    base = season[0]
+    script = (
+        "from xlsx_tools import collect_returns\n"
+        f"r = collect_returns({str(base / 'returns')!r}, {str(base / 'templates' / 'manifest.csv')!r}, "
+        f"{str(base / 'out-stdin')!r}, jobs=2)\n"
+        "print(len(r.files))\n"
+    )
+    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
+                          timeout=120, cwd=base, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) == len(season[1].files)
+    assert "Traceback" not in done.stderr
+
+
+def test_spawn_can_start_knows_a_main_module_it_cannot_import(monkeypatch):
+    import types
+    main = types.ModuleType("__main__")
+    main.__file__ = "<stdin>"
+    main.__spec__ = None
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    assert not worker.spawn_can_start()
+    main.__file__ = __file__
+    assert worker.spawn_can_start()
+    del main.__file__  # an interactive session: nothing to import
+    assert worker.spawn_can_start()

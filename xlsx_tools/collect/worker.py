@@ -9,8 +9,10 @@ import datetime as dt
 import functools
 import hashlib
 import multiprocessing
+import os
 import pickle
 import signal
+import sys
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -299,6 +301,18 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def spawn_can_start() -> bool:
+    """Whether a spawned worker can start: it first imports the caller's main module again, by
+    module name or from its file. A program read from standard input (`python3 - < script`) has
+    neither, every worker would die while starting and the pool would start new ones for ever:
+    such a caller reads in its own process instead."""
+    main = sys.modules.get("__main__")
+    if getattr(main, "__spec__", None) is not None:
+        return True
+    path = getattr(main, "__file__", None)
+    return path is None or os.path.isfile(path)
+
+
 class Pool:
     """The reading processes of one run, started once (collect --previous reads last year's
     files and then this year's with the same workers); jobs <= 1 reads in this process."""
@@ -308,6 +322,8 @@ class Pool:
         self._pool: Any = None
 
     def __enter__(self) -> Pool:
+        if self.jobs > 1 and not spawn_can_start():
+            self.jobs = 1
         if self.jobs > 1:
             self._pool = _pool_context().Pool(self.jobs, initializer=_init_worker)
         return self
