@@ -14,7 +14,7 @@ import pickle
 import signal
 import sys
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -78,9 +78,9 @@ def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _process(task: tuple[Item, ReadOptions]) -> FileRecord:
-    item, options = task
-    return process_item(item, options)
+def _apply(task: tuple[Callable[[Item, ReadOptions], Any], Item, ReadOptions]) -> Any:
+    fn, item, options = task
+    return fn(item, options)
 
 
 def _hash_chain(item: Item, limits: ArchiveLimits) -> str:
@@ -150,11 +150,6 @@ def _process_item(item: Item, options: ReadOptions) -> FileRecord:
         return out
     _fill_result(out, result, options)
     return out
-
-
-def _process_packed(task: tuple[Item, ReadOptions]) -> tuple[int, bytes]:
-    item, options = task
-    return packed_item(item, options)
 
 
 def packed_item(item: Item, options: ReadOptions) -> tuple[int, bytes]:
@@ -343,28 +338,26 @@ class Pool:
     def read(self, items: Iterable[Item], options: ReadOptions) -> Iterator[FileRecord]:
         """Results of process_item over `items`, in completion order; the items are consumed
         lazily by the pool's feeder."""
-        if self._pool is None:
-            try:
-                for item in items:
-                    yield process_item(item, options)
-            finally:
-                ARCHIVES.close()
-            return
-        yield from self._pool.imap_unordered(_process, ((item, options) for item in items), chunksize=4)
+        return self._map(process_item, items, options, chunksize=4)
 
     def read_packed(self, items: Iterable[Item], options: ReadOptions) -> Iterator[tuple[int, bytes]]:
         """packed_item over `items`, in completion order: (seq, the record as the spill file
         keeps it)."""
+        # each chunk costs the parent's pool threads about 0.5 ms of CPU, whatever its size: 16 files
+        # (about 0.1 s of a worker's time for returns) a chunk, not 4
+        return self._map(packed_item, items, options, chunksize=CHUNK)
+
+    def _map(self, fn: Callable[[Item, ReadOptions], Any], items: Iterable[Item], options: ReadOptions,
+             chunksize: int) -> Iterator[Any]:
+        """fn(item, options) over `items`, in completion order: in the workers, or here for jobs <= 1."""
         if self._pool is None:
             try:
                 for item in items:
-                    yield packed_item(item, options)
+                    yield fn(item, options)
             finally:
                 ARCHIVES.close()
             return
-        # each chunk costs the parent's pool threads about 0.5 ms of CPU, whatever its size: 16 files
-        # (about 0.1 s of a worker's time for returns) a chunk, not 4
-        yield from self._pool.imap_unordered(_process_packed, ((item, options) for item in items), chunksize=CHUNK)
+        yield from self._pool.imap_unordered(_apply, ((fn, item, options) for item in items), chunksize=chunksize)
 
 
 def read_items(items: Iterable[Item], options: ReadOptions, jobs: int = 1) -> Iterator[FileRecord]:
