@@ -1,4 +1,4 @@
-"""util.memo.table_for: one memo table per object, by identity, bounded."""
+"""util.memo: what is derived once per object, by identity, bounded."""
 
 from xlsx_tools.util import memo
 
@@ -30,3 +30,20 @@ def test_the_store_is_bounded():
     for k in keep:
         memo.table_for(store, k)["x"] = 1
     assert len(store) <= memo.LIMIT + 1
+
+
+def test_derived_builds_once_per_object():
+    store, built = {}, []
+    a, b = Kind(), Kind()
+
+    def build(obj):
+        built.append(obj)
+        return len(built)
+
+    assert memo.derived(store, a, build) == 1
+    assert memo.derived(store, a, build) == 1
+    assert memo.derived(store, b, build) == 2
+    assert built == [a, b]
+    for _ in range(20):
+        memo.derived(store, Kind(), build, limit=4)
+    assert len(store) <= 5

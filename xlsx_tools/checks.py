@@ -23,7 +23,7 @@ from .format.spec import FormatSpec
 from .model.findings import ERROR, WARNING, Finding
 from .model.identity import same_agency
 from .model.report import Report
-from .util.memo import table_for
+from .util.memo import derived, table_for
 
 # ---------------------------------------------------------------------------------------------
 # Value domains
@@ -123,7 +123,7 @@ def check_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> list
 def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict[str, Number | None]:
     """The figures with every value outside its domain replaced by None, so that a rule whose
     inputs are invalid is not evaluated (the value findings already say what is wrong)."""
-    fields = _derived(spec)[1]
+    fields = _derived(spec)[0]
     out: dict[str, Number | None] = {}
     for fid, v in figures.items():
         if v is not None:
@@ -138,19 +138,14 @@ def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict
     return out
 
 
-# What the checks derive from a spec, once per spec object: id -> (the spec, {field id: its entry
-# of _validity, or None for an id the format does not have}, ((Rule, whether it is cross-year), ...))
-_SPECS: dict[int, tuple[FormatSpec, dict, tuple[tuple[Rule, bool], ...]]] = {}
+# What the checks derive from a spec, once per spec object (util.memo.derived): ({field id: its
+# entry of _validity, or None for an id the format does not have}, ((Rule, whether it is cross-year), ...))
+_SPECS: dict[int, tuple[FormatSpec, tuple[dict, tuple[tuple[Rule, bool], ...]]]] = {}
 _UNSEEN = object()
 
 
-def _derived(spec: FormatSpec) -> tuple[FormatSpec, dict, tuple[tuple[Rule, bool], ...]]:
-    hit = _SPECS.get(id(spec))
-    if hit is None or hit[0] is not spec:
-        if len(_SPECS) > 16:
-            _SPECS.clear()
-        hit = _SPECS[id(spec)] = (spec, {}, tuple((rule, rule.cross_year) for rule in spec.rules))
-    return hit
+def _derived(spec: FormatSpec) -> tuple[dict, tuple[tuple[Rule, bool], ...]]:
+    return derived(_SPECS, spec, lambda spec: ({}, tuple((rule, rule.cross_year) for rule in spec.rules)))
 
 
 # id of a ValueType -> (the type, {value: whether domain_problem finds nothing}): whether a value
@@ -207,7 +202,7 @@ def _check_rules(spec: FormatSpec, values: Mapping[str, Number | None],
     out = []
     unsettled: set[str] = set()  # codes with an instance that fails or cannot be evaluated
     implied = []
-    for rule, cross_year in _derived(spec)[2]:
+    for rule, cross_year in _derived(spec)[1]:
         if cross_year and prev is None:
             continue
         res = rule.evaluate(values, prev)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..format.spec import FormatSpec
 from ..model import meta
+from ..util.memo import derived
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -41,14 +42,15 @@ class Layout:
     memo: dict = field(default_factory=dict)  # what other modules derive per layout (computed._wanted)
 
 
-_LAYOUTS: dict[int, Layout] = {}
+_LAYOUTS: dict[int, tuple[FormatSpec, Layout]] = {}
 
 
 def layout(spec: FormatSpec) -> Layout:
     """The Layout of `spec`, computed once per spec object."""
-    hit = _LAYOUTS.get(id(spec))
-    if hit is not None and hit.spec is spec:
-        return hit
+    return derived(_LAYOUTS, spec, _build)
+
+
+def _build(spec: FormatSpec) -> Layout:
     named = [(f.name, f.sheet, f.row, f.col) for f in spec.fields]
     named += [(f.name, f.sheet, f.row, f.col) for f in spec.info_fields]
     named += [(p.name, p.sheet, p.row, p.col) for p in spec.narrative_parts]
@@ -69,7 +71,4 @@ def layout(spec: FormatSpec) -> Layout:
         inputs=tuple((f, f.name) for f in spec.input_fields),
         where=where if len(where) == len(named) else None, named_sheets=frozenset(s for _, s, _, _ in named),
     )
-    if len(_LAYOUTS) > 16:
-        _LAYOUTS.clear()
-    _LAYOUTS[id(spec)] = idx
     return idx

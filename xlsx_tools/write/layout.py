@@ -19,6 +19,7 @@ from ..format.grid import Table
 from ..format.numbers import Number
 from ..format.spec import FormatSpec, load_format
 from ..model.meta import template_fingerprint
+from ..util.memo import derived
 from .label_wrap import widen_for_orphans, wrap
 from .template_checks import CheckArea, compact_ranges, plan_checks, side_formula
 
@@ -86,14 +87,7 @@ _PLANS: dict[int, tuple[FormatSpec, Plan]] = {}
 
 
 def plan_for(spec: FormatSpec) -> Plan:
-    hit = _PLANS.get(id(spec))
-    if hit is not None and hit[0] is spec:
-        return hit[1]
-    plan = _build_plan(spec)
-    if len(_PLANS) > 16:
-        _PLANS.clear()
-    _PLANS[id(spec)] = (spec, plan)
-    return plan
+    return derived(_PLANS, spec, _build_plan)
 
 
 def _char_units(ch: str) -> float:
