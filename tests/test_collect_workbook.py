@@ -301,3 +301,11 @@ def test_shared_strings_reuse_xlsxwriter_strings_and_count_references():
     assert sh.SharedStrings(out.encode()).index("x<y?") == 3
     with pytest.raises(ValueError):
         sh.SharedStrings(None).xml()
+
+
+def test_cell_text_holds_only_what_xml_can():
+    """Control characters and lone surrogates (a file name read with surrogateescape) become "?",
+    as in the 问题通知: the same util.xmltext.xml_safe."""
+    assert sh.clean("a\x00b\x1f\ufffe\udc80c\t\n中") == "a?b???c\t\n中"
+    assert sh.clean(None) == "" and sh.clean(12) == "12"
+    assert sh.escape_text("<a&b>\x01") == "&lt;a&amp;b&gt;?"

@@ -29,6 +29,7 @@ from ..format.grid import Field
 from ..format.numbers import Number, plain
 from ..format.spec import FormatSpec
 from ..model.status import Status
+from ..util.xmltext import xml_safe
 from ..write.sheet_print import lines_needed, setup_page
 
 # Sheet names (UI text; labels of the format come from the spec).
@@ -60,12 +61,9 @@ STATUS_COLOURS = {  # fill, font
 FONT = "宋体"
 AMOUNT_FORMAT = "0.######"  # with a conditional "0" for whole numbers: the digits entered, no padding
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def clean(text: Any) -> str:
     """Text safe for a cell: no characters XML 1.0 forbids."""
-    return _ILLEGAL_XML.sub("?", "" if text is None else str(text))
+    return xml_safe("" if text is None else str(text))
 
 
 def cell_value(v: Number | None) -> int | float | None:

@@ -29,15 +29,8 @@ BODY, TBL, TR, R, RPR, T, TAB, BR = (f"{{{W}}}{tag}" for tag in ("body", "tbl", 
 DOCUMENT_PART = "word/document.xml"
 CORE_PART = "docProps/core.xml"
 
-# XML 1.0 forbids these (lxml refuses them, and so python-docx); lone surrogates cannot be UTF-8
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BREAKS = re.compile("([\t\r\n])")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
-def xml_safe(text: str) -> str:
-    """`text` with every character XML 1.0 forbids (control characters, lone surrogates) as "?"."""
-    return _NOT_XML.sub("?", text)
 
 
 def _xml(element: etree._Element) -> bytes:
@@ -104,7 +97,7 @@ def set_run_text(r: etree._Element, text: str) -> None:
     """The run's content as python-docx's Run.text = `text` writes it: its properties kept, "\\t"
     as w:tab, "\\r" and "\\n" as w:br, the rest in w:t (xml:space="preserve" where it starts or
     ends with white space); an empty text leaves the run empty. Raises ValueError for
-    characters XML forbids (see xml_safe)."""
+    characters XML forbids (see util.xmltext.xml_safe)."""
     for child in list(r):
         if child.tag != RPR:
             r.remove(child)

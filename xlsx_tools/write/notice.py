@@ -41,6 +41,7 @@ from ..model.findings import (
 from ..read.deadline import template_deadline
 from ..util import fsutil
 from ..util.timefmt import display_time, now_local
+from ..util.xmltext import xml_safe
 from . import docx_clone as dc
 from . import docx_oxml as ox
 from .docx_text import core_text, text_width
@@ -121,7 +122,7 @@ def location(f: Finding) -> str:
 
 @dataclass(frozen=True)
 class Wording:
-    """Every text of one notice in the order it shows them, each safe for XML (docx_clone.xml_safe)."""
+    """Every text of one notice in the order it shows them, each safe for XML (util.xmltext.xml_safe)."""
 
     greeting: str  # "{agency}："
     body: str
@@ -148,7 +149,7 @@ def wording(notice: Notice) -> Wording:
         facts.append(("文件校验码", f"sha256 {notice.sha256[:SHA_PREFIX]}…（前 {SHA_PREFIX} 位）"))
     if notice.saved_at:
         facts.append(("文件保存时间", display_time(notice.saved_at)))
-    safe = dc.xml_safe
+    safe = xml_safe
     return Wording(
         greeting=safe(f"{notice.agency}："),
         body=safe(f"你单位报送的{year}政府信息公开工作年度报告填报表经校验，发现{counts}，详见下表。{ask}{deadline}。"),
