@@ -78,19 +78,11 @@ def parse_strings(data: bytes) -> list[str]:
     else:
         walk, streaming = ooxml.events(data, ("si",))
     out: list[str] = []
-    limit, chars = ooxml.MAX_STRINGS, ooxml.MAX_CELL_CHARS
-    append = out.append
+    limit = ooxml.MAX_STRINGS
     for _, el in walk:
         if len(out) >= limit:
             raise ooxml.TooMuchWork(f"共享字符串表中的字符串超过 {limit} 个", "strings", limit)
-        if len(el) == 1 and el[0].tag.endswith("}t"):  # rich_text's usual case, without the call
-            text = el[0].text or ""
-            if "_x" not in text and len(text) <= chars:
-                append(text)
-                if streaming:
-                    el.clear()
-                continue
-        append(rich_text(el))
+        out.append(rich_text(el))
         if streaming:
             el.clear()
     return out
@@ -285,11 +277,9 @@ def parse_workbook(data: bytes, rels: dict[str, str]) -> Book:
     root = ooxml.small_tree(data)
     if root is not None:  # walked once for each kind in C: no dispatch on the tag per element
         sheets = [_book_sheet(el, rels) for _, el in etree.iterwalk(root, events=("end",), tag="{*}sheet")]
-        names = {}
+        names: dict[str, str] = {}
         for _, el in etree.iterwalk(root, events=("end",), tag="{*}definedName"):
-            name = el.get("name")
-            if name and el.get("localSheetId") is None:
-                names[name] = (el.text or "").strip()
+            _book_name(el, names)
         return Book(sheets, names)
     sheets = []
     names = {}
@@ -299,12 +289,17 @@ def parse_workbook(data: bytes, rels: dict[str, str]) -> Book:
         if tag == "sheet":
             sheets.append(_book_sheet(el, rels))
         elif tag == "definedName":
-            name = el.get("name")
-            if name and el.get("localSheetId") is None:
-                names[name] = (el.text or "").strip()
+            _book_name(el, names)
             if streaming:
                 el.clear()
     return Book(sheets, names)
+
+
+def _book_name(el, names: dict[str, str]) -> None:
+    """A workbook-wide <definedName> into `names` (name -> its reference, as written)."""
+    name = el.get("name")
+    if name and el.get("localSheetId") is None:
+        names[name] = (el.text or "").strip()
 
 
 def _book_sheet(el, rels: dict[str, str]) -> tuple[str, str, str]:
