@@ -19,7 +19,12 @@ workers) is sampled from /proc every 20 ms for the peak of the summed RSS, and f
 CPU time (the part of a run more cores do not shorten). --one-core also runs
 `collect -j 1` and `check --json` of the same files in one process, for the ratio the issue sets
 (collect on one core within 1.2x of check), in wall time and in CPU time (which a machine shared
-with other work does not blur).
+with other work does not blur), --rounds times alternately, and prints the medians.
+
+Every command runs with its bytecode compiled beforehand into a private cache (PYTHONPYCACHEPREFIX
+in a temporary folder, PYTHONDONTWRITEBYTECODE unset, one warm-up collect and check on a few of the
+files), as an installed package runs from its .pyc files: a checkout where bytecode writing is off
+would otherwise be timed compiling our sources in the parent and again in every worker.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -220,10 +226,14 @@ class Sampler(threading.Thread):
             time.sleep(self.interval)
 
 
+PYCACHE = Path(tempfile.mkdtemp(prefix="bench-collect-pyc-"))
+
+
 def measure(cmd: list[str]) -> tuple[float, Sampler, int, str, float]:
     """(wall seconds, memory sampler, exit status, stdout, CPU seconds of the command and the
     children it waited for) of a command of ours."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -268,9 +278,30 @@ def run_check(folder: Path) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 
 
+WARM: set[Path] = set()
+
+
+def warm_up(folder: Path, roster: Path) -> None:
+    """Compile the bytecode of everything collect and check import (parent and workers) into
+    PYCACHE: a collect with two workers and --docx of a few files, and a check of one."""
+    if folder in WARM:
+        return
+    WARM.add(folder)
+    files = sorted(folder.rglob("*.xlsx"))[:6]
+    with tempfile.TemporaryDirectory(prefix="bench-collect-warm-") as tmp:
+        few = Path(tmp) / "returns"
+        few.mkdir()
+        for f in files:
+            shutil.copy(f, few / f.name)
+        measure([sys.executable, "-m", "xlsx_tools", "collect", str(few), "-r", str(roster), "-o", str(Path(tmp) / "out"),
+                 "-j", "2", "--docx"])
+        measure([sys.executable, "-m", "xlsx_tools", "check", "--json", str(files[0])])
+
+
 def one(n: int, args: argparse.Namespace) -> dict:
     cache = (args.cache or Path(tempfile.gettempdir()) / "xlsx-tools-bench") / f"collect-{n}"
     folder, roster, gen = generate(n, cache, max(1, os.cpu_count() or 1))
+    warm_up(folder, roster)
     files = sum(1 for p in folder.rglob("*") if p.is_file())
     res = run_collect(folder, roster, args.jobs, args.docx, args.keep)
     res.update(n=n, files=files, gen=gen, in_bytes=disk_used(folder))
@@ -297,6 +328,8 @@ def main() -> int:
     ap.add_argument("--docx", action="store_true", help="also write each accepted agency's .docx")
     ap.add_argument("--keep", action="store_true", help="keep the output folder")
     ap.add_argument("--one-core", action="store_true", help="also collect -j 1 and check the same files in one process")
+    ap.add_argument("--rounds", type=int, default=3, help="--one-core: rounds of the pair, alternately (default 3)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each N (default 1); with more, the median run is printed too")
     args = ap.parse_args()
     if not Path("/proc/self/status").exists():
         print("this benchmark samples memory from /proc (Linux)", file=sys.stderr)
@@ -309,9 +342,15 @@ def main() -> int:
     print(HEADER, flush=True)
     results = []
     for n in sizes:
-        r = one(n, args)
+        runs = []
+        for _ in range(max(1, args.repeat)):
+            r = one(n, args)
+            runs.append(r)
+            print(row(r), flush=True)
+        if len(runs) > 1:
+            r = sorted(runs, key=lambda x: x["wall"])[len(runs) // 2]
+            print(row(r) + f"  (median of {len(runs)})", flush=True)
         results.append(r)
-        print(row(r), flush=True)
     for line in results[-1]["summary"]:
         print("  " + line)
     if args.keep:
@@ -320,13 +359,25 @@ def main() -> int:
         n = sizes[0]
         cache = (args.cache or Path(tempfile.gettempdir()) / "xlsx-tools-bench") / f"collect-{n}"
         folder, roster, _ = generate(n, cache, 1)
-        single = run_collect(folder, roster, 1)
-        check = run_check(folder)
-        print(f"one core, {n} agencies: collect -j 1 {single['wall']:.2f} s (CPU {single['cpu']:.2f} s), check of the "
-              f"same .xlsx files in one process {check[0]:.2f} s (CPU {check[1]:.2f} s): ratio {single['wall'] / check[0]:.2f} "
-              f"(CPU {single['cpu'] / check[1]:.2f})")
+        warm_up(folder, roster)
+        pairs = []
+        for k in range(max(1, args.rounds)):
+            single = run_collect(folder, roster, 1)
+            check = run_check(folder)
+            pairs.append((single["wall"], single["cpu"], check[0], check[1]))
+            print(f"one core, {n} agencies, round {k + 1}: collect -j 1 {single['wall']:.2f} s (CPU {single['cpu']:.2f} s), "
+                  f"check of the same .xlsx files in one process {check[0]:.2f} s (CPU {check[1]:.2f} s): ratio "
+                  f"{single['wall'] / check[0]:.2f} (CPU {single['cpu'] / check[1]:.2f})", flush=True)
+        med = [statistics.median(p[i] for p in pairs) for i in range(4)]
+        ratios = sorted(p[1] / p[3] for p in pairs)
+        print(f"one core, median of {len(pairs)}: collect -j 1 {med[0]:.2f} s (CPU {med[1]:.2f} s), check {med[2]:.2f} s "
+              f"(CPU {med[3]:.2f} s): ratio {med[0] / med[2]:.2f} (CPU {med[1] / med[3]:.2f}; per round "
+              + ", ".join(f"{x:.2f}" for x in ratios) + ")")
     return 0 if all(r["exit"] in (0, 1) for r in results) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        shutil.rmtree(PYCACHE, ignore_errors=True)
