@@ -5,7 +5,7 @@ template carries, else by its name), the newest file of an agency adopted and th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from ..model.identity import code_key
 from ..model.matching import NO_MATCH, NameMatch, NameMatcher
 from ..model.record import FileRecord, newest_key, quoted_reason
 from ..model.status import Status
-from ..read.roster import RosterError, RosterRow, read_roster
+from ..read.roster import RosterError, RosterRow, parse_roster, read_roster, roster_text
 from .walk import system_file
 
 BY_IDENTITY, BY_NAME = "模板标识", "文件名"
@@ -62,6 +62,19 @@ def load_roster(path: str | Path, spec: FormatSpec | None = None) -> list[Roster
         return read_roster(path, spec)
     except RosterError as e:
         raise CollectError(str(e)) from None
+
+
+def roster_loader(path: str | Path, spec: FormatSpec | None = None) -> Callable[[], list[RosterRow]]:
+    """load_roster in two steps: the roster is read and checked now (a roster that cannot be used
+    is said before any file is read) and only its text is kept; the returned function parses it
+    again. Its rows (about 0.6 KB an agency) are thus not held while the files are read."""
+    path = Path(path)
+    try:
+        text = roster_text(path)
+        parse_roster(text, path.name, spec)
+    except RosterError as e:
+        raise CollectError(str(e)) from None
+    return lambda: parse_roster(text, path.name, spec)
 
 
 @dataclass(slots=True)

@@ -35,7 +35,7 @@ from ..util import fsutil
 from ..util.fsutil import os_error_text
 from ..util.timefmt import now_local
 from .archive import ARCHIVES
-from .classify import CollectError, RosterIndex, classify, infer_year, load_roster
+from .classify import CollectError, RosterIndex, classify, infer_year, roster_loader
 from .collect_json import write_collect_json
 from .collection import Collection, Spill
 from .notice import move_notices, stage_notices
@@ -185,12 +185,13 @@ def collect(
         raise CollectError(f"{root} 不是文件夹：请指定存放退回文件的文件夹。")
     if isinstance(roster, str | Path):
         roster_path = str(roster)
-        rows = load_roster(roster, spec)
+        roster_rows = roster_loader(roster, spec)  # checked now, parsed again once the files are read
     else:
         roster_path = ""
         rows = list(roster)
         if not rows:
             raise CollectError("名单中没有机关。")
+        roster_rows = lambda: rows  # noqa: E731
     outdir = Path(outdir)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -215,7 +216,7 @@ def collect(
         _stale_staging(outdir)
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=outdir))
         try:
-            return _run(root, roster_path, rows, outdir, staging, spec=spec, year=year, previous=previous,
+            return _run(root, roster_path, roster_rows, outdir, staging, spec=spec, year=year, previous=previous,
                         prev_index=prev_index, pool=pool, docx=docx, blank_as_zero=blank_as_zero, progress=progress,
                         limits=limits, now=now,
                         notices={"office": office, "contact": contact, "deadline": deadline} if notices else None)
@@ -240,7 +241,7 @@ def _refuse_overwrite(outdir: Path, root: Path, roster: str, previous: Path | No
                                "请用 -o 另选输出文件夹。")
 
 
-def _run(root: Path, roster_path: str, rows: Sequence[RosterRow], outdir: Path, staging: Path, *, spec: FormatSpec,
+def _run(root: Path, roster_path: str, roster_rows: Callable[[], Sequence[RosterRow]], outdir: Path, staging: Path, *, spec: FormatSpec,
          year: int | None, previous: Path | None, prev_index: dict[str, Report], pool: Pool, docx: bool, blank_as_zero: bool,
          progress: ProgressCallback | None, limits: ArchiveLimits, now: dt.datetime | None,
          notices: dict[str, str] | None = None) -> Collection:
@@ -263,7 +264,9 @@ def _run(root: Path, roster_path: str, rows: Sequence[RosterRow], outdir: Path, 
         pool.close()
         records = _records(spill, offsets)
         del offsets
-        index = RosterIndex(rows)  # once the workers are gone: about 1 KB an agency (name variants)
+        # the roster's rows and their index (name variants), about 1.6 KB an agency, once the
+        # workers are gone: while they read, the parent holds nothing that grows with the roster
+        index = RosterIndex(roster_rows())
         year_inferred = year is None
         if year is None:
             year = infer_year(records, index, spec.id)

@@ -136,6 +136,12 @@ MAX_ROSTER_BYTES = 64 << 20  # a roster of every agency of a province is well un
 def read_roster(path: str | Path, spec: FormatSpec | None = None) -> Roster:
     """Rows of a roster CSV; RosterError with a Chinese message for anything unusable."""
     path = Path(path)
+    return parse_roster(roster_text(path), path.name, spec)
+
+
+def roster_text(path: str | Path) -> str:
+    """The text of a roster file, decoded (RosterError as read_roster)."""
+    path = Path(path)
     try:
         data = fsutil.read_regular(path, MAX_ROSTER_BYTES)  # a FIFO is refused, never waited on
     except FileNotFoundError:
@@ -144,7 +150,7 @@ def read_roster(path: str | Path, spec: FormatSpec | None = None) -> Roster:
         raise RosterError(f"{path} 是文件夹，不是名单文件（CSV）。") from None
     except OSError as e:
         raise RosterError(f"无法读取名单文件 {path}：{os_error_text(e)}。") from None
-    return parse_roster(decode(data, path.name), path.name, spec)
+    return decode(data, path.name)
 
 
 def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None) -> Roster:
