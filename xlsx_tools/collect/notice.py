@@ -11,7 +11,7 @@ from pathlib import Path
 from ..model.record import FileRecord, quoted_reason
 from ..model.status import Status
 from ..util.timefmt import now_local
-from ..write.notice import DEADLINE_COLUMNS, NOTICE_DIR, Notice, unique_filenames, write_notice
+from ..write.notice import DEADLINE_COLUMNS, NOTICE_DIR, Notice, notice_docx, unique_filenames
 from .classify import AgencyStatus
 from .collection import Collection
 
@@ -68,8 +68,13 @@ def stage_notices(collection: Collection, staging: Path, *, office: str = "", co
     names = unique_filenames([a.row.agency for a, _ in chosen], [a.row.code for a, _ in chosen])
     when = _date(collection)
     written: list[str] = []
+    folder = staging / NOTICE_DIR
+    folder.mkdir(exist_ok=True)
     for (agency, rec), name in zip(chosen, names, strict=True):
-        write_notice(_notice(collection, agency, rec, when, office, contact, deadline), staging / NOTICE_DIR / name)
+        # written as it is: the staging folder is this run's own, and move_notices moves each
+        # complete file into place (no temporary name and rename per notice)
+        with open(folder / name, "xb") as fh:
+            fh.write(notice_docx(_notice(collection, agency, rec, when, office, contact, deadline)))
         agency.notice = f"{NOTICE_DIR}/{name}"
         written.append(agency.notice)
     return written
