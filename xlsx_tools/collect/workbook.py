@@ -62,7 +62,9 @@ def write_collect_workbook(collection: Collection, path: str | Path) -> Path:
     """Write 收集情况.xlsx to `path` (the caller moves it into place)."""
     path = Path(path)
     raw = path.with_name(path.name + ".raw")
-    wb = Workbook(str(raw), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+    # in_memory: xlsxwriter builds each part in memory, not in a temporary file of its own
+    wb = Workbook(str(raw), {"in_memory": True,
+                             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                              # column widths are in digits of the default font: Arial (Liberation Sans
                              # in LibreOffice, same metrics) prints at the same scale in every office
                              # suite, where Calibri falls back to a wider font without Office
