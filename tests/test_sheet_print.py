@@ -13,6 +13,25 @@ def test_text_units_count_chinese_double():
     assert text_units("青山区", 10) == pytest.approx(6 * 10 / 11)
 
 
+def test_text_units_is_the_sum_over_the_characters_in_order():
+    """Each character adds 2.0 (wide, full-width) or 1.05, summed by sum() in the text's order:
+    the float is exactly what the per-character definition gives (another order or a product can
+    differ in the last bit, and so a line count at a boundary)."""
+    import random
+    import unicodedata
+
+    def definition(text: str, size: float = 11) -> float:
+        return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.05 for ch in text) * size / 11
+
+    pool = "abc 123中文字符，。ｱｲ①½€\u3000ＡＢ\t\n😀\u0301"
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(0, 50)))
+        assert text_units(text) == definition(text)
+        assert text_units(text, 10) == definition(text, 10)
+    assert text_units("a" * 20) == definition("a" * 20) != 1.05 * 20
+
+
 def test_lines_needed():
     assert lines_needed("", 10) == 1
     assert lines_needed("青山区教育局", 13) == 1  # 12 units in 12 usable

@@ -24,8 +24,13 @@ MARGIN_BOTTOM_IN = 0.6
 
 def text_units(text: str, size: float = 11) -> float:
     """Column-width units `text` needs on one line at `size` pt."""
-    units = sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.05 for ch in text)
+    # added in the text's order, as the floats always were (a sum in another order can differ in
+    # the last bit, and so a line count at a boundary)
+    units = sum(map(_UNITS.__getitem__, map(unicodedata.east_asian_width, text)))
     return units * size / 11
+
+
+_UNITS = {"W": 2.0, "F": 2.0, "Na": 1.05, "H": 1.05, "A": 1.05, "N": 1.05}  # by East Asian width
 
 
 def lines_needed(text: str, width: float, size: float = 11) -> int:
