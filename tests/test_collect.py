@@ -30,7 +30,9 @@ from xlsx_tools.cli.app import app
 from xlsx_tools.cli.demo.samples import SAMPLE_ROSTER, random_report
 from xlsx_tools.collect import classify, collect_json, run, walk, worker
 from xlsx_tools.collect.collection import Spill
+from xlsx_tools.format.numbers import NumberError
 from xlsx_tools.format.spec import load_format
+from xlsx_tools.model.jsonio import BadNumber
 from xlsx_tools.model.record import SPILLED_FIELDS, FileRecord, quoted_reason
 from xlsx_tools.model.report import Report, dumps, loads
 from xlsx_tools.model.status import Status
@@ -1000,6 +1002,18 @@ def test_collect_json_agency_line_is_what_dumps_writes(figures):
     text = collect_json._agency_text(agency, figures)
     assert text == dumps(collect_json._agency_dict(agency, figures), indent=None)
     assert json.loads(text)["figures"] == (None if figures is None else json.loads(dumps(figures, indent=None)))
+
+
+@pytest.mark.parametrize("data", [
+    {"a": Decimal("1.50"), "b": [Decimal("-2"), None, True, 1.5, "\0dec", {"c": Decimal("0.000")}], "d": (1, 2)},
+    {"a": "\0dec"}, {"\0dec": Decimal("1")}, ["\0dec", Decimal("3")], {"a": '"\0dec"', "b": Decimal("4")},
+    {"a": Decimal("1E+3")}, {"a": Decimal("NaN")}, {"a": float("inf")}, {"a": BadNumber(NumberError("large", "1e5000"))},
+    {"a": {"b": Decimal("7.25")}, "中文": "引号\"与\\反斜杠\n"}, {1: "int key", "k": Decimal("2")}, [], "text", None,
+])
+def test_collect_json_lines_are_what_dumps_writes(data):
+    """Every line of collect.json is written by json's encoder with Decimals through a marker:
+    the text dumps writes, whatever the data holds (the marker itself, non-finite numbers)."""
+    assert collect_json._dumps(data) == dumps(data, indent=None)
 
 
 def test_a_program_read_from_stdin_collects_without_hanging(season):

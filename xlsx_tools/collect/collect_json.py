@@ -4,7 +4,6 @@ workbook (合格 …), "status_code" its stable code (ok …)."""
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Mapping
@@ -68,44 +67,43 @@ def _agency_dict(agency: AgencyStatus, figures: Mapping[str, Number | None] | No
 
 
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # what jsonio.dumps writes a Decimal as, unquoted
+_MARK = "\0dec"  # what json's encoder is given for a Decimal, and the text it writes for it:
+_MARK_JSON = json.dumps(_MARK)  # a JSON string token of its own, which no other text contains
 
 
-@functools.lru_cache(maxsize=4096)
-def _key(field_id: str) -> str:
-    return json.dumps(field_id, ensure_ascii=False) + ": "
+class _Other(Exception):
+    """A value dumps knows and json's encoder does not (a BadNumber, a non-finite Decimal)."""
 
 
-def _figures_text(figures: Mapping[str, Number | None]) -> str | None:
-    """The figures as dumps(figures, indent=None) writes them, without its walk over every value:
-    ints, None and decimals written with their own digits; None when a value is anything else
-    (dumps writes that one)."""
-    parts = []
-    for k, v in figures.items():
-        t = type(v)
-        if t is int:
-            text = str(v)
-        elif v is None:
-            text = "null"
-        elif t is Decimal and v.is_finite():
-            text = plain(v)
-            if not _NUMBER.fullmatch(text):
-                return None
-        else:
-            return None
-        parts.append(_key(k) + text)
-    return "{" + ", ".join(parts) + "}"
+def _dumps(data: Any) -> str:
+    """dumps(data, indent=None), without its walk over every value: json's encoder (in C) writes
+    the text, given a marker for each Decimal that is then replaced by the Decimal's own digits.
+    Whatever it does not know (a BadNumber, a NaN, a marker in the data) is written by dumps."""
+    decimals: list[str] = []
+
+    def decimal(value: Any) -> str:
+        if type(value) is Decimal and value.is_finite():
+            text = plain(value)
+            if _NUMBER.fullmatch(text):
+                decimals.append(text)
+                return _MARK
+        raise _Other
+
+    try:
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False, default=decimal)
+    except (_Other, ValueError, TypeError):
+        return dumps(data, indent=None)
+    if not decimals:
+        return text
+    pieces = text.split(_MARK_JSON)
+    if len(pieces) != len(decimals) + 1:  # the marker was in the data too
+        return dumps(data, indent=None)
+    return pieces[0] + "".join(d + piece for d, piece in zip(decimals, pieces[1:], strict=True))
 
 
 def _agency_text(agency: AgencyStatus, figures: Mapping[str, Number | None] | None) -> str:
-    """dumps(_agency_dict(agency, figures), indent=None), its figures (the last key) written by
-    _figures_text."""
-    fast = _figures_text(figures) if figures is not None and all(type(k) is str for k in figures) else None
-    if fast is None:
-        return dumps(_agency_dict(agency, figures), indent=None)
-    text = dumps(_agency_dict(agency, None), indent=None)
-    if not text.endswith(', "figures": null}'):
-        return dumps(_agency_dict(agency, figures), indent=None)
-    return text[:-len("null}")] + fast + "}"
+    """dumps(_agency_dict(agency, figures), indent=None)."""
+    return _dumps(_agency_dict(agency, figures))
 
 
 def write_collect_json(collection: Collection, path: Path) -> None:
@@ -133,7 +131,7 @@ def write_collect_json(collection: Collection, path: Path) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write("{\n")
         for key, value in head.items():
-            fh.write(f" {json.dumps(key)}: {dumps(value, indent=None)},\n")
+            fh.write(f" {json.dumps(key)}: {_dumps(value)},\n")
         fh.write(' "agencies": [')
         for i, agency in enumerate(collection.agencies):
             figures = spill.figures(agency.file) if (spill and agency.file and agency.file.has_report) else None
@@ -141,16 +139,16 @@ def write_collect_json(collection: Collection, path: Path) -> None:
         fh.write("\n ],\n \"files\": [")
         for i, rec in enumerate(collection.files):
             findings = spill.findings(rec) if (spill and (rec.errors or rec.warnings)) else []
-            fh.write(("," if i else "") + "\n  " + dumps(_file_dict(rec, collection, findings), indent=None))
+            fh.write(("," if i else "") + "\n  " + _dumps(_file_dict(rec, collection, findings)))
         fh.write("\n ],\n")
         unplaced = [{"path": r.name, "sha256": r.sha256, "status": r.status.label, "status_code": r.status.code,
                      "reason": collection.unattributed_reason(r),
                      "candidates": [collection.agencies[i].row.agency for i in r.candidates]}
                     for r in collection.unattributed()]
-        fh.write(' "unattributed": ' + dumps(unplaced, indent=None) + ",\n")
+        fh.write(' "unattributed": ' + _dumps(unplaced) + ",\n")
         included = [a.row.agency for a in collection.agencies if a.status in ACCEPTED]
         total = {"agencies": collection.total_count, "included": included, "figures": collection.totals}
-        fh.write(' "total": ' + dumps(total, indent=None) + ",\n")
+        fh.write(' "total": ' + _dumps(total) + ",\n")
         fh.write(' "docx": ' + dumps(collection.docx, indent=None) + ",\n")
         if collection.docx_requested:
             fh.write(' "docx_not_written": ' + dumps([{"agency": a, "reason": why} for a, why in collection.docx_missing],
