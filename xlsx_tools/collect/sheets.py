@@ -97,9 +97,10 @@ class LongSheet:
     rows: Callable[[], Iterator[Sequence[Any]]]
     status_col: int | None = None  # column coloured by status
     # faster alternative to rows(): given each column's style attribute and the shared-string
-    # table, blocks of rows as XML whose only placeholder is ROW, the row number (texts are
-    # shared strings: the rows hold none, and count their references in SharedStrings.count)
-    templates: Callable[[list[str], SharedStrings], Iterator[list[str]]] | None = None
+    # table, blocks of rows (RowBlock) as XML whose only placeholder is ROW, the row number
+    # (texts are shared strings: the rows hold none, and count their references in
+    # SharedStrings.count)
+    templates: Callable[[list[str], SharedStrings], Iterator[RowBlock]] | None = None
     top: int = 0  # 0-based row of the header; rows above it are written by before()
     before: Callable[[Any, Formats], None] | None = None
     freeze_cols: int = 0
@@ -250,10 +251,9 @@ def _sheet_xml(xml: str, ls: LongSheet, count: int, iterators: dict[str, Iterato
     yield head
     if isinstance(rows, _Blocks):
         n = first
-        for block in rows.take(count):
-            chunk = "".join([t.replace(ROW, str(k)) for t, k in zip(block, range(n, n + len(block)), strict=True)])
-            n += len(block)
-            yield chunk
+        for block, lo, hi in rows.take(count):
+            yield block.xml(n, lo, hi)
+            n += hi - lo
     else:
         buf: list[str] = []
         wrapped = [(i, col.width, col.clip) for i, col in enumerate(ls.columns) if col.wrap]
@@ -268,21 +268,64 @@ def _sheet_xml(xml: str, ls: LongSheet, count: int, iterators: dict[str, Iterato
     yield tail
 
 
+class RowBlock:
+    """Rows of a template sheet (LongSheet.templates), e.g. an agency's: row i is `head` and then,
+    where values[i] is None, pieces[i][0], else pieces[i][1] + values[i] + pieces[i][2]. `head`
+    and the pieces are XML with ROW where the row's number goes; the pieces, the same for every
+    block, come split at ROW (split_pieces), so that a row is a few joins by its number."""
+
+    __slots__ = ("_head", "_pieces", "_values")
+
+    def __init__(self, head: str, values: Sequence[str | None],
+                 pieces: Sequence[tuple[list[str], list[str], list[str]]]):
+        if len(values) != len(pieces):
+            raise ValueError(f"{len(values)} values for {len(pieces)} rows")
+        self._head = head.split(ROW)
+        self._values = values
+        self._pieces = pieces
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def xml(self, first: int, lo: int = 0, hi: int | None = None) -> str:
+        """Rows [lo, hi) as XML, numbered from `first`."""
+        hi = len(self._values) if hi is None else hi
+        out: list[str] = []
+        add = out.extend
+        head = self._head
+        for n, v, (blank, before, after) in zip(map(str, range(first, first + hi - lo)), self._values[lo:hi],
+                                                self._pieces[lo:hi], strict=True):
+            if v is None:
+                add((n.join(head), n.join(blank)))
+            else:
+                add((n.join(head), n.join(before), v, n.join(after)))
+        return "".join(out)
+
+
+def split_pieces(blank: str, before: str, after: str) -> tuple[list[str], list[str], list[str]]:
+    """A row's pieces for RowBlock, each split at ROW."""
+    return blank.split(ROW), before.split(ROW), after.split(ROW)
+
+
 class _Blocks:
-    """The row templates of a template sheet, which come in blocks (an agency's rows), taken a
-    sheet's count at a time: a block can continue on the next sheet."""
+    """The row blocks of a template sheet, taken a sheet's count at a time: a block (an agency's
+    rows) can continue on the next sheet. Yields (block, lo, hi): its rows [lo, hi)."""
 
-    def __init__(self, blocks: Iterator[list[str]]):
+    def __init__(self, blocks: Iterator[RowBlock]):
         self._blocks = blocks
-        self._rest: list[str] = []
+        self._rest: tuple[RowBlock, int] | None = None
 
-    def take(self, count: int) -> Iterator[list[str]]:
+    def take(self, count: int) -> Iterator[tuple[RowBlock, int, int]]:
         while count > 0:
-            block = self._rest or next(self._blocks)
-            self._rest = block[count:]
-            block = block[:count] if len(block) > count else block
-            count -= len(block)
-            yield block
+            if self._rest is not None:
+                block, lo = self._rest
+            else:
+                block, lo = next(self._blocks), 0
+            hi = min(len(block), lo + count)
+            self._rest = (block, hi) if hi < len(block) else None
+            count -= hi - lo
+            if hi > lo:
+                yield block, lo, hi
 
 
 LINE_PT = 14.0  # one line of 10 pt text in a row

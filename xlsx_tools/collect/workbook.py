@@ -45,6 +45,7 @@ from .sheets import (
     Column,
     Formats,
     LongSheet,
+    RowBlock,
     SharedStrings,
     clean,
     figure_kind,
@@ -54,6 +55,7 @@ from .sheets import (
     long_sheet_frame,
     number_text,
     splice,
+    split_pieces,
 )
 from .total_sheet import chart_sheet, total_sheet
 
@@ -289,7 +291,7 @@ def _data_sheet(c: Collection) -> LongSheet:
             for f, mid, tail in zip(fields, middle, tails, strict=True):
                 yield head + mid + [figures.get(f.id)] + tail
 
-    def templates(styles: list[str], strings: SharedStrings) -> Iterator[list[str]]:
+    def templates(styles: list[str], strings: SharedStrings) -> Iterator[RowBlock]:
         # about 200 rows per agency: the constant parts of a row are built once, and its texts are
         # shared strings (the labels of a field repeat on every agency's row)
         letters = [xl_col_to_name(i) for i in range(len(columns))]
@@ -306,17 +308,15 @@ def _data_sheet(c: Collection) -> LongSheet:
         for mid, tail in zip(middle, tails, strict=True):
             (mid_xml, k1), (end_xml, k2) = texts(3, mid), texts(7, tail)
             end_xml += "</row>"
-            pieces.append((mid_xml + end_xml, mid_xml + value_cell, "</v></c>" + end_xml))
+            pieces.append(split_pieces(mid_xml + end_xml, mid_xml + value_cell, "</v></c>" + end_xml))
             refs += k1 + k2
         ids = [f.id for f in fields]
         for agency, figures in c.iter_used_figures():
             head, k0 = texts(0, [agency.row.agency, agency.row.code, agency.status.label])
-            head = f'<row r="{ROW}">' + head
             strings.count += refs + k0 * len(ids)
             values = [figures.get(fid) for fid in ids]
-            yield [head + blank if v is None else
-                   head + before + (str(v) if type(v) is int else number_text(v)) + after
-                   for v, (blank, before, after) in zip(values, pieces, strict=True)]
+            yield RowBlock(f'<row r="{ROW}">' + head,
+                           [v if v is None else str(v) if type(v) is int else number_text(v) for v in values], pieces)
 
     note = (f"{DATA_SHEET}：每个机关每个数据项一行（共 {count} 行），供筛选和数据透视使用；"
             "默认只打印表头，如需打印全部，请先取消打印区域。")
