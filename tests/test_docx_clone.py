@@ -118,3 +118,36 @@ def test_a_shell_needs_a_title_and_an_author():
             out.writestr(name, data.replace(b"<dc:title/>", b"") if name == dc.CORE_PART else data)
     with pytest.raises(ValueError, match="dc:title"):
         dc.Shell(without.getvalue())
+
+
+def filled_tree(shell: dc.Shell, text: str, rows) -> bytes:
+    document = shell.document()
+    paragraph, table, _ = dc.blocks(document)
+    dc.set_texts(paragraph, [text])
+    dc.fill_table(table, 1, rows)
+    return dc.document_xml(document)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(ALPHABET, max_size=12), st.lists(st.tuples(st.sampled_from([0, 1]), st.text(ALPHABET, max_size=8),
+                                                          st.text(ALPHABET, max_size=8)), max_size=4))
+def test_the_stencil_renders_what_the_filled_tree_serializes_to(text, rows):
+    shell = dc.Shell.of(shell_document())
+    stencil = dc.Stencil(shell, paragraphs=[0], tables=[(1, 1)])
+    table_rows = [(k, (a, b)) for k, a, b in rows]
+    assert stencil.render({0: [text]}, {1: table_rows}) == filled_tree(shell, text, table_rows)
+
+
+def test_the_stencil_refuses_what_set_texts_refuses():
+    shell = dc.Shell.of(shell_document())
+    stencil = dc.Stencil(shell, paragraphs=[0], tables=[(1, 1)])
+    assert stencil.render({0: TEXTS[4:5]}, {1: [(1, TEXTS[9:11])]}) == filled_tree(shell, TEXTS[4], [(1, TEXTS[9:11])])
+    with pytest.raises(ValueError, match="2 texts for 1 runs"):
+        stencil.render({0: ["a", "b"]}, {1: []})
+    with pytest.raises(ValueError, match="1 texts for 2 runs"):
+        stencil.render({0: ["a"]}, {1: [(0, ("x",))]})
+    for bad in ("a\x00b", "\ud800", "\ufffe"):
+        with pytest.raises(ValueError):
+            stencil.render({0: [bad]}, {1: []})
+        with pytest.raises(ValueError):
+            filled_tree(shell, bad, [])

@@ -21,6 +21,7 @@ from xlsx_tools.write import office
 from xlsx_tools.write.notice import (
     TITLE,
     Notice,
+    notice_document,
     notice_docx,
     python_docx_notice,
     rows,
@@ -79,6 +80,12 @@ def test_every_part_is_what_python_docx_writes_for_the_same_texts(n):
     assert sorted(fast) == sorted(reference)
     for name in reference:
         assert fast[name] == reference[name], name
+
+
+@pytest.mark.parametrize("n", range(len(notices())))
+def test_the_stencil_gives_the_document_the_filled_tree_gives(n):
+    notice = notices()[n]
+    assert parts(notice_docx(notice))["word/document.xml"] == notice_document(notice)
 
 
 def shown(text: str) -> str:

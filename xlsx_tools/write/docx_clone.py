@@ -21,6 +21,8 @@ from typing import Any
 
 from lxml import etree
 
+from ..util.xmltext import xml_safe
+
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 DC = "http://purl.org/dc/elements/1.1/"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -70,17 +72,22 @@ class Shell:
         """A copy of the shell's w:document, to fill and pass to package()."""
         return copy.deepcopy(self._document)
 
-    def package(self, document: etree._Element, *, title: str, author: str) -> bytes:
-        """The .docx: the shell's parts with `document` as word/document.xml and the file
-        properties' title and author (dc:title, dc:creator) set."""
+    def package(self, document: etree._Element | bytes, *, title: str, author: str) -> bytes:
+        """The .docx: the shell's parts with `document` (or its XML, e.g. Stencil.render's) as
+        word/document.xml and the file properties' title and author (dc:title, dc:creator) set."""
         core = copy.deepcopy(self._core)
         core.find(f"{{{DC}}}title").text = title
         core.find(f"{{{DC}}}creator").text = author
         out = io.BytesIO(self._rest)
         with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as z:  # appends after the kept parts
             z.writestr(CORE_PART, _xml(core))
-            z.writestr(DOCUMENT_PART, _xml(document))
+            z.writestr(DOCUMENT_PART, document if isinstance(document, bytes) else _xml(document))
         return out.getvalue()
+
+
+def document_xml(document: etree._Element) -> bytes:
+    """word/document.xml as package() writes it."""
+    return _xml(document)
 
 
 def blocks(document: etree._Element) -> list[etree._Element]:
@@ -134,3 +141,125 @@ def fill_table(tbl: etree._Element, keep: int, rows: Iterable[tuple[int, Sequenc
         tr = copy.deepcopy(specimens[which])
         set_texts(tr, texts)
         tbl.append(tr)
+
+
+# -- the document as text with holes
+
+HOLE_NS = "urn:x-xlsx-tools:hole"  # elements marking the holes while the shell's document is serialized
+_HOLE = re.compile(f'<h:hole xmlns:h="{HOLE_NS}" n="([0-9]+)"/>')
+
+
+class Stencil:
+    """The shell's word/document.xml as text with holes, filled by render(): the runs of some
+    paragraphs, and the rows of some tables, copies of their specimen rows with holes for their
+    runs. render() gives the bytes _xml gives for a copy of the shell's document filled with
+    set_texts and fill_table, without copying and serializing a tree per document (the tests
+    hold the two to each other)."""
+
+    def __init__(self, shell: Shell, paragraphs: Sequence[int], tables: Sequence[tuple[int, int]]) -> None:
+        """`paragraphs`: the blocks whose runs get texts; `tables`: (block, rows kept) of the
+        tables whose rows after the kept ones are specimens (fill_table)."""
+        document = shell.document()
+        self._w = next((p for p, ns in document.nsmap.items() if ns == W), None)
+        if self._w is None:
+            raise ValueError("the shell's document has no prefix for WordprocessingML")
+        body = blocks(document)
+        roles: list[tuple] = []  # per hole: ("run", block, i) | ("start"/"end", block, specimen) | ("rows", block)
+
+        def hole(role: tuple) -> etree._Element:
+            roles.append(role)
+            element = etree.Element(f"{{{HOLE_NS}}}hole", nsmap={"h": HOLE_NS})
+            element.set("n", str(len(roles) - 1))
+            return element
+
+        def run_holes(element: etree._Element, at: int) -> None:
+            for i, r in enumerate(runs(element)):
+                if r.find(RPR) is not None:  # the hole after the properties
+                    for child in list(r):
+                        if child.tag != RPR:
+                            r.remove(child)
+                    r.append(hole(("run", at, i)))
+                elif not r.attrib and r.getparent() is not None:  # the whole run: empty, it is <w:r/>
+                    r.addprevious(hole(("bare", at, i)))
+                    r.getparent().remove(r)
+                else:
+                    raise ValueError("a run with attributes but no properties")
+
+        for at in paragraphs:
+            run_holes(body[at], at)
+        for at, keep in tables:
+            tbl = body[at]
+            for k, tr in enumerate(tbl.findall(TR)[keep:]):
+                tr.addprevious(hole(("start", at, k)))
+                run_holes(tr, at)
+                tr.addnext(hole(("end", at, k)))
+            tbl.append(hole(("rows", at)))
+        pieces = _HOLE.split(_xml(document).decode("utf-8"))
+        found = [int(n) for n in pieces[1::2]]
+        if found != sorted(found) or len(found) != len(roles):
+            raise ValueError("the holes of the stencil are not where they were put")
+        # the document: texts, ("run", block, i) and ("rows", block); the specimen rows apart
+        self._main: list[str | tuple] = [pieces[0]]
+        self._rows: dict[int, list[list[str | tuple]]] = {at: [] for at, _ in tables}
+        self._runs: dict[int, int] = {}  # runs per paragraph block
+        into = self._main
+        for n, text in zip(found, pieces[2::2], strict=True):
+            role = roles[n]
+            if role[0] == "start":
+                into = []
+                self._rows[role[1]].append(into)
+            elif role[0] == "end":
+                into = self._main
+            else:
+                into.append(role)
+                if role[0] in ("run", "bare") and into is self._main:
+                    self._runs[role[1]] = self._runs.get(role[1], 0) + 1
+            into.append(text)
+
+    def render(self, texts: dict[int, Sequence[str]], rows: dict[int, Iterable[tuple[int, Sequence[str]]]]) -> bytes:
+        """The document with texts[block] as the texts of a paragraph's runs (set_texts) and
+        rows[block] as a table's rows: (specimen number, texts) each (fill_table)."""
+        out: list[str] = []
+        add = out.append
+        for item in self._main:
+            if type(item) is str:
+                add(item)
+            elif item[0] == "rows":
+                specimens = self._rows[item[1]]
+                for which, row in rows[item[1]]:
+                    specimen = specimens[which]
+                    if len(row) != len(specimen) // 2:
+                        raise ValueError(f"{len(row)} texts for {len(specimen) // 2} runs")
+                    for piece in specimen:
+                        add(piece if type(piece) is str else self._run(piece, row[piece[2]]))
+            else:
+                found = texts[item[1]]
+                if len(found) != self._runs[item[1]]:
+                    raise ValueError(f"{len(found)} texts for {self._runs[item[1]]} runs")
+                add(self._run(item, found[item[2]]))
+        return "".join(out).encode("utf-8")
+
+    def _run(self, hole: tuple, text: str) -> str:
+        if hole[0] == "run":
+            return self._content(text)
+        w = self._w  # a run without properties: all of it
+        return f"<{w}:r>{self._content(text)}</{w}:r>" if text else f"<{w}:r/>"
+
+    def _content(self, text: str) -> str:
+        """A run's content after its properties as set_run_text makes it, serialized."""
+        if not text:
+            return ""
+        if xml_safe(text) != text:
+            raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
+        w = self._w
+        out = []
+        for piece in _BREAKS.split(text) if ("\t" in text or "\r" in text or "\n" in text) else (text,):
+            if piece == "\t":
+                out.append(f"<{w}:tab/>")
+            elif piece == "\r" or piece == "\n":
+                out.append(f"<{w}:br/>")
+            elif piece:
+                escaped = piece.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                space = ' xml:space="preserve"' if len(piece.strip()) < len(piece) else ""
+                out.append(f"<{w}:t{space}>{escaped}</{w}:t>")
+        return "".join(out)
