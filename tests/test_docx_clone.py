@@ -151,3 +151,27 @@ def test_the_stencil_refuses_what_set_texts_refuses():
             stencil.render({0: [bad]}, {1: []})
         with pytest.raises(ValueError):
             filled_tree(shell, bad, [])
+
+
+@pytest.mark.parametrize("names", [("docProps/core.xml", "word/document.xml"), ("a.xml", "中文/部分.xml")])
+def test_the_package_is_the_zip_that_zipfile_appends(names):
+    """package() appends its parts to the kept ones as zipfile's append mode does: the same
+    entries, records and central directory (the dates aside), a zip every reader opens."""
+    shell = dc.Shell.of(shell_document())
+    parts = [(names[0], "属性<&>".encode() * 50), (names[1], bytes(range(256)) * 40)]
+    made = shell._append(parts)
+    reference = io.BytesIO(shell._rest)
+    with zipfile.ZipFile(reference, "a", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts:
+            z.writestr(name, data)
+
+    def records(package: bytes) -> list[tuple]:
+        with zipfile.ZipFile(io.BytesIO(package)) as z:
+            assert z.testzip() is None
+            return [(i.filename, i.compress_type, i.CRC, i.compress_size, i.file_size, i.flag_bits, i.external_attr,
+                     i.create_system, i.create_version, i.extract_version, i.header_offset, z.read(i)) for i in z.infolist()]
+
+    assert records(made) == records(reference.getvalue())
+    assert len(made) == len(reference.getvalue())
+    if names[0] == dc.CORE_PART:
+        assert docx.Document(io.BytesIO(shell.package(shell.document(), title="t", author="a"))).core_properties.title == "t"

@@ -15,7 +15,11 @@ from __future__ import annotations
 import copy
 import io
 import re
+import struct
+import sys
+import time
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -32,6 +36,13 @@ DOCUMENT_PART = "word/document.xml"
 CORE_PART = "docProps/core.xml"
 
 _BREAKS = re.compile("([\t\r\n])")
+# the zip records package() writes (APPNOTE.TXT 4.3.7, 4.3.12, 4.3.16), as zipfile packs them
+_LOCAL, _LOCAL_SIG = struct.Struct("<4s2B4HL2L2H"), b"PK\x03\x04"
+_CENTRAL, _CENTRAL_SIG = struct.Struct("<4s4B4HL2L5H2L"), b"PK\x01\x02"
+_END, _END_SIG = struct.Struct("<4s4H2LH"), b"PK\x05\x06"
+_UTF8_NAME = 0x800
+_SYSTEM = 0 if sys.platform == "win32" else 3  # zipfile.ZipInfo.create_system
+_ZIP64_LIMIT = 0x7FFFFFFF  # beyond, zipfile writes it (zip64 records)
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -60,6 +71,11 @@ class Shell:
                 if name not in (DOCUMENT_PART, CORE_PART):
                     z.writestr(name, parts[name])
         self._rest = rest.getvalue()
+        # the kept parts' entries and their central directory, for package() to append to
+        sig, _, _, count, _, size, start, comment = _END.unpack_from(self._rest, len(self._rest) - _END.size)
+        if sig != _END_SIG or comment or start + size + _END.size != len(self._rest):
+            raise ValueError("unexpected zip layout of the shell's kept parts")
+        self._entries, self._central, self._count = self._rest[:start], self._rest[start:start + size], count
 
     @classmethod
     def of(cls, document: Any) -> Shell:
@@ -78,11 +94,37 @@ class Shell:
         core = copy.deepcopy(self._core)
         core.find(f"{{{DC}}}title").text = title
         core.find(f"{{{DC}}}creator").text = author
-        out = io.BytesIO(self._rest)
-        with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as z:  # appends after the kept parts
-            z.writestr(CORE_PART, _xml(core))
-            z.writestr(DOCUMENT_PART, document if isinstance(document, bytes) else _xml(document))
-        return out.getvalue()
+        return self._append(((CORE_PART, _xml(core)),
+                             (DOCUMENT_PART, document if isinstance(document, bytes) else _xml(document))))
+
+    def _append(self, parts: Sequence[tuple[str, bytes]]) -> bytes:
+        """The kept parts' zip with `parts` appended, as zipfile's append mode and writestr write
+        them (deflated at zlib's default level, dated now), without reading back the central
+        directory for every document."""
+        if sum(len(data) for _, data in parts) + len(self._rest) >= _ZIP64_LIMIT:
+            out = io.BytesIO(self._rest)
+            with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as z:
+                for name, data in parts:
+                    z.writestr(name, data)
+            return out.getvalue()
+        now = time.localtime()
+        date = (now.tm_year - 1980) << 9 | now.tm_mon << 5 | now.tm_mday
+        clock = now.tm_hour << 11 | now.tm_min << 5 | now.tm_sec // 2
+        entries, central, offset = [self._entries], [self._central], len(self._entries)
+        for name, data in parts:
+            packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+            packed = packer.compress(data) + packer.flush()
+            crc, raw = zlib.crc32(data), name.encode("utf-8")
+            flags = 0 if raw.isascii() else _UTF8_NAME
+            header = _LOCAL.pack(_LOCAL_SIG, 20, 0, flags, zipfile.ZIP_DEFLATED, clock, date, crc, len(packed), len(data),
+                                 len(raw), 0)
+            entries += (header, raw, packed)
+            central += (_CENTRAL.pack(_CENTRAL_SIG, 20, _SYSTEM, 20, 0, flags, zipfile.ZIP_DEFLATED, clock, date, crc,
+                                      len(packed), len(data), len(raw), 0, 0, 0, 0, 0o600 << 16, offset), raw)
+            offset += len(header) + len(raw) + len(packed)
+        directory = b"".join(central)
+        count = self._count + len(parts)
+        return b"".join(entries) + directory + _END.pack(_END_SIG, 0, 0, count, count, len(directory), offset, 0)
 
 
 def document_xml(document: etree._Element) -> bytes:
