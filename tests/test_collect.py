@@ -15,6 +15,7 @@ import pickle
 import random
 import subprocess
 import sys
+import tempfile
 import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from typer.testing import CliRunner
 from xlsx_tools.cli.app import app
 from xlsx_tools.cli.demo.samples import SAMPLE_ROSTER, random_report
 from xlsx_tools.collect import classify, collect_json, run, walk, worker
+from xlsx_tools.collect import notice as collect_notice
 from xlsx_tools.collect.collection import Spill
 from xlsx_tools.format.numbers import NumberError
 from xlsx_tools.format.spec import load_format
@@ -950,6 +952,33 @@ def test_a_notice_for_every_agency_with_errors_or_warnings(season):
                                                                   for cell in r.cells)
     assert f"{A[6]}：" in text and f"{A[6]}.xlsx" in text
     assert f"是 {YEAR - 1} 年度的模板，本次收集的是 {YEAR} 年度。" in text
+
+
+def test_staged_notices_move_into_place_and_stale_ones_go(tmp_path):
+    """The first run moves the staged 问题通知 folder as a whole; a later run moves its notices
+    one by one, removes the ones of agencies that have since sent a good file and keeps any other
+    file there; a run without notices makes no folder."""
+    def stage(names: list[str]) -> tuple[Path, list[str]]:
+        staging = Path(tempfile.mkdtemp(dir=tmp_path))
+        (staging / walk.NOTICE_DIR).mkdir()
+        for n in names:
+            (staging / walk.NOTICE_DIR / n).write_bytes(n.encode())
+        return staging, [f"{walk.NOTICE_DIR}/{n}" for n in names]
+
+    out = tmp_path / "out"
+    out.mkdir()
+    collect_notice.move_notices(out, tmp_path, [])
+    assert not (out / walk.NOTICE_DIR).exists()
+    staging, written = stage(["甲_问题通知.docx", "乙_问题通知.docx"])
+    collect_notice.move_notices(out, staging, written)
+    assert sorted(p.name for p in (out / walk.NOTICE_DIR).iterdir()) == ["乙_问题通知.docx", "甲_问题通知.docx"]
+    assert not (staging / walk.NOTICE_DIR).exists()
+    (out / walk.NOTICE_DIR / "说明.txt").write_text("办公室自己的文件")
+    staging, written = stage(["乙_问题通知.docx", "丙_问题通知.docx"])
+    (staging / walk.NOTICE_DIR / "乙_问题通知.docx").write_bytes(b"new")
+    collect_notice.move_notices(out, staging, written)
+    assert sorted(p.name for p in (out / walk.NOTICE_DIR).iterdir()) == ["丙_问题通知.docx", "乙_问题通知.docx", "说明.txt"]
+    assert (out / walk.NOTICE_DIR / "乙_问题通知.docx").read_bytes() == b"new"
 
 
 def test_classify_workbook_names_by_short_form_or_case():

@@ -69,7 +69,8 @@ def stage_notices(collection: Collection, staging: Path, *, office: str = "", co
     when = _date(collection)
     written: list[str] = []
     folder = staging / NOTICE_DIR
-    folder.mkdir(exist_ok=True)
+    if chosen:
+        folder.mkdir(exist_ok=True)
     for (agency, rec), name in zip(chosen, names, strict=True):
         # written as it is: the staging folder is this run's own, and move_notices moves each
         # complete file into place (no temporary name and rename per notice)
@@ -84,10 +85,17 @@ def move_notices(outdir: Path, staging: Path, written: Sequence[str]) -> None:
     """Move the staged notices into OUTDIR/问题通知 and remove the ones an earlier run wrote there
     that this run did not (that agency has since sent a good file)."""
     target = Path(outdir) / NOTICE_DIR
+    if written and not target.exists():
+        try:  # the first run into OUTDIR: the staged folder, which holds exactly these, as a whole
+            (staging / NOTICE_DIR).replace(target)
+            return
+        except OSError:  # made meanwhile, or a system that does not replace folders: one by one
+            pass
     for rel in written:
         target.mkdir(exist_ok=True)
         (staging / rel).replace(Path(outdir) / rel)
     if target.is_dir():
+        kept = set(written)
         for old in target.glob("*_问题通知*.docx"):
-            if f"{NOTICE_DIR}/{old.name}" not in written:
+            if f"{NOTICE_DIR}/{old.name}" not in kept:
                 old.unlink(missing_ok=True)
