@@ -627,6 +627,30 @@ def test_workers_pack_figures_in_field_order_for_the_spill_file(tmp_path):
         spill.close()
 
 
+def test_spill_values_are_the_figures_of_the_ids_asked_for(tmp_path):
+    """Spill.values gives figures(rec).get(id) for each id, in the order asked, whether the
+    figures are packed in their format's order, a dict, or none; ids the format does not have
+    are None."""
+    ids = worker.field_ids(SPEC.id)
+    figures = {fid: (Decimal(f"{i}.5") if i % 7 == 0 else None if i % 5 == 0 else i) for i, fid in enumerate(ids)}
+    spill = Spill(tmp_path / "spill.bin")
+    try:
+        packed = FileRecord(seq=0, name="a.xlsx")
+        packed.offset = spill.append_packed(pickle.dumps((SPEC.id, tuple(figures.values()), [])))
+        plain = FileRecord(seq=1, name="b.xlsx")
+        plain.offset = spill.append(dict(figures), [])
+        empty = FileRecord(seq=2, name="c.xlsx")
+        empty.offset = spill.append(None, [])
+        asked = [ids, tuple(reversed(ids)), ids[3:4], (ids[9], ids[2], ids[9]), (ids[0], "no.such.field"),
+                 tuple(f.id for f in SPEC.fields)]
+        for want in asked:
+            for _ in range(2):  # the second time from the kept picker
+                assert spill.values(packed, want) == spill.values(plain, want) == tuple(figures.get(i) for i in want)
+                assert spill.values(empty, want) == (None,) * len(want)
+    finally:
+        spill.close()
+
+
 def test_workers_pack_whole_records_and_the_parent_reads_them_back_from_the_spill(tmp_path):
     """collect's parent keeps nothing of a file while the files are read: the worker packs the
     record with its figures and findings, the spill file gives back the same record (its figures

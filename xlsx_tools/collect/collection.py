@@ -3,10 +3,11 @@ statuses, the totals, and the spill file that holds every file's figures and fin
 
 from __future__ import annotations
 
+import operator
 import pickle
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ class Spill:
         self._fh = open(path, "w+b")  # noqa: SIM115 - closed by close()
         self._end = 0
         self._at_end = True
+        self._pickers: dict[tuple[str, tuple[str, ...]], Callable[[tuple], tuple] | None] = {}
 
     def append(self, figures: Mapping[str, Number | None] | None, findings: list[dict[str, Any]]) -> int:
         return self.append_packed(pickle.dumps(("", figures, findings), protocol=pickle.HIGHEST_PROTOCOL))
@@ -72,14 +74,31 @@ class Spill:
         rec.kind, rec.application = sys.intern(rec.kind), sys.intern(rec.application)
         return rec
 
-    def _read(self, offset: int) -> tuple[dict[str, Number | None] | None, list[dict[str, Any]]]:
+    def _load(self, offset: int) -> tuple[str, Any, list[dict[str, Any]]]:
         self._at_end = False
         self._fh.seek(offset)
         size = int.from_bytes(self._fh.read(4), "little")
-        fmt, figures, findings = pickle.loads(self._fh.read(size))
+        return pickle.loads(self._fh.read(size))
+
+    def _read(self, offset: int) -> tuple[dict[str, Number | None] | None, list[dict[str, Any]]]:
+        fmt, figures, findings = self._load(offset)
         if fmt:
             figures = dict(zip(field_ids(fmt), figures, strict=True))
         return figures, findings
+
+    def values(self, rec: FileRecord, ids: tuple[str, ...]) -> tuple[Number | None, ...]:
+        """figures(rec)[id] (None where it has none) for each of `ids`, without making the dict
+        where the figures are packed in their format's order."""
+        fmt, figures, _ = self._load(rec.offset)
+        if fmt:
+            pick = self._pickers.get((fmt, ids), False)
+            if pick is False:
+                pick = self._pickers[fmt, ids] = _picker(field_ids(fmt), ids)
+            if pick is not None and len(figures) == len(field_ids(fmt)):
+                return pick(figures)
+            figures = dict(zip(field_ids(fmt), figures, strict=True))
+        figures = figures or {}
+        return tuple(figures.get(i) for i in ids)
 
     def figures(self, rec: FileRecord) -> dict[str, Number | None]:
         return self._read(rec.offset)[0] or {}
@@ -89,6 +108,17 @@ class Spill:
 
     def close(self) -> None:
         self._fh.close()
+
+
+def _picker(order: tuple[str, ...], ids: tuple[str, ...]) -> Callable[[tuple], tuple] | None:
+    """The values of `ids` from figures packed in `order`; None unless every id is in `order`."""
+    where = {fid: i for i, fid in enumerate(order)}
+    if not ids or any(fid not in where for fid in ids):
+        return None
+    if tuple(order) == ids:
+        return tuple
+    pick = operator.itemgetter(*(where[fid] for fid in ids))
+    return pick if len(ids) > 1 else lambda figures: (pick(figures),)
 
 
 def _shared(key: str, value: str) -> str:
@@ -202,6 +232,12 @@ class Collection:
         for agency in self.agencies:
             if agency.file is not None and agency.file.has_report and self.spill is not None:
                 yield agency, self.spill.figures(agency.file)
+
+    def iter_used_values(self, ids: tuple[str, ...]) -> Iterator[tuple[AgencyStatus, tuple[Number | None, ...]]]:
+        """iter_used_figures, with the values of `ids` in that order (Spill.values)."""
+        for agency in self.agencies:
+            if agency.file is not None and agency.file.has_report and self.spill is not None:
+                yield agency, self.spill.values(agency.file, ids)
 
     def finding_count(self) -> int:
         return sum(r.errors + r.warnings for r in self.files)

@@ -144,18 +144,21 @@ def _status_sheet(c: Collection) -> LongSheet:
             ws.merge_range(i, 0, i, print_cols - 1, clean(line), fmt.note_wrap)
             ws.set_row(i, lines_needed(line, width, 10) * 13.5 + 2)
 
+    key_ids = tuple(f.id for f in printed_keys + other_keys)
+    no_values = (None,) * len(key_ids)
+
     def rows() -> Iterator[Sequence[Any]]:
         spill = c.spill
         for agency in c.agencies:
             rec = agency.file
-            figures = spill.figures(rec) if (spill and rec and rec.has_report) else {}
+            values = spill.values(rec, key_ids) if (spill and rec and rec.has_report and key_ids) else no_values
             printed = ([agency.index + 1, agency.row.agency, agency.status.label,
                         rec.errors if rec else None, rec.warnings if rec else None, agency.note,
                         rec.name if rec else (agency.files[0].name if agency.files else ""),
                         display_time(rec.saved_at) if rec else ""]
-                       + [figures.get(f.id) for f in printed_keys])
+                       + list(values[:len(printed_keys)]))
             details = ([agency.row.code, rec.match if rec else "", rec.application if rec else ""]
-                       + [figures.get(f.id) for f in other_keys]
+                       + list(values[len(printed_keys):])
                        + [agency.row.contact.get(k, "") for k in contact_keys])
             if with_docx:
                 printed.append("已生成" if agency.docx else "未生成")
@@ -310,11 +313,10 @@ def _data_sheet(c: Collection) -> LongSheet:
             end_xml += "</row>"
             pieces.append(split_pieces(mid_xml + end_xml, mid_xml + value_cell, "</v></c>" + end_xml))
             refs += k1 + k2
-        ids = [f.id for f in fields]
-        for agency, figures in c.iter_used_figures():
+        ids = tuple(f.id for f in fields)
+        for agency, values in c.iter_used_values(ids):
             head, k0 = texts(0, [agency.row.agency, agency.row.code, agency.status.label])
             strings.count += refs + k0 * len(ids)
-            values = [figures.get(fid) for fid in ids]
             yield RowBlock(f'<row r="{ROW}">' + head,
                            [v if v is None else str(v) if type(v) is int else number_text(v) for v in values], pieces)
 
