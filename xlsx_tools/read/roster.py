@@ -31,7 +31,7 @@ class RosterError(ValueError):
     """A roster that cannot be used; the message is Chinese and names the file and lines."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a national roster has 150,000 of them
 class RosterRow:
     """One agency of a roster: its name, code and any 基本信息 values (by info field key)."""
 
@@ -153,6 +153,19 @@ def roster_text(path: str | Path) -> str:
     return decode(data, path.name)
 
 
+class _Empty(dict):
+    """The empty contact or extra columns of a roster row, one object shared by every row (a
+    national roster has 150,000): read-only, and still a dict for json and pickle."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a roster row's columns are read-only")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+
+_NOTHING: Mapping[str, str] = _Empty()
+
+
 def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None) -> Roster:
     spec = spec or load_format()
     if "\x00" in text:
@@ -189,8 +202,9 @@ def parse_roster(text: str, name: str = "名单", spec: FormatSpec | None = None
                 empty.append(line)
                 continue
             extra = {h: csv_text(cells[i].strip()) for i, h in others.items() if i < len(cells) and cells[i].strip()}
-            rows.append(RosterRow(agency=agency, code=code, contact={k: v for k, v in values.items() if v}, line=line,
-                                  extra=extra))
+            contact = {k: v for k, v in values.items() if v}
+            rows.append(RosterRow(agency=agency, code=code, contact=contact or _NOTHING, line=line,
+                                  extra=extra or _NOTHING))
     except csv.Error as e:
         raise RosterError(f"名单文件 {name} 第 {reader.line_num} 行无法解析：{e}。") from None
     if empty:
