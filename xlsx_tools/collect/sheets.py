@@ -188,13 +188,21 @@ class SharedStrings:
 
     def xml(self) -> bytes:
         """sharedStrings.xml with the counts and the strings added."""
+        return b"".join(self.chunks())
+
+    def chunks(self) -> Iterator[bytes]:
+        """xml() in pieces of a few hundred strings: the table holds two strings an agency (its
+        name and code), and a national collection's would be tens of MB as one text."""
         if self._xml is None:
             raise ValueError("the workbook has no shared-string table")
         head, tail = self._xml.rsplit("</sst>", 1)
         head = self._COUNTS.sub(lambda m: m.group(0).replace(f'count="{m.group(1)}"', f'count="{self.count}"', 1)
                                 .replace(f'uniqueCount="{m.group(2)}"', f'uniqueCount="{self.unique}"', 1), head, count=1)
-        added = "".join(f'<si><t xml:space="preserve">{escape_text(t)}</t></si>' for t in self._added)
-        return (head + added + "</sst>" + tail).encode("utf-8")
+        yield head.encode("utf-8")
+        for i in range(0, len(self._added), 500):
+            yield "".join(f'<si><t xml:space="preserve">{escape_text(t)}</t></si>'
+                          for t in self._added[i:i + 500]).encode("utf-8")
+        yield ("</sst>" + tail).encode("utf-8")
 
 
 _DIMENSION = re.compile(r'<dimension ref="[^"]*"/>')
@@ -226,7 +234,10 @@ def splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) -
                 for chunk in _sheet_xml(zin.read(info).decode("utf-8"), ls, count, iterators, strings):
                     fh.write(chunk.encode("utf-8"))
         if deferred is not None:
-            zout.writestr(deferred, strings.xml(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=LEVEL)
+            deferred.compress_type = zipfile.ZIP_DEFLATED
+            with zout.open(deferred, "w") as fh:  # streamed, at the ZipFile's level
+                for chunk in strings.chunks():
+                    fh.write(chunk)
 
 
 def _sheet_xml(xml: str, ls: LongSheet, count: int, iterators: dict[str, Iterator[Any]],
