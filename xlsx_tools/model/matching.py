@@ -63,6 +63,14 @@ def norm(text: str, fold: bool = False) -> str:
     return out.casefold() if fold else out
 
 
+def _keys(text: str) -> tuple[str, str]:
+    """norm(text) and norm(text, fold=True): one object when they are equal, as for most Chinese
+    names (a national roster's index holds 150,000 of each)."""
+    plain = norm(text)
+    folded = plain.casefold()
+    return plain, plain if folded == plain else folded
+
+
 _ALIAS_SPLIT = re.compile(r"[、;；,，/／]")
 
 
@@ -111,14 +119,22 @@ class NameMatcher:
         # exact names, by fold
         self._exact: list[dict[str, list[int]]] = [{}, {}]
         # forms -> {agency index: rank}, by fold
-        self._forms: list[dict[str, dict[int, int]]] = [{}, {}]
+        building: list[dict[str, dict[int, int]]] = [{}, {}]
         for i, name in enumerate(self.names):
-            for fold in (0, 1):
-                self._exact[fold].setdefault(norm(name, bool(fold)), []).append(i)
+            for fold, key in enumerate(_keys(name)):
+                self._exact[fold].setdefault(key, []).append(i)
             for form, rank in self._agency_forms(name, alias_lists[i]).items():
-                for fold in (0, 1):
-                    slot = self._forms[fold].setdefault(norm(form, bool(fold)), {})
+                for fold, key in enumerate(_keys(form)):
+                    slot = building[fold].setdefault(key, {})
                     slot[i] = min(rank, slot.get(i, rank))
+        # once built, each form's agencies as (index, rank) pairs: a tuple holds one agency in
+        # about half of a dict's memory, and most forms are one agency's (each dict is freed as
+        # its tuple is made; the order of the forms does not matter)
+        self._forms: list[dict[str, tuple[tuple[int, int], ...]]] = [{}, {}]
+        for fold, forms in enumerate(building):
+            while forms:
+                key, slot = forms.popitem()
+                self._forms[fold][key] = tuple(slot.items())
         self._longest = max((len(f) for f in self._forms[1]), default=0)
 
     # -- the forms of one agency
@@ -189,7 +205,7 @@ class NameMatcher:
                 return NameMatch(None, tuple(found))
         for fold in (0, 1):
             for key in (norm(name, bool(fold)), norm(self.core(name), bool(fold))):
-                slot = {i: r for i, r in self._forms[fold].get(key, {}).items() if r < SHORT}
+                slot = {i: r for i, r in self._forms[fold].get(key, ()) if r < SHORT}
                 if slot:
                     best = min(slot.values())
                     found = sorted(i for i, r in slot.items() if r == best)
@@ -228,7 +244,7 @@ class NameMatcher:
         hits: list[tuple[int, int, int, int]] = []  # (start, end, agency, rank)
         for s in range(len(t)):
             for e in range(s + MIN_FORM, min(len(t), s + self._longest) + 1):
-                for i, rank in forms.get(t[s:e], {}).items():
+                for i, rank in forms.get(t[s:e], ()):
                     if rank == SHORT and not self._short_ok(t, e):
                         continue
                     if s and t[s:e] != self._exact_name(i, fold) and self._other_place(t[:s], fold):
