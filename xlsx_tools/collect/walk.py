@@ -148,13 +148,17 @@ class Walker:
     def _excluded(self, path: str) -> bool:
         return os.path.normcase(os.path.abspath(path)) in self.exclude
 
-    def _dir(self, root: Path, folder: Path, outputs: bool = False, system: bool = False) -> Iterator[Item]:
-        """`outputs`: the folder is the 年度报告 folder of an earlier collect's outputs; `system`:
-        a folder only an operating system writes (__MACOSX)."""
+    def _dir(self, root: Path, folder: Path, rel_folder: str = "", outputs: bool = False,
+             system: bool = False) -> Iterator[Item]:
+        """`rel_folder`: the folder's path under `root`, "/"-separated, ending with "/" ("" for
+        the root); `outputs`: the folder is the 年度报告 folder of an earlier collect's outputs;
+        `system`: a folder only an operating system writes (__MACOSX). A file's name is made by
+        joining texts, not by pathlib, which interns every part of every path it parses: a folder
+        of 150,000 returns would leave the interpreter's table of interned strings that large."""
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
-            rel = folder.relative_to(root).as_posix() if folder != root else folder.name
+            rel = rel_folder[:-1] if rel_folder else folder.name
             yield self._next(name=rel + "/", path=str(folder), problem=f"（文件夹）无法打开：{os_error_text(e)}。",
                              hashable=False)
             return
@@ -162,12 +166,13 @@ class Walker:
         for entry in entries:
             if self._excluded(entry.path):
                 continue
-            rel = _printable(self._prefix + Path(entry.path).relative_to(root).as_posix())
+            rel = _printable(self._prefix + rel_folder + entry.name)
             try:
                 if entry.is_symlink():
                     yield self._next(name=rel, path=entry.path, problem=_symlink_note(entry.path), hashable=False)
                 elif entry.is_dir(follow_symlinks=False):
-                    yield from self._dir(root, Path(entry.path), ours and entry.name in (DOCX_DIR, NOTICE_DIR),
+                    yield from self._dir(root, Path(entry.path), rel_folder + entry.name + "/",
+                                         ours and entry.name in (DOCX_DIR, NOTICE_DIR),
                                          system or entry.name.casefold() == _JUNK_FOLDER)
                 elif entry.is_file(follow_symlinks=False) and (system or system_file(entry.name)):
                     yield self._next(name=rel, path=entry.path, size=entry.stat().st_size, problem=_SYSTEM_NOTE,
@@ -177,15 +182,15 @@ class Walker:
                     yield self._next(name=rel, path=entry.path, size=entry.stat().st_size, problem=_OUTPUT_NOTE,
                                      output=True)
                 elif entry.is_file(follow_symlinks=False):
-                    yield from self._file(Path(entry.path), rel)
+                    yield from self._file(entry.path, rel)
                 else:
                     yield self._next(name=rel, path=entry.path, problem="不是普通文件，未读取。", hashable=False)
             except OSError as e:
                 yield self._next(name=rel, path=entry.path, problem=f"无法读取：{os_error_text(e)}。", hashable=False)
 
-    def _file(self, path: Path, rel: str) -> Iterator[Item]:
+    def _file(self, path: str | Path, rel: str) -> Iterator[Item]:
         try:
-            size = path.stat().st_size
+            size = os.stat(path).st_size
         except OSError as e:
             yield self._next(name=rel, path=str(path), problem=f"无法读取：{os_error_text(e)}。", hashable=False)
             return
