@@ -15,7 +15,7 @@ from lxml import etree
 
 from tests import reader_fixtures as fx
 from xlsx_tools.format.spec import load_format
-from xlsx_tools.read import ooxml, parts
+from xlsx_tools.read import ooxml, parts, styles
 from xlsx_tools.read.layout import layout
 from xlsx_tools.read.reader import KIND_OK, KIND_UNREADABLE, read_and_check
 
@@ -174,12 +174,81 @@ def _cells(sheet_xml: bytes, strings=()) -> dict:
     b'<row r="1"><c r="A1"><v>1</v></c><c r="A1"><v>2</v></c><c r="$B$1"><v>3</v></c><c r="b1"><v>4</v></c></row>',
     b'<row r="1"><c r="A1"><v>1</v><v>2</v><f>1+1</f><f/></c></row><c r="Z9"><v>9</v></c>',  # a cell outside the rows
     b'<row r="1"><c r="A1" s="x" t="s"><v>x</v></c><c r="B1" t="s"><v>99</v></c></row>',
+    # cells read whole but made one by one: the usual <v> and <is>, and every other shape
+    b'<row r="1"><c r="A1" s="" t=""><v/></c><c r="B1" t="inlineStr"><is><t>_x0041_b</t></is></c>'
+    b'<c r="C1" t="inlineStr"><is/></c><c r="D1" t="s"><v>-1</v></c><c r="E1" t="s"><v> 1 </v></c>'
+    b'<c r="F1" s="07"><v>1</v></c><c r="G1"><x:v xmlns:x="other">5</x:v></c><c r="H1"><f/></c></row>',
+    b'<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A1"><v>2</v></c></row>',  # the last of two wins
+    # cells the walk takes differently from a row's cells: not read whole (or read the same)
+    b'<row r="1"><c r="A1"><is><c r="A1"><v>2</v></c></is><v>1</v></c></row>',  # a cell inside a cell
+    b'<row r="1"><c r="A1"><v>1</v></c></row><c r="A1"><v>2</v></c>',  # a cell in sheetData
+    b'<row r="1"><x><c r="A1"><v>2</v></c></x><c r="A1"><v>1</v></c></row>',  # a cell deeper
+    b'<row r="1"><c r="A1"><f t="&#115;hared" si="0">B1</f><v>1</v></c><c r="A2"><f t="shared" si="0"/></c></row>',
+    b'<row r="1"><x:c xmlns:x="other" r="A1"><x:v>1</x:v></x:c><c r="B1"><v>2</v></c></row>',
 ])
 def test_a_plain_sheet_read_whole_gives_the_cells_of_the_walk(monkeypatch, body):
-    xml = b"<worksheet " + MAIN + b"><sheetData>" + body + b"</sheetData><sheetProtection sheet=\"1\"/></worksheet>"
-    fast = _cells(xml, ["s0", "s1"])
+    for tail in (b'<sheetProtection sheet="1"/>', b'<sheetProtection sheet="1"><sheetProtection sheet="0"/></sheetProtection>',
+                 b"<c r='Z9'><v>9</v></c>"):
+        xml = b"<worksheet " + MAIN + b"><sheetData>" + body + b"</sheetData>" + tail + b"</worksheet>"
+        fast = _cells(xml, ["s0", "s1"]), parts.parse_sheet(xml, []).protected
+        with monkeypatch.context() as m:
+            m.setattr(ooxml, "TREE_ELEMENTS", 0)
+            assert fast == (_cells(xml, ["s0", "s1"]), parts.parse_sheet(xml, []).protected)
+
+
+def test_a_plain_sheets_cells_are_made_when_asked_for():
+    xml = (b"<worksheet " + MAIN + b'><sheetData><row r="1"><c r="A1" t="s"><v>1</v></c><c r="B1" s="3"><v>2</v></c>'
+           b'</row></sheetData></worksheet>')
+    cells = parts.parse_sheet(xml, ["s0", "s1"]).cells
+    assert isinstance(cells, parts._Cells) and len(cells) == 2 and list(cells) == [(0, 0), (0, 1)]
+    assert cells.get((0, 0)) is cells.get((0, 0)) and cells[(0, 1)] == parts.Cell("n", "2", None, 3)
+    assert cells.get((5, 5)) is None and cells.get((5, 5), 7) == 7
+    with pytest.raises(KeyError):
+        cells[(5, 5)]
+
+
+@pytest.mark.parametrize("xml", [
+    b'<numFmts><numFmt numFmtId="164" formatCode="yyyy"/></numFmts><cellStyleXfs><xf numFmtId="14"/></cellStyleXfs>'
+    b'<cellXfs><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="x"/><xf numFmtId="22"/><xf/></cellXfs>',
+    b'<cellXfs><xf numFmtId="164"/></cellXfs><numFmts><numFmt numFmtId="164" formatCode="yyyy"/></numFmts>',  # after
+    b'<cellXfs><xf numFmtId="14"/></cellXfs><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs>',  # two
+    b'<cellXfs><xf numFmtId="164"/><numFmt numFmtId="164" formatCode="mm"/></cellXfs>',  # a format inside
+    b'<cellXfs><xf numFmtId="14"><xf numFmtId="0"/></xf><xf numFmtId="15"/></cellXfs>',  # a format inside one
+    b'<numFmts><numFmt numFmtId="164" formatCode="0"><numFmt numFmtId="164" formatCode="d"/></numFmt></numFmts>'
+    b'<cellXfs><xf numFmtId="164"/></cellXfs>',
+    b'<numFmts><numFmt numFmtId="164" formatCode="d"/><numFmt numFmtId="164" formatCode="0"/><numFmt numFmtId="z"/>'
+    b'</numFmts><cellXfs><xf numFmtId="164"/></cellXfs>',
+    b'<numFmts><numFmt numFmtId="14" formatCode="0"/></numFmts>',  # no cell formats
+])
+def test_date_styles_found_at_once_are_those_of_the_walk(monkeypatch, xml):
+    data = b"<styleSheet " + MAIN + b">" + xml + b"</styleSheet>"
+    fast = styles.parse_styles(data)
     monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 0)
-    assert fast == _cells(xml, ["s0", "s1"])
+    assert fast == styles.parse_styles(data)
+
+
+def test_the_styles_of_a_filled_template_are_read_at_once(base):
+    with zipfile.ZipFile(base) as z:
+        data = z.read("xl/styles.xml")
+    assert styles._styles_whole(ooxml.small_tree(data)) is not None
+
+
+def test_elements_found_at_once_come_as_their_ends_do():
+    root = etree.fromstring(b"<r><a i='1'><a i='2'/></a><b><a i='3'/></b><a i='4'/></r>")
+    walked = [el.get("i") for _, el in etree.iterwalk(root, events=("end",), tag="{*}a")]
+    assert [el.get("i") for el in ooxml.ends(root, ("{*}a",))] == walked == ["2", "1", "3", "4"]
+    assert [el.get("i") for el in ooxml.ends(root[1], ("{*}a",))] == ["3"]
+
+
+def test_a_workbooks_names_read_at_once_are_those_of_the_walk(monkeypatch):
+    data = (b"<workbook " + MAIN + b"><sheets><sheet name='a' r:id='rId1' xmlns:r='x'/></sheets><definedNames>"
+            b"<definedName name='n1'> A!$A$1 </definedName><definedName name='n2' localSheetId='0'>A!$B$1</definedName>"
+            b"<definedName name='n1'>A!$C$1<definedName name='n3'/></definedName><definedName>A!$D$1</definedName>"
+            b"<definedName name='n4'/></definedNames></workbook>")
+    fast = parts.parse_workbook(data, {"rId1": "xl/worksheets/sheet1.xml"})
+    monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 0)
+    assert fast == parts.parse_workbook(data, {"rId1": "xl/worksheets/sheet1.xml"})
+    assert fast.names == {"n1": "A!$C$1", "n3": "", "n4": ""} and fast.sheets == [("a", "xl/worksheets/sheet1.xml", "visible")]
 
 
 def test_workbooks_read_both_ways_give_the_same_findings_and_report(base, tmp_path, monkeypatch):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
 
 from lxml import etree
 
@@ -32,23 +34,38 @@ class Sheet:
 
 
 class _Cells(Mapping):
-    """The cells of a worksheet read whole: (row, col) -> its <c> element, made a Cell when first
-    asked for (a reader needs about half of them)."""
+    """The cells of a plain worksheet read whole: (row, col) -> its <c> element, replaced by its
+    Cell when first asked for (a reader needs about half of them)."""
 
-    __slots__ = ("_els", "_made", "_strings")
+    __slots__ = ("_els", "_strings", "_v", "_is")
 
-    def __init__(self, els: dict, strings: list[str]):
+    def __init__(self, els: dict, strings: list[str], ns: str):
         self._els = els
-        self._made: dict[tuple[int, int], Cell] = {}
         self._strings = strings
+        self._v = f"{{{ns}}}v"  # the tags of <v> and <is> in the sheet's namespace
+        self._is = f"{{{ns}}}is"
 
     def get(self, key, default=None):
-        cell = self._made.get(key)
-        if cell is None:
-            el = self._els.get(key)
-            if el is None:
-                return default
-            cell = self._made[key] = _cell(el, key, self._strings, {})
+        el = self._els.get(key)
+        if el is None:
+            return default
+        if el.__class__ is Cell:
+            return el
+        # the usual cells, whose one child is a <v> or an <is>, as _cell makes them
+        if len(el) == 1 and ((tag := (child := el[0]).tag) == self._v or tag == self._is):
+            get = el.get
+            kind = get("t", "n")
+            if tag == self._v:
+                value = child.text
+                if kind == "s" and value is not None:
+                    value = _shared(value, self._strings)
+            else:
+                value = rich_text(child)
+            s = get("s")
+            cell = Cell(kind, value, None, _style(s) if s else 0)
+        else:
+            cell = _cell(el, key, self._strings, {})
+        self._els[key] = cell  # (a value replaced: iterating the keys meanwhile is fine)
         return cell
 
     def __getitem__(self, key):
@@ -63,6 +80,29 @@ class _Cells(Mapping):
     def __len__(self) -> int:
         return len(self._els)
 
+
+def _shared(value: str, strings: list[str]) -> str:
+    """The shared string a t="s" cell's <v> text points to ("" for none)."""
+    try:
+        i = int(value)
+    except ValueError:
+        return ""
+    return strings[i] if 0 <= i < len(strings) else ""
+
+
+_STYLES: dict[str, int] = {}  # an s attribute's text -> the cell format index it gives
+
+
+def _style(s: str) -> int:
+    style = _STYLES.get(s)
+    if style is None:
+        try:
+            style = int(s)
+        except ValueError:
+            style = 0
+        if len(_STYLES) < 1 << 16:
+            _STYLES[s] = style
+    return style
 
 
 _PLAIN_STRINGS: dict[str, tuple[etree.XPath, etree.XPath]] = {}
@@ -198,40 +238,60 @@ def parse_sheet(data: bytes, strings: list[str], sheet: str = "", max_cells: int
 
 
 _SHEET_WANTED = tuple("{*}" + t for t in _SHEET_TAGS)
-_PLAIN_CELLS: dict[str, tuple[etree.XPath, etree.XPath]] = {}
+_GET = etree._Element.get
+_PARENT = etree._Element.getparent
+_TEXT = attrgetter("text")
 
 
 def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet | None:
-    """A worksheet read whole, when it is plain: UTF-8, every cell in a row of sheetData with its
-    reference (r="B3"), no shared formula, no inline text too long, certainly within the bounds
-    on cells and rows. None otherwise (parse_sheet then walks it element by element, which
-    gives the same cells)."""
+    """A worksheet read whole, when it is plain: in a namespace, every cell (every element named
+    c, as the walk takes them) a grandchild of a child of the root (as in a row of sheetData:
+    none inside another), with its reference (r="B3"), no shared formula, no inline text too
+    long, certainly within the bounds on cells and rows. None otherwise (parse_sheet then walks
+    it element by element, which gives the same cells: with their references, rows play no
+    part in where they go)."""
     ns = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
-    if not ns or data[:1] != b"<" or b"shared" in data or (b"&" in data and b"&#" in data):
+    if not ns or data[:1] != b"<" or local(root.tag) == "c":
         return None
     # the "<" bound the cells and the rows (see ooxml._small, which already held them to TREE_ELEMENTS)
-    if max_cells < ooxml.TREE_ELEMENTS or ooxml.MAX_SHEET_ROWS < ooxml.TREE_ELEMENTS:
+    if (max_cells < ooxml.TREE_ELEMENTS or ooxml.MAX_SHEET_ROWS < ooxml.TREE_ELEMENTS) \
+            and len(data) > min(max_cells, ooxml.MAX_SHEET_ROWS):
         n = data.count(b"<")
         if n > max_cells or n > ooxml.MAX_SHEET_ROWS:
             return None
-    paths = _PLAIN_CELLS.get(ns)
-    if paths is None:
-        paths = _PLAIN_CELLS[ns] = (
-            # the cells of the rows: one pass in C
-            etree.XPath("/*/s:sheetData/s:row/s:c", namespaces={"s": ns}),
-            etree.XPath("boolean(/*/s:sheetData/s:row/s:c/*[local-name()='is'][string-length(.) > $chars])",
-                        namespaces={"s": ns}))
-    els = paths[0](root)
-    if len(els) != sum(1 for _ in root.iter("{*}c")):
+    els = list(root.iter("{*}c"))  # in C, as every step below
+    if not _grandchildren_of_children(els, root):
         return None  # a cell elsewhere
-    if len(data) > ooxml.MAX_CELL_CHARS and paths[1](root, chars=ooxml.MAX_CELL_CHARS):
+    if "shared" in map(_GET, root.iter("{*}f"), repeat("t")):
         return None
-    index = {cell_index(el.get("r", "")): el for el in els}
+    if len(data) > ooxml.MAX_CELL_CHARS and _long_inline(root):
+        return None
+    index = dict(zip(map(cell_index, map(_GET, els, repeat("r"), repeat(""))), els, strict=True))
     if None in index:
         return None  # a cell without its reference, or with one that is not a cell's
-    protection = list(root.iter("{*}sheetProtection"))
+    protection = ooxml.ends(root, ("{*}sheetProtection",))  # the last to end says, as in the walk
     protected = bool(protection) and protection[-1].get("sheet", "0").lower() in ("1", "true")
-    return Sheet(_Cells(index, strings), protected)
+    return Sheet(_Cells(index, strings, ns), protected)
+
+
+def _grandchildren_of_children(els: list, root) -> bool:
+    """Whether every element of `els` is a grandchild of a child of `root` (as a cell in a row
+    of sheetData is), so that none is inside another."""
+    level = set(map(_PARENT, els))
+    for _ in range(2):
+        if root in level:
+            return False  # one of them, or its parent, is a child of the root
+        level = set(map(_PARENT, level))
+    return level <= {root}
+
+
+_LONG_INLINE = etree.XPath("boolean(//*[local-name()='c']/*[local-name()='is'][string-length(.) > $chars])")
+
+
+def _long_inline(root) -> bool:
+    """Whether a cell holds an inline text (all of it, phonetic runs too) longer than a cell may
+    hold (where rich_text would refuse it)."""
+    return _LONG_INLINE(root, chars=ooxml.MAX_CELL_CHARS)
 
 
 def _cell(el, rc: tuple[int, int] | None, strings: list[str], masters: dict[str, tuple[int, int, str]]) -> Cell:
@@ -252,19 +312,9 @@ def _cell(el, rc: tuple[int, int] | None, strings: list[str], masters: dict[str,
         elif ctag == "is":
             value = rich_text(child)
     if kind == "s" and value is not None:
-        try:
-            i = int(value)
-            value = strings[i] if 0 <= i < len(strings) else ""
-        except ValueError:
-            value = ""
+        value = _shared(value, strings)
     s = get("s")
-    if not s:
-        return Cell(kind, value, formula, 0, shared)
-    try:
-        style = int(s)
-    except ValueError:
-        style = 0
-    return Cell(kind, value, formula, style, shared)
+    return Cell(kind, value, formula, _style(s) if s else 0, shared)
 
 
 @dataclass
@@ -276,10 +326,13 @@ class Book:
 def parse_workbook(data: bytes, rels: dict[str, str]) -> Book:
     root = ooxml.small_tree(data)
     if root is not None:  # walked once for each kind in C: no dispatch on the tag per element
-        sheets = [_book_sheet(el, rels) for _, el in etree.iterwalk(root, events=("end",), tag="{*}sheet")]
-        names: dict[str, str] = {}
-        for _, el in etree.iterwalk(root, events=("end",), tag="{*}definedName"):
-            _book_name(el, names)
+        sheets = [_book_sheet(el, rels) for el in ooxml.ends(root, ("{*}sheet",))]
+        els = ooxml.ends(root, ("{*}definedName",))
+        # _book_name of each, with the attributes and texts taken in C
+        texts = map(_TEXT, els)
+        names = {name: (text or "").strip() for name, sheet, text in zip(
+            map(_GET, els, repeat("name")), map(_GET, els, repeat("localSheetId")), texts, strict=True)
+            if name and sheet is None}
         return Book(sheets, names)
     sheets = []
     names = {}
@@ -334,61 +387,6 @@ def parse_rels(data: bytes, base: str = "xl/") -> dict[str, str]:
             elif p and p != ".":
                 norm.append(p)
         out[el.get("Id", "")] = OUTSIDE + written if outside else "/".join(norm)
-    return out
-
-
-# built-in number formats that show a date or time (ECMA-376 18.8.30, plus the CJK ones)
-_DATE_FORMAT_IDS = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
-_DATE_CODE_RE = re.compile(r"[ymdhsYMDHS年月日]")
-
-
-def _is_date_code(code: str) -> bool:
-    code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.', "", code)
-    return bool(_DATE_CODE_RE.search(code)) and code.lower() not in ("general", "@")
-
-
-_STYLE_TAGS = ("numFmts", "numFmt", "cellXfs", "xf")
-
-
-def parse_styles(data: bytes) -> set[int]:
-    """Indices of the cell formats (cellXfs) that display a number as a date or time."""
-    codes: dict[int, str] = {}
-    xfs: list[int] = []
-    in_cell_xfs = False
-    container = None  # numFmts / cellXfs: emptied as we go, so the tree never holds the entries
-    walk, streaming = ooxml.events(data, _STYLE_TAGS, ("start", "end"))
-    for event, el in walk:
-        tag = local(el.tag)
-        if tag == "cellXfs":
-            in_cell_xfs = event == "start"
-            if not in_cell_xfs:
-                break  # numFmts and cellXfs come first (ECMA-376 CT_Stylesheet order)
-            container = el
-        elif tag == "numFmts" and event == "start":
-            container = el
-        elif event == "end" and tag == "numFmt":
-            try:
-                codes[int(el.get("numFmtId", "-1"))] = el.get("formatCode", "")
-            except ValueError:
-                pass
-        elif event == "end" and tag == "xf" and in_cell_xfs:
-            try:
-                xfs.append(int(el.get("numFmtId", "0")))
-            except ValueError:
-                xfs.append(0)
-        else:
-            continue
-        if len(codes) > ooxml.MAX_STYLES or len(xfs) > ooxml.MAX_STYLES:
-            raise ooxml.TooMuchWork(f"样式表中的数字格式或单元格格式超过 {ooxml.MAX_STYLES} 个", "styles", ooxml.MAX_STYLES)
-        if streaming and event == "end" and container is not None:
-            del container[:]
-    out = set()
-    for i, fid in enumerate(xfs):
-        if fid in codes:
-            if _is_date_code(codes[fid]):
-                out.add(i)
-        elif fid in _DATE_FORMAT_IDS:
-            out.add(i)
     return out
 
 

@@ -19,9 +19,9 @@ from .parts import (
     parse_rels,
     parse_sheet,
     parse_strings,
-    parse_styles,
     parse_workbook,
 )
+from .styles import parse_styles
 
 RELS_PART = "xl/_rels/workbook.xml.rels"
 BOOK_PART = "xl/workbook.xml"
