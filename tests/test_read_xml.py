@@ -7,6 +7,7 @@ the same hostile parts through every command; these tests pin the parser itself.
 from __future__ import annotations
 
 import ast
+import re
 import zipfile
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from lxml import etree
 
 from tests import reader_fixtures as fx
 from xlsx_tools.format.spec import load_format
-from xlsx_tools.read import ooxml, parts, styles
+from xlsx_tools.read import ooxml, parts, styles, workbook
+from xlsx_tools.read.formulas import name_target
 from xlsx_tools.read.layout import layout
 from xlsx_tools.read.reader import KIND_OK, KIND_UNREADABLE, read_and_check
 
@@ -279,6 +281,38 @@ def test_named_cells_found_at_once_are_those_found_name_by_name(base, tmp_path, 
             [(f.code, f.message, f.values, f.cells) for f in slow.findings]
         assert fast.report.to_dict() == slow.report.to_dict()
         assert code is None or code in {f.code for f in fast.findings}, [f.code for f in fast.findings]
+
+
+def _unquoted(d: bytes) -> bytes:
+    return re.sub(rb"'([^'!<]+)'!", rb"\1!", d)  # 表三!$D$4, as LibreOffice writes the names
+
+
+@pytest.mark.parametrize("edit", [
+    _unquoted,
+    lambda d: d.replace(b"$12<", b"12<", 1),  # one name written otherwise, pointing to the same cell
+    lambda d: _unquoted(d).replace(b"$12<", b"$13<", 1),  # one moved
+])
+def test_names_compared_as_written_give_what_their_targets_give(base, tmp_path, monkeypatch, edit):
+    path = fx.rewrite_zip(base, tmp_path / "names.xlsx", {"xl/workbook.xml": edit})
+    idx = layout(load_format())
+    assert len(idx.where_texts) == 2
+    fast = read_and_check(path)
+    with monkeypatch.context() as m:
+        m.setattr(idx, "where_texts", ())  # every name worked out from its reference
+        slow = read_and_check(path)
+    assert [(f.code, f.message, f.values, f.cells) for f in fast.findings] == \
+        [(f.code, f.message, f.values, f.cells) for f in slow.findings]
+    assert fast.report.to_dict() == slow.report.to_dict()
+
+
+@pytest.mark.parametrize("edit", [None, _unquoted])
+def test_names_written_as_a_writer_writes_them_are_not_worked_out(base, tmp_path, monkeypatch, edit):
+    path = fx.rewrite_zip(base, tmp_path / "names.xlsx", {"xl/workbook.xml": edit} if edit else {})
+    asked = []
+    real = name_target.__wrapped__
+    monkeypatch.setattr(workbook, "name_target", lambda text: asked.append(text) or real(text))
+    result = read_and_check(path)
+    assert result.findings == [] and 0 < len(asked) < 40  # the text cells' names only, not all 220
 
 
 def test_a_filled_template_reads_clean_the_fast_way(base):

@@ -124,17 +124,22 @@ def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict
     """The figures with every value outside its domain replaced by None, so that a rule whose
     inputs are invalid is not evaluated (the value findings already say what is wrong)."""
     fields = _derived(spec)[0]
-    out: dict[str, Number | None] = {}
+    out = dict(figures)
     for fid, v in figures.items():
-        if v is not None:
-            entry = fields.get(fid, _UNSEEN)
-            if entry is _UNSEEN:
-                if len(fields) > 4096:
-                    fields.clear()
-                entry = fields[fid] = _validity(spec.field(fid)) if spec.has_field(fid) else None
-            if entry is not None and not _valid(entry, v):
-                v = None
-        out[fid] = v
+        if v is None:
+            continue
+        entry = fields.get(fid, _UNSEEN)
+        if entry is _UNSEEN:
+            if len(fields) > 4096:
+                fields.clear()
+            entry = fields[fid] = _validity(spec.field(fid)) if spec.has_field(fid) else None
+        if entry is None:
+            continue
+        ok = entry[1].get(v) if type(v) is int else None  # (_valid's usual case, without the call)
+        if ok is None:
+            ok = _valid(entry, v)
+        if not ok:
+            out[fid] = None
     return out
 
 

@@ -9,9 +9,11 @@ import functools
 import unicodedata
 from dataclasses import dataclass, field
 
+from ..format.cells import col_letter
 from ..format.spec import FormatSpec
 from ..model import meta
 from ..util.memo import derived
+from .formulas import name_target
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -39,6 +41,9 @@ class Layout:
     # name-by-name look (structure.locations)
     where: dict[str, tuple[str, int, int]] | None = None
     named_sheets: frozenset[str] = frozenset()  # the spec sheets of the named cells
+    # `where` as the names' references are written ('表三'!$D$4 by our writer and Excel, 表三!$D$4
+    # by LibreOffice): a workbook whose names are all written so points every name there
+    where_texts: tuple[dict[str, str], ...] = ()
     memo: dict = field(default_factory=dict)  # what other modules derive per layout (computed._wanted)
 
 
@@ -71,4 +76,8 @@ def _build(spec: FormatSpec) -> Layout:
         inputs=tuple((f, f.name) for f in spec.input_fields),
         where=where if len(where) == len(named) else None, named_sheets=frozenset(s for _, s, _, _ in named),
     )
+    if idx.where is not None:
+        idx.where_texts = tuple(texts for texts in (
+            {name: f"{quote}{sheet}{quote}!${col_letter(col)}${row + 1}" for name, (sheet, row, col) in where.items()}
+            for quote in ("'", "")) if all(name_target(texts[name]) == loc for name, loc in where.items()))
     return idx

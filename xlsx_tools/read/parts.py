@@ -53,8 +53,10 @@ class _Cells(Mapping):
             return el
         # the usual cells, whose one child is a <v> or an <is>, as _cell makes them
         if len(el) == 1 and ((tag := (child := el[0]).tag) == self._v or tag == self._is):
-            get = el.get
-            kind = get("t", "n")
+            get = el.get  # (with a default, lxml's get takes a slower way)
+            kind = get("t")
+            if kind is None:
+                kind = "n"
             if tag == self._v:
                 value = child.text
                 if kind == "s" and value is not None:
@@ -266,7 +268,7 @@ def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet
         return None
     if len(data) > ooxml.MAX_CELL_CHARS and _long_inline(root):
         return None
-    index = dict(zip(map(cell_index, map(_GET, els, repeat("r"), repeat(""))), els, strict=True))
+    index = dict(zip(_cell_indexes(list(map(_GET, els, repeat("r")))), els, strict=True))
     if None in index:
         return None  # a cell without its reference, or with one that is not a cell's
     protection = ooxml.ends(root, ("{*}sheetProtection",))  # the last to end says, as in the walk
@@ -283,6 +285,22 @@ def _grandchildren_of_children(els: list, root) -> bool:
             return False  # one of them, or its parent, is a child of the root
         level = set(map(_PARENT, level))
     return level <= {root}
+
+
+_CELL_INDEX: dict[str | None, tuple[int, int] | None] = {None: None}  # cell_index of an r attribute (None: none)
+
+
+def _cell_indexes(refs: list[str | None]) -> list[tuple[int, int] | None]:
+    """cell_index of every reference (None for a cell without one), through a table kept for
+    the run (the same few hundred references in every file)."""
+    try:
+        return list(map(_CELL_INDEX.__getitem__, refs))
+    except KeyError:
+        if len(_CELL_INDEX) > 1 << 16:
+            _CELL_INDEX.clear()
+            _CELL_INDEX[None] = None
+        _CELL_INDEX.update((ref, cell_index(ref)) for ref in set(refs) if ref not in _CELL_INDEX)
+        return list(map(_CELL_INDEX.__getitem__, refs))
 
 
 _LONG_INLINE = etree.XPath("boolean(//*[local-name()='c']/*[local-name()='is'][string-length(.) > $chars])")

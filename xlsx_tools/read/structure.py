@@ -101,8 +101,7 @@ def locations(wb: Workbook, idx: Layout, sheet_map: Mapping[str, str | None]) ->
     missing: dict[str, list[str]] = {}
     deleted: dict[str, list[str]] = {}
     gone: dict[str, set[tuple[int, int]]] = {}  # spec sheet -> spec cells whose row/column was deleted
-    if idx.where is not None and all(sheet_map.get(s) == s for s in idx.named_sheets) \
-            and wb.targets.items() >= idx.where.items():
+    if idx.where is not None and all(sheet_map.get(s) == s for s in idx.named_sheets) and _all_in_place(wb, idx):
         out = dict(idx.where)  # every sheet kept its name and every name points where the template put it
     else:
         out = _named_cells(wb, idx, sheet_map, shifts, names_moved, missing, deleted, gone)
@@ -135,6 +134,13 @@ def locations(wb: Workbook, idx: Layout, sheet_map: Mapping[str, str | None]) ->
                "如该表的行列有改动，读取结果可能不准确，建议使用原模板重新填写。",
                cells=tuple(cells), values={"count": len(cells)})
     return out
+
+
+def _all_in_place(wb: Workbook, idx: Layout) -> bool:
+    """Whether every defined name of the layout points where the template put it: its reference
+    written as a writer writes it (compared as text), or else found to point there."""
+    names = wb.book.names.items()
+    return any(names >= texts.items() for texts in idx.where_texts) or wb.targets.items() >= idx.where.items()
 
 
 def _named_cells(wb: Workbook, idx: Layout, sheet_map: Mapping[str, str | None], shifts: dict, names_moved: set[str],

@@ -22,7 +22,7 @@ from ..format.spec import FormatSpec
 from ..model.findings import ERROR, WARNING, Finding
 from ..model.report import narrative_from_parts
 from ..util.memo import table_for
-from .layout import layout
+from .layout import Layout, layout
 from .parts import Cell
 from .workbook import Workbook
 
@@ -79,10 +79,11 @@ def input_values(wb: Workbook, spec: FormatSpec,
     values: dict[str, Number | None] = {}
     found = []
     cells_of: dict[str, Mapping | None] = {}  # sheet -> its cells (None: no such sheet)
-    for f, name in layout(spec).inputs:
+    unreliable = wb.unreliable
+    for f, fid, name, known in _inputs(layout(spec)):
         loc = locate.get(name)
-        if loc is None or loc[0] in wb.unreliable:
-            values[f.id] = None  # already reported: sheet missing, cell deleted, rows shifted
+        if loc is None or loc[0] in unreliable:
+            values[fid] = None  # already reported: sheet missing, cell deleted, rows shifted
             continue
         sheet_name, r, c = loc
         if sheet_name in cells_of:
@@ -90,20 +91,32 @@ def input_values(wb: Workbook, spec: FormatSpec,
         else:
             sheet = wb.sheet(sheet_name)
             cells = cells_of[sheet_name] = sheet.cells if sheet is not None else None
-        found.append((f, cells.get((r, c)) if cells is not None else None, sheet_name, r, c))
+        found.append((f, fid, known, cells.get((r, c)) if cells is not None else None, sheet_name, r, c))
     # a number shown as a date (typed "2021/3/5") is told by its cell format: styles are read
     # only when some input cell holds a number
-    numeric = any(cell is not None and cell.kind == "n" and cell.value is not None for _, cell, *_ in found)
+    numeric = any(cell is not None and cell.kind == "n" and cell.value is not None for *_, cell, _, _, _ in found)
     date_styles = wb.date_styles if numeric else set()
-    for f, cell, sheet_name, r, c in found:
+    for f, fid, known, cell, sheet_name, r, c in found:
         if cell is not None and cell.kind == "n" and cell.formula is None and cell.value is not None \
                 and cell.style not in date_styles:  # the usual case: a number typed in (cell_value's first step)
-            v = _typed(f, cell.value)
+            v = _typed(f, cell.value, known)
             if v is not None:
-                values[f.id] = v
+                values[fid] = v
                 continue
-        values[f.id] = cell_value(f, cell, sheet_name, r, c, date_styles, wb.findings, wb.blank_as_zero)
+        values[fid] = cell_value(f, cell, sheet_name, r, c, date_styles, wb.findings, wb.blank_as_zero)
     return values
+
+
+_INPUTS = object()  # the key of _inputs' entry in a layout's memo
+
+
+def _inputs(idx: Layout) -> tuple:
+    """(Field, its id, its defined name, _TYPED's table for its type) of every input field, kept
+    in the layout's memo."""
+    plan = idx.memo.get(_INPUTS)
+    if plan is None:
+        plan = idx.memo[_INPUTS] = tuple((f, f.id, name, table_for(_TYPED, f.type)) for f, name in idx.inputs)
+    return plan
 
 
 # id of a ValueType -> (the type, {a numeric cell's XML text: the figure it gives a field of that
@@ -111,10 +124,9 @@ def input_values(wb: Workbook, spec: FormatSpec,
 _TYPED: dict[int, tuple[object, dict[str, Number | None]]] = {}
 
 
-def _typed(f: Field, raw: str) -> Number | None:
+def _typed(f: Field, raw: str, known: dict[str, Number | None]) -> Number | None:
     """The figure a plain numeric cell holding `raw` gives field `f` when it fits the field's
-    type (_in_domain of _plain_number), else None."""
-    known = table_for(_TYPED, f.type)
+    type (_in_domain of _plain_number), else None; `known` is _TYPED's table for f's type."""
     if raw in known:
         return known[raw]
     if len(known) > 1 << 16:

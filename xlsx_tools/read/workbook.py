@@ -5,6 +5,7 @@ object; nothing here judges the content.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..model.findings import Finding
@@ -27,6 +28,29 @@ RELS_PART = "xl/_rels/workbook.xml.rels"
 BOOK_PART = "xl/workbook.xml"
 
 
+class Targets(Mapping):
+    """Defined name -> (sheet, row, col) of the cell it points to, or None: worked out for a name
+    when it is asked for (a clean file has its names compared as written: structure.locations)."""
+
+    __slots__ = ("_names",)
+
+    def __init__(self, names: dict[str, str]):
+        self._names = names  # name -> its reference, as written
+
+    def get(self, name, default=None):
+        text = self._names.get(name)
+        return default if text is None else name_target(text)
+
+    def __getitem__(self, name):
+        return name_target(self._names[name])
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 class Workbook:
     """The parts of one accepted container (intake), read lazily, and what the reader found."""
 
@@ -46,8 +70,7 @@ class Workbook:
         """Read the workbook part and its relationships: the sheets, their parts, the defined names."""
         rels = self.part(RELS_PART, parse_rels) if self.intake.has(RELS_PART) else {}
         self.book: Book = self.part(BOOK_PART, lambda d: parse_workbook(d, rels))
-        names = self.book.names
-        self.targets = dict(zip(names, map(name_target, names.values()), strict=True))  # name -> (sheet, row, col) or None
+        self.targets = Targets(self.book.names)
         self.sheet_parts = {name: part for name, part, _ in self.book.sheets}
         self.shared_strings_part = next((t for t in rels.values() if t.endswith("sharedStrings.xml")), "xl/sharedStrings.xml")
         self.styles_part = next((t for t in rels.values() if t.endswith("styles.xml")), "xl/styles.xml")
