@@ -181,6 +181,7 @@ def _cells(sheet_xml: bytes, strings=()) -> dict:
     b'<c r="C1" t="inlineStr"><is/></c><c r="D1" t="s"><v>-1</v></c><c r="E1" t="s"><v> 1 </v></c>'
     b'<c r="F1" s="07"><v>1</v></c><c r="G1"><x:v xmlns:x="other">5</x:v></c><c r="H1"><f/></c></row>',
     b'<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A1"><v>2</v></c></row>',  # the last of two wins
+    b'<row r="1"><c r="A1" t="s"><is><t>1</t></is></c><c r="B1" t="s"><is><t>x</t></is></c></row>',  # t="s", inline
     # cells the walk takes differently from a row's cells: not read whole (or read the same)
     b'<row r="1"><c r="A1"><is><c r="A1"><v>2</v></c></is><v>1</v></c></row>',  # a cell inside a cell
     b'<row r="1"><c r="A1"><v>1</v></c></row><c r="A1"><v>2</v></c>',  # a cell in sheetData

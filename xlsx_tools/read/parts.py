@@ -57,12 +57,9 @@ class _Cells(Mapping):
             kind = get("t")
             if kind is None:
                 kind = "n"
-            if tag == self._v:
-                value = child.text
-                if kind == "s" and value is not None:
-                    value = _shared(value, self._strings)
-            else:
-                value = rich_text(child)
+            value = child.text if tag == self._v else rich_text(child)
+            if kind == "s" and value is not None:  # (an inline text too, as in _cell)
+                value = _shared(value, self._strings)
             s = get("s")
             cell = Cell(kind, value, None, _style(s) if s else 0)
         else:
