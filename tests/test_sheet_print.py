@@ -30,6 +30,11 @@ def test_text_units_is_the_sum_over_the_characters_in_order():
         assert text_units(text) == definition(text)
         assert text_units(text, 10) == definition(text, 10)
     assert text_units("a" * 20) == definition("a" * 20) != 1.05 * 20
+    ascii_pool = "abc XYZ 0123.-_/\\\t\n\x7f~"
+    for k in [*range(60), 999, 1000, 1001, 5000]:  # ASCII: the sums kept per length, and beyond
+        text = "".join(rng.choice(ascii_pool) for _ in range(k))
+        assert text_units(text) == definition(text) and text_units(text, 9) == definition(text, 9)
+        assert text_units(text) == definition(text)  # kept
 
 
 def test_lines_needed():

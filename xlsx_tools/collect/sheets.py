@@ -116,6 +116,13 @@ def number_text(value: int | float | Decimal) -> str:
 
 
 def _cell_xml(ref: str, value: Any, style: str) -> str:
+    kind = type(value)  # the usual two first
+    if kind is str:
+        if not value:
+            return ""
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{escape_text(value)}</t></is></c>'
+    if kind is int:
+        return f'<c r="{ref}"{style}><v>{value}</v></c>'
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
@@ -270,8 +277,9 @@ def _sheet_xml(xml: str, ls: LongSheet, count: int, iterators: dict[str, Iterato
         wrapped = [(i, col.width, col.clip) for i, col in enumerate(ls.columns) if col.wrap]
         for n in range(first, first + count):
             values = next(rows)
-            cells = "".join(_cell_xml(f"{L}{n}", v, s) for L, v, s in zip(letters, values, col_styles, strict=False))
-            buf.append(f'<row r="{n}"{_row_height(values, wrapped)}>{cells}</row>')
+            number = str(n)
+            cells = "".join([_cell_xml(L + number, v, s) for L, v, s in zip(letters, values, col_styles, strict=False)])
+            buf.append(f'<row r="{number}"{_row_height(values, wrapped)}>{cells}</row>')
             if len(buf) >= 200:  # about 200 KB at a time (the rows of 文件清单 are long)
                 yield "".join(buf)
                 buf.clear()

@@ -11,6 +11,7 @@ a table's column spans the sheet columns between its own boundaries (merged cell
 
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
 from collections.abc import Sequence
@@ -26,11 +27,19 @@ def text_units(text: str, size: float = 11) -> float:
     """Column-width units `text` needs on one line at `size` pt."""
     # added in the text's order, as the floats always were (a sum in another order can differ in
     # the last bit, and so a line count at a boundary)
-    units = sum(map(_UNITS.__getitem__, map(unicodedata.east_asian_width, text)))
+    if text.isascii():  # every character 1.05: the same sum, kept per length
+        units = _ASCII_UNITS.get(len(text))
+        if units is None:
+            units = sum(itertools.repeat(1.05, len(text)))
+            if len(text) <= 1000:
+                _ASCII_UNITS[len(text)] = units
+    else:
+        units = sum(map(_UNITS.__getitem__, map(unicodedata.east_asian_width, text)))
     return units * size / 11
 
 
 _UNITS = {"W": 2.0, "F": 2.0, "Na": 1.05, "H": 1.05, "A": 1.05, "N": 1.05}  # by East Asian width
+_ASCII_UNITS: dict[int, float] = {}
 
 
 def lines_needed(text: str, width: float, size: float = 11) -> int:
