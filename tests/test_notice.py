@@ -115,6 +115,29 @@ def test_file_names_carry_the_agency_and_never_collide():
     assert unique_filenames(["甲局", "甲局"]) == ["甲局_问题通知（2）.docx", "甲局_问题通知（3）.docx"]
 
 
+def test_file_names_of_many_agencies_never_collide():
+    """Thousands of agencies, many alike but for case, width or the characters made safe: every
+    name is one file on a Windows share; an agency alone with its name keeps it, and the names
+    that clash get the code or a number as when each name was counted against all the others."""
+    import random
+
+    from xlsx_tools.util.fsutil import filename_key
+    from xlsx_tools.write.notice import notice_filename
+
+    rng = random.Random(3)
+    agencies = [rng.choice(["甲局", "ABC局", "abc局", "ＡＢＣ局", "乙/局", "乙:局", "丙局"]) + rng.choice(["", "一", "二", "三"])
+                for _ in range(3000)]
+    codes = [rng.choice(["", "", f"C{i}", "X"]) for i in range(len(agencies))]
+    names = unique_filenames(agencies, codes)
+    assert len({filename_key(n) for n in names}) == len(names)
+    keys = [filename_key(notice_filename(a)) for a in agencies]
+    for agency, key, name in zip(agencies, keys, names, strict=True):
+        if keys.count(key) == 1:
+            assert name == notice_filename(agency)
+        else:
+            assert name != notice_filename(agency) and name.startswith(notice_filename(agency).removesuffix(".docx"))
+
+
 def test_check_notice_writes_one_per_file_with_findings(tmp_path):
     bad = returned(tmp_path)
     runner = CliRunner()

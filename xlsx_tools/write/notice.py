@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -343,9 +344,10 @@ def unique_filenames(agencies: Sequence[str], codes: Sequence[str] = ()) -> list
     width-only or after making them safe) get the agency code, or a number, added."""
     names = [notice_filename(a) for a in agencies]
     keys = [fsutil.filename_key(n) for n in names]
+    shared = {key for key, n in Counter(keys).items() if n > 1}  # (counted once: a season has thousands)
     out, used = [], set()
     for i, (name, key) in enumerate(zip(names, keys, strict=True)):
-        if keys.count(key) > 1 or key in used:
+        if key in shared or key in used:
             stem = name.removesuffix(".docx")
             code = codes[i] if i < len(codes) else ""
             first = f"{stem}（{fsutil.safe_filename(code)}）.docx" if code else f"{stem}（2）.docx"
