@@ -31,6 +31,7 @@ from ..format.spec import FormatSpec
 from ..model.status import Status
 from ..util.xmltext import xml_safe
 from ..write.sheet_print import lines_needed, setup_page
+from .behind import Behind
 
 # Sheet names (UI text; labels of the format come from the spec).
 
@@ -238,8 +239,9 @@ def splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) -
                 continue
             ls, _start, count = by_part[info.filename]
             with zout.open(info.filename, "w", force_zip64=True) as fh:  # at the ZipFile's level
-                for chunk in _sheet_xml(zin.read(info).decode("utf-8"), ls, count, iterators, strings):
-                    fh.write(chunk.encode("utf-8"))
+                with Behind(fh) as write:
+                    for chunk in _sheet_xml(zin.read(info).decode("utf-8"), ls, count, iterators, strings):
+                        write(chunk.encode("utf-8"))
         if deferred is not None:
             deferred.compress_type = zipfile.ZIP_DEFLATED
             with zout.open(deferred, "w") as fh:  # streamed, at the ZipFile's level
