@@ -647,6 +647,10 @@ def test_spill_values_are_the_figures_of_the_ids_asked_for(tmp_path):
             for _ in range(2):  # the second time from the kept picker
                 assert spill.values(packed, want) == spill.values(plain, want) == tuple(figures.get(i) for i in want)
                 assert spill.values(empty, want) == (None,) * len(want)
+        for rec in (packed, plain, empty):
+            keys, values = spill.items(rec)
+            assert dict(zip(keys, values, strict=True)) == spill.figures(rec) and list(keys) == list(spill.figures(rec))
+        assert spill.findings(packed) == spill.findings(plain) == []
     finally:
         spill.close()
 
@@ -1046,7 +1050,10 @@ def test_workers_do_not_load_python_docx_until_a_word_report_is_written():
 
 @pytest.mark.parametrize("figures", [
     {"t1.a": 3, "t1.b": None, "t2.fee": Decimal("12.3450"), "t2.x": Decimal("-0"), "t2.y": Decimal("1E+3"), "中文": 0},
-    {"t1.a": Decimal("NaN")}, {"t1.a": True}, {"t1.a": 1.5}, {"t1.a": Decimal("1E-30")}, {}, None])
+    {"t1.a": Decimal("NaN")}, {"t1.a": True}, {"t1.a": 1.5}, {"t1.a": Decimal("1E-30")}, {}, None,
+    {"t1.a": "a, b", "t1.b": 2}, {"t1.a": [1, 2]}, {1: 2, "t1.b": Decimal("3.10")}, {"t1.a": float("nan"), "b": 1},
+    {"t1.a": BadNumber(NumberError("large", "1e5000"))}, {"t1.a": "\0dec", "t1.b": Decimal("2")},
+    {"引号\"键": Decimal("-0.5"), "t1.b": None}])
 def test_collect_json_agency_line_is_what_dumps_writes(figures):
     """collect.json writes each agency's figures without jsonio's walk over every value: the
     same text, and whatever it does not know (a bool, a float, a NaN) written by dumps."""
@@ -1055,6 +1062,9 @@ def test_collect_json_agency_line_is_what_dumps_writes(figures):
     text = collect_json._agency_text(agency, figures)
     assert text == dumps(collect_json._agency_dict(agency, figures), indent=None)
     assert json.loads(text)["figures"] == (None if figures is None else json.loads(dumps(figures, indent=None)))
+    if figures is not None:  # and from the ids and values as the spill file gives them
+        items = collect_json._agency_items_text(agency, tuple(figures), tuple(figures.values()))
+        assert items == dumps(collect_json._agency_dict(agency, figures), indent=None)
 
 
 @pytest.mark.parametrize("data", [

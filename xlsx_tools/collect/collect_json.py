@@ -4,7 +4,9 @@ workbook (合格 …), "status_code" its stable code (ok …)."""
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -106,6 +108,42 @@ def _agency_text(agency: AgencyStatus, figures: Mapping[str, Number | None] | No
     return _dumps(_agency_dict(agency, figures))
 
 
+def _agency_items_text(agency: AgencyStatus, ids: tuple[str, ...], values: tuple[Any, ...]) -> str:
+    """_agency_text(agency, dict(zip(ids, values))), the figures written from the two tuples:
+    json's encoder writes the values as a list, each then follows its key (written once per
+    format). Where a value's text could hold the separator (a text, a list), _agency_text."""
+    text = _dumps(_agency_dict(agency, None))
+    figures = _items_text(ids, values)
+    if figures is None or not text.endswith(_NO_FIGURES):
+        return _agency_text(agency, dict(zip(ids, values, strict=True)))
+    return text[:-len("null}")] + figures + "}"
+
+
+_NO_FIGURES = ', "figures": null}'
+
+
+def _items_text(ids: tuple[str, ...], values: tuple[Any, ...]) -> str | None:
+    keys = _keys(ids)
+    if keys is None or len(ids) != len(values) or not set(map(type, values)) <= _SCALARS:
+        return None
+    texts = _dumps(values)[1:-1].split(", ")  # "[1, null, 2.5]": each value as the dict's would be
+    if len(texts) != len(values):
+        return None
+    return "{" + ", ".join(map(operator.add, keys, texts)) + "}"
+
+
+_SCALARS = frozenset((int, type(None), Decimal, float, bool))
+
+
+@functools.lru_cache(maxsize=8)
+def _keys(ids: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Each id as json writes a key, with its separator (a format's ids: the same tuple each
+    time); None unless every id is a text and there is one."""
+    if not ids or not all(type(k) is str for k in ids):
+        return None
+    return tuple(json.dumps(k, ensure_ascii=False) + ": " for k in ids)
+
+
 def write_collect_json(collection: Collection, path: Path) -> None:
     """collect.json, streamed: the same content as 收集情况.xlsx."""
     spill = collection.spill
@@ -134,8 +172,11 @@ def write_collect_json(collection: Collection, path: Path) -> None:
             fh.write(f" {json.dumps(key)}: {_dumps(value)},\n")
         fh.write(' "agencies": [')
         for i, agency in enumerate(collection.agencies):
-            figures = spill.figures(agency.file) if (spill and agency.file and agency.file.has_report) else None
-            fh.write(("," if i else "") + "\n  " + _agency_text(agency, figures))
+            if spill and agency.file and agency.file.has_report:
+                text = _agency_items_text(agency, *spill.items(agency.file))
+            else:
+                text = _agency_text(agency, None)
+            fh.write(("," if i else "") + "\n  " + text)
         fh.write("\n ],\n \"files\": [")
         for i, rec in enumerate(collection.files):
             findings = spill.findings(rec) if (spill and (rec.errors or rec.warnings)) else []

@@ -100,11 +100,23 @@ class Spill:
         figures = figures or {}
         return tuple(figures.get(i) for i in ids)
 
+    def items(self, rec: FileRecord) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+        """The ids and the values of figures(rec), in its order, as two tuples (without making
+        the dict where the figures are packed in their format's order)."""
+        fmt, figures, _ = self._load(rec.offset)
+        if fmt:
+            ids = field_ids(fmt)
+            if len(ids) != len(figures):
+                raise ValueError(f"{len(figures)} figures packed for the {len(ids)} fields of {fmt}")
+            return ids, figures
+        figures = figures or {}
+        return tuple(figures), tuple(figures.values())
+
     def figures(self, rec: FileRecord) -> dict[str, Number | None]:
         return self._read(rec.offset)[0] or {}
 
     def findings(self, rec: FileRecord) -> list[dict[str, Any]]:
-        return self._read(rec.offset)[1]
+        return self._load(rec.offset)[2]
 
     def close(self) -> None:
         self._fh.close()
