@@ -1063,7 +1063,7 @@ def test_collect_json_agency_line_is_what_dumps_writes(figures):
     assert text == dumps(collect_json._agency_dict(agency, figures), indent=None)
     assert json.loads(text)["figures"] == (None if figures is None else json.loads(dumps(figures, indent=None)))
     if figures is not None:  # and from the ids and values as the spill file gives them
-        items = collect_json._agency_items_text(agency, tuple(figures), tuple(figures.values()))
+        items = "".join(collect_json._agency_items_text(agency, tuple(figures), tuple(figures.values())))
         assert items == dumps(collect_json._agency_dict(agency, figures), indent=None)
 
 

@@ -108,15 +108,16 @@ def _agency_text(agency: AgencyStatus, figures: Mapping[str, Number | None] | No
     return _dumps(_agency_dict(agency, figures))
 
 
-def _agency_items_text(agency: AgencyStatus, ids: tuple[str, ...], values: tuple[Any, ...]) -> str:
-    """_agency_text(agency, dict(zip(ids, values))), the figures written from the two tuples:
-    json's encoder writes the values as a list, each then follows its key (written once per
-    format). Where a value's text could hold the separator (a text, a list), _agency_text."""
+def _agency_items_text(agency: AgencyStatus, ids: tuple[str, ...], values: tuple[Any, ...]) -> tuple[str, ...]:
+    """_agency_text(agency, dict(zip(ids, values))) in pieces, the figures written from the two
+    tuples: json's encoder writes the values as a list, each then follows its key (written once
+    per format). Where a value's text could hold the separator (a text, a list), _agency_text.
+    (The figures, plain ASCII, are a piece of their own: written as they are.)"""
     text = _dumps(_agency_dict(agency, None))
     figures = _items_text(ids, values)
     if figures is None or not text.endswith(_NO_FIGURES):
-        return _agency_text(agency, dict(zip(ids, values, strict=True)))
-    return text[:-len("null}")] + figures + "}"
+        return (_agency_text(agency, dict(zip(ids, values, strict=True))),)
+    return text[:-len("null}")], figures, "}"
 
 
 _NO_FIGURES = ', "figures": null}'
@@ -172,11 +173,11 @@ def write_collect_json(collection: Collection, path: Path) -> None:
             fh.write(f" {json.dumps(key)}: {_dumps(value)},\n")
         fh.write(' "agencies": [')
         for i, agency in enumerate(collection.agencies):
+            fh.write(",\n  " if i else "\n  ")
             if spill and agency.file and agency.file.has_report:
-                text = _agency_items_text(agency, *spill.items(agency.file))
+                fh.writelines(_agency_items_text(agency, *spill.items(agency.file)))
             else:
-                text = _agency_text(agency, None)
-            fh.write(("," if i else "") + "\n  " + text)
+                fh.write(_agency_text(agency, None))
         fh.write("\n ],\n \"files\": [")
         for i, rec in enumerate(collection.files):
             findings = spill.findings(rec) if (spill and (rec.errors or rec.warnings)) else []
