@@ -15,7 +15,7 @@ class Behind:
     compressed on another core while its next rows are made (the pool's cores are idle by then).
     The chunks are written in order; an error of either side is raised in the caller."""
 
-    DEPTH = 4  # chunks in waiting (each about 80 KB): memory stays flat
+    DEPTH = 1  # chunks in waiting (about 80 KB each): one made while one is compressed, memory flat
 
     def __init__(self, fh: Any):
         self._fh = fh
