@@ -309,3 +309,15 @@ def test_cell_text_holds_only_what_xml_can():
     assert sh.clean("a\x00b\x1f\ufffe\udc80c\t\n中") == "a?b???c\t\n中"
     assert sh.clean(None) == "" and sh.clean(12) == "12"
     assert sh.escape_text("<a&b>\x01") == "&lt;a&amp;b&gt;?"
+
+
+def test_value_texts_are_each_value_as_the_data_sheet_writes_it():
+    import random
+
+    rng = random.Random(8)
+    kinds = [lambda: rng.randrange(-10**6, 10**6), lambda: None, lambda: Decimal(rng.randrange(10**6)) / 10**rng.randrange(6),
+             lambda: rng.random() * 100, lambda: rng.choice([True, False]), lambda: Decimal("1E+3"), lambda: 10**40]
+    for _ in range(300):
+        values = tuple(rng.choice(kinds)() for _ in range(rng.randrange(0, 40)))
+        want = [v if v is None else str(v) if type(v) is int else sh.number_text(v) for v in values]
+        assert cw._value_texts(values) == want

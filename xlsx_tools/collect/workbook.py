@@ -12,7 +12,9 @@ The long sheets are streamed (collect.sheets); 汇总 and 图表 are collect.tot
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -317,11 +319,20 @@ def _data_sheet(c: Collection) -> LongSheet:
         for agency, values in c.iter_used_values(ids):
             head, k0 = texts(0, [agency.row.agency, agency.row.code, agency.status.label])
             strings.count += refs + k0 * len(ids)
-            yield RowBlock(f'<row r="{ROW}">' + head,
-                           [v if v is None else str(v) if type(v) is int else number_text(v) for v in values], pieces)
+            yield RowBlock(f'<row r="{ROW}">' + head, _value_texts(values), pieces)
 
     note = (f"{DATA_SHEET}：每个机关每个数据项一行（共 {count} 行），供筛选和数据透视使用；"
             "默认只打印表头，如需打印全部，请先取消打印区域。")
     return LongSheet(DATA_SHEET, columns, count, rows, status_col=2, templates=templates, print_rows=False,
                      note=note)
 
+
+
+def _value_texts(values: Sequence[Any]) -> list[str | None]:
+    """Each value as 全部数据 writes it (None where blank): str() of the ints, all at once, then
+    the few others (a Decimal with its own digits, a blank) one by one."""
+    texts: list[str | None] = list(map(str, values))
+    for i in itertools.compress(range(len(values)), map(operator.is_not, map(type, values), itertools.repeat(int))):
+        v = values[i]
+        texts[i] = None if v is None else number_text(v)
+    return texts
