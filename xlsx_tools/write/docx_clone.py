@@ -1,7 +1,10 @@
 """Many small Word documents of one layout, made by cloning: python-docx builds one shell (styles,
 page, one specimen of each paragraph, table row and cell) and saves it once; each document is a
 copy of the shell's word/document.xml with texts set and specimen rows repeated, packed with the
-shell's other parts as they were compressed once (about 800 KB of python-docx's styles).
+shell's other parts as they were compressed once (about 800 KB of python-docx's styles). A
+Stencil is that document serialized once with holes, so that a copy is a few joins of text (the
+tests hold it byte for byte to the filled tree), and package() appends the two parts made anew
+to the kept parts' zip as zipfile's append mode would, without reading the zip back each time.
 
 Like docx_oxml, a module that knows WordprocessingML (w:body, w:tbl, w:tr, w:r, w:t) and the
 package's part names; callers address blocks, rows and runs by position. It touches no python-docx
