@@ -282,7 +282,7 @@ def _sheet_xml(xml: str, ls: LongSheet, count: int, iterators: dict[str, Iterato
             number = str(n)
             cells = "".join([_cell_xml(L + number, v, s) for L, v, s in zip(letters, values, col_styles, strict=False)])
             buf.append(f'<row r="{number}"{_row_height(values, wrapped)}>{cells}</row>')
-            if len(buf) >= 200:  # about 200 KB at a time (the rows of 文件清单 are long)
+            if len(buf) >= 100:  # about 100 KB at a time (the rows of 文件清单 are long; Behind holds two more)
                 yield "".join(buf)
                 buf.clear()
         yield "".join(buf)
