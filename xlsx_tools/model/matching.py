@@ -115,6 +115,8 @@ class NameMatcher:
         alias_lists = [list(a) for a in aliases] + [[] for _ in range(len(names) - len(aliases))]
         self.prefixes = region_prefixes(self.names, self.data)
         ending = "|".join(re.escape(e) for e in self.data.region_endings)
+        self._abbreviations = [(group, re.compile("|".join(re.escape(m) for m in group if m)))
+                               for group in self.data.abbreviations]
         self._place_before = re.compile(rf"[^\W\d_]{{2,10}}?(?:{ending})$")  # 其他区 in 其他区教育局
         # exact names, by fold
         self._exact: list[dict[str, list[int]]] = [{}, {}]
@@ -174,8 +176,10 @@ class NameMatcher:
 
     def _variants(self, base: str) -> set[str]:
         out = {base}
-        for group in self.data.abbreviations:
+        for group, pattern in self._abbreviations:
             for s in list(out):
+                if pattern.search(s) is None:  # none of the group in s (the usual case), found in C
+                    continue
                 found = max((m for m in group if m and m in s), key=len, default=None)
                 if found is None:
                     continue
