@@ -17,7 +17,7 @@ from ...format.spec import DEFAULT_FORMAT, load_format
 from ...model.status import Status
 from ...util.fsutil import os_error_text
 from ..charts import collection_charts
-from ..console import EXIT_INTERNAL, console, err_console, fail
+from ..console import EXIT_INTERNAL, console, fail, progress_bar
 from ..options import parse_deadline
 from .paths import require_file
 
@@ -63,7 +63,6 @@ def register(app: typer.Typer) -> None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
-            Progress,
             TextColumn,
             TimeElapsedColumn,
         )
@@ -76,8 +75,7 @@ def register(app: typer.Typer) -> None:
 
         _check_paths(folder, roster, output, previous)
 
-        with Progress(TextColumn("正在读取和校验"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err_console, transient=True) as bar:
+        with progress_bar(TextColumn("正在读取和校验"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
             task = bar.add_task("collect", total=None)
 
             def progress(done: int, found: int) -> None:

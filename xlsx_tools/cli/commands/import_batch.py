@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from ...collect.review import write_review
 from ...model.findings import count
@@ -21,7 +21,7 @@ from ...util.fsutil import (
     unique_name,
 )
 from ...write import office
-from ..console import console, err_console, fail
+from ..console import console, fail, progress_bar
 from ..render import render_result, result_dict
 
 REVIEW_WORKBOOK = "审核结果.xlsx"
@@ -43,9 +43,8 @@ def doc_to_docx(src: Path, outdir: Path) -> Path | None:
 def run_batch(paths: list[Path], *, output: Path | None, as_json: bool, year: int | None,
               agency: str | None) -> int:
     results = []
-    with Progress(TextColumn("正在导入年度报告"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=err_console, transient=True,
-                  disable=as_json) as progress:
+    with progress_bar(TextColumn("正在导入年度报告"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), disable=as_json) as progress:
         task = progress.add_task("", total=len(paths))
         for p in paths:
             progress.update(task, description=escape(p.name[:40]))

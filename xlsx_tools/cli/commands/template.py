@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
 from ...format.errors import FormatError
@@ -22,7 +22,7 @@ from ...write.template import (
     write_batch,
     write_template,
 )
-from ..console import console, fail
+from ..console import console, fail, progress_bar
 from ..options import check_year, parse_deadline
 
 
@@ -130,10 +130,8 @@ def _batch_dir(output, year: int) -> Path:
 
 def _with_progress(outdir: Path, total: int, write):
     """`write(step)` under a progress bar of `total` templates; its errors said in Chinese."""
-    progress = Progress(
-        TextColumn("生成模板"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        TextColumn("{task.description}"), console=console, transient=True,
-    )
+    progress = progress_bar(TextColumn("生成模板"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            TextColumn("{task.description}"), out=console)
     try:
         with progress:
             task = progress.add_task("", total=total)
