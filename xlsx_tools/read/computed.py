@@ -41,15 +41,20 @@ def check_formulas(wb: Workbook, idx: Layout, locate: Mapping[str, Location | No
                    figures: Mapping[str, Number | None]) -> None:
     """Findings about every computed cell whose formula or shown result is not what it should be."""
     field_cells = None  # the cells of every field, once a formula differs
-    for f, rule, right in idx.computed:
-        loc = locate.get(f.name)
+    cells_of: dict[str, Mapping | None] = {}  # sheet -> its cells (None: no such sheet, or unreliable)
+    for f, rule, right, name in idx.computed:
+        loc = locate.get(name)
         if loc is None:
             continue
         sheet_name, r, c = loc
-        sheet = wb.sheet(sheet_name)
-        if sheet is None or sheet_name in wb.unreliable:
+        if sheet_name in cells_of:
+            cells = cells_of[sheet_name]
+        else:
+            sheet = wb.sheet(sheet_name)
+            cells = cells_of[sheet_name] = None if sheet is None or sheet_name in wb.unreliable else sheet.cells
+        if cells is None:
             continue
-        cell = sheet.cells.get((r, c))
+        cell = cells.get((r, c))
         expected = figures.get(f.id)
         if cell is None or not cell.formula:
             _overwritten(wb, f, rule, loc, cell, expected)

@@ -33,8 +33,8 @@ class Layout:
     expected_sheets: list[tuple[str, bool]]  # (sheet, holds data) in template order
     labels: dict[str, list[tuple[object, str]]]  # table sheet -> (HeaderCell, normalised text)
     fingerprint: str
-    computed: tuple  # (Field, Rule, the defined names of the rule's terms) of every computed field that a
-    #                  rule computes, in spec order (a term's name is None for a constant)
+    computed: tuple  # (Field, Rule, the defined names of the rule's terms, the field's defined name) of every
+    #                  computed field that a rule computes, in spec order (a term's name is None for a constant)
     inputs: tuple[tuple[object, str], ...] = ()  # (Field, its defined name) of every input field, in spec order
     # defined name -> (spec sheet, row, col) of every named cell, where no name is used twice: a
     # workbook whose names all point there and whose sheets all keep their names needs no
@@ -71,7 +71,7 @@ def _build(spec: FormatSpec) -> Layout:
     idx = Layout(
         spec=spec, named=named, field_names=field_names,
         expected_sheets=expected, labels=labels, fingerprint=meta.template_fingerprint(spec),
-        computed=tuple((f, rule, tuple(field_names[t.field] if t.field is not None else None for t in rule.right))
+        computed=tuple((f, rule, tuple(field_names[t.field] if t.field is not None else None for t in rule.right), f.name)
                        for f in spec.computed_fields if (rule := spec.computing_rule(f.id)) is not None),
         inputs=tuple((f, f.name) for f in spec.input_fields),
         where=where if len(where) == len(named) else None, named_sheets=frozenset(s for _, s, _, _ in named),

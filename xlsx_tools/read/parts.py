@@ -61,7 +61,8 @@ class _Cells(Mapping):
             if kind == "s" and value is not None:  # (an inline text too, as in _cell)
                 value = _shared(value, self._strings)
             s = get("s")
-            cell = Cell(kind, value, None, _style(s) if s else 0)
+            style = _STYLES.get(s) if s else 0  # (_style's usual case, without the call)
+            cell = Cell(kind, value, None, _style(s) if style is None else style)
         else:
             cell = _cell(el, key, self._strings, {})
         self._els[key] = cell  # (a value replaced: iterating the keys meanwhile is fine)
