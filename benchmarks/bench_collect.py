@@ -19,7 +19,8 @@ workers) is sampled from /proc every 20 ms for the peak of the summed RSS, and f
 CPU time (the part of a run more cores do not shorten). --one-core also runs
 `collect -j 1` and `check --json` of the same files in one process, for the ratio the issue sets
 (collect on one core within 1.2x of check), in wall time and in CPU time (which a machine shared
-with other work does not blur), --rounds times alternately, and prints the medians.
+with other work does not blur), --rounds times (collect first, then check first, and so on), and
+prints the medians.
 
 Every command runs with its bytecode compiled beforehand into a private cache (PYTHONPYCACHEPREFIX
 in a temporary folder, PYTHONDONTWRITEBYTECODE unset, one warm-up collect and check on a few of the
@@ -362,8 +363,13 @@ def main() -> int:
         warm_up(folder, roster)
         pairs = []
         for k in range(max(1, args.rounds)):
-            single = run_collect(folder, roster, 1)
-            check = run_check(folder)
+            # the order alternates, so that a machine getting faster or slower favours neither
+            if k % 2:
+                check = run_check(folder)
+                single = run_collect(folder, roster, 1)
+            else:
+                single = run_collect(folder, roster, 1)
+                check = run_check(folder)
             pairs.append((single["wall"], single["cpu"], check[0], check[1]))
             print(f"one core, {n} agencies, round {k + 1}: collect -j 1 {single['wall']:.2f} s (CPU {single['cpu']:.2f} s), "
                   f"check of the same .xlsx files in one process {check[0]:.2f} s (CPU {check[1]:.2f} s): ratio "
