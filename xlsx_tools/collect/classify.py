@@ -14,7 +14,7 @@ from ..model.identity import code_key
 from ..model.matching import NO_MATCH, NameMatch, NameMatcher
 from ..model.record import FileRecord, newest_key, quoted_reason
 from ..model.status import Status
-from ..read.roster import RosterError, RosterRow, parse_roster, read_roster, roster_text
+from ..read.roster import RosterError, RosterRow, parse_roster, roster_text
 from .walk import system_file
 
 BY_IDENTITY, BY_NAME = "模板标识", "文件名"
@@ -56,18 +56,11 @@ class RosterIndex:
         return self.match_file(display).index
 
 
-def load_roster(path: str | Path, spec: FormatSpec | None = None) -> list[RosterRow]:
-    """A roster CSV or a template manifest (manifest.csv has the same 机关名称/机关代码 columns)."""
-    try:
-        return read_roster(path, spec)
-    except RosterError as e:
-        raise CollectError(str(e)) from None
-
-
 def roster_loader(path: str | Path, spec: FormatSpec | None = None) -> Callable[[], list[RosterRow]]:
-    """load_roster in two steps: the roster is read and checked now (a roster that cannot be used
-    is said before any file is read) and only its text is kept; the returned function parses it
-    again. Its rows (about 0.6 KB an agency) are thus not held while the files are read."""
+    """A roster CSV or a template manifest (manifest.csv has the same 机关名称/机关代码 columns),
+    in two steps: it is read and checked now (a roster that cannot be used is said, as a
+    CollectError, before any file is read) and only its text is kept; the returned function
+    parses it again. Its rows are thus not held while the files are read."""
     path = Path(path)
     try:
         text = roster_text(path)

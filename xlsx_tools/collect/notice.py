@@ -16,13 +16,6 @@ from .classify import AgencyStatus
 from .collection import Collection
 
 
-def collection_notices(collection: Collection, *, office: str = "", contact: str = "", deadline: str = "") -> list[tuple[AgencyStatus, Notice]]:
-    """(agency status, notice) for every roster agency 有错误 or 有警告 in a collect run."""
-    when = _date(collection)
-    return [(agency, _notice(collection, agency, rec, when, office, contact, deadline))
-            for agency, rec in _noticed(collection)]
-
-
 def _date(collection: Collection) -> dt.date:
     try:
         return dt.datetime.fromisoformat(collection.generated_at).date()

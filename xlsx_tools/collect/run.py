@@ -264,7 +264,7 @@ def _run(root: Path, roster_path: str, roster_rows: Callable[[], Sequence[Roster
         pool.close()
         records = _records(spill, offsets)
         del offsets
-        # the roster's rows and their index (name variants), about 1.6 KB an agency, once the
+        # the roster's rows and their index (name variants), about 0.9 KB an agency, once the
         # workers are gone: while they read, the parent holds nothing that grows with the roster
         index = RosterIndex(roster_rows())
         year_inferred = year is None

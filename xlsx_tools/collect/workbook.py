@@ -327,7 +327,6 @@ def _data_sheet(c: Collection) -> LongSheet:
                      note=note)
 
 
-
 def _value_texts(values: Sequence[Any]) -> list[str | None]:
     """Each value as 全部数据 writes it (None where blank): str() of the ints, all at once, then
     the few others (a Decimal with its own digits, a blank) one by one."""
