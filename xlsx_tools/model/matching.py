@@ -57,6 +57,17 @@ def name_data() -> NameData:
     )
 
 
+@cache
+def _patterns() -> tuple[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...], re.Pattern[str]]:
+    """Compiled once (not per roster): each abbreviation group with the pattern that finds any of
+    its members, and the place name before a region ending (其他区 in 其他区教育局)."""
+    data = name_data()
+    ending = "|".join(re.escape(e) for e in data.region_endings)
+    abbreviations = tuple((group, re.compile("|".join(re.escape(m) for m in group if m)))
+                          for group in data.abbreviations)
+    return abbreviations, re.compile(rf"[^\W\d_]{{2,10}}?(?:{ending})$")
+
+
 def norm(text: str, fold: bool = False) -> str:
     """Full/half width alike (NFKC), no spaces; case-insensitive with `fold`."""
     out = agency_key(text)
@@ -114,10 +125,7 @@ class NameMatcher:
         self.names = list(names)
         alias_lists = [list(a) for a in aliases] + [[] for _ in range(len(names) - len(aliases))]
         self.prefixes = region_prefixes(self.names, self.data)
-        ending = "|".join(re.escape(e) for e in self.data.region_endings)
-        self._abbreviations = [(group, re.compile("|".join(re.escape(m) for m in group if m)))
-                               for group in self.data.abbreviations]
-        self._place_before = re.compile(rf"[^\W\d_]{{2,10}}?(?:{ending})$")  # 其他区 in 其他区教育局
+        self._abbreviations, self._place_before = _patterns()
         # exact names, by fold
         self._exact: list[dict[str, list[int]]] = [{}, {}]
         # forms -> {agency index: rank}, by fold
