@@ -215,10 +215,16 @@ def available_formats() -> list[str]:
     return sorted(p.stem for p in templates_dir().glob("*.toml"))
 
 
-@functools.cache
 def load_format(format_id: str = DEFAULT_FORMAT) -> FormatSpec:
     """The format `format_id` (a file name in templates/, without .toml): its tables, fields,
-    rules and texts. Cached: the same FormatSpec object for the same id. FormatError if unknown."""
+    rules and texts. Cached: the same FormatSpec object for the same id, however it is asked for
+    (load_format() and load_format(DEFAULT_FORMAT) are one object, and so is everything derived
+    from it once per spec: the reader's layout, the caches of util.memo). FormatError if unknown."""
+    return _load_format(format_id)
+
+
+@functools.cache
+def _load_format(format_id: str) -> FormatSpec:
     path = templates_dir() / f"{format_id}.toml"
     if not path.is_file():
         raise FormatError(f"未找到报告格式文件 {format_id}（可用：{', '.join(available_formats())}）")
