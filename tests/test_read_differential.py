@@ -118,7 +118,9 @@ def _other_value(cell: bytes) -> bytes:
 
 
 GENERIC = ["comment", "pi", "space", "cdata", "charref", "attr", "empty"]
-KINDS = {"xl/workbook.xml": GENERIC + ["name"] * 4, "sheet": GENERIC + ["duplicate", "drop_r", "wrap", "nest", "shared"]}
+KINDS = {"xl/workbook.xml": GENERIC + ["name"] * 4,
+         "sheet": GENERIC + ["duplicate", "drop_r", "wrap", "nest", "shared", "style"],
+         "xl/styles.xml": GENERIC + ["datefmt"] * 3, "xl/sharedStrings.xml": GENERIC + ["runs"] * 3}
 
 
 @st.composite
@@ -182,6 +184,36 @@ def edits(draw, tokens: list[bytes], part: str = "sheet"):
                 tokens[i] = text.replace(b"$", b"")
             else:
                 tokens[i] = re.sub(rb"\$(\d+)$", lambda m: b"$%d" % (int(m.group(1)) + 1), text)
+    elif kind == "style":  # a cell given another of the workbook's styles
+        cells = [i for i in tags if tokens[i].startswith(b"<c ")]
+        if cells:
+            i = draw(st.sampled_from(cells))
+            s = b' s="%d"' % draw(st.integers(0, 30))
+            tokens[i] = re.sub(rb' s="[^"]*"', s, tokens[i], count=1) if b' s="' in tokens[i] else \
+                tokens[i][:2] + s + tokens[i][2:]
+    elif kind == "datefmt":  # a cell style made a date (a built-in date format, or a custom one)
+        xfs = [i for i in tags if tokens[i].startswith(b"<xf ")]
+        formats = [i for i in tags if tokens[i].startswith(b"<numFmt ")]
+        if draw(st.booleans()) and xfs:
+            i = draw(st.sampled_from(xfs))
+            tokens[i] = re.sub(rb'numFmtId="\d+"', b'numFmtId="%d"' % draw(st.sampled_from([14, 22, 49, 164])),
+                               tokens[i], count=1)
+        elif formats:
+            i = draw(st.sampled_from(formats))
+            code = draw(st.sampled_from([b"yyyy/m/d", b'[$-F800]dddd\\,\\ mmmm\\ dd\\,\\ yyyy', b"0.00",
+                                         b"&quot;year&quot;0", b"h:mm"]))
+            tokens[i] = re.sub(rb'formatCode="[^"]*"', lambda _: b'formatCode="' + code + b'"', tokens[i], count=1)
+    elif kind == "runs":  # a shared string written as runs of text, with a phonetic reading
+        xml = b"".join(tokens)
+        items = [m for m in re.finditer(rb"<si><t>([^<]{2,})</t></si>", xml)]
+        if items:
+            m = draw(st.sampled_from(items))
+            text = m.group(1).decode("utf-8")
+            k = draw(st.integers(1, len(text) - 1))
+            runs = f"<r><t>{text[:k]}</t></r><r><rPr><b/></rPr><t>{text[k:]}</t></r>".encode()
+            if draw(st.booleans()):
+                runs += b'<rPh sb="0" eb="1"><t>x</t></rPh>'
+            tokens[:] = TOKEN.split(xml[:m.start()] + b"<si>" + runs + b"</si>" + xml[m.end():])
     elif kind == "shared":  # two formulas made one shared formula, written once
         xml = b"".join(tokens)
         formulas = [m for m in re.finditer(rb'<c r="([A-Z]+[0-9]+)"[^>]*><f>([^<]*)</f>', xml)]
