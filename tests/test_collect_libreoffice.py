@@ -12,6 +12,7 @@ import pytest
 
 from tests.test_collect import ROSTER, clean_report, with_error, with_warning, write_return
 from xlsx_tools.collect import run, walk
+from xlsx_tools.read.roster import RosterRow
 from xlsx_tools.write import office
 
 pytestmark = [
@@ -34,10 +35,15 @@ def values(ws) -> list[tuple]:
 
 
 def test_libreoffice_reads_and_resaves_every_sheet(tmp_path):
-    write_return(tmp_path / "in" / "a.xlsx", clean_report(0, 0))
+    r = clean_report(0, 0)
+    r.figures["t2.item1.rules.issued"] = None  # 全部数据: a row without its value cell
+    write_return(tmp_path / "in" / "a.xlsx", r)
     write_return(tmp_path / "in" / "b.xlsx", with_warning(clean_report(1, 1)))
     write_return(tmp_path / "in" / "c.xlsx", with_error(clean_report(2, 2)))
-    run.collect(tmp_path / "in", ROSTER[:4], tmp_path / "out", jobs=1)
+    # the second agency without a code: in 全部数据, where most cells go without their reference
+    # (they follow the cell before), its status cell after the gap has one
+    roster = [ROSTER[0], RosterRow(ROSTER[1].agency), *ROSTER[2:4]]
+    run.collect(tmp_path / "in", roster, tmp_path / "out", jobs=1)
     ours = tmp_path / "out" / walk.OUTPUT_XLSX
     theirs = office.convert(ours, "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo")
     a, b = openpyxl.load_workbook(ours), openpyxl.load_workbook(theirs)
@@ -46,6 +52,10 @@ def test_libreoffice_reads_and_resaves_every_sheet(tmp_path):
         assert values(b[name]) == values(a[name]), name
     assert {str(r) for r in b["汇总"].merged_cells.ranges} == {str(r) for r in a["汇总"].merged_cells.ranges}
     assert values(b["汇总"]) == values(a["汇总"])
+    data = values(b["全部数据"])
+    assert {row[1] for row in data if row[0] == ROSTER[1].agency} == {None}
+    assert [row[6] for row in data if row[0] == ROSTER[0].agency and row[9] == "t2.item1.rules.issued"] == [None]
+    assert len(data) == 1 + 3 * len({row[9] for row in data[1:]})
     with zipfile.ZipFile(theirs) as z:
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert any("<c:barChart>" in x for x in charts) and any("<c:pieChart>" in x for x in charts)

@@ -16,6 +16,7 @@ from xlsx_tools.collect import total_sheet as ts
 from xlsx_tools.collect import workbook as cw
 from xlsx_tools.format.cells import a1_range
 from xlsx_tools.model.status import ACCEPTED, AGENCY_STATUSES, Status
+from xlsx_tools.read.roster import RosterRow
 from xlsx_tools.util.timefmt import display_time
 
 
@@ -254,8 +255,9 @@ def test_fast_row_templates_render_what_the_generic_rows_would(tmp_path, monkeyp
     r.figures["t2.item1.rules.issued"] = None  # a blank: no value cell, the row goes on
     write_return(tmp_path / "in" / "a.xlsx", r)
     write_return(tmp_path / "in" / "b.xlsx", with_error(clean_report(1, 1)))
+    roster = [ROSTER[0], RosterRow(A[1])]  # the second agency without a code: a gap in its rows
     monkeypatch.setattr(cw, "MAX_SHEET_ROWS", 150)  # the templates continue on 全部数据2 …
-    run.collect(tmp_path / "in", ROSTER[:2], tmp_path / "fast", jobs=1)
+    run.collect(tmp_path / "in", roster, tmp_path / "fast", jobs=1)
     original = cw._data_sheet
     used = []
 
@@ -266,7 +268,7 @@ def test_fast_row_templates_render_what_the_generic_rows_would(tmp_path, monkeyp
         return sheet
 
     monkeypatch.setattr(cw, "_data_sheet", generic)
-    run.collect(tmp_path / "in", ROSTER[:2], tmp_path / "generic", jobs=1)
+    run.collect(tmp_path / "in", roster, tmp_path / "generic", jobs=1)
     assert used  # the generic rows were written
     cells, xml = [], []
     for out in ("fast", "generic"):
@@ -277,7 +279,7 @@ def test_fast_row_templates_render_what_the_generic_rows_would(tmp_path, monkeyp
         cells.append([[(c.coordinate, c.value, c.style_id, c.number_format) for c in row]
                       for n in names for row in wb[n].iter_rows()])
         with zipfile.ZipFile(path) as z:
-            xml.append(z.read(sh._sheet_parts(path)["全部数据"]))
+            xml.append(b"".join(z.read(sh._sheet_parts(path)[n]) for n in names))
     assert cells[0] == cells[1]
     assert len(cells[0]) == 2 * len(SPEC.fields) + len(names)  # each sheet's header, then the rows
     assert b't="s"' in xml[0] and b"inlineStr" not in xml[0]  # the fast rows share their texts
@@ -285,6 +287,22 @@ def test_fast_row_templates_render_what_the_generic_rows_would(tmp_path, monkeyp
     assert b"<v>12.345</v>" in xml[0]  # the fee exactly, no float noise
     by_id = {row[9][1]: row for row in cells[0] if row[0][1] == A[0]}
     assert by_id["t2.item1.rules.issued"][6][1] is None and by_id["t2.item8.fees.amount"][6][1] == 12.345
+    assert {row[1][1] for row in cells[0] if row[0][1] == A[1]} == {None}  # no code
+    # a fast row's cells go without their reference where they follow the cell before (r is
+    # optional): only after a gap (a blank code, label or value) does a cell have one
+    data = [row for row in re.findall(rb"<row [^>]*>.*?</row>", xml[0]) if b'r="1"' not in row[:12]]
+    assert len(data) == 2 * len(SPEC.fields)
+    refs = []
+    for row in data:
+        col = -1
+        for ref in re.findall(rb"<c( r=\"[A-Z]+\d+\")?[ >]", row):
+            letter = re.sub(rb"[^A-Z]", b"", ref)
+            here = ord(letter) - ord("A") if letter else col + 1
+            assert (here != col + 1) == bool(letter), row
+            refs.append(letter)
+            col = here
+    assert refs.count(b"") > 9 * len(refs) // 10
+    assert refs.count(b"C") == len(SPEC.fields) and refs.count(b"H") == 1  # after the blank code, the blank value
 
 
 def test_shared_strings_reuse_xlsxwriter_strings_and_count_references():

