@@ -327,3 +327,42 @@ def test_the_sheets_of_a_filled_template_are_read_whole(base):
     assert len(sheets) >= 6
     for data in sheets:
         assert isinstance(parts.parse_sheet(data, []).cells, parts._Cells)
+
+
+LABEL = "申请人情况"  # 表三!D1, a label the reader compares
+
+
+@pytest.mark.parametrize(("cell", "changed"), [
+    (f'<c r="D1" t="inlineStr"><is><t>{LABEL}</t></is></c>', False),
+    (f'<c r="D1" t="&#115;tr"><v>{LABEL}</v></c>', False),  # an encoded attribute
+    (f'<c r="D1" t="str"><x:v xmlns:x="other">{LABEL}</x:v></c>', False),  # a <v> of another namespace
+    (f'<c r="D1" t="str"><f>"{LABEL}"</f><v>{LABEL}</v></c>', False),
+    (f'<c r="D1" t="b"><v>{LABEL}</v></c>', True),  # shown as FALSE
+    (f'<c r="D1"><v>{LABEL}</v></c>', False),
+    (f'<c r="D1" t="str"><v>{LABEL}</v><v>别的</v></c>', True),  # the last <v> is the value
+    (f'<c r="D1" t="str"><f>{LABEL}</f></c>', True),  # a formula without a result
+    (f'<c r="D1" t="str"><is><t>{LABEL}</t></is><v>别的</v></c>', True),
+    ('<c r="D1" t="str"><v/></c>', True),
+    ('<c r="D1" t="s"><v>99999</v></c>', True),
+    ('<c r="D1"/>', True),
+    ("", True),  # no cell at all
+])
+def test_labels_compared_at_once_are_those_compared_cell_by_cell(base, tmp_path, monkeypatch, cell, changed):
+    path = fx.sheet_edit(base, tmp_path / "label.xlsx", T3, lambda d: fx.replace_cell(d, "D1", cell))
+    with zipfile.ZipFile(path) as z:
+        assert isinstance(parts.parse_sheet(z.read(fx.sheet_part(path, T3)), []).cells, parts._Cells)
+    _same_both_ways(path, monkeypatch)
+    assert ("LABEL_CHANGED" in {f.code for f in read_and_check(path).findings}) == changed
+
+
+def test_the_texts_of_cells_already_made_are_theirs():
+    xml = (b"<worksheet " + MAIN + b'><sheetData><row r="1"><c r="A1" t="b"><v>x</v></c><c r="B1" t="str"><v>y</v></c>'
+           b'<c r="C1" t="s"><v>0</v></c></row></sheetData></worksheet>')
+    cells = parts.parse_sheet(xml, ["s0"]).cells
+    keys = [(0, 0), (0, 1), (0, 2), (0, 3)]
+    fresh = cells.texts(keys)
+    assert fresh == [parts.NOT_TEXT, "y", "s0", parts.NOT_TEXT]
+    for key in keys:
+        cells.get(key)
+    assert cells.texts(keys) == fresh
+

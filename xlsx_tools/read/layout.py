@@ -44,6 +44,8 @@ class Layout:
     # `where` as the names' references are written ('表三'!$D$4 by our writer and Excel, 表三!$D$4
     # by LibreOffice): a workbook whose names are all written so points every name there
     where_texts: tuple[dict[str, str], ...] = ()
+    # table sheet -> ((row, col) of each of its labels, the label's text), in the order of `labels`
+    label_cells: dict[str, tuple[list[tuple[int, int]], list[str]]] = field(default_factory=dict)
     memo: dict = field(default_factory=dict)  # what other modules derive per layout (computed._wanted)
 
 
@@ -75,6 +77,8 @@ def _build(spec: FormatSpec) -> Layout:
                        for f in spec.computed_fields if (rule := spec.computing_rule(f.id)) is not None),
         inputs=tuple((f, f.name) for f in spec.input_fields),
         where=where if len(where) == len(named) else None, named_sheets=frozenset(s for _, s, _, _ in named),
+        label_cells={sheet: ([(hc.row, hc.col) for hc, _ in pairs], [hc.text for hc, _ in pairs])
+                     for sheet, pairs in labels.items()},
     )
     if idx.where is not None:
         idx.where_texts = tuple(texts for texts in (

@@ -33,6 +33,10 @@ class Sheet:
     protected: bool
 
 
+_TEXT_KINDS = ("s", "str", "inlineStr")
+NOT_TEXT = object()  # _Cells.texts: not a text cell of the usual shape
+
+
 class _Cells(Mapping):
     """The cells of a plain worksheet read whole: (row, col) -> its <c> element, replaced by its
     Cell when first asked for (a reader needs about half of them)."""
@@ -68,6 +72,33 @@ class _Cells(Mapping):
         self._els[key] = cell  # (a value replaced: iterating the keys meanwhile is fine)
         return cell
 
+    def texts(self, keys) -> list:
+        """For each key, the value get(key) gives a text cell (t="s", "str" or "inlineStr") whose
+        one child is a <v> or an <is>, without making the Cell; NOT_TEXT for any other cell (and
+        where there is none), which is then to be looked at through get()."""
+        els, strings, v, inline = self._els, self._strings, self._v, self._is
+        out = []
+        for key in keys:
+            el = els.get(key)
+            if el is None:
+                value = NOT_TEXT
+            elif el.__class__ is Cell:  # made already
+                value = el.value if el.kind in _TEXT_KINDS else NOT_TEXT
+            elif (kind := el.get("t")) not in _TEXT_KINDS or len(el) != 1:
+                value = NOT_TEXT
+            elif (tag := (child := el[0]).tag) == v:
+                value = child.text
+                if kind == "s" and value is not None:
+                    value = _shared(value, strings)
+            elif tag == inline:
+                value = rich_text(child)
+                if kind == "s":
+                    value = _shared(value, strings)
+            else:
+                value = NOT_TEXT
+            out.append(value)
+        return out
+
     def __getitem__(self, key):
         cell = self.get(key)
         if cell is None:
@@ -79,6 +110,11 @@ class _Cells(Mapping):
 
     def __len__(self) -> int:
         return len(self._els)
+
+
+def cell_texts(cells: Mapping, keys: list[tuple[int, int]]) -> list | None:
+    """_Cells.texts of a plain sheet's cells; None for cells read otherwise."""
+    return cells.texts(keys) if cells.__class__ is _Cells else None
 
 
 def _shared(value: str, strings: list[str]) -> str:

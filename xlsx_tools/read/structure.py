@@ -16,6 +16,7 @@ from ..format.cells import a1
 from ..model import meta
 from ..model.findings import ERROR, WARNING
 from .layout import Layout, norm_label
+from .parts import cell_texts
 from .values import cell_text
 from .workbook import Workbook
 
@@ -188,10 +189,13 @@ def _labels(wb: Workbook, idx: Layout, table, actual: str | None) -> tuple[tuple
     sheet = wb.sheet(actual)
     if sheet is None:
         return None, []
+    cells = sheet.cells
+    keys, want_texts = idx.label_cells[table.sheet]
+    if cell_texts(cells, keys) == want_texts:
+        return None, []  # every label as written (the usual case, found without making the cells)
     texts: dict[str, list[tuple[int, int]]] | None = None  # every text of the sheet, once a label differs
     moved = None
     missing = []
-    cells = sheet.cells
     for hc, want in idx.labels[table.sheet]:
         cell = cells.get((hc.row, hc.col))
         have = cell.value if cell is not None and cell.kind in _TEXT_KINDS else cell_text(cell, set())
