@@ -16,7 +16,7 @@ from lxml import etree
 
 from tests import reader_fixtures as fx
 from xlsx_tools.format.spec import load_format
-from xlsx_tools.read import ooxml, parts, styles, workbook
+from xlsx_tools.read import book, ooxml, parts, styles, workbook
 from xlsx_tools.read.formulas import name_target
 from xlsx_tools.read.layout import layout
 from xlsx_tools.read.reader import KIND_OK, KIND_UNREADABLE, read_and_check
@@ -248,10 +248,33 @@ def test_a_workbooks_names_read_at_once_are_those_of_the_walk(monkeypatch):
             b"<definedName name='n1'> A!$A$1 </definedName><definedName name='n2' localSheetId='0'>A!$B$1</definedName>"
             b"<definedName name='n1'>A!$C$1<definedName name='n3'/></definedName><definedName>A!$D$1</definedName>"
             b"<definedName name='n4'/></definedNames></workbook>")
-    fast = parts.parse_workbook(data, {"rId1": "xl/worksheets/sheet1.xml"})
+    fast = book.parse_workbook(data, {"rId1": "xl/worksheets/sheet1.xml"})
     monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 0)
-    assert fast == parts.parse_workbook(data, {"rId1": "xl/worksheets/sheet1.xml"})
+    slow = book.parse_workbook(data, {"rId1": "xl/worksheets/sheet1.xml"})
+    assert fast == slow and list(fast.names.items()) == list(slow.names.items())  # (in the same order too)
     assert fast.names == {"n1": "A!$C$1", "n3": "", "n4": ""} and fast.sheets == [("a", "xl/worksheets/sheet1.xml", "visible")]
+
+
+def test_the_names_of_workbooks_that_write_them_alike_are_read_once(monkeypatch):
+    head = b"<workbook " + MAIN + b"><sheets><sheet name='a' r:id='rId1' xmlns:r='x'/></sheets>"
+    names = (b"<definedNames><definedName name='n1'>A!$A$1</definedName><definedName name='n&#50;'> A!$B$1 </definedName>"
+             b"<definedName name='n9' localSheetId='0'>A!$D$1</definedName></definedNames>")
+    plain = head + names + b"</workbook>"
+    stray = head + names + b"<definedName name='n3'>A!$C$1</definedName></workbook>"  # one outside <definedNames>
+    inside = head + names.replace(b"</definedName></definedNames>", b"<definedName name='n4'/></definedName></definedNames>")
+    moved = head + names.replace(b"$A$1", b"$A$2") + b"</workbook>"
+    written = (plain, plain, stray, inside + b"</workbook>", moved, plain.replace(b"'", b'"'))
+    rels = {"rId1": "xl/worksheets/sheet1.xml"}
+    monkeypatch.setattr(book, "_NAMES", {})  # (none kept from other tests: room for all of these)
+    books = [book.parse_workbook(data, rels) for data in written]
+    assert books[0].names is books[1].names is books[5].names  # read once, shared
+    assert books[0].names == {"n1": "A!$A$1", "n2": "A!$B$1"}
+    with pytest.raises(TypeError):
+        books[0].names["n1"] = "x"  # (so read-only)
+    monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 0)
+    for data, fast in zip(written, books, strict=True):
+        slow = book.parse_workbook(data, rels)
+        assert list(fast.names.items()) == list(slow.names.items())
 
 
 def test_workbooks_read_both_ways_give_the_same_findings_and_report(base, tmp_path, monkeypatch):
@@ -300,6 +323,7 @@ def test_names_compared_as_written_give_what_their_targets_give(base, tmp_path, 
     fast = read_and_check(path)
     with monkeypatch.context() as m:
         m.setattr(idx, "where_texts", ())  # every name worked out from its reference
+        m.setattr(book, "_NAMES", {})  # (names read again: nothing kept from the first reading)
         slow = read_and_check(path)
     assert [(f.code, f.message, f.values, f.cells) for f in fast.findings] == \
         [(f.code, f.message, f.values, f.cells) for f in slow.findings]

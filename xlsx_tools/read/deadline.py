@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..model import meta
+from .book import parse_rels, parse_workbook
 from .intake import IntakeError, open_source, parse_part
-from .parts import parse_rels, parse_sheet, parse_strings, parse_workbook
+from .parts import parse_sheet, parse_strings
 
 
 def template_deadline(path: Path) -> str | None:

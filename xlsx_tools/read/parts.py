@@ -1,16 +1,14 @@
-"""The parts of a workbook package as plain data: the workbook (sheets in order, defined names),
-its relationships, the shared strings, the cells of a worksheet, the date formats of the styles
-and the document properties. Each parser reads its part once, as a stream, within the bounds of
-`ooxml` (cells, rows, strings, styles, elements), and keeps only what the reader needs.
+"""The shared strings and the cells of a worksheet as plain data (the workbook part, its
+relationships and the document properties: book.py; the date formats of the styles: styles.py).
+Each parser reads its part once, within the bounds of `ooxml` (cells, rows, strings, elements),
+and keeps only what the reader needs.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter
 
 from lxml import etree
 
@@ -276,7 +274,6 @@ def parse_sheet(data: bytes, strings: list[str], sheet: str = "", max_cells: int
 _SHEET_WANTED = tuple("{*}" + t for t in _SHEET_TAGS)
 _GET = etree._Element.get
 _PARENT = etree._Element.getparent
-_TEXT = attrgetter("text")
 
 
 def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet | None:
@@ -367,90 +364,3 @@ def _cell(el, rc: tuple[int, int] | None, strings: list[str], masters: dict[str,
         value = _shared(value, strings)
     s = get("s")
     return Cell(kind, value, formula, _style(s) if s else 0, shared)
-
-
-@dataclass
-class Book:
-    sheets: list[tuple[str, str, str]]  # (name, part, state) in workbook order
-    names: dict[str, str]  # workbook-level defined names -> formula text
-
-
-def parse_workbook(data: bytes, rels: dict[str, str]) -> Book:
-    root = ooxml.small_tree(data)
-    if root is not None:  # walked once for each kind in C: no dispatch on the tag per element
-        sheets = [_book_sheet(el, rels) for el in ooxml.ends(root, ("{*}sheet",))]
-        els = ooxml.ends(root, ("{*}definedName",))
-        # _book_name of each, with the attributes and texts taken in C
-        texts = map(_TEXT, els)
-        names = {name: (text or "").strip() for name, sheet, text in zip(
-            map(_GET, els, repeat("name")), map(_GET, els, repeat("localSheetId")), texts, strict=True)
-            if name and sheet is None}
-        return Book(sheets, names)
-    sheets = []
-    names = {}
-    walk, streaming = ooxml.events(data, ("sheet", "definedName"))  # streamed: a big part
-    for _, el in walk:
-        tag = local(el.tag)
-        if tag == "sheet":
-            sheets.append(_book_sheet(el, rels))
-        elif tag == "definedName":
-            _book_name(el, names)
-            if streaming:
-                el.clear()
-    return Book(sheets, names)
-
-
-def _book_name(el, names: dict[str, str]) -> None:
-    """A workbook-wide <definedName> into `names` (name -> its reference, as written)."""
-    name = el.get("name")
-    if name and el.get("localSheetId") is None:
-        names[name] = (el.text or "").strip()
-
-
-def _book_sheet(el, rels: dict[str, str]) -> tuple[str, str, str]:
-    """(name, part, state) of a <sheet>; its r:id is the attribute whose local name is id."""
-    rid = next((v for k, v in el.attrib.items() if local(k) == "id"), "")
-    return el.get("name", ""), rels.get(rid, ""), el.get("state", "visible")
-
-
-# A relationship whose target is outside the package (external, a URL, "../" past the root):
-# kept as OUTSIDE + the target as written, so that a sheet pointing there is reported, not read.
-OUTSIDE = "\x00outside:"
-
-_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-def parse_rels(data: bytes, base: str = "xl/") -> dict[str, str]:
-    out = {}
-    for _, el in ooxml.events(data, ("Relationship",))[0]:
-        written = target = el.get("Target", "")
-        if el.get("TargetMode") == "External" or _SCHEME_RE.match(target) or "\\" in target:
-            out[el.get("Id", "")] = OUTSIDE + written
-            continue
-        parts = (target[1:] if target.startswith("/") else base + target).split("/")
-        norm: list[str] = []
-        outside = False
-        for p in parts:
-            if p == "..":
-                if not norm:
-                    outside = True
-                    break
-                norm.pop()
-            elif p and p != ".":
-                norm.append(p)
-        out[el.get("Id", "")] = OUTSIDE + written if outside else "/".join(norm)
-    return out
-
-
-def parse_props(data: bytes, keys: tuple[str, ...] | None = None) -> dict[str, str]:
-    """docProps/custom.xml -> {name: value}; app.xml and core.xml -> {local tag: text} (the first
-    element of that name with text and no children). With `keys` (local tags, or "property" for
-    the custom properties), only those elements are looked at."""
-    out: dict[str, str] = {}
-    for _, el in ooxml.events(data, keys)[0]:
-        tag = local(el.tag)
-        if tag == "property" and el.get("name"):
-            out[el.get("name")] = "".join(el.itertext()).strip()
-        elif len(el) == 0 and el.text and tag not in out:
-            out[tag] = el.text.strip()
-    return out

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from ..format.cells import a1
 from ..model import meta
 from ..model.findings import ERROR, WARNING
+from ..util.memo import derived
 from .layout import Layout, norm_label
 from .parts import cell_texts
 from .values import cell_text
@@ -139,9 +141,23 @@ def locations(wb: Workbook, idx: Layout, sheet_map: Mapping[str, str | None]) ->
 
 def _all_in_place(wb: Workbook, idx: Layout) -> bool:
     """Whether every defined name of the layout points where the template put it: its reference
-    written as a writer writes it (compared as text), or else found to point there."""
-    names = wb.book.names.items()
-    return any(names >= texts.items() for texts in idx.where_texts) or wb.targets.items() >= idx.where.items()
+    written as a writer writes it (compared as text), or else found to point there. Kept per
+    layout for the read-only names shared by workbooks that wrote them alike (book._book_names)."""
+    names = wb.book.names
+    if names.__class__ is not MappingProxyType:
+        return _in_place(names, wb.targets, idx)
+    store = idx.memo.get(_IN_PLACE)
+    if store is None:
+        store = idx.memo[_IN_PLACE] = {}
+    return derived(store, names, lambda names: _in_place(names, wb.targets, idx))
+
+
+_IN_PLACE = object()  # the key of _all_in_place's store in a layout's memo
+
+
+def _in_place(names: Mapping[str, str], targets: Mapping, idx: Layout) -> bool:
+    items = names.items()
+    return any(items >= texts.items() for texts in idx.where_texts) or targets.items() >= idx.where.items()
 
 
 def _named_cells(wb: Workbook, idx: Layout, sheet_map: Mapping[str, str | None], shifts: dict, names_moved: set[str],

@@ -10,18 +10,10 @@ from typing import Any
 
 from ..model.findings import Finding
 from . import ooxml
+from .book import OUTSIDE, Book, parse_props, parse_rels, parse_workbook
 from .formulas import name_target
 from .intake import Intake, IntakeError, parse_part, unreadable
-from .parts import (
-    OUTSIDE,
-    Book,
-    Sheet,
-    parse_props,
-    parse_rels,
-    parse_sheet,
-    parse_strings,
-    parse_workbook,
-)
+from .parts import Sheet, parse_sheet, parse_strings
 from .styles import parse_styles
 
 RELS_PART = "xl/_rels/workbook.xml.rels"
@@ -76,7 +68,7 @@ class Workbook:
         self.styles_part = next((t for t in rels.values() if t.endswith("styles.xml")), "xl/styles.xml")
 
     def props(self, part: str, keys: tuple[str, ...]) -> dict[str, str]:
-        """A docProps part as {name: value} ({} when the file has none); see parts.parse_props."""
+        """A docProps part as {name: value} ({} when the file has none); see book.parse_props."""
         return self.part(part, lambda data: parse_props(data, keys)) if self.intake.has(part) else {}
 
     def part(self, name: str, handler):
