@@ -7,6 +7,7 @@ the same hostile parts through every command; these tests pin the parser itself.
 from __future__ import annotations
 
 import ast
+import datetime
 import re
 import zipfile
 from pathlib import Path
@@ -16,8 +17,9 @@ from lxml import etree
 
 from tests import reader_fixtures as fx
 from xlsx_tools.format.spec import load_format
-from xlsx_tools.read import book, ooxml, parts, styles, workbook
+from xlsx_tools.read import book, ooxml, parts, styles, values, workbook
 from xlsx_tools.read.formulas import name_target
+from xlsx_tools.read.intake import open_source
 from xlsx_tools.read.layout import layout
 from xlsx_tools.read.reader import KIND_OK, KIND_UNREADABLE, read_and_check
 
@@ -390,3 +392,78 @@ def test_the_texts_of_cells_already_made_are_theirs():
         cells.get(key)
     assert cells.texts(keys) == fresh
 
+
+def _same_at_once_and_cell_by_cell(path: Path, monkeypatch) -> list[str]:
+    """The input figures found at once (values._at_once) are those found cell by cell, and so are
+    the findings; the codes of the findings."""
+    taken = []
+    real = values._at_once
+    with monkeypatch.context() as m:
+        m.setattr(values, "_at_once", lambda *a: taken.append(real(*a)) or taken[-1])
+        fast = read_and_check(path)
+    with monkeypatch.context() as m:
+        m.setattr(values, "_at_once", lambda *a: None)
+        slow = read_and_check(path)
+    assert [(f.code, f.message, f.values, f.cells) for f in fast.findings] == \
+        [(f.code, f.message, f.values, f.cells) for f in slow.findings]
+    assert fast.report.to_dict() == slow.report.to_dict()
+    _same_both_ways(path, monkeypatch)
+    return [f.code for f in fast.findings], taken[0] is not None
+
+
+@pytest.mark.parametrize(("cell", "codes", "at_once"), [
+    ('<c r="E4" s="22"><v>18</v></c>', [], True),
+    ('<c r="E4" t="n" s="22"><v>18</v></c>', [], True),
+    ('<c r="E4" t="&#110;" s="x"><v>0018</v></c>', [], True),  # (a text no table has met yet)
+    ('<c r="E4" s="22"><v>-5</v></c>', ["NEGATIVE"], False),
+    ('<c r="E4" s="22"><v>1.5</v></c>', ["NOT_INTEGER"], False),
+    ('<c r="E4" s="22"/>', ["BLANK"], False),
+    ('', ["BLANK"], False),  # no cell at all
+    ('<c r="E4" s="22"><v/></c>', ["BLANK"], False),
+    ('<c r="E4" s="22" t="s"><v>3</v></c>', ["NOT_A_NUMBER"], False),
+    ('<c r="E4" s="22" t="str"><v>18</v></c>', ["TEXT_NUMBER"], False),
+    ('<c r="E4" s="22"><v>1</v><v>18</v></c>', [], False),  # the last <v> is the value
+    ('<c r="E4" s="22"><v>18</v><f>9+9</f></c>', ["INPUT_FORMULA"], False),
+    ('<c r="E4" s="22"><f>18</f></c>', ["NOT_A_NUMBER"], False),
+    ('<c r="E4" s="22"><x:v xmlns:x="other">18</x:v></c>', [], False),
+    ('<c r="E4" s="22"><is><t>18</t></is></c>', [], False),
+])
+def test_input_figures_found_at_once_are_those_found_cell_by_cell(base, tmp_path, monkeypatch, cell, codes, at_once):
+    path = fx.sheet_edit(base, tmp_path / "input.xlsx", T3, lambda d: fx.replace_cell(d, "E4", cell))
+    assert _same_at_once_and_cell_by_cell(path, monkeypatch) == (codes, at_once)
+
+
+def test_input_figures_of_cells_already_made_or_elsewhere_are_found_cell_by_cell(base, tmp_path, monkeypatch):
+    fee = fx.spec().field("t2.item8.fees.amount")
+    dated = fx.set_cells(base, tmp_path / "date.xlsx", {f"表二!{fee.cell}": datetime.date(2021, 12, 31)})
+    codes, at_once = _same_at_once_and_cell_by_cell(dated, monkeypatch)
+    assert "NOT_A_NUMBER" in codes and not at_once  # a number shown as a date
+    # a label changed: every cell of the sheet is made (structure._labels), a formula typed over an input
+    made = fx.sheet_edit(base, tmp_path / "made.xlsx", T3, lambda d: fx.replace_cell(
+        fx.replace_cell(d, "D1", '<c r="D1" t="str"><v>别的</v></c>'), "E4", '<c r="E4"><f>9+9</f><v>18</v></c>'))
+    codes, at_once = _same_at_once_and_cell_by_cell(made, monkeypatch)
+    assert codes == ["LABEL_CHANGED", "INPUT_FORMULA"] and not at_once
+    made = fx.sheet_edit(base, tmp_path / "made.xlsx", T3, lambda d: fx.replace_cell(d, "D1", '<c r="D1"/>'))
+    assert _same_at_once_and_cell_by_cell(made, monkeypatch) == (["LABEL_CHANGED"], True)
+    shifted = fx.openpyxl_edit(base, tmp_path / "shifted.xlsx", lambda wb: wb[T3].insert_rows(12))  # names left behind
+    codes, at_once = _same_at_once_and_cell_by_cell(shifted, monkeypatch)
+    assert "ROWS_SHIFTED" in codes and not at_once
+
+
+def test_input_figures_are_found_at_once_only_where_the_template_puts_them(base):
+    spec = load_format()
+    idx = layout(spec)
+    intake = open_source(base)
+    wb = workbook.Workbook(intake)
+    wb.open()
+    wb.sheet_map = {s: s for s, _ in idx.expected_sheets}
+    locate = dict(idx.where)
+    name = idx.field_names["t3.received.commercial"]  # E4
+    assert values._at_once(wb, idx, locate) == values.input_values(wb, spec, locate) is not None
+    locate[name] = (T3, 3, 3)  # found in D4 instead
+    assert values._at_once(wb, idx, locate) is None
+    d4, e4 = (int(wb.sheet(T3).cells[(3, c)].value) for c in (3, 4))
+    assert d4 != e4 and values.input_values(wb, spec, locate)["t3.received.commercial"] == d4
+    wb.unreliable.add(T3)
+    assert values._at_once(wb, idx, dict(idx.where)) is None
+    intake.zip.close()

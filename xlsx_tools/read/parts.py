@@ -97,6 +97,32 @@ class _Cells(Mapping):
             out.append(value)
         return out
 
+    def numbers(self, keys) -> tuple[list, set[int]]:
+        """For each key, the <v> text of a number cell (no t, or t="n") whose one child is a <v>
+        with a text, which get(key) makes a Cell of with that value and no formula, without making
+        it; NOT_TEXT for any other cell (and where there is none). And the styles of those cells."""
+        els, v = self._els, self._v
+        texts = []
+        made = set()  # the styles of the cells already made
+        written = set()  # the s attributes of the others
+        for key in keys:
+            el = els.get(key)
+            if el is None:
+                texts.append(NOT_TEXT)
+            elif el.__class__ is Cell:
+                if el.kind == "n" and el.formula is None and el.value is not None:
+                    texts.append(el.value)
+                    made.add(el.style)
+                else:
+                    texts.append(NOT_TEXT)
+            elif ((kind := el.get("t")) is None or kind == "n") and len(el) == 1 \
+                    and (child := el[0]).tag == v and (text := child.text) is not None:
+                texts.append(text)
+                written.add(el.get("s"))
+            else:
+                texts.append(NOT_TEXT)
+        return texts, made.union(_style(s) if s else 0 for s in written)
+
     def __getitem__(self, key):
         cell = self.get(key)
         if cell is None:
@@ -113,6 +139,11 @@ class _Cells(Mapping):
 def cell_texts(cells: Mapping, keys: list[tuple[int, int]]) -> list | None:
     """_Cells.texts of a plain sheet's cells; None for cells read otherwise."""
     return cells.texts(keys) if cells.__class__ is _Cells else None
+
+
+def cell_numbers(cells: Mapping, keys: list[tuple[int, int]]) -> tuple[list, set[int]] | None:
+    """_Cells.numbers of a plain sheet's cells; None for cells read otherwise."""
+    return cells.numbers(keys) if cells.__class__ is _Cells else None
 
 
 def _shared(value: str, strings: list[str]) -> str:

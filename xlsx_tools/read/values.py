@@ -23,7 +23,7 @@ from ..model.findings import ERROR, WARNING, Finding
 from ..model.report import narrative_from_parts
 from ..util.memo import table_for
 from .layout import Layout, layout
-from .parts import Cell
+from .parts import NOT_TEXT, Cell, cell_numbers
 from .workbook import Workbook
 
 _TEXT_KINDS = ("s", "str", "inlineStr")
@@ -76,6 +76,9 @@ Bad = Callable[..., None]  # bad(code, message tail, raw, severity=ERROR, **valu
 def input_values(wb: Workbook, spec: FormatSpec,
                  locate: Mapping[str, tuple[str, int, int] | None]) -> dict[str, Number | None]:
     """Every input field's figure (None where it cannot be read; the findings say why)."""
+    at_once = _at_once(wb, layout(spec), locate)
+    if at_once is not None:
+        return at_once
     values: dict[str, Number | None] = {}
     found = []
     cells_of: dict[str, Mapping | None] = {}  # sheet -> its cells (None: no such sheet)
@@ -105,6 +108,65 @@ def input_values(wb: Workbook, spec: FormatSpec,
                 continue
         values[fid] = cell_value(f, cell, sheet_name, r, c, date_styles, wb.findings, wb.blank_as_zero)
     return values
+
+
+def _at_once(wb: Workbook, idx: Layout, locate: Mapping[str, tuple[str, int, int] | None]) -> dict | None:
+    """input_values where every input cell is where the template put it, on a sheet read whole,
+    and holds a number typed in that its field takes as it is (without a word): the figures,
+    found sheet by sheet without making the cells; None otherwise (then cell by cell)."""
+    plan = _plan(idx)
+    if plan is None or wb.unreliable or list(map(locate.get, plan[0])) != plan[1]:
+        return None
+    figures: list = []
+    styles: set[int] = set()
+    for sheet_name, keys, fields, known in plan[3]:
+        sheet = wb.sheet(sheet_name)
+        found = cell_numbers(sheet.cells, keys) if sheet is not None else None
+        if found is None:
+            return None
+        texts, used = found
+        figs = list(map(dict.get, known, texts))  # _typed's table: the figure, or None (unknown or not taken)
+        if None in figs:
+            for i, fig in enumerate(figs):
+                if fig is None:
+                    if texts[i] is NOT_TEXT or (fig := _typed(fields[i], texts[i], known[i])) is None:
+                        return None
+                    figs[i] = fig
+        figures += figs
+        styles |= used
+    date_styles = wb.date_styles if figures else set()  # (as input_values: read when a cell holds a number)
+    if not date_styles.isdisjoint(styles):
+        return None
+    return dict(zip(plan[2], figures, strict=True))
+
+
+_AT_ONCE = object()  # the key of _plan's entry in a layout's memo
+
+
+def _plan(idx: Layout) -> tuple | None:
+    """For _at_once: (the inputs' defined names, where the template puts them, their ids, and per
+    run of inputs on one sheet (sheet, cells, fields, _TYPED's tables)); None for a layout whose
+    names do not each name one cell. Kept in the layout's memo."""
+    plan = idx.memo.get(_AT_ONCE, _AT_ONCE)
+    if plan is _AT_ONCE:
+        plan = idx.memo[_AT_ONCE] = _build_plan(idx)
+    return plan
+
+
+def _build_plan(idx: Layout) -> tuple | None:
+    if idx.where is None:
+        return None
+    inputs = _inputs(idx)
+    runs: list[tuple[str, list, list, list]] = []
+    for f, _, name, known in inputs:
+        sheet, r, c = idx.where[name]
+        if not runs or runs[-1][0] != sheet:
+            runs.append((sheet, [], [], []))
+        runs[-1][1].append((r, c))
+        runs[-1][2].append(f)
+        runs[-1][3].append(known)
+    names = [name for _, _, name, _ in inputs]
+    return names, [idx.where[name] for name in names], tuple(fid for _, fid, _, _ in inputs), tuple(runs)
 
 
 _INPUTS = object()  # the key of _inputs' entry in a layout's memo
