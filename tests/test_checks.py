@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests import reader_fixtures as fx
-from xlsx_tools.checks import check_report, check_text, sentences
+from xlsx_tools.checks import check_report, check_text, domain_problem, sentences, valid_values
 from xlsx_tools.cli.app import app
 from xlsx_tools.model.report import Report
 
@@ -331,3 +331,26 @@ def test_demo_check_stage(tmp_path):
     text = out.getvalue()
     assert "✓ 未发现问题" in text and "填写了“无”，请改为数字（没有的填 0）。" in text
     assert "共检查 2 个文件：1 个有错误，0 个仅有警告，1 个未发现问题" in text
+
+
+def _valid_one_by_one(figures):
+    """valid_values as its definition says: a figure outside its field's domain becomes None."""
+    return {fid: None if v is not None and S.has_field(fid) and domain_problem(S.field(fid), v) is not None else v
+            for fid, v in figures.items()}
+
+
+def test_figures_checked_at_once_are_those_checked_one_by_one():
+    base = fx.report(4).figures
+    assert set(map(type, base.values())) == {int, Decimal}
+    fid = "t3.received.natural_person"
+    unseen = -987_654_321  # a value no table has met yet: checked, then known
+    cases = [dict(base), {**base, fid: unseen}, {**base, fid: unseen}, {**base, fid: 10**15}, {**base, fid: None},
+             {**base, fid: Decimal("1.5")}, {**base, fid: 1.5}, {**base, fid: True}, {**base, "not.a.field": -1},
+             {**base, fid: Decimal("Infinity")}, {**base, fid: Decimal("-0")}, {}]
+    for figures in cases:
+        assert valid_values(S, figures) == _valid_one_by_one(figures), figures.get(fid)
+    assert valid_values(S, cases[1])[fid] is None and valid_values(S, cases[6])[fid] == 1.5
+    out = valid_values(S, base)
+    assert out == base and out is not base  # (a copy: the caller's figures are never changed)
+    with pytest.raises(InvalidOperation):  # as domain_problem says of it
+        valid_values(S, {**base, fid: Decimal("sNaN")})

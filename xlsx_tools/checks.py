@@ -123,16 +123,26 @@ def check_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> list
 def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict[str, Number | None]:
     """The figures with every value outside its domain replaced by None, so that a rule whose
     inputs are invalid is not evaluated (the value findings already say what is wrong)."""
-    fields = _derived(spec)[0]
+    fields, _, plans = _derived(spec)
+    # the usual case, at once: every figure known to fit its field, found by the lookup _valid
+    # makes (a table holds ints and finite Decimals; a value equal to one of them fits as it does)
+    keys = tuple(figures)
+    tables = plans.get(keys, _UNSEEN)
+    if tables is _UNSEEN:
+        if len(plans) > 16:
+            plans.clear()
+        tables = plans[keys] = _tables(spec, fields, keys)
+    try:
+        fits = list(map(dict.get, tables, figures.values())) if tables is not None else [None]
+    except TypeError:  # a value that cannot be hashed (a signalling NaN): one by one, as always
+        fits = [None]
+    if None not in fits and False not in fits:  # each True: known to fit (None: not known yet)
+        return dict(figures)
     out = dict(figures)
     for fid, v in figures.items():
         if v is None:
             continue
-        entry = fields.get(fid, _UNSEEN)
-        if entry is _UNSEEN:
-            if len(fields) > 4096:
-                fields.clear()
-            entry = fields[fid] = _validity(spec.field(fid)) if spec.has_field(fid) else None
+        entry = _entry(spec, fields, fid)
         if entry is None:
             continue
         ok = entry[1].get(v) if type(v) is int else None  # (_valid's usual case, without the call)
@@ -143,14 +153,31 @@ def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict
     return out
 
 
+def _entry(spec: FormatSpec, fields: dict, fid: str) -> tuple[Field, dict[Number, bool]] | None:
+    """The _validity entry of a field id (None for an id the format does not have), kept in `fields`."""
+    entry = fields.get(fid, _UNSEEN)
+    if entry is _UNSEEN:
+        if len(fields) > 4096:
+            fields.clear()
+        entry = fields[fid] = _validity(spec.field(fid)) if spec.has_field(fid) else None
+    return entry
+
+
+def _tables(spec: FormatSpec, fields: dict, keys: tuple[str, ...]) -> list[dict[Number, bool]] | None:
+    """The validity table of each field id in `keys`; None when one is not a field of the format."""
+    entries = [_entry(spec, fields, fid) for fid in keys]
+    return None if None in entries else [entry[1] for entry in entries]
+
+
 # What the checks derive from a spec, once per spec object (util.memo.derived): ({field id: its
-# entry of _validity, or None for an id the format does not have}, ((Rule, whether it is cross-year), ...))
-_SPECS: dict[int, tuple[FormatSpec, tuple[dict, tuple[tuple[Rule, bool], ...]]]] = {}
+# entry of _validity, or None for an id the format does not have}, ((Rule, whether it is cross-year), ...),
+# {the field ids of a set of figures, in order: _tables of them})
+_SPECS: dict[int, tuple[FormatSpec, tuple[dict, tuple[tuple[Rule, bool], ...], dict]]] = {}
 _UNSEEN = object()
 
 
-def _derived(spec: FormatSpec) -> tuple[dict, tuple[tuple[Rule, bool], ...]]:
-    return derived(_SPECS, spec, lambda spec: ({}, tuple((rule, rule.cross_year) for rule in spec.rules)))
+def _derived(spec: FormatSpec) -> tuple[dict, tuple[tuple[Rule, bool], ...], dict]:
+    return derived(_SPECS, spec, lambda spec: ({}, tuple((rule, rule.cross_year) for rule in spec.rules), {}))
 
 
 # id of a ValueType -> (the type, {value: whether domain_problem finds nothing}): whether a value
