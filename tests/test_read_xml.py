@@ -467,3 +467,26 @@ def test_input_figures_are_found_at_once_only_where_the_template_puts_them(base)
     wb.unreliable.add(T3)
     assert values._at_once(wb, idx, dict(idx.where)) is None
     intake.zip.close()
+
+
+@pytest.mark.parametrize(("body", "plain"), [
+    (b"<si><t>a</t></si><si><t/></si><si><t xml:space='preserve'> b </t></si><si><t>&#x41;&lt;</t></si>", True),
+    (b"", True),
+    (b"<si><t>a</t><t>b</t></si><si><t>c</t></si>", False),  # two <t> in one, none in another
+    (b"<si><t>a</t><t>b</t></si><si/>", False),
+    (b"<si><r><t>a</t></r><r><t>b</t></r></si>", False),  # runs
+    (b"<si><t>a</t><rPh><t>x</t></rPh></si><si><t>b</t></si>", False),  # a phonetic run
+    (b"<si><t>a<t>b</t></t></si>", False),  # a <t> inside the <t>
+    (b"<si><t>a</t></si><t>b</t>", False),  # a <t> outside an <si>
+    (b"<si><t>a</t></si><x><t>b</t></x>", False),  # another element beside the <si>
+    (b"<si><t>a</t></si><si><x:t xmlns:x='other'>b</x:t></si>", False),  # a <t> of another namespace
+    (b"<si><t>a</t></si><si/><x/>", False),  # an element beside the <si> that makes up for the missing <t>
+    (b"<x:si xmlns:x='other'><t>a</t></x:si>", False),
+    (b"<si><t>_x0041_</t></si>", False),  # an escape
+])
+def test_shared_strings_read_at_once_are_those_of_the_walk(monkeypatch, body, plain):
+    data = b"<sst " + MAIN + b">" + body + b"</sst>"
+    assert (parts._plain_strings(ooxml.small_tree(data)) is not None) == plain
+    fast = parts.parse_strings(data)
+    monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 0)
+    assert fast == parts.parse_strings(data)

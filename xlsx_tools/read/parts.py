@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import repeat
+from operator import attrgetter
 
 from lxml import etree
 
@@ -170,7 +171,7 @@ def _style(s: str) -> int:
     return style
 
 
-_PLAIN_STRINGS: dict[str, tuple[etree.XPath, etree.XPath]] = {}
+_PLAIN_STRINGS: dict[str, etree.XPath] = {}  # namespace -> _plain_strings' count of the elements
 
 
 def parse_strings(data: bytes) -> list[str]:
@@ -201,17 +202,20 @@ def _plain_strings(root) -> list[str] | None:
     ns = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
     if not ns or local(root.tag) == "si":  # (parse_strings would take that root for an entry too)
         return None
-    paths = _PLAIN_STRINGS.get(ns)
-    if paths is None:
-        paths = _PLAIN_STRINGS[ns] = (
-            # every element is the root, one of its <si> or the one <t> of an <si>: each <si> has
-            # a first <t>, and there is no room for any other element anywhere
-            etree.XPath("count(//*) = 1 + 2 * count(/*/s:si) and count(/*/s:si/s:t[1]) = count(/*/s:si)",
-                        namespaces={"s": ns}),
-            etree.XPath("/*/s:si/s:t", namespaces={"s": ns}))
-    if not paths[0](root) or len(root) > ooxml.MAX_STRINGS:
+    counts = _PLAIN_STRINGS.get(ns)
+    if counts is None:
+        counts = _PLAIN_STRINGS[ns] = etree.XPath("count(//*) = 1 + 2 * count(/*/s:si)", namespaces={"s": ns})
+    if len(root) > ooxml.MAX_STRINGS or not counts(root):
         return None
-    out = [t.text or "" for t in paths[1](root)]
+    # each child of the root the parent of one <t> (in document order: the k-th of the k-th), so
+    # that the root, its n children and their n <t> are 1 + 2n elements, which the count allows
+    # only when the children are all <si> and there is no other element anywhere
+    ts = list(root.iter(f"{{{ns}}}t"))
+    if list(map(_PARENT, ts)) != list(root):
+        return None
+    out = list(map(_TEXT, ts))
+    if None in out:
+        out = [text or "" for text in out]
     if "_x" in "\x00".join(out) or max(map(len, out), default=0) > ooxml.MAX_CELL_CHARS:
         return None
     return out
@@ -305,6 +309,7 @@ def parse_sheet(data: bytes, strings: list[str], sheet: str = "", max_cells: int
 _SHEET_WANTED = tuple("{*}" + t for t in _SHEET_TAGS)
 _GET = etree._Element.get
 _PARENT = etree._Element.getparent
+_TEXT = attrgetter("text")
 
 
 def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet | None:
