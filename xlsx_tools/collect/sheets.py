@@ -215,6 +215,10 @@ class SharedStrings:
 
 _DIMENSION = re.compile(r'<dimension ref="[^"]*"/>')
 LEVEL = 6  # zlib's default, for the parts copied as xlsxwriter wrote them
+# the long sheets and the shared strings: many rows of few distinct pieces, cheap to compress.
+# Level 2 costs what level 1 (the fastest) does on them and makes 全部数据 13 % smaller (1,000
+# agencies: the file 3.73 -> 3.26 MB; the whole workbook 0.375 s CPU at level 1, 0.379 at 2)
+LONG_LEVEL = 2
 ROW = "\0"  # the row number's placeholder in a row template (a character no XML text holds)
 
 
@@ -224,9 +228,8 @@ def splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) -
     parts = _sheet_parts(src)
     by_part = {parts[ls.name]: (ls, start, count) for ls, start, count in sheets}
     iterators: dict[str, Iterator[Any]] = {}
-    # the long sheets are many rows of few distinct pieces, cheap to compress: the fastest level
-    # (the file is still smaller than inline strings at the default level); the rest as it was
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+    # the long sheets at LONG_LEVEL, the rest as it was
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=LONG_LEVEL) as zout:
         names = set(zin.namelist())
         strings = SharedStrings(zin.read(SHARED_STRINGS) if SHARED_STRINGS in names else None)
         deferred = None
