@@ -490,3 +490,18 @@ def test_shared_strings_read_at_once_are_those_of_the_walk(monkeypatch, body, pl
     fast = parts.parse_strings(data)
     monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 0)
     assert fast == parts.parse_strings(data)
+
+
+def test_document_properties_are_all_their_text(monkeypatch):
+    data = (b"<Properties xmlns='http://schemas.openxmlformats.org/officeDocument/2006/custom-properties' "
+            b"xmlns:vt='http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes'>"
+            b"<property name='a'><vt:lpwstr> x<b>y<c>z</c></b>w </vt:lpwstr>t</property>"
+            b"<property name='b'><vt:lpwstr><![CDATA[<c>]]>&amp;1</vt:lpwstr></property>"
+            b"<property name='&#99;'><property name='d'>inner</property>outer</property>"
+            b"<property><vt:lpwstr>no name</vt:lpwstr></property></Properties>")
+    fast = book.parse_props(data, ("property",))
+    assert fast == {"a": "xyzw t", "b": "<c>&1", "d": "inner", "c": "innerouter"}
+    assert list(fast) == ["a", "b", "d", "c"]  # in the order their ends come
+    monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 0)
+    slow = book.parse_props(data, ("property",))
+    assert list(slow.items()) == list(fast.items())

@@ -103,19 +103,35 @@ def parse_rels(data: bytes, base: str = "xl/") -> dict[str, str]:
         if el.get("TargetMode") == "External" or _SCHEME_RE.match(target) or "\\" in target:
             out[el.get("Id", "")] = OUTSIDE + written
             continue
-        parts = (target[1:] if target.startswith("/") else base + target).split("/")
-        norm: list[str] = []
-        outside = False
-        for p in parts:
-            if p == "..":
-                if not norm:
-                    outside = True
-                    break
-                norm.pop()
-            elif p and p != ".":
-                norm.append(p)
-        out[el.get("Id", "")] = OUTSIDE + written if outside else "/".join(norm)
+        key = (target, base)
+        part = _PARTS.get(key)
+        if part is None:
+            if len(_PARTS) > 4096:
+                _PARTS.clear()
+            part = _PARTS[key] = _part(target, base)
+        out[el.get("Id", "")] = part
     return out
+
+
+_PARTS: dict[tuple[str, str], str] = {}  # (target, base) -> _part (the same few targets in every workbook)
+
+
+def _part(target: str, base: str) -> str:
+    """The part a relationship's target names (relative to `base`, or to the root with a "/"),
+    or OUTSIDE + the target where "../" goes past the root."""
+    parts = (target[1:] if target.startswith("/") else base + target).split("/")
+    norm: list[str] = []
+    for p in parts:
+        if p == "..":
+            if not norm:
+                return OUTSIDE + target
+            norm.pop()
+        elif p and p != ".":
+            norm.append(p)
+    return "/".join(norm)
+
+
+_STRING = etree.XPath("string()", smart_strings=False)
 
 
 def parse_props(data: bytes, keys: tuple[str, ...] | None = None) -> dict[str, str]:
@@ -126,7 +142,7 @@ def parse_props(data: bytes, keys: tuple[str, ...] | None = None) -> dict[str, s
     for _, el in ooxml.events(data, keys)[0]:
         tag = local(el.tag)
         if tag == "property" and el.get("name"):
-            out[el.get("name")] = "".join(el.itertext()).strip()
+            out[el.get("name")] = _STRING(el).strip()  # (all its text, as "".join(el.itertext()))
         elif len(el) == 0 and el.text and tag not in out:
             out[tag] = el.text.strip()
     return out

@@ -117,12 +117,16 @@ def events(data: bytes, tags: tuple[str, ...] | None, kinds: tuple[str, ...] = (
 
 def ends(root, wanted: tuple[str, ...]) -> list:
     """The elements of a parsed part whose tags are `wanted` ("{*}name"), in the order their ends
-    come (the order of iterwalk's end events), found in C: where none of them holds another, in
-    document order; otherwise as iterwalk gives them (which makes every element on the way)."""
+    come (the order of iterwalk's end events), found in C: where none of them holds another (as
+    where all are children of one element), in document order; otherwise as iterwalk gives them
+    (which makes every element on the way)."""
     els = list(root.iter(*wanted))
-    if any(map(len, els)) and any(_holds(el, wanted) for el in els if len(el)):
+    if any(map(len, els)) and len(set(map(_PARENT, els))) > 1 and any(_holds(el, wanted) for el in els if len(el)):
         return [el for _, el in etree.iterwalk(root, events=("end",), tag=wanted)]
     return els
+
+
+_PARENT = etree._Element.getparent
 
 
 def _holds(el, wanted: tuple[str, ...]) -> bool:
