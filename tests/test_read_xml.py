@@ -17,7 +17,7 @@ from lxml import etree
 
 from tests import reader_fixtures as fx
 from xlsx_tools.format.spec import load_format
-from xlsx_tools.read import book, ooxml, parts, styles, values, workbook
+from xlsx_tools.read import book, computed, ooxml, parts, styles, values, workbook
 from xlsx_tools.read.formulas import name_target
 from xlsx_tools.read.intake import open_source
 from xlsx_tools.read.layout import layout
@@ -490,6 +490,79 @@ def test_shared_strings_read_at_once_are_those_of_the_walk(monkeypatch, body, pl
     fast = parts.parse_strings(data)
     monkeypatch.setattr(ooxml, "TREE_ELEMENTS", 0)
     assert fast == parts.parse_strings(data)
+
+
+def _same_computed_at_once_and_cell_by_cell(path: Path, monkeypatch) -> tuple[list[str], bool]:
+    """check_formulas finds what it finds cell by cell whether or not it saw at once that all is
+    as it should be (computed._all_as_they_should_be); the codes, and whether it saw so."""
+    seen = []
+    real = computed._all_as_they_should_be
+    with monkeypatch.context() as m:
+        m.setattr(computed, "_all_as_they_should_be", lambda *a: seen.append(real(*a)) or seen[-1])
+        fast = read_and_check(path)
+    with monkeypatch.context() as m:
+        m.setattr(computed, "_all_as_they_should_be", lambda *a: False)
+        slow = read_and_check(path)
+    assert [(f.code, f.message, f.values, f.cells) for f in fast.findings] == \
+        [(f.code, f.message, f.values, f.cells) for f in slow.findings]
+    assert fast.report.to_dict() == slow.report.to_dict()
+    _same_both_ways(path, monkeypatch)
+    return [f.code for f in fast.findings], seen[0]
+
+
+@pytest.mark.parametrize(("cell", "codes", "at_once"), [
+    ('<c r="J4" s="23"><f>SUM(D4:I4)</f><v>{v}</v></c>', [], True),
+    ('<c r="J4" s="23" t="&#110;"><f>SUM( D4:I4 )</f><v>{v}.0</v></c>', [], True),
+    ('<c r="J4" s="23"><f>SUM(D4:I4)</f><v>{w}</v></c>', ["CACHED_MISMATCH"], False),
+    ('<c r="J4" s="23"><f>SUM(D4:H4)</f><v>{v}</v></c>', ["FORMULA_CHANGED"], False),
+    ('<c r="J4" s="23"><f>INDIRECT("D4")</f><v>{v}</v></c>', ["FORMULA_CHANGED"], False),  # not understood
+    ('<c r="J4" s="23"><f/><v>{v}</v></c>', ["FORMULA_OVERWRITTEN"], False),
+    ('<c r="J4" s="23"><v>{v}</v></c>', ["FORMULA_OVERWRITTEN"], False),
+    ('<c r="J4" s="23"><f>SUM(D4:I4)</f></c>', [], False),  # no result (as openpyxl saves)
+    ('<c r="J4" s="23"><f>SUM(D4:I4)</f><v/></c>', [], False),
+    ('<c r="J4" s="23"><v>{v}</v><f>SUM(D4:I4)</f></c>', [], False),
+    ('<c r="J4" s="23"><f>SUM(D4:I4)</f><v>{v}</v><v>{w}</v></c>', ["CACHED_MISMATCH"], False),  # the last <v>
+    ('<c r="J4" s="23"><f>SUM(D4:I4)</f><x:v xmlns:x="other">{w}</x:v></c>', ["CACHED_MISMATCH"], False),
+    ('<c r="J4" s="23"><x:f xmlns:x="other">SUM(D4:H4)</x:f><v>{v}</v></c>', ["FORMULA_CHANGED"], False),
+    ('<c r="J4" s="23" t="str"><f>SUM(D4:I4)</f><v>{v}</v></c>', ["CACHED_MISMATCH"], False),
+    ('<c r="J4" s="23"><v>SUM(D4:I4)</v><v>{v}</v></c>', ["FORMULA_OVERWRITTEN"], False),
+    ('<c r="J4" s="23"><f>SUM(D4:I4)</f><f>{v}</f></c>', ["FORMULA_CHANGED"], False),  # the last <f>
+    ("", ["FORMULA_OVERWRITTEN"], False),
+])
+def test_computed_cells_seen_at_once_are_those_checked_cell_by_cell(base, tmp_path, monkeypatch, cell, codes, at_once):
+    with zipfile.ZipFile(base) as z:
+        v = int(re.search(rb'<c r="J4"[^>]*><f>[^<]*</f><v>(\d+)</v>', z.read(fx.sheet_part(base, T3))).group(1))
+    path = fx.sheet_edit(base, tmp_path / "computed.xlsx", T3,
+                         lambda d: fx.replace_cell(d, "J4", cell.format(v=v, w=v + 1)))
+    assert _same_computed_at_once_and_cell_by_cell(path, monkeypatch) == (codes, at_once)
+
+
+def test_computed_cells_already_made_or_elsewhere_are_checked_cell_by_cell(base, tmp_path, monkeypatch):
+    with zipfile.ZipFile(base) as z:
+        v = int(re.search(rb'<c r="J4"[^>]*><f>[^<]*</f><v>(\d+)</v>', z.read(fx.sheet_part(base, T3))).group(1))
+    # a label changed: every cell of the sheet is made; a result that is not the total
+    made = fx.sheet_edit(base, tmp_path / "made.xlsx", T3, lambda d: fx.replace_cell(
+        fx.replace_cell(d, "D1", '<c r="D1" t="str"><v>别的</v></c>'), "J4", '<c r="J4"><f>SUM(D4:I4)</f><v>1</v></c>'))
+    assert _same_computed_at_once_and_cell_by_cell(made, monkeypatch) == (["LABEL_CHANGED", "CACHED_MISMATCH"], False)
+    made = fx.sheet_edit(base, tmp_path / "made.xlsx", T3, lambda d: fx.replace_cell(
+        fx.replace_cell(d, "D1", '<c r="D1" t="str"><v>别的</v></c>'), "J4", f'<c r="J4" t="str"><f>SUM(D4:I4)</f><v>{v}</v></c>'))
+    assert _same_computed_at_once_and_cell_by_cell(made, monkeypatch) == (["LABEL_CHANGED", "CACHED_MISMATCH"], False)
+    made = fx.sheet_edit(base, tmp_path / "made.xlsx", T3, lambda d: fx.replace_cell(d, "D1", '<c r="D1"/>'))
+    assert _same_computed_at_once_and_cell_by_cell(made, monkeypatch) == (["LABEL_CHANGED"], True)
+    spec = load_format()
+    idx = layout(spec)
+    intake = open_source(base)
+    wb = workbook.Workbook(intake)
+    wb.open()
+    wb.sheet_map = {s: s for s, _ in idx.expected_sheets}
+    locate = dict(idx.where)
+    figures = spec.compute(values.input_values(wb, spec, locate))
+    assert computed._all_as_they_should_be(wb, idx, locate, figures)
+    locate[idx.field_names["t3.received.commercial"]] = (T3, 3, 3)  # a term found in D4 instead of E4
+    assert not computed._all_as_they_should_be(wb, idx, locate, figures)
+    computed.check_formulas(wb, idx, locate, figures)
+    assert [f.code for f in wb.findings] == ["FORMULA_CHANGED"]
+    intake.zip.close()
 
 
 def test_document_properties_are_all_their_text(monkeypatch):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Mapping
+from itertools import repeat
+from operator import is_
 
 from ..checks import field_where
 from ..format.cells import a1
@@ -16,6 +18,7 @@ from ..format.numbers import Number, fmt_number
 from ..model.findings import ERROR, WARNING
 from .formulas import formula_terms, term_key
 from .layout import Layout
+from .parts import NOT_TEXT, cell_formulas
 from .structure import Location
 from .values import cell_text, exact
 from .workbook import Workbook
@@ -40,6 +43,8 @@ def _without_empty(wb: Workbook, terms: Counter, field_cells: set) -> Counter:
 def check_formulas(wb: Workbook, idx: Layout, locate: Mapping[str, Location | None],
                    figures: Mapping[str, Number | None]) -> None:
     """Findings about every computed cell whose formula or shown result is not what it should be."""
+    if _all_as_they_should_be(wb, idx, locate, figures):
+        return
     field_cells = None  # the cells of every field, once a formula differs
     cells_of: dict[str, Mapping | None] = {}  # sheet -> its cells (None: no such sheet, or unreliable)
     for f, rule, right, name in idx.computed:
@@ -87,6 +92,63 @@ def check_formulas(wb: Workbook, idx: Layout, locate: Mapping[str, Location | No
                "可能文件保存前没有重新计算，或有数字以文本形式填写；本系统以重新计算的结果为准。",
                values={"cached": cached if cached is not None else cell.value, "recomputed": expected},
                **_common(f, rule, loc))
+
+
+def _all_as_they_should_be(wb: Workbook, idx: Layout, locate: Mapping[str, Location | None],
+                           figures: Mapping[str, Number | None]) -> bool:
+    """Whether check_formulas certainly finds nothing, seen at once: every computed cell and every
+    cell its rule sums where the template puts them, on sheets read whole, each computed cell a
+    number cell holding the formula its rule gives (as formula_terms reads it) and a result equal
+    to the figure recomputed. False otherwise (then cell by cell, which says what is wrong)."""
+    plan = _plan(idx)
+    if plan is None or list(map(locate.get, plan[0])) != plan[1]:
+        return False  # (a sheet whose rows shifted is not looked at cell by cell: nothing to say there either)
+    for sheet_name, keys, fids, wants in plan[2]:
+        sheet = wb.sheet(sheet_name)
+        found = cell_formulas(sheet.cells, keys) if sheet is not None else None
+        if found is None or NOT_TEXT in found[0]:
+            return False
+        formulas, texts = found
+        got = list(map(_terms, formulas, repeat(sheet_name)))
+        if any(map(is_, got, repeat(None))) or not all(map(dict.__eq__, got, wants)):
+            return False  # (None: a formula not understood)
+        if list(map(exact, texts)) != list(map(figures.get, fids)):
+            return False
+    return True
+
+
+_PLAN = object()  # the key of _plan's entry in a layout's memo
+
+
+def _plan(idx: Layout) -> tuple | None:
+    """For _all_as_they_should_be: (the defined names of the computed cells and of the cells their
+    rules sum, where the template puts them, and per run of computed cells on one sheet (sheet,
+    cells, field ids, the terms each formula must sum)); None for a layout where that cannot be
+    said at once. Kept in the layout's memo."""
+    plan = idx.memo.get(_PLAN, _PLAN)
+    if plan is _PLAN:
+        plan = idx.memo[_PLAN] = _build_plan(idx)
+    return plan
+
+
+def _build_plan(idx: Layout) -> tuple | None:
+    where = idx.where
+    if where is None:
+        return None
+    names: dict[str, None] = {}
+    runs: list[tuple[str, list, list, list]] = []
+    for f, rule, right, name in idx.computed:
+        want = _terms_at(rule, tuple(where[t] if t is not None else None for t in right))
+        if want is None:
+            return None
+        names.update(dict.fromkeys(t for t in (name, *right) if t is not None))
+        sheet, r, c = where[name]
+        if not runs or runs[-1][0] != sheet:
+            runs.append((sheet, [], [], []))
+        runs[-1][1].append((r, c))
+        runs[-1][2].append(f.id)
+        runs[-1][3].append(want)
+    return list(names), [where[name] for name in names], tuple(runs)
 
 
 def _overwritten(wb: Workbook, f, rule, loc: Location, cell, expected: Number | None) -> None:

@@ -40,13 +40,14 @@ class _Cells(Mapping):
     """The cells of a plain worksheet read whole: (row, col) -> its <c> element, replaced by its
     Cell when first asked for (a reader needs about half of them)."""
 
-    __slots__ = ("_els", "_strings", "_v", "_is")
+    __slots__ = ("_els", "_strings", "_v", "_is", "_f")
 
     def __init__(self, els: dict, strings: list[str], ns: str):
         self._els = els
         self._strings = strings
         self._v = f"{{{ns}}}v"  # the tags of <v> and <is> in the sheet's namespace
         self._is = f"{{{ns}}}is"
+        self._f = f"{{{ns}}}f"
 
     def get(self, key, default=None):
         el = self._els.get(key)
@@ -124,6 +125,29 @@ class _Cells(Mapping):
                 texts.append(NOT_TEXT)
         return texts, made.union(_style(s) if s else 0 for s in written)
 
+    def formulas(self, keys) -> tuple[list, list]:
+        """For each key, the formula and the <v> text of a number cell (no t, or t="n") whose two
+        children are an <f> with a text and a <v> with a text, which get(key) makes a Cell of with
+        those, without making it; NOT_TEXT for both where the cell is not so."""
+        els, f, v = self._els, self._f, self._v
+        formulas = []
+        texts = []
+        for key in keys:
+            el = els.get(key)
+            formula = text = NOT_TEXT
+            if el is None:
+                pass
+            elif el.__class__ is Cell:
+                if el.kind == "n" and el.formula and el.value is not None:
+                    formula, text = el.formula, el.value
+            elif ((kind := el.get("t")) is None or kind == "n") and len(el) == 2 \
+                    and (first := el[0]).tag == f and (second := el[1]).tag == v \
+                    and first.text and second.text is not None:
+                formula, text = first.text, second.text
+            formulas.append(formula)
+            texts.append(text)
+        return formulas, texts
+
     def __getitem__(self, key):
         cell = self.get(key)
         if cell is None:
@@ -145,6 +169,11 @@ def cell_texts(cells: Mapping, keys: list[tuple[int, int]]) -> list | None:
 def cell_numbers(cells: Mapping, keys: list[tuple[int, int]]) -> tuple[list, set[int]] | None:
     """_Cells.numbers of a plain sheet's cells; None for cells read otherwise."""
     return cells.numbers(keys) if cells.__class__ is _Cells else None
+
+
+def cell_formulas(cells: Mapping, keys: list[tuple[int, int]]) -> tuple[list, list] | None:
+    """_Cells.formulas of a plain sheet's cells; None for cells read otherwise."""
+    return cells.formulas(keys) if cells.__class__ is _Cells else None
 
 
 def _shared(value: str, strings: list[str]) -> str:
