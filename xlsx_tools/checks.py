@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from itertools import compress, repeat
+from operator import is_not
 
 from .format.cells import a1
 from .format.grid import Field
@@ -124,32 +126,38 @@ def valid_values(spec: FormatSpec, figures: Mapping[str, Number | None]) -> dict
     """The figures with every value outside its domain replaced by None, so that a rule whose
     inputs are invalid is not evaluated (the value findings already say what is wrong)."""
     fields, _, plans = _derived(spec)
-    # the usual case, at once: every figure known to fit its field, found by the lookup _valid
-    # makes (a table holds ints and finite Decimals; a value equal to one of them fits as it does)
     keys = tuple(figures)
-    tables = plans.get(keys, _UNSEEN)
-    if tables is _UNSEEN:
+    plan = plans.get(keys, _UNSEEN)
+    if plan is _UNSEEN:
         if len(plans) > 16:
             plans.clear()
-        tables = plans[keys] = _tables(spec, fields, keys)
-    try:
-        fits = list(map(dict.get, tables, figures.values())) if tables is not None else [None]
-    except TypeError:  # a value that cannot be hashed (a signalling NaN): one by one, as always
-        fits = [None]
-    if None not in fits and False not in fits:  # each True: known to fit (None: not known yet)
-        return dict(figures)
+        plan = plans[keys] = _plan(spec, fields, keys)
+    values = list(figures.values())
+    rest: Iterable[int] = range(len(values))
+    if plan is not None:
+        # the figures known to fit their fields, at once: the lookup _valid makes (a table holds
+        # ints and finite Decimals; a value equal to one of them fits as it does); the others one
+        # by one, as below
+        tables = plan[1]
+        try:
+            fits = list(map(dict.get, tables, values))
+        except TypeError:  # a value that cannot be hashed (a signalling NaN): all one by one
+            pass
+        else:
+            rest = compress(rest, map(is_not, fits, repeat(True)))
     out = dict(figures)
-    for fid, v in figures.items():
+    for i in rest:
+        v = values[i]
         if v is None:
             continue
-        entry = _entry(spec, fields, fid)
+        entry = plan[0][i] if plan is not None else _entry(spec, fields, keys[i])
         if entry is None:
             continue
         ok = entry[1].get(v) if type(v) is int else None  # (_valid's usual case, without the call)
         if ok is None:
             ok = _valid(entry, v)
         if not ok:
-            out[fid] = None
+            out[keys[i]] = None
     return out
 
 
@@ -163,15 +171,16 @@ def _entry(spec: FormatSpec, fields: dict, fid: str) -> tuple[Field, dict[Number
     return entry
 
 
-def _tables(spec: FormatSpec, fields: dict, keys: tuple[str, ...]) -> list[dict[Number, bool]] | None:
-    """The validity table of each field id in `keys`; None when one is not a field of the format."""
+def _plan(spec: FormatSpec, fields: dict, keys: tuple[str, ...]) -> tuple[list, list] | None:
+    """The _validity entry of each field id in `keys` and its table; None when one is not a field
+    of the format."""
     entries = [_entry(spec, fields, fid) for fid in keys]
-    return None if None in entries else [entry[1] for entry in entries]
+    return None if None in entries else (entries, [entry[1] for entry in entries])
 
 
 # What the checks derive from a spec, once per spec object (util.memo.derived): ({field id: its
 # entry of _validity, or None for an id the format does not have}, ((Rule, whether it is cross-year), ...),
-# {the field ids of a set of figures, in order: _tables of them})
+# {the field ids of a set of figures, in order: _plan of them})
 _SPECS: dict[int, tuple[FormatSpec, tuple[dict, tuple[tuple[Rule, bool], ...], dict]]] = {}
 _UNSEEN = object()
 
