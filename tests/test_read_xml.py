@@ -565,6 +565,50 @@ def test_computed_cells_already_made_or_elsewhere_are_checked_cell_by_cell(base,
     intake.zip.close()
 
 
+@pytest.mark.parametrize("edits", [
+    {"基本信息": {"B8": '<c r="B8"><v>12345678</v></c>', "B10": '<c r="B10" t="inlineStr"><is><t> 750001 </t></is></c>',
+                "B11": '<c r="B11" t="str"><v/></c>', "B12": '<c r="B12" t="s"><v>x</v></c>', "B13": "",
+                "B14": '<c r="B14" t="b"><v>1</v></c>'},
+     "文字部分": {"B3": '<c r="B3" t="e"><v>#N/A</v></c>', "B4": '<c r="B4" t="str"><v>一</v><v>二</v></c>'}},
+    {"_xlsx_tools": {"A8": '<c r="A8" t="inlineStr"><is><t>year</t></is></c>', "B8": '<c r="B8"><v>2025</v></c>',
+                     "A6": '<c r="A6" t="str"><v>agency</v><v>别的</v></c>', "A9": '<c r="A9"><v>1</v></c>'}},
+])
+def test_texts_read_at_once_are_those_read_cell_by_cell(base, tmp_path, monkeypatch, edits):
+    path = base
+    for sheet, cells in edits.items():
+        def edit(d, cells=cells):
+            for ref, cell in cells.items():
+                d = fx.replace_cell(d, ref, cell)
+            return d
+        path = fx.sheet_edit(path, tmp_path / f"{len(list(tmp_path.iterdir()))}.xlsx", sheet, edit)
+    _same_both_ways(path, monkeypatch)
+    result = read_and_check(path)
+    assert result.report is not None
+    if "基本信息" in edits:
+        assert (result.report.contact["phone"], result.report.contact["postcode"]) == ("12345678", "750001")
+        assert result.report.contact["report_date"] == "TRUE" and result.report.contact["website"] == ""
+
+
+def test_a_date_in_a_text_cell_reads_as_a_date(base, tmp_path, monkeypatch):
+    path = fx.set_cells(base, tmp_path / "date.xlsx", {"基本信息!B14": datetime.date(2026, 1, 15)})
+    _same_both_ways(path, monkeypatch)
+    assert read_and_check(path).report.contact["report_date"] == "2026年1月15日"
+
+
+def test_texts_of_cells_are_their_cell_texts(monkeypatch):
+    xml = (b"<worksheet " + MAIN + b'><sheetData><row r="1"><c r="A1" t="str"><v/></c><c r="B1" t="s"><v>0</v></c>'
+           b'<c r="C1"><v>7</v></c><c r="D1" t="b"><v>0</v></c><c r="E1" t="inlineStr"><is><t>x</t></is></c></row>'
+           b"</sheetData></worksheet>")
+    keys = [(0, c) for c in range(6)]
+    for tree in (True, False):
+        with monkeypatch.context() as m:
+            if not tree:
+                m.setattr(ooxml, "TREE_ELEMENTS", 0)
+            cells = parts.parse_sheet(xml, ["s0"]).cells
+            assert values.texts_of(cells, keys) == [values.cell_text(cells.get(k), set()) for k in keys] \
+                == ["", "s0", "7", "FALSE", "x", ""]
+
+
 def test_document_properties_are_all_their_text(monkeypatch):
     data = (b"<Properties xmlns='http://schemas.openxmlformats.org/officeDocument/2006/custom-properties' "
             b"xmlns:vt='http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes'>"

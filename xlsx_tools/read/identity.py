@@ -16,7 +16,7 @@ from ..format.spec import FormatSpec, available_formats, load_format
 from ..model import meta
 from ..model.findings import ERROR, WARNING
 from ..model.identity import agency_key, code_key, same_agency
-from .values import cell_text
+from .values import texts_of
 from .workbook import Workbook
 
 IDENTITY_KEYS = ("agency", "code", "year")  # who and which year: must agree wherever the file says it
@@ -50,16 +50,13 @@ def read_identity(wb: Workbook, custom: Mapping[str, str]) -> dict[str, str]:
         sheet = wb.sheet(meta.META_SHEET)
         if sheet is not None:
             cells = sheet.cells
-            for r, c in cells:
-                if c != 0:
-                    continue  # (a cell is made only when looked at: parts._Cells)
-                key = cell_text(cells[(r, c)], set())
-                if key in meta.KEYS:
-                    value = cell_text(sheet.cells.get((r, 1)), set())
-                    if value:
-                        identity[key] = value
-                        if key in IDENTITY_KEYS and not _same_identity(key, properties.get(key, value), value):
-                            wb.conflicts[key] = (value, properties[key])
+            firsts = [(r, c) for r, c in cells if c == 0]  # (a cell is made only when looked at: parts._Cells)
+            named = [(r, key) for (r, _), key in zip(firsts, texts_of(cells, firsts), strict=True) if key in meta.KEYS]
+            for (_, key), value in zip(named, texts_of(cells, [(r, 1) for r, _ in named]), strict=True):
+                if value:
+                    identity[key] = value
+                    if key in IDENTITY_KEYS and not _same_identity(key, properties.get(key, value), value):
+                        wb.conflicts[key] = (value, properties[key])
     return identity
 
 

@@ -23,7 +23,7 @@ from ..model.findings import ERROR, WARNING, Finding
 from ..model.report import narrative_from_parts
 from ..util.memo import table_for
 from .layout import Layout, layout
-from .parts import NOT_TEXT, Cell, cell_numbers
+from .parts import NOT_TEXT, Cell, cell_numbers, cell_texts
 from .workbook import Workbook
 
 _TEXT_KINDS = ("s", "str", "inlineStr")
@@ -318,28 +318,57 @@ def _checked(f: Field, d: Decimal, bad: Bad, raw: str | None = None) -> Number |
 # Text cells
 
 
-def _text_at(wb: Workbook, name: str, locate_sheet: str, row: int, col: int) -> str:
-    actual = wb.sheet_map.get(locate_sheet)
-    if actual is None:
-        return ""
-    tgt = wb.targets.get(name)
-    if tgt and tgt[0] == actual:
-        row, col = tgt[1], tgt[2]
-    sheet = wb.sheet(actual)
-    if sheet is None:
-        return ""
-    cell = sheet.cells.get((row, col))
-    if cell is not None and cell.kind == "n" and cell.value is not None:
-        return cell_text(cell, wb.date_styles).strip()
-    return cell_text(cell, set()).strip()
+def texts_of(cells: Mapping, keys: list[tuple[int, int]]) -> list[str]:
+    """cell_text(cells.get(key), set()) of each key: a plain sheet's text cells at once
+    (parts.cell_texts), any other cell one by one."""
+    quick = cell_texts(cells, keys)
+    if quick is None:
+        return [cell_text(cells.get(key), set()) for key in keys]
+    return [cell_text(cells.get(key), set()) if text is NOT_TEXT else text or ""
+            for key, text in zip(keys, quick, strict=True)]
+
+
+def _texts_at(wb: Workbook, items: list[tuple[str, str, int, int]]) -> list[str]:
+    """The text of each (defined name, spec sheet, row, col): the cell the name points to when it
+    points into the sheet that holds the spec sheet, else the cell at (row, col); a number as
+    shown (a date as a date); stripped. "" where the sheet is missing."""
+    out = [""] * len(items)
+    where: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}  # the workbook's sheet -> (items, cells)
+    for i, (name, locate_sheet, row, col) in enumerate(items):
+        actual = wb.sheet_map.get(locate_sheet)
+        if actual is None:
+            continue
+        tgt = wb.targets.get(name)
+        if tgt and tgt[0] == actual:
+            row, col = tgt[1], tgt[2]
+        if actual not in where:
+            where[actual] = ([], [])
+            wb.sheet(actual)  # (read in the order the items first name them)
+        where[actual][0].append(i)
+        where[actual][1].append((row, col))
+    for actual, (indexes, keys) in where.items():
+        sheet = wb.sheet(actual)
+        if sheet is None:
+            continue
+        cells = sheet.cells
+        for i, key, text in zip(indexes, keys, cell_texts(cells, keys) or [NOT_TEXT] * len(keys), strict=True):
+            if text is NOT_TEXT:  # (not a text cell of the usual shape: made and looked at)
+                cell = cells.get(key)
+                numeric = cell is not None and cell.kind == "n" and cell.value is not None
+                text = cell_text(cell, wb.date_styles if numeric else set())
+            out[i] = (text or "").strip()
+    return out
 
 
 def contact(wb: Workbook, spec: FormatSpec) -> dict[str, str]:
     """The 基本信息 inputs (contact details); the locked identity cells come from the meta data."""
-    return {f.key: _text_at(wb, f.name, f.sheet, f.row, f.col) for f in spec.info_fields if not f.locked}
+    fields = [f for f in spec.info_fields if not f.locked]
+    texts = _texts_at(wb, [(f.name, f.sheet, f.row, f.col) for f in fields])
+    return {f.key: text for f, text in zip(fields, texts, strict=True)}
 
 
 def narrative(wb: Workbook, spec: FormatSpec) -> dict[str, str]:
     """The 文字部分 sections."""
-    parts = {f"{p.section}.{p.key}": _text_at(wb, p.name, p.sheet, p.row, p.col) for p in spec.narrative_parts}
+    texts = _texts_at(wb, [(p.name, p.sheet, p.row, p.col) for p in spec.narrative_parts])
+    parts = {f"{p.section}.{p.key}": text for p, text in zip(spec.narrative_parts, texts, strict=True)}
     return narrative_from_parts(spec, parts)
