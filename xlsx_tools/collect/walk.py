@@ -89,6 +89,8 @@ def _member_name(info: zipfile.ZipInfo) -> str:
 def _printable(name: str) -> str:
     """A name fit for display and for the outputs: undecodable bytes of a file system name
     (surrogate escapes) and control characters become "?"."""
+    if name.isprintable():  # the usual name, checked in C (a surrogate is never printable)
+        return name
     return "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "?" for ch in name)
 
 

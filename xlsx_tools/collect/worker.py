@@ -217,7 +217,7 @@ def _fill_result(out: FileRecord, result: Any, options: ReadOptions) -> None:
         out.reason = _after_name(first_error.message, out.name) if first_error else ""
         out.reason_in_findings = first_error is not None
         return
-    out.figures = dict(report.figures)
+    out.figures = report.figures  # the report is dropped with the result: no copy needed
     out.has_report = True
     if options.docx_dir and out.errors == 0:
         _stage_docx(out, report, options)
