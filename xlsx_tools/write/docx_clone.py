@@ -46,6 +46,9 @@ _END, _END_SIG = struct.Struct("<4s4H2LH"), b"PK\x05\x06"
 _UTF8_NAME = 0x800
 _SYSTEM = 0 if sys.platform == "win32" else 3  # zipfile.ZipInfo.create_system
 _ZIP64_LIMIT = 0x7FFFFFFF  # beyond, zipfile writes it (zip64 records)
+# the parts made for each document (word/document.xml and docProps/core.xml, about 11 KB of XML)
+# at zlib level 2 rather than python-docx's 6: half the CPU for about 12 % more bytes
+LEVEL = 2
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -115,7 +118,7 @@ class Shell:
         clock = now.tm_hour << 11 | now.tm_min << 5 | now.tm_sec // 2
         entries, central, offset = [self._entries], [self._central], len(self._entries)
         for name, data in parts:
-            packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+            packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
             packed = packer.compress(data) + packer.flush()
             crc, raw = zlib.crc32(data), name.encode("utf-8")
             flags = 0 if raw.isascii() else _UTF8_NAME
