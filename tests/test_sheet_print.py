@@ -44,6 +44,28 @@ def test_lines_needed():
     assert lines_needed("一\n二", 30) == 2  # explicit line breaks
 
 
+def test_lines_needed_is_the_definition_for_any_text_asked_again_or_not():
+    """The line counts kept for texts asked again are the ones the definition gives, whatever
+    was asked before; and only so many are kept."""
+    import math
+    import random
+
+    from xlsx_tools.write import sheet_print
+
+    def definition(text: str, width: float, size: float) -> int:
+        room = max(1.0, width - 1)
+        return max(1, sum(math.ceil(text_units(part, size) / room) or 1 for part in text.split("\n"))) if text else 1
+
+    pool = "ab 12中文字，。ｱ①\u3000\n"
+    rng = random.Random(7)
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randrange(0, 30))) for _ in range(300)]
+    for _ in range(6000):
+        text, width, size = rng.choice(texts), rng.choice([1, 2, 5.5, 7, 12, 30]), rng.choice([9, 10, 11])
+        assert lines_needed(text, width, size) == definition(text, width, size)
+        assert len(sheet_print._LINES) <= sheet_print._LINES_KEPT
+    assert lines_needed("青山区教育局", 13.0) == 1 and lines_needed("青山区教育局", 13.0 - 1e-9) == 2  # not the kept 13
+
+
 def test_shared_columns_give_each_table_its_widths():
     widths, spans = shared_columns([[10, 20, 30], [30, 30], [20, 40]])
     assert widths == [10, 10, 10, 30]  # the union of the edges 10, 20, 30

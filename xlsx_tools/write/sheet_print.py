@@ -33,8 +33,8 @@ def text_units(text: str, size: float = 11) -> float:
             units = sum(itertools.repeat(1.05, len(text)))
             if len(text) <= 1000:
                 _ASCII_UNITS[len(text)] = units
-    else:
-        units = sum(map(_UNITS.__getitem__, map(unicodedata.east_asian_width, text)))
+    else:  # each character's units kept: the same floats added in the same order
+        units = sum(map(_CHAR_UNITS.__getitem__, text))
     return units * size / 11
 
 
@@ -42,12 +42,37 @@ _UNITS = {"W": 2.0, "F": 2.0, "Na": 1.05, "H": 1.05, "A": 1.05, "N": 1.05}  # by
 _ASCII_UNITS: dict[int, float] = {}
 
 
+class _CharUnits(dict):
+    """The units of each character met, by its East Asian width (a few thousand at most)."""
+
+    def __missing__(self, ch: str) -> float:
+        units = self[ch] = _UNITS[unicodedata.east_asian_width(ch)]
+        return units
+
+
+_CHAR_UNITS = _CharUnits()
+
+
 def lines_needed(text: str, width: float, size: float = 11) -> int:
     """Lines `text` wraps to in a column `width` units wide (at least 1)."""
     if not text:
         return 1
-    room = max(1.0, width - 1)
-    return max(1, sum(math.ceil(text_units(part, size) / room) or 1 for part in text.split("\n")))
+    key = (text, width, size)
+    lines = _LINES.get(key)
+    if lines is None:
+        room = max(1.0, width - 1)
+        if "\n" in text:
+            lines = max(1, sum(math.ceil(text_units(part, size) / room) or 1 for part in text.split("\n")))
+        else:
+            lines = math.ceil(text_units(text, size) / room) or 1
+        if len(_LINES) >= _LINES_KEPT:  # the texts of a sheet's column repeat (statuses, labels): kept
+            _LINES.clear()               # a while, the memory bounded
+        _LINES[key] = lines
+    return lines
+
+
+_LINES: dict[tuple[str, float, float], int] = {}
+_LINES_KEPT = 4096
 
 
 def setup_page(ws, *, landscape: bool = True, repeat_to: int | None = None, fit_width: bool = True,
