@@ -1053,7 +1053,7 @@ def test_workers_do_not_load_python_docx_until_a_word_report_is_written():
     {"t1.a": Decimal("NaN")}, {"t1.a": True}, {"t1.a": 1.5}, {"t1.a": Decimal("1E-30")}, {}, None,
     {"t1.a": "a, b", "t1.b": 2}, {"t1.a": [1, 2]}, {1: 2, "t1.b": Decimal("3.10")}, {"t1.a": float("nan"), "b": 1},
     {"t1.a": BadNumber(NumberError("large", "1e5000"))}, {"t1.a": "\0dec", "t1.b": Decimal("2")},
-    {"引号\"键": Decimal("-0.5"), "t1.b": None}])
+    {"引号\"键": Decimal("-0.5"), "t1.b": None}, {"100%": 1, "%s %d": Decimal("0.5"), "%%": None}])
 def test_collect_json_agency_line_is_what_dumps_writes(figures):
     """collect.json writes each agency's figures without jsonio's walk over every value: the
     same text, and whatever it does not know (a bool, a float, a NaN) written by dumps."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import json
-import operator
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -124,25 +123,25 @@ _NO_FIGURES = ', "figures": null}'
 
 
 def _items_text(ids: tuple[str, ...], values: tuple[Any, ...]) -> str | None:
-    keys = _keys(ids)
-    if keys is None or len(ids) != len(values) or not set(map(type, values)) <= _SCALARS:
+    template = _template(ids)
+    if template is None or len(ids) != len(values) or not set(map(type, values)) <= _SCALARS:
         return None
     texts = _dumps(values)[1:-1].split(", ")  # "[1, null, 2.5]": each value as the dict's would be
     if len(texts) != len(values):
         return None
-    return "{" + ", ".join(map(operator.add, keys, texts)) + "}"
+    return template % tuple(texts)
 
 
 _SCALARS = frozenset((int, type(None), Decimal, float, bool))
 
 
 @functools.lru_cache(maxsize=8)
-def _keys(ids: tuple[str, ...]) -> tuple[str, ...] | None:
-    """Each id as json writes a key, with its separator (a format's ids: the same tuple each
-    time); None unless every id is a text and there is one."""
+def _template(ids: tuple[str, ...]) -> str | None:
+    """The figures' object as json writes it with "%s" for each value, for the % operator (a
+    format's ids: the same tuple each time); None unless every id is a text and there is one."""
     if not ids or not all(type(k) is str for k in ids):
         return None
-    return tuple(json.dumps(k, ensure_ascii=False) + ": " for k in ids)
+    return "{" + ", ".join(json.dumps(k, ensure_ascii=False).replace("%", "%%") + ": %s" for k in ids) + "}"
 
 
 def write_collect_json(collection: Collection, path: Path) -> None:
