@@ -58,14 +58,16 @@ def name_data() -> NameData:
 
 
 @cache
-def _patterns() -> tuple[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...], re.Pattern[str]]:
+def _patterns() -> tuple[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...], re.Pattern[str], re.Pattern[str]]:
     """Compiled once (not per roster): each abbreviation group with the pattern that finds any of
-    its members, and the place name before a region ending (其他区 in 其他区教育局)."""
+    its members, the place name before a region ending (其他区 in 其他区教育局), and the pattern
+    that finds a member of any group."""
     data = name_data()
     ending = "|".join(re.escape(e) for e in data.region_endings)
     abbreviations = tuple((group, re.compile("|".join(re.escape(m) for m in group if m)))
                           for group in data.abbreviations)
-    return abbreviations, re.compile(rf"[^\W\d_]{{2,10}}?(?:{ending})$")
+    anywhere = re.compile("|".join(re.escape(m) for group in data.abbreviations for m in group if m) or "(?!)")
+    return abbreviations, re.compile(rf"[^\W\d_]{{2,10}}?(?:{ending})$"), anywhere
 
 
 def norm(text: str, fold: bool = False) -> str:
@@ -125,7 +127,7 @@ class NameMatcher:
         self.names = list(names)
         alias_lists = [list(a) for a in aliases] + [[] for _ in range(len(names) - len(aliases))]
         self.prefixes = region_prefixes(self.names, self.data)
-        self._abbreviations, self._place_before = _patterns()
+        self._abbreviations, self._place_before, self._any_abbreviation = _patterns()
         # exact names, by fold
         self._exact: list[dict[str, list[int]]] = [{}, {}]
         # forms -> {agency index: rank}, by fold
@@ -184,7 +186,9 @@ class NameMatcher:
 
     def _variants(self, base: str) -> set[str]:
         out = {base}
-        for group, pattern in self._abbreviations:
+        # no member of any group in the name (found by one search in C): no group changes it, as
+        # variants come only from the name and its variants
+        for group, pattern in self._abbreviations if self._any_abbreviation.search(base) else ():
             for s in list(out):
                 if pattern.search(s) is None:  # none of the group in s (the usual case), found in C
                     continue
