@@ -176,3 +176,74 @@ def test_the_package_is_the_zip_that_zipfile_appends(names):
     assert len(made) == len(reference.getvalue())
     if names[0] == dc.CORE_PART:
         assert docx.Document(io.BytesIO(shell.package(shell.document(), title="t", author="a"))).core_properties.title == "t"
+
+
+def raw_records(package: bytes) -> dict[str, tuple]:
+    """Each member's record as stored: CRC, sizes, method, flags and its compressed bytes."""
+    with zipfile.ZipFile(io.BytesIO(package)) as z:
+        assert z.testzip() is None
+        out = {}
+        for i in z.infolist():
+            start = i.header_offset + 30 + len(i.filename.encode("utf-8" if i.flag_bits & 0x800 else "cp437")) + \
+                int.from_bytes(package[i.header_offset + 28:i.header_offset + 30], "little")
+            out[i.filename] = (i.CRC, i.compress_size, i.file_size, i.compress_type, i.flag_bits,
+                               package[start:start + i.compress_size])
+        return out
+
+
+def test_the_kept_parts_are_python_docx_records_copied_as_they_are():
+    """The shell keeps the parts python-docx compressed when it saved, record for record (no
+    second compression): the same CRC, sizes and compressed bytes, in the same order."""
+    saved = io.BytesIO()
+    shell_document().save(saved)
+    package = saved.getvalue()
+    kept = dc._kept(package, (dc.DOCUMENT_PART, dc.CORE_PART))
+    assert kept is not None and dc.Shell(package)._rest == kept
+    original, copied = raw_records(package), raw_records(kept)
+    assert list(copied) == [n for n in original if n not in (dc.DOCUMENT_PART, dc.CORE_PART)]
+    assert all(copied[n] == original[n] for n in copied)
+    assert dc._kept(package, ()) is not None and raw_records(dc._kept(package, ())) == original
+
+
+class _Unseekable(io.RawIOBase):
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self.data += b
+        return len(b)
+
+
+def test_a_zip_kept_cannot_copy_is_compressed_again_part_by_part():
+    """A package in a layout _kept does not copy (a comment, data descriptors, not a zip at all):
+    None, and the shell compresses its kept parts again, each the same once unzipped."""
+    saved = io.BytesIO()
+    shell_document().save(saved)
+    parts = {}
+    with zipfile.ZipFile(saved) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    commented = io.BytesIO()
+    with zipfile.ZipFile(commented, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+        z.comment = b"made elsewhere"
+    streamed = _Unseekable()
+    with zipfile.ZipFile(streamed, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert any(i.flag_bits & 0x08 for i in zipfile.ZipFile(io.BytesIO(bytes(streamed.data))).infolist())
+    for package in (commented.getvalue(), bytes(streamed.data)):
+        assert dc._kept(package, ()) is None
+        shell = dc.Shell(package)
+        made = zipfile.ZipFile(io.BytesIO(shell.package(shell.document(), title="t", author="a")))
+        assert made.testzip() is None and sorted(made.namelist()) == sorted(parts)
+        assert all(made.read(n) == parts[n] for n in parts if n != dc.CORE_PART)
+    for broken in (b"", b"PK\x05\x06", saved.getvalue()[:-30] + b"\0" * 30, saved.getvalue()[100:]):
+        assert dc._kept(broken, ()) is None
+    saved_bytes = saved.getvalue()
+    start = int.from_bytes(saved_bytes[-6:-2], "little")
+    past = saved_bytes[:start + 42] + (len(saved_bytes) - 10).to_bytes(4, "little") + saved_bytes[start + 46:]
+    assert dc._kept(past, ()) is None  # a record said to start near the end

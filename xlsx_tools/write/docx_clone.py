@@ -70,13 +70,17 @@ class Shell:
         for tag in ("title", "creator"):
             if self._core.find(f"{{{DC}}}{tag}") is None:
                 raise ValueError(f"the shell's core properties have no dc:{tag}: set it before saving")
-        rest = io.BytesIO()
-        # python-docx's compression (ZIP_DEFLATED, zlib's default level), done once per shell
-        with zipfile.ZipFile(rest, "w", zipfile.ZIP_DEFLATED) as z:
-            for name in names:
-                if name not in (DOCUMENT_PART, CORE_PART):
-                    z.writestr(name, parts[name])
-        self._rest = rest.getvalue()
+        # the kept parts as python-docx's save compressed them (ZIP_DEFLATED, zlib's default
+        # level): their records copied, or, in a layout kept() does not know, compressed again
+        kept = _kept(package, (DOCUMENT_PART, CORE_PART))
+        if kept is None:
+            rest = io.BytesIO()
+            with zipfile.ZipFile(rest, "w", zipfile.ZIP_DEFLATED) as z:
+                for name in names:
+                    if name not in (DOCUMENT_PART, CORE_PART):
+                        z.writestr(name, parts[name])
+            kept = rest.getvalue()
+        self._rest = kept
         # the kept parts' entries and their central directory, for package() to append to
         sig, _, _, count, _, size, start, comment = _END.unpack_from(self._rest, len(self._rest) - _END.size)
         if sig != _END_SIG or comment or start + size + _END.size != len(self._rest):
@@ -131,6 +135,52 @@ class Shell:
         directory = b"".join(central)
         count = self._count + len(parts)
         return b"".join(entries) + directory + _END.pack(_END_SIG, 0, 0, count, count, len(directory), offset, 0)
+
+
+def _kept(package: bytes, without: Sequence[str]) -> bytes | None:
+    """The zip `package` without the members named in `without`: the others' local records
+    (header, name, compressed data) and central records copied as they are, the offsets set
+    anew. None unless the zip is the plain layout zipfile writes to a file it can seek: one
+    disk, no comment, no zip64, no data descriptors, records in order and touching."""
+    try:
+        return _copied(package, without)
+    except (struct.error, UnicodeDecodeError):  # a record cut short, a name that is not its code
+        return None
+
+
+def _copied(package: bytes, without: Sequence[str]) -> bytes | None:
+    if len(package) < _END.size:
+        return None
+    sig, disk, cd_disk, on_disk, count, size, start, comment = _END.unpack_from(package, len(package) - _END.size)
+    if sig != _END_SIG or disk or cd_disk or comment or on_disk != count or start + size + _END.size != len(package):
+        return None
+    entries: list[bytes] = []
+    central: list[bytes] = []
+    at, offset, expected = start, 0, 0
+    for _ in range(count):
+        if at + _CENTRAL.size > start + size:
+            return None
+        record = list(_CENTRAL.unpack_from(package, at))
+        flags, packed, name_len, extra_len, comment_len, local = record[5], record[10], record[12], record[13], record[14], record[-1]
+        end = at + _CENTRAL.size + name_len + extra_len + comment_len
+        name = package[at + _CENTRAL.size:at + _CENTRAL.size + name_len]
+        if record[0] != _CENTRAL_SIG or flags & 0x08 or local != expected or packed == 0xFFFFFFFF or end > start + size:
+            return None
+        head = _LOCAL.unpack_from(package, local)
+        if head[0] != _LOCAL_SIG or package[local + _LOCAL.size:local + _LOCAL.size + head[-2]] != name or head[-4] != packed:
+            return None
+        length = _LOCAL.size + head[-2] + head[-1] + packed
+        expected = local + length
+        if name.decode("utf-8" if flags & _UTF8_NAME else "cp437") not in without:
+            record[-1] = offset
+            entries.append(package[local:local + length])
+            central.append(_CENTRAL.pack(*record) + package[at + _CENTRAL.size:end])
+            offset += length
+        at = end
+    if at != start + size or expected != start:
+        return None
+    directory = b"".join(central)
+    return b"".join(entries) + directory + _END.pack(_END_SIG, 0, 0, len(central), len(central), len(directory), offset, 0)
 
 
 def document_xml(document: etree._Element) -> bytes:
