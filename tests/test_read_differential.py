@@ -71,7 +71,10 @@ def _edit_attrs(tag: bytes, edit) -> bytes:
     attrs = ATTR.findall(tag)
     if not attrs:
         return tag
-    head = re.match(rb"<[\w:.-]+", tag).group(0)
+    head = re.match(rb"<[\w:.-]+", tag)
+    if head is None:  # not a tag any more (a fault was put before it)
+        return tag
+    head = head.group(0)
     tail = b"/>" if tag.endswith(b"/>") else b">"
     return head + b"".join(edit(attrs)) + tail
 
@@ -117,7 +120,7 @@ def _other_value(cell: bytes) -> bytes:
         cell.replace(b"<v>7</v>", b"<v>8</v>", 1)
 
 
-GENERIC = ["comment", "pi", "space", "cdata", "charref", "attr", "empty"]
+GENERIC = ["comment", "pi", "space", "cdata", "charref", "attr", "empty", "fault"]
 KINDS = {"xl/workbook.xml": GENERIC + ["name"] * 4,
          "sheet": GENERIC + ["duplicate", "drop_r", "wrap", "nest", "shared", "style"],
          "xl/styles.xml": GENERIC + ["datefmt"] * 3, "xl/sharedStrings.xml": GENERIC + ["runs"] * 3}
@@ -128,9 +131,9 @@ def edits(draw, tokens: list[bytes], part: str = "sheet"):
     """One edit of the tokens of `part`, in place."""
     tags, texts = _tags(tokens), _texts(tokens)
     kind = draw(st.sampled_from(KINDS.get("sheet" if part.startswith("xl/worksheets/") else part, GENERIC)))
-    if kind in ("comment", "pi", "space") and tags:
+    if kind in ("comment", "pi", "space", "fault") and tags:  # fault: the part is not well-formed from there
         i = draw(st.sampled_from(tags))
-        tokens[i] = {"comment": b"<!-- x -->", "pi": b"<?xt y?>", "space": b"\n  "}[kind] + tokens[i]
+        tokens[i] = {"comment": b"<!-- x -->", "pi": b"<?xt y?>", "space": b"\n  ", "fault": b"<<"}[kind] + tokens[i]
     elif kind == "cdata" and texts:
         i = draw(st.sampled_from(texts))
         if b"&" not in tokens[i] and b"]]>" not in tokens[i]:

@@ -232,6 +232,25 @@ def test_date_styles_found_at_once_are_those_of_the_walk(monkeypatch, xml):
     assert fast == styles.parse_styles(data)
 
 
+@pytest.mark.parametrize("where, readable", [
+    ("after", True),  # past the end of cellXfs, which is all the reader needs: read as a big part is
+    ("inside", False),  # within cellXfs: not readable either way
+    ("before", False),
+])
+def test_a_styles_part_that_is_not_well_formed_reads_the_same_at_any_size(base, tmp_path, monkeypatch, where, readable):
+    """Found by tests/test_read_differential.py: a fault after cellXfs made a small styles part
+    (parsed whole) unreadable and a big one (streamed, which stops after cellXfs) readable."""
+    def edit(d: bytes) -> bytes:
+        cut = {"after": d.index(b"</cellXfs>") + len(b"</cellXfs>"), "inside": d.index(b"<xf ", d.index(b"<cellXfs")),
+               "before": d.index(b"<cellXfs")}[where]
+        return d[:cut] + b"<<" + d[cut:]
+
+    path = fx.rewrite_zip(base, tmp_path / "styles.xlsx", {"xl/styles.xml": edit})
+    _same_both_ways(path, monkeypatch)
+    result = read_and_check(path)
+    assert (result.kind, [f.code for f in result.findings]) == ((KIND_OK, []) if readable else (KIND_UNREADABLE, ["UNREADABLE"]))
+
+
 def test_the_styles_of_a_filled_template_are_read_at_once(base):
     with zipfile.ZipFile(base) as z:
         data = z.read("xl/styles.xml")

@@ -95,7 +95,7 @@ def small_tree(data: bytes, per_element: int = 1, limit: int | None = None):
 
 
 def events(data: bytes, tags: tuple[str, ...] | None, kinds: tuple[str, ...] = ("end",), *,
-           keep: frozenset[str] | None = None, max_elements: int | None = None):
+           keep: frozenset[str] | None = None, max_elements: int | None = None, stream: bool = False):
     """(walk, streaming): walk gives (event, element) for the elements of a part whose local
     name is in `tags` (None: every element), in document order, as iterparse would.
 
@@ -103,9 +103,13 @@ def events(data: bytes, tags: tuple[str, ...] | None, kinds: tuple[str, ...] = (
     (streaming is True): it stops (TooMuchWork) after `max_elements` events of any element
     (MAX_PART_ELEMENTS by default), and with `keep` every element not given to the caller whose
     local name is not in `keep` is emptied as soon as it ends, so that the tree never holds more
-    than the reader keeps (the caller empties what it was given). UnsafeXml for a part that
-    declares a document type; lxml's XMLSyntaxError for one that is not well-formed."""
+    than the reader keeps (the caller empties what it was given); `stream`: streamed whatever
+    its size. UnsafeXml for a part that declares a document type; lxml's XMLSyntaxError for one
+    that is not well-formed (streamed: once the walk reaches the fault)."""
     limit = MAX_PART_ELEMENTS if max_elements is None else max_elements
+    if stream:
+        refuse_doctype(data)
+        return _stream(data, None if tags is None else frozenset(tags), kinds, keep, limit), True
     root = small_tree(data, len(kinds), limit)
     if root is not None:
         wanted = None if tags is None else tuple("{*}" + t for t in tags)

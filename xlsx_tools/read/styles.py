@@ -27,9 +27,15 @@ def _is_date_code(code: str) -> bool:
 
 def parse_styles(data: bytes) -> set[int]:
     """Indices of the cell formats (cellXfs) that display a number as a date or time."""
-    root = ooxml.small_tree(data, 2)
-    whole = _styles_whole(root) if root is not None else None
-    codes, xfs = whole if whole is not None else _styles_walk(data, root)
+    try:
+        root = ooxml.small_tree(data, 2)
+    except etree.XMLSyntaxError:
+        # streamed as a big part is: the walk stops at the end of cellXfs, so a fault after it
+        # (the part is not well-formed) does not make the file unreadable, whatever its size
+        codes, xfs = _styles_walk(data, None, stream=True)
+    else:
+        whole = _styles_whole(root) if root is not None else None
+        codes, xfs = whole if whole is not None else _styles_walk(data, root)
     if len(codes) > ooxml.MAX_STYLES or len(xfs) > ooxml.MAX_STYLES:
         raise ooxml.TooMuchWork(f"样式表中的数字格式或单元格格式超过 {ooxml.MAX_STYLES} 个", "styles", ooxml.MAX_STYLES)
     out = set()
@@ -74,7 +80,7 @@ def _format_id(text: str) -> int:
 _STYLE_TAGS = ("numFmts", "numFmt", "cellXfs", "xf")
 
 
-def _styles_walk(data: bytes, root) -> tuple[dict[int, str], list[int]]:
+def _styles_walk(data: bytes, root, stream: bool = False) -> tuple[dict[int, str], list[int]]:
     """The number formats (numFmtId -> format code) met before the end of the first cellXfs,
     and the numFmtId of each cell format in it; TooMuchWork past MAX_STYLES of either."""
     codes: dict[int, str] = {}
@@ -84,7 +90,7 @@ def _styles_walk(data: bytes, root) -> tuple[dict[int, str], list[int]]:
     if root is not None:
         walk, streaming = etree.iterwalk(root, events=("start", "end"), tag=tuple("{*}" + t for t in _STYLE_TAGS)), False
     else:
-        walk, streaming = ooxml.events(data, _STYLE_TAGS, ("start", "end"))
+        walk, streaming = ooxml.events(data, _STYLE_TAGS, ("start", "end"), stream=stream)
     for event, el in walk:
         tag = local(el.tag)
         if tag == "cellXfs":
