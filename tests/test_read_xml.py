@@ -412,22 +412,30 @@ def test_the_texts_of_cells_already_made_are_theirs():
     assert cells.texts(keys) == fresh
 
 
-def _same_at_once_and_cell_by_cell(path: Path, monkeypatch) -> list[str]:
-    """The input figures found at once (values._at_once) are those found cell by cell, and so are
-    the findings; the codes of the findings."""
-    taken = []
-    real = values._at_once
+def _same_fast_and_slow(path: Path, monkeypatch, module, name: str, off) -> tuple[list[str], object]:
+    """read_and_check gives the same findings and report with module.name as it is and with it
+    giving `off` (the fast way not taken), and so does the element-by-element walk; the codes of
+    the findings, and what module.name gave the first time it was asked."""
+    given = []
+    real = getattr(module, name)
     with monkeypatch.context() as m:
-        m.setattr(values, "_at_once", lambda *a: taken.append(real(*a)) or taken[-1])
+        m.setattr(module, name, lambda *a: given.append(real(*a)) or given[-1])
         fast = read_and_check(path)
     with monkeypatch.context() as m:
-        m.setattr(values, "_at_once", lambda *a: None)
+        m.setattr(module, name, lambda *a: off)
         slow = read_and_check(path)
     assert [(f.code, f.message, f.values, f.cells) for f in fast.findings] == \
         [(f.code, f.message, f.values, f.cells) for f in slow.findings]
     assert fast.report.to_dict() == slow.report.to_dict()
     _same_both_ways(path, monkeypatch)
-    return [f.code for f in fast.findings], taken[0] is not None
+    return [f.code for f in fast.findings], given[0]
+
+
+def _same_at_once_and_cell_by_cell(path: Path, monkeypatch) -> tuple[list[str], bool]:
+    """The input figures found at once (values._at_once) are those found cell by cell, and so are
+    the findings; the codes of the findings, and whether they were found at once."""
+    codes, first = _same_fast_and_slow(path, monkeypatch, values, "_at_once", None)
+    return codes, first is not None
 
 
 @pytest.mark.parametrize(("cell", "codes", "at_once"), [
@@ -514,19 +522,7 @@ def test_shared_strings_read_at_once_are_those_of_the_walk(monkeypatch, body, pl
 def _same_computed_at_once_and_cell_by_cell(path: Path, monkeypatch) -> tuple[list[str], bool]:
     """check_formulas finds what it finds cell by cell whether or not it saw at once that all is
     as it should be (computed._all_as_they_should_be); the codes, and whether it saw so."""
-    seen = []
-    real = computed._all_as_they_should_be
-    with monkeypatch.context() as m:
-        m.setattr(computed, "_all_as_they_should_be", lambda *a: seen.append(real(*a)) or seen[-1])
-        fast = read_and_check(path)
-    with monkeypatch.context() as m:
-        m.setattr(computed, "_all_as_they_should_be", lambda *a: False)
-        slow = read_and_check(path)
-    assert [(f.code, f.message, f.values, f.cells) for f in fast.findings] == \
-        [(f.code, f.message, f.values, f.cells) for f in slow.findings]
-    assert fast.report.to_dict() == slow.report.to_dict()
-    _same_both_ways(path, monkeypatch)
-    return [f.code for f in fast.findings], seen[0]
+    return _same_fast_and_slow(path, monkeypatch, computed, "_all_as_they_should_be", False)
 
 
 @pytest.mark.parametrize(("cell", "codes", "at_once"), [
