@@ -7,6 +7,7 @@ the same hostile parts through every command; these tests pin the parser itself.
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime
 import re
 import zipfile
@@ -477,23 +478,32 @@ def test_input_figures_of_cells_already_made_or_elsewhere_are_found_cell_by_cell
     assert "ROWS_SHIFTED" in codes and not at_once
 
 
-def test_input_figures_are_found_at_once_only_where_the_template_puts_them(base):
+@contextlib.contextmanager
+def _opened_in_place(path: Path):
+    """(spec, layout, the opened Workbook with every sheet where the template has it, the named
+    cells where the template puts them), as reader._read has them before values are read."""
     spec = load_format()
     idx = layout(spec)
-    intake = open_source(base)
-    wb = workbook.Workbook(intake)
-    wb.open()
-    wb.sheet_map = {s: s for s, _ in idx.expected_sheets}
-    locate = dict(idx.where)
-    name = idx.field_names["t3.received.commercial"]  # E4
-    assert values._at_once(wb, idx, locate) == values.input_values(wb, spec, locate) is not None
-    locate[name] = (T3, 3, 3)  # found in D4 instead
-    assert values._at_once(wb, idx, locate) is None
-    d4, e4 = (int(wb.sheet(T3).cells[(3, c)].value) for c in (3, 4))
-    assert d4 != e4 and values.input_values(wb, spec, locate)["t3.received.commercial"] == d4
-    wb.unreliable.add(T3)
-    assert values._at_once(wb, idx, dict(idx.where)) is None
-    intake.zip.close()
+    intake = open_source(path)
+    try:
+        wb = workbook.Workbook(intake)
+        wb.open()
+        wb.sheet_map = {s: s for s, _ in idx.expected_sheets}
+        yield spec, idx, wb, dict(idx.where)
+    finally:
+        intake.zip.close()
+
+
+def test_input_figures_are_found_at_once_only_where_the_template_puts_them(base):
+    with _opened_in_place(base) as (spec, idx, wb, locate):
+        name = idx.field_names["t3.received.commercial"]  # E4
+        assert values._at_once(wb, idx, locate) == values.input_values(wb, spec, locate) is not None
+        locate[name] = (T3, 3, 3)  # found in D4 instead
+        assert values._at_once(wb, idx, locate) is None
+        d4, e4 = (int(wb.sheet(T3).cells[(3, c)].value) for c in (3, 4))
+        assert d4 != e4 and values.input_values(wb, spec, locate)["t3.received.commercial"] == d4
+        wb.unreliable.add(T3)
+        assert values._at_once(wb, idx, dict(idx.where)) is None
 
 
 @pytest.mark.parametrize(("body", "plain"), [
@@ -564,20 +574,13 @@ def test_computed_cells_already_made_or_elsewhere_are_checked_cell_by_cell(base,
     assert _same_computed_at_once_and_cell_by_cell(made, monkeypatch) == (["LABEL_CHANGED", "CACHED_MISMATCH"], False)
     made = fx.sheet_edit(base, tmp_path / "made.xlsx", T3, lambda d: fx.replace_cell(d, "D1", '<c r="D1"/>'))
     assert _same_computed_at_once_and_cell_by_cell(made, monkeypatch) == (["LABEL_CHANGED"], True)
-    spec = load_format()
-    idx = layout(spec)
-    intake = open_source(base)
-    wb = workbook.Workbook(intake)
-    wb.open()
-    wb.sheet_map = {s: s for s, _ in idx.expected_sheets}
-    locate = dict(idx.where)
-    figures = spec.compute(values.input_values(wb, spec, locate))
-    assert computed._all_as_they_should_be(wb, idx, locate, figures)
-    locate[idx.field_names["t3.received.commercial"]] = (T3, 3, 3)  # a term found in D4 instead of E4
-    assert not computed._all_as_they_should_be(wb, idx, locate, figures)
-    computed.check_formulas(wb, idx, locate, figures)
-    assert [f.code for f in wb.findings] == ["FORMULA_CHANGED"]
-    intake.zip.close()
+    with _opened_in_place(base) as (spec, idx, wb, locate):
+        figures = spec.compute(values.input_values(wb, spec, locate))
+        assert computed._all_as_they_should_be(wb, idx, locate, figures)
+        locate[idx.field_names["t3.received.commercial"]] = (T3, 3, 3)  # a term found in D4 instead of E4
+        assert not computed._all_as_they_should_be(wb, idx, locate, figures)
+        computed.check_formulas(wb, idx, locate, figures)
+        assert [f.code for f in wb.findings] == ["FORMULA_CHANGED"]
 
 
 @pytest.mark.parametrize("edits", [
