@@ -125,10 +125,7 @@ def _plan(idx: Layout) -> tuple | None:
     rules sum, where the template puts them, and per run of computed cells on one sheet (sheet,
     cells, field ids, the terms each formula must sum)); None for a layout where that cannot be
     said at once. Kept in the layout's memo."""
-    plan = idx.memo.get(_PLAN, _PLAN)
-    if plan is _PLAN:
-        plan = idx.memo[_PLAN] = _build_plan(idx)
-    return plan
+    return idx.kept(_PLAN, _build_plan)
 
 
 def _build_plan(idx: Layout) -> tuple | None:

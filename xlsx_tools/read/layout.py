@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..format.cells import col_letter
 from ..format.spec import FormatSpec
@@ -47,6 +49,14 @@ class Layout:
     # table sheet -> ((row, col) of each of its labels, the label's text), in the order of `labels`
     label_cells: dict[str, tuple[list[tuple[int, int]], list[str]]] = field(default_factory=dict)
     memo: dict = field(default_factory=dict)  # what other modules derive per layout (computed._wanted)
+
+    def kept(self, key: object, build: Callable[[Layout], Any]) -> Any:
+        """build(self), made once and kept in `memo` under `key` (an object of the caller's own)."""
+        memo = self.memo
+        if key in memo:
+            return memo[key]
+        value = memo[key] = build(self)
+        return value
 
 
 _LAYOUTS: dict[int, tuple[FormatSpec, Layout]] = {}

@@ -146,10 +146,7 @@ def _all_in_place(wb: Workbook, idx: Layout) -> bool:
     names = wb.book.names
     if names.__class__ is not MappingProxyType:
         return _in_place(names, wb.targets, idx)
-    store = idx.memo.get(_IN_PLACE)
-    if store is None:
-        store = idx.memo[_IN_PLACE] = {}
-    return derived(store, names, lambda names: _in_place(names, wb.targets, idx))
+    return derived(idx.kept(_IN_PLACE, lambda _: {}), names, lambda names: _in_place(names, wb.targets, idx))
 
 
 _IN_PLACE = object()  # the key of _all_in_place's store in a layout's memo

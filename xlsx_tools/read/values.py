@@ -147,10 +147,7 @@ def _plan(idx: Layout) -> tuple | None:
     """For _at_once: (the inputs' defined names, where the template puts them, their ids, and per
     run of inputs on one sheet (sheet, cells, fields, _TYPED's tables)); None for a layout whose
     names do not each name one cell. Kept in the layout's memo."""
-    plan = idx.memo.get(_AT_ONCE, _AT_ONCE)
-    if plan is _AT_ONCE:
-        plan = idx.memo[_AT_ONCE] = _build_plan(idx)
-    return plan
+    return idx.kept(_AT_ONCE, _build_plan)
 
 
 def _build_plan(idx: Layout) -> tuple | None:
@@ -175,10 +172,7 @@ _INPUTS = object()  # the key of _inputs' entry in a layout's memo
 def _inputs(idx: Layout) -> tuple:
     """(Field, its id, its defined name, _TYPED's table for its type) of every input field, kept
     in the layout's memo."""
-    plan = idx.memo.get(_INPUTS)
-    if plan is None:
-        plan = idx.memo[_INPUTS] = tuple((f, f.id, name, table_for(_TYPED, f.type)) for f, name in idx.inputs)
-    return plan
+    return idx.kept(_INPUTS, lambda idx: tuple((f, f.id, name, table_for(_TYPED, f.type)) for f, name in idx.inputs))
 
 
 # id of a ValueType -> (the type, {a numeric cell's XML text: the figure it gives a field of that
