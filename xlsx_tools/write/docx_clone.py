@@ -109,11 +109,11 @@ class Shell:
 
     def _append(self, parts: Sequence[tuple[str, bytes]]) -> bytes:
         """The kept parts' zip with `parts` appended, as zipfile's append mode and writestr write
-        them (deflated at zlib's default level, dated now), without reading back the central
-        directory for every document."""
+        them (deflated at LEVEL, dated now), without reading back the central directory for
+        every document."""
         if sum(len(data) for _, data in parts) + len(self._rest) >= _ZIP64_LIMIT:
             out = io.BytesIO(self._rest)
-            with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as z:
+            with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED, compresslevel=LEVEL) as z:
                 for name, data in parts:
                     z.writestr(name, data)
             return out.getvalue()
