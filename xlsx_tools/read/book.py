@@ -9,17 +9,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter
 from types import MappingProxyType
 
 from lxml import etree
 
 from . import ooxml
-from .ooxml import local
-
-_GET = etree._Element.get
-_PARENT = etree._Element.getparent
-_TEXT = attrgetter("text")
+from .ooxml import GET, PARENT, TEXT, local
 
 
 @dataclass
@@ -59,7 +54,7 @@ def _book_names(root) -> Mapping[str, str]:
     last time, if it was seen: a read-only mapping, shared."""
     els = list(root.iter("{*}definedName"))
     holder = els[0].getparent() if els else None
-    key = etree.tostring(holder, with_tail=False) if holder is not None and set(map(_PARENT, els)) == {holder} else None
+    key = etree.tostring(holder, with_tail=False) if holder is not None and set(map(PARENT, els)) == {holder} else None
     names = _NAMES.get(key) if key is not None else None
     if names is not None:
         return names
@@ -67,7 +62,7 @@ def _book_names(root) -> Mapping[str, str]:
         els = ooxml.ends(root, ("{*}definedName",))
     # _book_name of each, with the attributes and texts taken in C
     names = MappingProxyType({name: (text or "").strip() for name, sheet, text in zip(
-        map(_GET, els, repeat("name")), map(_GET, els, repeat("localSheetId")), map(_TEXT, els), strict=True)
+        map(GET, els, repeat("name")), map(GET, els, repeat("localSheetId")), map(TEXT, els), strict=True)
         if name and sheet is None})
     if key is not None:
         if len(_NAMES) >= 8:

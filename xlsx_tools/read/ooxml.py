@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import re
 from itertools import repeat
+from operator import attrgetter
 
 from lxml import etree
 
@@ -125,12 +126,15 @@ def ends(root, wanted: tuple[str, ...]) -> list:
     where all are children of one element), in document order; otherwise as iterwalk gives them
     (which makes every element on the way)."""
     els = list(root.iter(*wanted))
-    if any(map(len, els)) and len(set(map(_PARENT, els))) > 1 and any(_holds(el, wanted) for el in els if len(el)):
+    if any(map(len, els)) and len(set(map(PARENT, els))) > 1 and any(_holds(el, wanted) for el in els if len(el)):
         return [el for _, el in etree.iterwalk(root, events=("end",), tag=wanted)]
     return els
 
 
-_PARENT = etree._Element.getparent
+# an element's attribute, parent and text, for map() over many elements (the calls made in C)
+GET = etree._Element.get
+PARENT = etree._Element.getparent
+TEXT = attrgetter("text")
 
 
 def _holds(el, wanted: tuple[str, ...]) -> bool:

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter
 
 from lxml import etree
 
 from ..format.cells import cell_index, shift_formula
 from . import ooxml
-from .ooxml import local
+from .ooxml import GET, PARENT, TEXT, local
 
 
 @dataclass(slots=True)
@@ -240,9 +239,9 @@ def _plain_strings(root) -> list[str] | None:
     # that the root, its n children and their n <t> are 1 + 2n elements, which the count allows
     # only when the children are all <si> and there is no other element anywhere
     ts = list(root.iter(f"{{{ns}}}t"))
-    if list(map(_PARENT, ts)) != list(root):
+    if list(map(PARENT, ts)) != list(root):
         return None
-    out = list(map(_TEXT, ts))
+    out = list(map(TEXT, ts))
     if None in out:
         out = [text or "" for text in out]
     if "_x" in "\x00".join(out) or max(map(len, out), default=0) > ooxml.MAX_CELL_CHARS:
@@ -336,9 +335,6 @@ def parse_sheet(data: bytes, strings: list[str], sheet: str = "", max_cells: int
 
 
 _SHEET_WANTED = tuple("{*}" + t for t in _SHEET_TAGS)
-_GET = etree._Element.get
-_PARENT = etree._Element.getparent
-_TEXT = attrgetter("text")
 
 
 def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet | None:
@@ -360,11 +356,11 @@ def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet
     els = list(root.iter("{*}c"))  # in C, as every step below
     if not _grandchildren_of_children(els, root):
         return None  # a cell elsewhere
-    if "shared" in map(_GET, root.iter("{*}f"), repeat("t")):
+    if "shared" in map(GET, root.iter("{*}f"), repeat("t")):
         return None
     if len(data) > ooxml.MAX_CELL_CHARS and _long_inline(root):
         return None
-    index = dict(zip(_cell_indexes(list(map(_GET, els, repeat("r")))), els, strict=True))
+    index = dict(zip(_cell_indexes(list(map(GET, els, repeat("r")))), els, strict=True))
     if None in index:
         return None  # a cell without its reference, or with one that is not a cell's
     protection = ooxml.ends(root, ("{*}sheetProtection",))  # the last to end says, as in the walk
@@ -375,11 +371,11 @@ def _plain_sheet(data: bytes, root, strings: list[str], max_cells: int) -> Sheet
 def _grandchildren_of_children(els: list, root) -> bool:
     """Whether every element of `els` is a grandchild of a child of `root` (as a cell in a row
     of sheetData is), so that none is inside another."""
-    level = set(map(_PARENT, els))
+    level = set(map(PARENT, els))
     for _ in range(2):
         if root in level:
             return False  # one of them, or its parent, is a child of the root
-        level = set(map(_PARENT, level))
+        level = set(map(PARENT, level))
     return level <= {root}
 
 
