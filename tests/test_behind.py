@@ -72,3 +72,30 @@ def test_an_error_of_the_caller_stops_the_writer_and_is_the_one_raised():
                     raise ValueError("bad row")
     assert not [t for t in threading.enumerate() if t.name == "xlsx-tools-zip"]
     assert fh.getvalue() == b"x" * 1000 * 21  # what was made before the error, written in order
+
+
+
+@pytest.mark.parametrize("jobs, behind", [(1, 0), (2, 5)])
+def test_collect_writes_behind_only_with_more_than_one_core(tmp_path, monkeypatch, jobs, behind):
+    """collect -j 1 keeps to one core: the long sheets are compressed in its own thread (a
+    writer thread's hand-overs cost CPU there and save nothing); with a pool of two, each of the
+    five long sheets is compressed behind the rows being made. Either way the workbook is whole."""
+    from tests.test_collect import ROSTER, clean_report, write_return
+    from xlsx_tools.collect import run, sheets, walk
+
+    started: list[str] = []
+
+    class Counted(Behind):
+        def __enter__(self):
+            started.append(threading.current_thread().name)
+            return super().__enter__()
+
+    monkeypatch.setattr(sheets, "Behind", Counted)
+    for i in range(2):
+        write_return(tmp_path / "in" / f"{i}.xlsx", clean_report(i, i))
+    run.collect(tmp_path / "in", ROSTER[:2], tmp_path / "out", jobs=jobs)
+    assert len(started) == behind
+    with zipfile.ZipFile(tmp_path / "out" / walk.OUTPUT_XLSX) as z:
+        assert z.testzip() is None
+        data = z.read("xl/worksheets/sheet7.xml").decode()
+    assert data.count("<row ") == 1 + 2 * len(run.load_format().fields)

@@ -15,6 +15,7 @@ import math
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -222,9 +223,11 @@ LONG_LEVEL = 2
 ROW = "\0"  # the row number's placeholder in a row template (a character no XML text holds)
 
 
-def splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) -> None:
+def splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]], *, behind: bool = True) -> None:
     """Copy the workbook `src` to `dst`, replacing the sample row of each long sheet by its rows
-    [start, start + count) of LongSheet.rows() (or templates())."""
+    [start, start + count) of LongSheet.rows() (or templates()). `behind`: compress the long
+    sheets in a thread of their own (Behind), on a core the caller has to spare; without it, in
+    the caller's thread, which costs less CPU in all (no hand-over of each chunk)."""
     parts = _sheet_parts(src)
     by_part = {parts[ls.name]: (ls, start, count) for ls, start, count in sheets}
     iterators: dict[str, Iterator[Any]] = {}
@@ -242,7 +245,7 @@ def splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]]) -
                 continue
             ls, _start, count = by_part[info.filename]
             with zout.open(info.filename, "w", force_zip64=True) as fh:  # at the ZipFile's level
-                with Behind(fh) as write:
+                with Behind(fh) if behind else nullcontext(fh.write) as write:
                     for chunk in _sheet_xml(zin.read(info).decode("utf-8"), ls, count, iterators, strings):
                         write(chunk.encode("utf-8"))
         if deferred is not None:

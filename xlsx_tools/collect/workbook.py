@@ -62,8 +62,8 @@ from .sheets import (
 from .total_sheet import chart_sheet, total_sheet
 
 
-def write_collect_workbook(collection: Collection, path: str | Path) -> Path:
-    """Write 收集情况.xlsx to `path` (the caller moves it into place)."""
+def write_collect_workbook(collection: Collection, path: str | Path, *, behind: bool = True) -> Path:
+    """Write 收集情况.xlsx to `path` (the caller moves it into place); `behind`: as splice."""
     path = Path(path)
     raw = path.with_name(path.name + ".raw")
     # in_memory: xlsxwriter builds each part in memory, not in a temporary file of its own
@@ -94,7 +94,7 @@ def write_collect_workbook(collection: Collection, path: str | Path) -> Path:
     wb.get_worksheet_by_name(STATUS_SHEET).activate()
     wb.close()
     try:
-        splice(raw, path, parts)
+        splice(raw, path, parts, behind=behind)
     finally:
         raw.unlink(missing_ok=True)
     return path
