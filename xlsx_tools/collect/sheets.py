@@ -33,6 +33,7 @@ from ..model.status import Status
 from ..util.xmltext import xml_safe
 from ..write.sheet_print import lines_needed, setup_page
 from .behind import Behind
+from .rowblock import Blocks, RowBlock
 
 # Sheet names (UI text; labels of the format come from the spec).
 
@@ -220,7 +221,6 @@ LEVEL = 6  # zlib's default, for the parts copied as xlsxwriter wrote them
 # Level 2 costs what level 1 (the fastest) does on them and makes 全部数据 13 % smaller (1,000
 # agencies: the file 3.73 -> 3.26 MB; the whole workbook 0.375 s CPU at level 1, 0.379 at 2)
 LONG_LEVEL = 2
-ROW = "\0"  # the row number's placeholder in a row template (a character no XML text holds)
 
 
 def splice(src: Path, dst: Path, sheets: Sequence[tuple[LongSheet, int, int]], *, behind: bool = True) -> None:
@@ -273,9 +273,9 @@ def _sheet_xml(xml: str, ls: LongSheet, count: int, iterators: dict[str, Iterato
     key = ls.name.rstrip("0123456789")  # 全部数据2 … continue the rows of 全部数据
     rows = iterators.get(key)
     if rows is None:
-        rows = iterators[key] = _Blocks(ls.templates(col_styles, strings)) if ls.templates else ls.rows()
+        rows = iterators[key] = Blocks(ls.templates(col_styles, strings)) if ls.templates else ls.rows()
     yield head
-    if isinstance(rows, _Blocks):
+    if isinstance(rows, Blocks):
         n = first
         for block, lo, hi in rows.take(count):
             yield block.xml(n, lo, hi)
@@ -293,66 +293,6 @@ def _sheet_xml(xml: str, ls: LongSheet, count: int, iterators: dict[str, Iterato
                 buf.clear()
         yield "".join(buf)
     yield tail
-
-
-class RowBlock:
-    """Rows of a template sheet (LongSheet.templates), e.g. an agency's: row i is `head` and then,
-    where values[i] is None, pieces[i][0], else pieces[i][1] + values[i] + pieces[i][2]. `head`
-    and the pieces are XML with ROW where the row's number goes; the pieces, the same for every
-    block, come split at ROW (split_pieces), so that a row is a few joins by its number."""
-
-    __slots__ = ("_head", "_pieces", "_values")
-
-    def __init__(self, head: str, values: Sequence[str | None],
-                 pieces: Sequence[tuple[list[str], list[str], list[str]]]):
-        if len(values) != len(pieces):
-            raise ValueError(f"{len(values)} values for {len(pieces)} rows")
-        self._head = head.split(ROW)
-        self._values = values
-        self._pieces = pieces
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def xml(self, first: int, lo: int = 0, hi: int | None = None) -> str:
-        """Rows [lo, hi) as XML, numbered from `first`."""
-        hi = len(self._values) if hi is None else hi
-        out: list[str] = []
-        add = out.extend
-        head = self._head
-        for n, v, (blank, before, after) in zip(map(str, range(first, first + hi - lo)), self._values[lo:hi],
-                                                self._pieces[lo:hi], strict=True):
-            if v is None:
-                add((n.join(head), n.join(blank)))
-            else:
-                add((n.join(head), n.join(before), v, n.join(after)))
-        return "".join(out)
-
-
-def split_pieces(blank: str, before: str, after: str) -> tuple[list[str], list[str], list[str]]:
-    """A row's pieces for RowBlock, each split at ROW."""
-    return blank.split(ROW), before.split(ROW), after.split(ROW)
-
-
-class _Blocks:
-    """The row blocks of a template sheet, taken a sheet's count at a time: a block (an agency's
-    rows) can continue on the next sheet. Yields (block, lo, hi): its rows [lo, hi)."""
-
-    def __init__(self, blocks: Iterator[RowBlock]):
-        self._blocks = blocks
-        self._rest: tuple[RowBlock, int] | None = None
-
-    def take(self, count: int) -> Iterator[tuple[RowBlock, int, int]]:
-        while count > 0:
-            if self._rest is not None:
-                block, lo = self._rest
-            else:
-                block, lo = next(self._blocks), 0
-            hi = min(len(block), lo + count)
-            self._rest = (block, hi) if hi < len(block) else None
-            count -= hi - lo
-            if hi > lo:
-                yield block, lo, hi
 
 
 LINE_PT = 14.0  # one line of 10 pt text in a row

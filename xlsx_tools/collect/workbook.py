@@ -36,18 +36,17 @@ from ..model.status import Status
 from ..util.timefmt import display_time
 from ..write.sheet_print import lines_needed
 from .collection import Collection
+from .rowblock import ROW, RowBlock, RowPieces, split_pieces
 from .sheets import (
     DATA_SHEET,
     FILES_SHEET,
     MAX_SHEET_ROWS,
     PROBLEMS_SHEET,
-    ROW,
     STATUS_SHEET,
     UNATTRIBUTED_SHEET,
     Column,
     Formats,
     LongSheet,
-    RowBlock,
     SharedStrings,
     clean,
     figure_kind,
@@ -57,7 +56,6 @@ from .sheets import (
     long_sheet_frame,
     number_text,
     splice,
-    split_pieces,
 )
 from .total_sheet import chart_sheet, total_sheet
 
@@ -315,7 +313,7 @@ def _data_sheet(c: Collection) -> LongSheet:
                     last = c
             return "".join(cells), len(cells), last
 
-        def field_pieces(last: int) -> tuple[list[tuple[list[str], list[str], list[str]]], int]:
+        def field_pieces(last: int) -> tuple[RowPieces, int]:
             """Per field, after the agency's cells ending in column `last`: the row without a
             value, the same up to the value, the rest after it (RowBlock); and the references."""
             pieces, refs = [], 0
@@ -328,7 +326,7 @@ def _data_sheet(c: Collection) -> LongSheet:
                 pieces.append(split_pieces(mid_xml + blank_xml + "</row>", mid_xml + value_cell,
                                            "</v></c>" + end_xml + "</row>"))
                 refs += k1 + k2
-            return pieces, refs
+            return RowPieces(pieces), refs
 
         # the agency's cells end with its status (column C, never blank): one set of pieces
         by_last = {2: field_pieces(2)}
