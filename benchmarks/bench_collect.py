@@ -18,9 +18,10 @@ The collect runs as the real command in a subprocess; its process tree (the pare
 workers) is sampled from /proc every 20 ms for the peak of the summed RSS, and for the parent's own
 CPU time (the part of a run more cores do not shorten). --one-core also runs
 `collect -j 1` and `check --json` of the same files in one process, for the ratio the issue sets
-(collect on one core within 1.2x of check), in wall time and in CPU time (which a machine shared
-with other work does not blur), --rounds times (collect first, then check first, and so on), and
-prints the medians.
+(collect on one core within 1.2x of check), and `check` as a person reads it (its findings drawn
+by rich) for reference, all three pinned to the same CPU, in wall time and in CPU time (which a
+machine shared with other work does not blur), --rounds times (in turn forwards and backwards),
+and prints the medians.
 
 Every command runs with its bytecode compiled beforehand into a private cache (PYTHONPYCACHEPREFIX
 in a temporary folder, PYTHONDONTWRITEBYTECODE unset, one warm-up collect and check on a few of the
@@ -230,14 +231,16 @@ class Sampler(threading.Thread):
 PYCACHE = Path(tempfile.mkdtemp(prefix="bench-collect-pyc-"))
 
 
-def measure(cmd: list[str]) -> tuple[float, Sampler, int, str, float]:
+def measure(cmd: list[str], cpu: int | None = None) -> tuple[float, Sampler, int, str, float]:
     """(wall seconds, memory sampler, exit status, stdout, CPU seconds of the command and the
-    children it waited for) of a command of ours."""
+    children it waited for) of a command of ours; on the one CPU `cpu` where given."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONPYCACHEPREFIX": str(PYCACHE)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            preexec_fn=pin)
     sampler = Sampler(proc.pid)
     sampler.start()
     stdout, _ = proc.communicate()
@@ -253,11 +256,12 @@ def disk_used(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def run_collect(folder: Path, roster: Path, jobs: int, docx: bool = False, keep: bool = False) -> dict:
+def run_collect(folder: Path, roster: Path, jobs: int, docx: bool = False, keep: bool = False,
+                cpu: int | None = None) -> dict:
     out = Path(tempfile.mkdtemp(prefix="bench-collect-out-"))
     cmd = [sys.executable, "-m", "xlsx_tools", "collect", str(folder), "-r", str(roster), "-o", str(out),
            "-j", str(jobs)] + (["--docx"] if docx else [])
-    elapsed, sampler, code, stdout, cpu = measure(cmd)
+    elapsed, sampler, code, stdout, cpu = measure(cmd, cpu)
     result = {"wall": elapsed, "cpu": cpu, "rss": sampler.peak_sum / 1024, "parent": sampler.peak_parent / 1024,
               "parent_cpu": sampler.parent_cpu,
               "procs": sampler.peak_procs, "exit": code, "out_bytes": disk_used(out),
@@ -269,11 +273,13 @@ def run_collect(folder: Path, roster: Path, jobs: int, docx: bool = False, keep:
     return result
 
 
-def run_check(folder: Path) -> tuple[float, float]:
-    """(wall, CPU) seconds of `check --json` of every .xlsx file under `folder` in one process."""
+def run_check(folder: Path, cpu: int | None = None, as_json: bool = True) -> tuple[float, float]:
+    """(wall, CPU) seconds of `check --json` (or, not as_json, `check` as a person reads it) of
+    every .xlsx file under `folder` in one process."""
     files = sorted(str(p) for p in folder.rglob("*.xlsx"))
-    elapsed, _, _, _, cpu = measure([sys.executable, "-m", "xlsx_tools", "check", "--json", *files])
-    return elapsed, cpu
+    elapsed, _, _, _, used = measure([sys.executable, "-m", "xlsx_tools", "check", *(["--json"] if as_json else []),
+                                      *files], cpu)
+    return elapsed, used
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,24 +367,27 @@ def main() -> int:
         cache = (args.cache or Path(tempfile.gettempdir()) / "xlsx-tools-bench") / f"collect-{n}"
         folder, roster, _ = generate(n, cache, 1)
         warm_up(folder, roster)
-        pairs = []
+        # all three on one CPU (the same one), so that the scheduler moving a run between the
+        # cores blurs neither; `check` as a person reads it (its findings drawn by rich) for reference
+        one_cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        rows = []
         for k in range(max(1, args.rounds)):
-            # the order alternates, so that a machine getting faster or slower favours neither
-            if k % 2:
-                check = run_check(folder)
-                single = run_collect(folder, roster, 1)
-            else:
-                single = run_collect(folder, roster, 1)
-                check = run_check(folder)
-            pairs.append((single["wall"], single["cpu"], check[0], check[1]))
-            print(f"one core, {n} agencies, round {k + 1}: collect -j 1 {single['wall']:.2f} s (CPU {single['cpu']:.2f} s), "
-                  f"check of the same .xlsx files in one process {check[0]:.2f} s (CPU {check[1]:.2f} s): ratio "
-                  f"{single['wall'] / check[0]:.2f} (CPU {single['cpu'] / check[1]:.2f})", flush=True)
-        med = [statistics.median(p[i] for p in pairs) for i in range(4)]
-        ratios = sorted(p[1] / p[3] for p in pairs)
-        print(f"one core, median of {len(pairs)}: collect -j 1 {med[0]:.2f} s (CPU {med[1]:.2f} s), check {med[2]:.2f} s "
-              f"(CPU {med[3]:.2f} s): ratio {med[0] / med[2]:.2f} (CPU {med[1] / med[3]:.2f}; per round "
-              + ", ".join(f"{x:.2f}" for x in ratios) + ")")
+            # the order alternates, so that a machine getting faster or slower favours none
+            runs = [lambda: run_collect(folder, roster, 1, cpu=one_cpu), lambda: run_check(folder, one_cpu),
+                    lambda: run_check(folder, one_cpu, as_json=False)]
+            got = [f() for f in (runs if k % 2 == 0 else runs[::-1])]
+            single, check, plain = (got if k % 2 == 0 else got[::-1])
+            rows.append((single["wall"], single["cpu"], check[0], check[1], plain[0], plain[1]))
+            print(f"one core (CPU {one_cpu}), {n} agencies, round {k + 1}: collect -j 1 {single['wall']:.2f} s "
+                  f"(CPU {single['cpu']:.2f} s); check --json of the same .xlsx files in one process {check[0]:.2f} s "
+                  f"(CPU {check[1]:.2f} s): ratio {single['wall'] / check[0]:.2f} (CPU {single['cpu'] / check[1]:.2f}); "
+                  f"check {plain[0]:.2f} s: ratio {single['wall'] / plain[0]:.2f}", flush=True)
+        med = [statistics.median(r[i] for r in rows) for i in range(6)]
+        ratios = sorted(r[1] / r[3] for r in rows)
+        print(f"one core, median of {len(rows)}: collect -j 1 {med[0]:.2f} s (CPU {med[1]:.2f} s), check --json "
+              f"{med[2]:.2f} s (CPU {med[3]:.2f} s): ratio {med[0] / med[2]:.2f} (CPU {med[1] / med[3]:.2f}; per round "
+              + ", ".join(f"{x:.2f}" for x in ratios) + f"); check {med[4]:.2f} s (CPU {med[5]:.2f} s): ratio "
+              f"{med[0] / med[4]:.2f} (CPU {med[1] / med[5]:.2f})")
     return 0 if all(r["exit"] in (0, 1) for r in results) else 1
 
 
