@@ -17,7 +17,7 @@ from ..format.cells import a1
 from ..format.numbers import Number, fmt_number
 from ..model.findings import ERROR, WARNING
 from .formulas import formula_terms, term_key
-from .layout import Layout
+from .layout import Layout, sheet_runs
 from .parts import NOT_TEXT, cell_formulas
 from .structure import Location
 from .values import cell_text, exact
@@ -133,19 +133,15 @@ def _build_plan(idx: Layout) -> tuple | None:
     if where is None:
         return None
     names: dict[str, None] = {}
-    runs: list[tuple[str, list, list, list]] = []
+    items = []
     for f, rule, right, name in idx.computed:
         want = _terms_at(rule, tuple(where[t] if t is not None else None for t in right))
         if want is None:
             return None
         names.update(dict.fromkeys(t for t in (name, *right) if t is not None))
         sheet, r, c = where[name]
-        if not runs or runs[-1][0] != sheet:
-            runs.append((sheet, [], [], []))
-        runs[-1][1].append((r, c))
-        runs[-1][2].append(f.id)
-        runs[-1][3].append(want)
-    return list(names), [where[name] for name in names], tuple(runs)
+        items.append((sheet, (r, c), f.id, want))
+    return list(names), [where[name] for name in names], sheet_runs(items)
 
 
 def _overwritten(wb: Workbook, f, rule, loc: Location, cell, expected: Number | None) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,21 @@ class Layout:
             return memo[key]
         value = memo[key] = build(self)
         return value
+
+
+def sheet_runs(items: Iterable[tuple[str, tuple[int, int], Any, Any]]) -> tuple[tuple[str, list, list, list], ...]:
+    """(sheet, cell, a, b) items grouped where they follow one another on one sheet, in order:
+    per run, (the sheet, the items' cells, their a's, their b's), for the cells of a run to be
+    taken from their sheet at once."""
+    runs: list[tuple[str, list, list, list]] = []
+    for sheet, cell, a, b in items:
+        if not runs or runs[-1][0] != sheet:
+            runs.append((sheet, [], [], []))
+        _, cells, firsts, seconds = runs[-1]
+        cells.append(cell)
+        firsts.append(a)
+        seconds.append(b)
+    return tuple(runs)
 
 
 _LAYOUTS: dict[int, tuple[FormatSpec, Layout]] = {}

@@ -22,7 +22,7 @@ from ..format.spec import FormatSpec
 from ..model.findings import ERROR, WARNING, Finding
 from ..model.report import narrative_from_parts
 from ..util.memo import table_for
-from .layout import Layout, layout
+from .layout import Layout, layout, sheet_runs
 from .parts import NOT_TEXT, Cell, cell_numbers, cell_texts
 from .workbook import Workbook
 
@@ -154,16 +154,10 @@ def _build_plan(idx: Layout) -> tuple | None:
     if idx.where is None:
         return None
     inputs = _inputs(idx)
-    runs: list[tuple[str, list, list, list]] = []
-    for f, _, name, known in inputs:
-        sheet, r, c = idx.where[name]
-        if not runs or runs[-1][0] != sheet:
-            runs.append((sheet, [], [], []))
-        runs[-1][1].append((r, c))
-        runs[-1][2].append(f)
-        runs[-1][3].append(known)
     names = [name for _, _, name, _ in inputs]
-    return names, [idx.where[name] for name in names], tuple(fid for _, fid, _, _ in inputs), tuple(runs)
+    cells = [idx.where[name] for name in names]
+    runs = sheet_runs((sheet, (r, c), f, known) for (sheet, r, c), (f, _, _, known) in zip(cells, inputs, strict=True))
+    return names, cells, tuple(fid for _, fid, _, _ in inputs), runs
 
 
 _INPUTS = object()  # the key of _inputs' entry in a layout's memo
