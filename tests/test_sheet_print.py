@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from xlsx_tools.write import sheet_print
 from xlsx_tools.write.sheet_print import lines_needed, scale_to, shared_columns, text_units
 
 
@@ -84,3 +85,13 @@ def test_near_edges_snap_instead_of_making_slivers():
 def test_scale_to():
     assert scale_to([1, 3], 8) == [2, 6]
     assert scale_to([0, 0], 8) == [0, 0]
+
+
+def test_the_units_kept_per_character_stay_bounded(monkeypatch):
+    """A file may bring any characters: the table of each character's units is cleared at its
+    bound, and the units stay what the East Asian width gives."""
+    monkeypatch.setattr(sheet_print, "_CHARS_KEPT", 100)
+    sheet_print._CHAR_UNITS.clear()
+    text = "".join(map(chr, range(0x4E00, 0x4E00 + 250))) + "".join(map(chr, range(0x3B1, 0x3B1 + 20)))
+    assert sheet_print.text_units(text) == pytest.approx(250 * 2.0 + 20 * 1.05)
+    assert len(sheet_print._CHAR_UNITS) <= 100

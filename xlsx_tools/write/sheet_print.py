@@ -43,11 +43,17 @@ _ASCII_UNITS: dict[int, float] = {}
 
 
 class _CharUnits(dict):
-    """The units of each character met, by its East Asian width (a few thousand at most)."""
+    """The units of each character met, by its East Asian width: a few thousand in real texts,
+    and never more than _CHARS_KEPT, whatever characters a file brings."""
 
     def __missing__(self, ch: str) -> float:
+        if len(self) >= _CHARS_KEPT:
+            self.clear()
         units = self[ch] = _UNITS[unicodedata.east_asian_width(ch)]
         return units
+
+
+_CHARS_KEPT = 65536
 
 
 _CHAR_UNITS = _CharUnits()
