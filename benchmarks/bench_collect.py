@@ -368,7 +368,7 @@ def main() -> int:
         folder, roster, _ = generate(n, cache, 1)
         warm_up(folder, roster)
         # all three on one CPU (the same one), so that the scheduler moving a run between the
-        # cores blurs neither; `check` as a person reads it (its findings drawn by rich) for reference
+        # cores blurs none of them; `check` as a person reads it (its findings drawn by rich) for reference
         one_cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         rows = []
         for k in range(max(1, args.rounds)):
